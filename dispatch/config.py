@@ -1,0 +1,91 @@
+"""Settings: defaults in code, one override layer (``HAKOBU_*`` environment or a dict).
+
+Unknown keys are an error, so a typo in a deployment never silently falls back to a default.
+Twilio's own variables keep their conventional names (``TWILIO_AUTH_TOKEN`` ...).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from dispatch.errors import ConfigError
+
+#: Environment variables read without the HAKOBU_ prefix (the names Twilio documents).
+_UNPREFIXED = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_FROM")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a Hakobu deployment, with its default."""
+
+    database_url: str = "sqlite:///instance/hakobu.sqlite"
+    secret_key: str = ""
+    public_url: str = ""  # externally visible base URL, used for Twilio signatures and links
+    trust_proxy: bool = False  # apply ProxyFix (only behind a reverse proxy you control)
+    tiles: str = "OpenStreetMap"  # folium tile name or URL template; "none" for no tiles
+    sms_transport: str = "simulator"  # simulator | twilio | android_gateway
+    gateway_url: str = ""
+    gateway_login: str = ""
+    gateway_password: str = ""
+    gateway_webhook_secret: str = ""
+    twilio_auth_token: str = ""
+    twilio_account_sid: str = ""
+    twilio_from: str = ""
+    demo_password: str = ""
+    solve_time_limit_s: float = 10.0
+    close_early_orders: int = 60  # close a hub's batch before its cutoff at this many open orders
+    misfire_grace_s: int = 6 * 3600
+    login_code_ttl_s: int = 600
+    courier_link_ttl_s: int = 12 * 3600
+    pin_max_attempts: int = 5
+    session_cookie_secure: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # flask-only keys passed through by web
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with ``overrides`` applied; unknown keys raise :class:`ConfigError`."""
+        known = {f.name: f for f in fields(self) if f.name != "extra"}
+        changes: dict[str, Any] = {}
+        for raw_key, value in overrides.items():
+            key = raw_key.lower().removeprefix("hakobu_")
+            if key not in known:
+                raise ConfigError(f"unknown setting {raw_key!r}")
+            changes[key] = _coerce(raw_key, value, type(getattr(self, key)))
+        return replace(self, **changes)
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    if not isinstance(value, str):
+        if kind is float and isinstance(value, int):
+            return float(value)
+        raise ConfigError(f"setting {name!r}: expected {kind.__name__}, got {value!r}")
+    try:
+        if kind is bool:
+            lowered = value.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"setting {name!r}: {value!r} is not a valid {kind.__name__}") from None
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``HAKOBU_*`` (and Twilio's) variables; an unknown ``HAKOBU_`` name is an error.
+
+    ``HAKOBU_TEST_*`` variables belong to the test suite and are ignored here.
+    """
+    env = os.environ if environ is None else environ
+    overrides: dict[str, str] = {}
+    for key, value in env.items():
+        if key.startswith("HAKOBU_") and not key.startswith("HAKOBU_TEST_"):
+            overrides[key] = value
+        elif key in _UNPREFIXED:
+            overrides[key] = value
+    return Settings().with_overrides(overrides)

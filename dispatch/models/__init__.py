@@ -1,0 +1,35 @@
+"""SQLAlchemy 2.0 models of Hakobu, re-exported here so ``from dispatch.models import Order`` works."""
+
+from dispatch.models.base import Base, utcnow
+from dispatch.models.handoff import HandoffEvent
+from dispatch.models.messages import Message
+from dispatch.models.orders import Batch, Order, OrderItem
+from dispatch.models.plans import CourierPosition, Plan, Route, Stop
+from dispatch.models.region import Drone, Hub, Proxy, Region, Resident, Road, Volunteer, Zone
+from dispatch.models.users import ROLES, AccessToken, User, user_hub
+
+__all__ = [
+    "ROLES",
+    "AccessToken",
+    "Base",
+    "Batch",
+    "CourierPosition",
+    "Drone",
+    "HandoffEvent",
+    "Hub",
+    "Message",
+    "Order",
+    "OrderItem",
+    "Plan",
+    "Proxy",
+    "Region",
+    "Resident",
+    "Road",
+    "Route",
+    "Stop",
+    "User",
+    "Volunteer",
+    "Zone",
+    "user_hub",
+    "utcnow",
+]

@@ -1,0 +1,80 @@
+"""Orders, their items, and the per-hub batches they are claimed into at a cutoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.models.base import Base, IdMixin, utcnow
+from dispatch.models.region import Hub, Resident
+
+
+class Batch(IdMixin, Base):
+    """The orders of one hub closed at one cutoff; the (hub, cutoff) key makes closing idempotent."""
+
+    __tablename__ = "batch"
+    __table_args__ = (UniqueConstraint("hub_id", "cutoff_at"),)
+
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
+    cutoff_at: Mapped[dt.datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="closed")  # closed|solving|solved|failed
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it failed, for the console
+    closed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    solved_at: Mapped[dt.datetime | None] = mapped_column()
+    solve_seconds: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    hub: Mapped[Hub] = relationship()
+    orders: Mapped[list[Order]] = relationship(back_populates="batch")
+
+
+class Order(IdMixin, Base):
+    __tablename__ = "order"
+    __table_args__ = (UniqueConstraint("region_id", "number"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # short number residents quote by SMS ("取消 12")
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("resident.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True, default="received")
+    channel: Mapped[str] = mapped_column(String(16))  # sms | web | proxy | phone | import
+    entered_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    proxy_id: Mapped[str | None] = mapped_column(ForeignKey("proxy.id"))
+    origin_hub_id: Mapped[str | None] = mapped_column(ForeignKey("hub.id"))  # None = at the hub
+    priority: Mapped[int] = mapped_column(Integer, default=2)  # 1 urgent (medicine) .. 3 low
+    window_start: Mapped[dt.datetime | None] = mapped_column()
+    window_end: Mapped[dt.datetime | None] = mapped_column()
+    weight_kg: Mapped[float] = mapped_column(Float, default=0.0)
+    parcels: Mapped[int] = mapped_column(Integer, default=1)
+    request_text: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    force_ground: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(Text, default="")  # cancel / failure reason
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    resident: Mapped[Resident] = relationship()
+    hub: Mapped[Hub] = relationship(foreign_keys=[hub_id])
+    origin_hub: Mapped[Hub | None] = relationship(foreign_keys=[origin_hub_id])
+    batch: Mapped[Batch | None] = relationship(back_populates="orders")
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.position"
+    )
+
+
+class OrderItem(IdMixin, Base):
+    __tablename__ = "order_item"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str | None] = mapped_column(String(16))
+    weight_kg: Mapped[float] = mapped_column(Float)  # total for the line
+
+    order: Mapped[Order] = relationship(back_populates="items")

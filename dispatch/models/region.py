@@ -1,0 +1,155 @@
+"""The static world of a region: hubs, residents and their proxies, couriers, drones, roads, zones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.models.base import Base, IdMixin, JSONText, utcnow
+
+
+class Region(IdMixin, Base):
+    __tablename__ = "region"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # folder name, e.g. "tajima"
+    name: Mapped[str] = mapped_column(String(200))
+    crs: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    hubs: Mapped[list[Hub]] = relationship(back_populates="region")
+
+
+class Hub(IdMixin, Base):
+    """A village hub (where couriers start) or a supply point (post office, shop, depot)."""
+
+    __tablename__ = "hub"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # hub | supply
+    drone_port: Mapped[bool] = mapped_column(Boolean, default=False)
+    opens: Mapped[dt.time] = mapped_column(Time)
+    closes: Mapped[dt.time] = mapped_column(Time)
+    cutoffs: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # ["HH:MM", ...] local time
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    weather_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # grounds the hub's drones
+
+    region: Mapped[Region] = relationship(back_populates="hubs")
+
+
+class Resident(IdMixin, Base):
+    __tablename__ = "resident"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))  # the resident code a proxy quotes
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    drop_lon: Mapped[float | None] = mapped_column(Float)
+    drop_lat: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    hub: Mapped[Hub] = relationship()
+
+
+class Proxy(IdMixin, Base):
+    """Someone allowed to order for a resident, with the resident's consent on record."""
+
+    __tablename__ = "proxy"
+    __table_args__ = (UniqueConstraint("resident_id", "phone"),)
+
+    resident_id: Mapped[str] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    relation: Mapped[str] = mapped_column(String(32))  # family | welfare | hub_staff | neighbour
+    consent_recorded_at: Mapped[dt.datetime] = mapped_column()
+    consent_note: Mapped[str] = mapped_column(Text, default="")  # how consent was given
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    resident: Mapped[Resident] = relationship()
+
+
+class Volunteer(IdMixin, Base):
+    __tablename__ = "volunteer"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    mode: Mapped[str] = mapped_column(String(16))  # walk | bicycle | car
+    capacity_kg: Mapped[float] = mapped_column(Float)
+    max_parcels: Mapped[int] = mapped_column(Integer)
+    shift_start: Mapped[dt.time] = mapped_column(Time)
+    shift_end: Mapped[dt.time] = mapped_column(Time)
+    days: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # ["mon", ...]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    hub: Mapped[Hub] = relationship()
+
+
+class Drone(IdMixin, Base):
+    __tablename__ = "drone"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(100))
+    payload_kg: Mapped[float] = mapped_column(Float)
+    range_km: Mapped[float] = mapped_column(Float)
+    cruise_kmh: Mapped[float] = mapped_column(Float)
+    turnaround_min: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="available")  # available | grounded | maintenance
+
+    hub: Mapped[Hub] = relationship()
+
+
+class Road(IdMixin, Base):
+    __tablename__ = "road"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    maxspeed_kmh: Mapped[float | None] = mapped_column(Float)
+    oneway: Mapped[bool] = mapped_column(Boolean, default=False)
+    car: Mapped[bool] = mapped_column(Boolean, default=True)
+    coords: Mapped[list[Any]] = mapped_column(JSONText)  # [[lon, lat], ...] WGS84
+
+
+class Zone(IdMixin, Base):
+    """A geofence in the ED-318-style profile of the region format."""
+
+    __tablename__ = "zone"
+    __table_args__ = (UniqueConstraint("region_id", "identifier"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    identifier: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    variant: Mapped[str] = mapped_column(String(32), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(32))
+    buffer_m: Mapped[float] = mapped_column(Float, default=0.0)
+    lower_m: Mapped[float | None] = mapped_column(Float)
+    upper_m: Mapped[float | None] = mapped_column(Float)
+    geometry: Mapped[dict[str, Any]] = mapped_column(JSONText)  # GeoJSON geometry, WGS84
+    applicability: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # [[start|None, end|None]] ISO
+    feature: Mapped[dict[str, Any]] = mapped_column(JSONText)  # the original feature, for display
+    active_override: Mapped[bool | None] = mapped_column(Boolean)  # operator switch; None = by schedule
