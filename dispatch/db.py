@@ -93,12 +93,15 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; anything it changes is rolled back."""
+        """A session for reading; anything it changes is discarded.
+
+        ``close`` (not ``rollback``) ends the transaction, so the objects read stay loaded and
+        usable after the block, detached.
+        """
         session = self._sessions()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     def dispose(self) -> None:

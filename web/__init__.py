@@ -1,0 +1,93 @@
+"""Hakobu's web application: ``create_app`` assembles it from small ``init_app`` steps."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_login import current_user
+
+from dispatch.config import Settings, settings_from_env
+from dispatch.db import Database
+from web import auth, console, security
+from web.context import Hakobu
+from web.extensions import babel, csrf, limiter, login_manager
+
+#: Flask keys a caller (tests, deployments) may set besides Hakobu's own settings.
+FLASK_KEYS = {"TESTING", "SERVER_NAME", "PREFERRED_URL_SCHEME", "WTF_CSRF_ENABLED",
+              "RATELIMIT_ENABLED"}
+LANGUAGES = ("ja", "en")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings (unknown keys raise ``ConfigError``)."""
+    overrides = dict(config or {})
+    flask_overrides = {k: overrides.pop(k) for k in list(overrides) if k in FLASK_KEYS}
+    settings = settings_from_env().with_overrides(overrides)
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _instance_secret(Path(app.instance_path)),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE="ja",
+        BABEL_DEFAULT_TIMEZONE="Asia/Tokyo",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.update(flask_overrides)
+    app.extensions["hakobu"] = Hakobu(settings=settings, db=Database(settings.database_url))
+
+    if settings.trust_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    security.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(console.bp)
+    security.check_all_routes_declared(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+
+    @app.context_processor
+    def _ui_language() -> dict[str, Any]:
+        return {"ui_language": _locale()}
+
+
+def _locale() -> str:
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    if current_user and current_user.is_authenticated:
+        return str(current_user.language)
+    return request.accept_languages.best_match(LANGUAGES) or "ja"
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret key kept in the instance folder, so sessions survive a restart of the demo."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+__all__ = ["Settings", "create_app"]

@@ -1,0 +1,146 @@
+"""Command-line entry points of the domain (click only; the ``hakobu`` group lives in web/cli.py)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dispatch.config import settings_from_env
+from dispatch.db import Database
+from dispatch.errors import DomainError
+
+
+def open_db(url: str | None = None) -> Database:
+    """The application database: ``--database`` or ``HAKOBU_DATABASE_URL`` or the SQLite default."""
+    return Database(url or settings_from_env().database_url)
+
+
+database_option = click.option(
+    "--database", "database_url", envvar="HAKOBU_DATABASE_URL", default=None,
+    help="SQLAlchemy URL (default: HAKOBU_DATABASE_URL or sqlite:///instance/hakobu.sqlite).",
+)
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@database_option
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(database_url: str | None, revision: str) -> None:
+    """Create or migrate the schema to the newest revision."""
+    from dispatch.schema import current_revision, upgrade
+
+    db = open_db(database_url)
+    upgrade(db, revision)
+    click.echo(f"database at revision {current_revision(db)}")
+
+
+@click.group("region")
+def region_group() -> None:
+    """Check and load region folders (see docs/region-format.md)."""
+
+
+def _read(path: Path) -> Any:
+    from dispatch.region.reader import RegionError, read_region
+
+    try:
+        return read_region(path)
+    except RegionError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(error.problems)} problem(s) in {path}; nothing imported", err=True)
+        sys.exit(2)
+
+
+@region_group.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+def region_check(path: Path) -> None:
+    """Validate a region folder without writing anything."""
+    data = _read(path)
+    click.echo(
+        f"{path}: ok — {len(data.hubs)} hubs, {len(data.residents)} residents, "
+        f"{len(data.roads)} roads, {len(data.zones)} zones, {len(data.volunteers)} volunteers, "
+        f"{len(data.drones)} drones"
+    )
+
+
+@region_group.command("load")
+@click.argument("path", type=click.Path(path_type=Path))
+@database_option
+def region_load(path: Path, database_url: str | None) -> None:
+    """Import (or update) a region in one transaction; nothing is written if any check fails."""
+    from dispatch.region.importer import load_region
+    from dispatch.schema import upgrade
+
+    data = _read(path)
+    db = open_db(database_url)
+    upgrade(db)
+    report = load_region(db, data)
+    click.echo(f"region {report.region_code} loaded")
+    for line in report.lines():
+        click.echo(f"  {line}")
+
+
+@click.group("export")
+def export_group() -> None:
+    """Exports for operators (no names or phone numbers)."""
+
+
+@export_group.command("orders")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-")
+@database_option
+def export_orders(fmt: str, out: Any, database_url: str | None) -> None:
+    """Every order once: number, state, channel, hub, resident code, items, weight, times."""
+    from dispatch.exports import order_rows
+
+    rows = order_rows(open_db(database_url))
+    if fmt == "json":
+        json.dump(rows, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["number"])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+                         for k, v in row.items()})
+
+
+@click.group("user")
+def user_group() -> None:
+    """Console accounts."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["operator", "planner", "admin"]), required=True)
+@click.option("--hub", "hubs", multiple=True, help="Hub code the account may run (repeatable).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@database_option
+def user_add(email: str, name: str, role: str, hubs: tuple[str, ...], password: str,
+             database_url: str | None) -> None:
+    """Create or reset a console account."""
+    from dispatch.services.users import upsert_user
+
+    try:
+        upsert_user(open_db(database_url), email, name, role, password, hubs)
+    except DomainError as error:
+        fail(str(error))
+    click.echo(f"account {email} ({role}) saved")
+
+
+commands = [db_group, region_group, export_group, user_group]

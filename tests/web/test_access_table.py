@@ -1,0 +1,27 @@
+"""The full route × audience table: a route that is not listed here fails the suite."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from web.security import declared_access
+
+#: endpoint -> who may use it. Update deliberately when adding a route.
+ACCESS_TABLE: dict[str, set[str]] = {
+    "auth.login": {"public"},
+    "auth.logout": {"operator", "planner", "admin"},
+    "console.dashboard": {"operator", "planner", "admin"},
+}
+
+
+def test_every_route_is_in_the_access_table(app: Flask) -> None:
+    endpoints = {e for e in app.view_functions if e != "static"}
+    assert endpoints == set(ACCESS_TABLE), (
+        f"unlisted: {sorted(endpoints - set(ACCESS_TABLE))}, "
+        f"gone: {sorted(set(ACCESS_TABLE) - endpoints)}"
+    )
+
+
+def test_every_route_declares_exactly_the_listed_audience(app: Flask) -> None:
+    for endpoint, audience in ACCESS_TABLE.items():
+        assert declared_access(app, endpoint) == audience, endpoint

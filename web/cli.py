@@ -1,0 +1,93 @@
+"""The ``hakobu`` command: one click group gathering the commands of every package.
+
+It lives in ``web`` because ``web`` is the top of the import graph: it may import dispatch and
+routing, which must not import it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+
+from dispatch import cli as dispatch_cli
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_REGION = REPO / "sample_regions" / "tajima"
+
+
+@click.group()
+@click.version_option(package_name="hakobu")
+def main() -> None:
+    """Hakobu: community delivery with SMS ordering, couriers and drones."""
+
+
+for command in dispatch_cli.commands:
+    main.add_command(command)
+
+
+@main.command("init")
+@dispatch_cli.database_option
+def init(database_url: str | None) -> None:
+    """Create the instance folder and the database schema."""
+    from dispatch.schema import current_revision, upgrade
+
+    db = dispatch_cli.open_db(database_url)
+    upgrade(db)
+    click.echo(f"database ready at {db.url} (revision {current_revision(db)})")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the console with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    app = create_app()
+    click.echo(f"Hakobu console on http://{host}:{port}/")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+@main.command("demo")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.option("--region", "region_path", type=click.Path(path_type=Path), default=DEFAULT_REGION,
+              show_default=True)
+@dispatch_cli.database_option
+def demo(port: int, host: str, no_browser: bool, region_path: Path, database_url: str | None) -> None:
+    """Set up the demo: schema, the sample region, demo accounts and a demo day; then serve."""
+    from dispatch.region.reader import read_region
+    from waitress import serve as waitress_serve
+
+    from dispatch.demo import seed_demo
+    from dispatch.region.importer import load_region
+    from dispatch.schema import upgrade
+    from web import create_app
+
+    url = database_url or os.environ.get("HAKOBU_DATABASE_URL") or "sqlite:///instance/demo.sqlite"
+    os.environ["HAKOBU_DATABASE_URL"] = url
+    db = dispatch_cli.open_db(url)
+    upgrade(db)
+    report = load_region(db, read_region(region_path))
+    click.echo(f"region {report.region_code} loaded: " + "; ".join(report.lines()))
+    password = os.environ.get("HAKOBU_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    summary = seed_demo(db, report.region_code, password)
+    app = create_app()
+    base = f"http://{host}:{port}/"
+    click.echo("")
+    click.echo(f"Hakobu demo console: {base}")
+    click.echo(f"  accounts: operator@demo, planner@demo, admin@demo   password: {password}")
+    for line in summary:
+        click.echo(f"  {line}")
+    if not no_browser:
+        threading.Timer(1.0, webbrowser.open, args=(base,)).start()
+    waitress_serve(app, host=host, port=port, threads=8)
