@@ -1,0 +1,316 @@
+"""The matrix-level solver on tiny instances whose optimum can be checked by hand.
+
+Most instances put nodes on a line, so that the distance between i and j is |x_i - x_j| and every
+expected route, cost and time can be worked out on paper.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from routing.core import (
+    UNREACHABLE,
+    CoreInstance,
+    CoreParams,
+    CoreVehicle,
+    auto_strategies,
+    solve_core,
+)
+
+FAST = CoreParams(time_limit_s=2.0, solution_limit=200)
+
+
+def line(*xs: int) -> np.ndarray:
+    """Distance matrix of points on a line at positions ``xs``."""
+    x = np.array(xs, dtype=np.int64)
+    return np.abs(x[:, None] - x[None, :])
+
+
+def instance(dist: np.ndarray, vehicles: list[CoreVehicle], **kwargs: object) -> CoreInstance:
+    """An instance with duration = distance, no service, open windows and no demand by default."""
+    n = len(dist)
+    defaults: dict[str, object] = {
+        "distance": (dist,),
+        "duration": (dist,),
+        "service": np.zeros(n, dtype=np.int64),
+        "demands": np.zeros((n, 0), dtype=np.int64),
+        "windows": np.tile([0, 1000], (n, 1)),
+        "vehicles": tuple(vehicles),
+    }
+    defaults.update(kwargs)
+    return CoreInstance(**defaults)  # type: ignore[arg-type]
+
+
+def test_single_vehicle_tour_reaches_the_far_end_once() -> None:
+    # Any tour that goes out to x=3 and back without a detour costs 6.
+    result = solve_core(instance(line(0, 3, 1, 2), [CoreVehicle(0, 0)]), FAST)
+    assert result.feasible
+    assert sorted(result.routes[0]) == [1, 2, 3]
+    assert result.objective == 6
+    assert result.unserved == ()
+
+
+def test_time_windows_reverse_the_cheapest_order_and_times_are_reported() -> None:
+    # Without windows 0 -> 1 (x=2) -> 2 (x=4) -> 0. Node 2 must be served before 5, node 1 after 10.
+    windows = np.array([[0, 100], [10, 20], [0, 5]])
+    service = np.array([0, 3, 2])
+    result = solve_core(
+        instance(line(0, 2, 4), [CoreVehicle(0, 0)], windows=windows, service=service), FAST
+    )
+    assert result.routes[0] == (2, 1)
+    # Node 2 (x=4) by 5, 2 units of service, 2 units back to node 1 (x=2), served from 10 for 3.
+    assert result.arrival[1] >= 10
+    assert result.arrival[2] <= 5
+    assert result.arrival[1] >= result.arrival[2] + 2 + 2
+    assert result.end_times[0] == result.arrival[1] + 3 + 2
+    assert result.objective == 8
+
+
+def test_vehicle_leaves_as_late_as_its_route_allows() -> None:
+    windows = np.array([[0, 1000], [50, 60]])
+    result = solve_core(instance(line(0, 10), [CoreVehicle(0, 0)], windows=windows), FAST)
+    assert result.start_times[0] == 50  # arrives at 60, the window's close: no waiting
+    assert result.arrival[1] == 60
+    assert result.end_times[0] == 70
+
+
+def test_shift_start_delays_every_arrival() -> None:
+    result = solve_core(
+        instance(line(0, 10), [CoreVehicle(0, 0, earliest_start=100)], windows=np.tile([0, 1000], (2, 1))),
+        FAST,
+    )
+    assert result.arrival[1] >= 110
+    assert result.start_times[0] >= 100
+
+
+def test_latest_end_makes_a_far_node_undeliverable() -> None:
+    inst = instance(
+        line(0, 10, 100), [CoreVehicle(0, 0, latest_end=50)], penalty=(None, None, 7)
+    )
+    result = solve_core(inst, FAST)
+    assert result.feasible
+    assert result.routes[0] == (1,)
+    assert result.unserved == (2,)
+    assert result.objective == 20 + 7
+
+
+def test_capacity_splits_the_load_over_two_vehicles() -> None:
+    demands = np.array([[0], [6], [6]])
+    vehicles = [CoreVehicle(0, 0, capacities=(10,)), CoreVehicle(0, 0, capacities=(10,))]
+    result = solve_core(instance(line(0, 5, 6), vehicles, demands=demands), FAST)
+    assert result.feasible
+    assert sorted(len(r) for r in result.routes) == [1, 1]
+    assert result.objective == 10 + 12
+
+
+def test_negative_demand_needs_initial_load_free() -> None:
+    # Node 1 receives 4 units loaded at the depot (negative demand, no pickup node).
+    demands = np.array([[0], [-4]])
+    vehicles = [CoreVehicle(0, 0, capacities=(5,))]
+    base = instance(line(0, 3), vehicles, demands=demands)
+    assert not solve_core(base, FAST).feasible
+    free = instance(line(0, 3), vehicles, demands=demands, initial_load_free=True)
+    result = solve_core(free, FAST)
+    assert result.feasible
+    assert result.routes[0] == (1,)
+
+
+def test_max_distance_forces_a_second_vehicle() -> None:
+    # One vehicle would do 0 -> 1 -> 2 -> 0 = 40; a range of 25 allows one node per vehicle.
+    dist = line(0, 10, -10)
+    unlimited = [CoreVehicle(0, 0, fixed_cost=100), CoreVehicle(0, 0, fixed_cost=100)]
+    result = solve_core(instance(dist, unlimited), FAST)
+    assert sum(1 for r in result.routes if r) == 1 and result.objective == 40 + 100
+    limited = [CoreVehicle(0, 0, fixed_cost=100, max_distance=25)] * 2
+    result = solve_core(instance(dist, limited), FAST)
+    assert result.feasible
+    assert len(result.routes[0]) == 1 and len(result.routes[1]) == 1
+    assert result.objective == 40 + 200
+
+
+def test_max_duration_bounds_the_route_span() -> None:
+    service = np.array([0, 30, 30])
+    vehicles = [CoreVehicle(0, 0, max_duration=60), CoreVehicle(0, 0, max_duration=60)]
+    result = solve_core(instance(line(0, 5, 6), vehicles, service=service), FAST)
+    assert result.feasible
+    assert sorted(len(r) for r in result.routes) == [1, 1]
+    for v in range(2):
+        assert result.end_times[v] - result.start_times[v] <= 60
+
+
+def test_fixed_cost_reduces_the_number_of_vehicles_used() -> None:
+    # Going 1 -> 2 directly costs 10, through the depot 2: without a fixed cost two vehicles win.
+    dist = np.array([[0, 1, 1], [1, 0, 10], [1, 10, 0]])
+    free = solve_core(instance(dist, [CoreVehicle(0, 0), CoreVehicle(0, 0)]), FAST)
+    assert sum(1 for r in free.routes if r) == 2 and free.objective == 4
+    paid = [CoreVehicle(0, 0, fixed_cost=100), CoreVehicle(0, 0, fixed_cost=100)]
+    result = solve_core(instance(dist, paid), FAST)
+    assert sum(1 for r in result.routes if r) == 1
+    assert result.objective == 12 + 100
+
+
+def test_allowed_vehicles_are_respected_even_when_costlier() -> None:
+    # Vehicle 1 (profile 1) travels at twice the cost; node 2 may only go with it, and then taking
+    # node 1 along (2 * 10 = 20) beats splitting (8 + 2 * 10 = 28).
+    dist = line(0, 4, 5)
+    vehicles = [CoreVehicle(0, 0, profile=0), CoreVehicle(0, 0, profile=1)]
+    kwargs = {"distance": (dist, 2 * dist), "duration": (dist, dist)}
+    free = solve_core(instance(dist, vehicles, **kwargs), FAST)
+    assert free.routes[1] == () and free.objective == 10
+    result = solve_core(instance(dist, vehicles, allowed=(None, None, (1,)), **kwargs), FAST)
+    assert result.feasible
+    assert result.routes[0] == () and sorted(result.routes[1]) == [1, 2]
+    assert result.objective == 20
+
+
+def test_a_node_no_vehicle_may_visit_is_unserved() -> None:
+    inst = instance(line(0, 4, 5), [CoreVehicle(0, 0)], allowed=(None, None, ()))
+    result = solve_core(inst, FAST)
+    assert not result.feasible and result.unserved == (2,)
+
+
+def test_pickup_precedes_its_delivery_on_the_same_vehicle() -> None:
+    # Delivery (node 1, x=2) lies before the pickup (node 2, x=5): alone, the order would be 1, 2
+    # either way round a line, so windows-free the pair decides: pickup 2 first, then 1.
+    dist = line(0, 2, 5)
+    demands = np.array([[0], [-1], [1]])
+    vehicles = [CoreVehicle(0, 0, capacities=(1,)), CoreVehicle(0, 0, capacities=(1,))]
+    inst = instance(dist, vehicles, demands=demands, pairs=((2, 1),))
+    result = solve_core(inst, FAST)
+    assert result.feasible
+    route = next(r for r in result.routes if r)
+    assert route == (2, 1)
+    assert result.arrival[2] < result.arrival[1]
+
+
+def test_sequence_gap_chains_two_vehicles() -> None:
+    # Two sorties of one drone, as vehicles 0 and 1; node 1 only on sortie 0, node 2 on sortie 1.
+    dist = line(0, 10, 20)
+    vehicles = [CoreVehicle(0, 0), CoreVehicle(0, 0)]
+    inst = instance(dist, vehicles, allowed=(None, (0,), (1,)), sequence=((0, 1, 15),))
+    result = solve_core(inst, FAST)
+    assert result.feasible
+    assert result.routes == ((1,), (2,))
+    assert result.start_times[1] >= result.end_times[0] + 15
+    assert result.arrival[2] >= 20 + 15 + 20
+
+
+def test_infeasible_optional_node_is_dropped_and_mandatory_one_reported() -> None:
+    windows = np.array([[0, 100], [0, 100], [0, 3]])  # node 2 at x=10 cannot be reached by 3
+    optional = instance(line(0, 1, 10), [CoreVehicle(0, 0)], windows=windows, penalty=(None, None, 50))
+    result = solve_core(optional, FAST)
+    assert result.feasible and result.unserved == (2,)
+    assert result.objective == 2 + 50
+    mandatory = instance(line(0, 1, 10), [CoreVehicle(0, 0)], windows=windows)
+    result = solve_core(mandatory, FAST)
+    assert not result.feasible
+    assert result.unserved == (2,)
+    assert result.routes == ((1,),)
+
+
+def test_a_cheap_penalty_makes_dropping_worthwhile() -> None:
+    inst = instance(line(0, 1, 50), [CoreVehicle(0, 0)], penalty=(None, 10, 30))
+    result = solve_core(inst, FAST)
+    assert result.routes[0] == (1,)
+    assert result.unserved == (2,)
+    assert result.objective == 2 + 30
+
+
+def test_unreachable_arc_is_never_used() -> None:
+    dist = line(0, 1, 2)
+    dist[1, 2] = UNREACHABLE  # the only cheap order 0 -> 1 -> 2 -> 0 is forbidden
+    result = solve_core(instance(dist, [CoreVehicle(0, 0)]), FAST)
+    assert result.feasible
+    assert result.routes[0] == (2, 1)
+    assert result.objective == 4
+
+
+def test_time_weight_adds_duration_to_the_arc_cost() -> None:
+    dist = line(0, 1, 2)
+    dur = 3 * dist
+    inst = instance(dist, [CoreVehicle(0, 0)], duration=(dur,), distance_weight=2, time_weight=5)
+    assert solve_core(inst, FAST).objective == 2 * 4 + 5 * 12
+
+
+def test_distinct_start_and_end_places() -> None:
+    # Start at x=0 (node 0), end at x=10 (node 3): visit 1 (x=4) and 2 (x=7) on the way.
+    inst = instance(line(0, 4, 7, 10), [CoreVehicle(0, 3)])
+    result = solve_core(inst, FAST)
+    assert result.routes == ((1, 2),)
+    assert result.objective == 10
+
+
+def random_instance(n: int, seed: int) -> CoreInstance:
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, 100, size=(n, 2))
+    dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    demands = rng.integers(1, 10, size=(n, 1))
+    demands[0] = 0
+    opens = rng.integers(0, 300, size=n)
+    windows = np.stack([opens, opens + 120], axis=1)
+    windows[0] = [0, 1000]
+    vehicles = tuple(CoreVehicle(0, 0, capacities=(40,)) for _ in range(8))
+    return CoreInstance(
+        distance=(dist,), duration=(dist,), service=np.full(n, 5), demands=demands,
+        windows=windows, vehicles=vehicles,
+    )
+
+
+def test_a_solution_limit_makes_runs_repeatable() -> None:
+    inst = random_instance(30, seed=1)
+    params = CoreParams(time_limit_s=30, solution_limit=60, seed=3)
+    first, second = solve_core(inst, params), solve_core(inst, params)
+    assert first.feasible
+    assert first.routes == second.routes
+    assert first.objective == second.objective
+    assert first.arrival == second.arrival
+
+
+def test_parallel_workers_return_the_best_start() -> None:
+    inst = random_instance(25, seed=2)
+    starts = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION")
+    params = CoreParams(time_limit_s=30, solution_limit=50, first_solution=starts, workers=2)
+    result = solve_core(inst, params)
+    singles = [
+        solve_core(inst, CoreParams(time_limit_s=30, solution_limit=50, first_solution=(s,)))
+        for s in starts
+    ]
+    assert result.feasible
+    assert result.objective == min(s.objective for s in singles)
+    assert result.strategy.split("+")[0] in starts
+
+
+def test_auto_prefers_insertion_under_time_windows_and_savings_without() -> None:
+    inst = random_instance(10, seed=0)
+    assert auto_strategies(inst)[0] == "PARALLEL_CHEAPEST_INSERTION"
+    open_windows = CoreInstance(**{**inst.__dict__, "windows": np.tile([0, 1000], (10, 1))})
+    assert auto_strategies(open_windows)[0] == "SAVINGS"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"time_limit_s": 0}, "time_limit_s"),
+        ({"solution_limit": 0}, "solution_limit"),
+        ({"first_solution": ("FASTEST",)}, "FASTEST"),
+        ({"first_solution": "auto"}, "tuple"),
+        ({"metaheuristic": "MAGIC"}, "MAGIC"),
+        ({"workers": 0}, "workers"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_params_are_validated(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CoreParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_inconsistent_instance_names_the_problem() -> None:
+    with pytest.raises(ValueError, match="vehicle 0 has 0 capacities for 1 demand columns"):
+        solve_core(instance(line(0, 1), [CoreVehicle(0, 0)], demands=np.zeros((2, 1))), FAST)
+    with pytest.raises(ValueError, match="node 1 has a window that closes before it opens"):
+        solve_core(
+            instance(line(0, 1), [CoreVehicle(0, 0)], windows=np.array([[0, 9], [5, 4]])), FAST
+        )
+    with pytest.raises(ValueError, match="vehicle 0: its shift"):
+        solve_core(instance(line(0, 1), [CoreVehicle(0, 0, earliest_start=2000)]), FAST)
