@@ -1,0 +1,35 @@
+"""Region folders: the reader (pure, checks everything) and the database importer built on it."""
+
+from dispatch.region.reader import (
+    DEFAULT_BUFFER_M,
+    DroneRecord,
+    HubRecord,
+    RegionData,
+    RegionError,
+    RegionMeta,
+    RegionProblem,
+    ResidentRecord,
+    RoadRecord,
+    VolunteerRecord,
+    ZoneRecord,
+    ZoneWindow,
+    circle,
+    read_region,
+)
+
+__all__ = [
+    "DEFAULT_BUFFER_M",
+    "DroneRecord",
+    "HubRecord",
+    "RegionData",
+    "RegionError",
+    "RegionMeta",
+    "RegionProblem",
+    "ResidentRecord",
+    "RoadRecord",
+    "VolunteerRecord",
+    "ZoneRecord",
+    "ZoneWindow",
+    "circle",
+    "read_region",
+]
