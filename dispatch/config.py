@@ -42,6 +42,7 @@ class Settings:
     courier_link_ttl_s: int = 12 * 3600
     pin_max_attempts: int = 5
     session_cookie_secure: bool = False
+    outbox_worker: bool = True  # send queued SMS from a background thread of this process
     extra: dict[str, Any] = field(default_factory=dict)  # flask-only keys passed through by web
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -84,8 +85,6 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     overrides: dict[str, str] = {}
     for key, value in env.items():
-        if key.startswith("HAKOBU_") and not key.startswith("HAKOBU_TEST_"):
-            overrides[key] = value
-        elif key in _UNPREFIXED:
+        if (key.startswith("HAKOBU_") and not key.startswith("HAKOBU_TEST_")) or key in _UNPREFIXED:
             overrides[key] = value
     return Settings().with_overrides(overrides)

@@ -85,3 +85,16 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+TINY = REPO / "sample_regions" / "tiny"
+TAJIMA = REPO / "sample_regions" / "tajima"
+
+
+@pytest.fixture
+def tiny_region(db: Database) -> str:
+    """The hand-checkable sample region, loaded; returns the region code."""
+    from dispatch.region.importer import load_region
+    from dispatch.region.reader import read_region
+
+    return load_region(db, read_region(TINY)).region_code

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from dispatch.config import Settings, settings_from_env
 from dispatch.db import Database
+from sms import webhooks as sms_webhooks
 from web import auth, console, security
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
@@ -54,8 +55,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
+    _init_sms(app, settings)
     security.check_all_routes_declared(app)
     return app
+
+
+#: The SMS webhooks: exempt from CSRF because each checks its transport's signature instead.
+SMS_WEBHOOKS = ("sms.twilio_inbound", "sms.twilio_status", "sms.gateway_webhook")
+
+
+def _init_sms(app: Flask, settings: Settings) -> None:
+    app.register_blueprint(sms_webhooks.bp)
+    for endpoint in SMS_WEBHOOKS:
+        view = app.view_functions[endpoint]
+        csrf.exempt(view)
+        security.access("webhook")(view)
+    if settings.outbox_worker and not app.testing:
+        from sms.sender import OutboxWorker
+        from sms.transports import build_transport
+
+        state: Hakobu = app.extensions["hakobu"]
+        worker = OutboxWorker(state.db, build_transport(settings))
+        state.db.after_commit(worker.wake)
+        worker.start()
+        app.extensions["hakobu_outbox"] = worker
 
 
 def _init_extensions(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 from dispatch.models.base import Base, utcnow
 from dispatch.models.handoff import HandoffEvent
-from dispatch.models.messages import Message
+from dispatch.models.messages import Message, OptOut
 from dispatch.models.orders import Batch, Order, OrderItem
 from dispatch.models.plans import CourierPosition, Plan, Route, Stop
 from dispatch.models.region import Drone, Hub, Proxy, Region, Resident, Road, Volunteer, Zone
@@ -18,6 +18,7 @@ __all__ = [
     "HandoffEvent",
     "Hub",
     "Message",
+    "OptOut",
     "Order",
     "OrderItem",
     "Plan",

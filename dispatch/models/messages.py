@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dispatch.models.base import Base, IdMixin, utcnow
+from dispatch.models.base import Base, IdMixin, JSONText, utcnow
 
 
 class Message(IdMixin, Base):
@@ -25,7 +26,10 @@ class Message(IdMixin, Base):
     external_id: Mapped[str | None] = mapped_column(String(80))  # MessageSid, gateway id
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20), index=True)  # the other party
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")  # outbound: rendered when sent
+    template: Mapped[str] = mapped_column(String(40), default="")  # outbound reply/notification key
+    params: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    language: Mapped[str] = mapped_column(String(8), default="ja")
     status: Mapped[str] = mapped_column(String(16))  # received|queued|sending|sent|delivered|failed|dead
     kind: Mapped[str] = mapped_column(String(32), default="")  # parsed command or template key
     resident_id: Mapped[str | None] = mapped_column(ForeignKey("resident.id"), index=True)
@@ -39,3 +43,12 @@ class Message(IdMixin, Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OptOut(Base):
+    """A phone number that texted STOP: nothing is ever sent to it until it texts START."""
+
+    __tablename__ = "opt_out"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,7 @@ class Region(IdMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
     loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    order_seq: Mapped[int] = mapped_column(Integer, default=0)  # last short order number given
 
     hubs: Mapped[list[Hub]] = relationship(back_populates="region")
 
@@ -60,7 +61,6 @@ class Resident(IdMixin, Base):
     drop_lon: Mapped[float | None] = mapped_column(Float)
     drop_lat: Mapped[float | None] = mapped_column(Float)
     notes: Mapped[str] = mapped_column(Text, default="")
-    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     hub: Mapped[Hub] = relationship()

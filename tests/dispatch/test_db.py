@@ -51,7 +51,7 @@ def test_aware_times_round_trip_as_utc(db: Database) -> None:
 def test_naive_times_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive datetime"), db.write() as s:
         region = _region("n")
-        region.loaded_at = dt.datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
+        region.loaded_at = dt.datetime(2026, 1, 1)
         s.add(region)
         s.flush()
 

@@ -11,6 +11,9 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "auth.login": {"public"},
     "auth.logout": {"operator", "planner", "admin"},
     "console.dashboard": {"operator", "planner", "admin"},
+    "sms.twilio_inbound": {"webhook"},
+    "sms.twilio_status": {"webhook"},
+    "sms.gateway_webhook": {"webhook"},
 }
 
 

@@ -1,0 +1,70 @@
+"""What a resident or proxy asks for, independent of how it arrived (SMS, web form, phone call).
+
+The SMS parser (``sms/``) and the web forms (``web/``) translate their input into these; the
+services in :mod:`dispatch.services` act on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    name: str
+    quantity: int
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class TimeWish:
+    day_offset: int = 0  # 0 today, 1 tomorrow
+    part: str = "any"  # morning | afternoon | evening | any
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    items: tuple[ItemRequest, ...]
+    time_wish: TimeWish | None = None
+
+
+@dataclass(frozen=True)
+class AskStatus:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    number: int | None = None  # None: the latest open order
+
+
+@dataclass(frozen=True)
+class AskHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class OptOut:
+    pass
+
+
+@dataclass(frozen=True)
+class OptIn:
+    pass
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    reason: str
+    language_hint: str = "ja"
+
+
+@dataclass(frozen=True)
+class OnBehalf:
+    """A registered proxy acting for the resident with ``resident_code``."""
+
+    resident_code: str
+    request: Request
+
+
+Request = PlaceOrder | AskStatus | CancelOrder | AskHelp | OptOut | OptIn | NotUnderstood | OnBehalf

@@ -1,0 +1,243 @@
+"""An inbound text from any SMS transport, handled in one transaction: stored, deduplicated,
+attributed to a resident or proxy, acted upon, and answered.
+
+Nothing is dropped: a message from an unknown number or one that could not be understood is
+kept in the operator's review queue, and its sender still gets a helpful reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch.db import Database
+from dispatch.errors import DomainError
+from dispatch.ids import new_id
+from dispatch.models import Message, OptOut, Proxy, Resident
+from dispatch.requests import (
+    AskHelp,
+    AskStatus,
+    CancelOrder,
+    NotUnderstood,
+    OnBehalf,
+    OptIn,
+    PlaceOrder,
+    Request,
+)
+from dispatch.requests import OptOut as OptOutRequest
+from dispatch.services import ordering, outbox
+
+
+@dataclass(frozen=True)
+class Inbound:
+    transport: str  # twilio | android_gateway | simulator
+    external_id: str | None  # MessageSid or the gateway's id; None lets us make one
+    phone: str
+    body: str
+    received_at: dt.datetime
+    language_hint: str = "ja"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer: a template and its parameters, rendered by the SMS layer."""
+
+    inbound_id: str
+    message_id: str | None  # the outbound reply row (None when nothing may be sent)
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+    language: str = "ja"
+    duplicate: bool = False
+    order_id: str | None = None
+
+
+@dataclass
+class _Sender:
+    phone: str
+    language: str
+    resident: Resident | None = None
+    proxy: Proxy | None = None
+
+
+def receive_message(db: Database, inbound: Inbound, request: Request, *,
+                    reply_inline: bool = False) -> Reply:
+    """Store, deduplicate, act on and answer ``inbound``.
+
+    ``reply_inline``: the transport answers in the HTTP response (Twilio TwiML), so the reply is
+    recorded as ``inline`` and the outbox worker never sends it again.
+    """
+    if inbound.external_id is not None:
+        earlier = _earlier_reply(db, inbound)
+        if earlier is not None:
+            return earlier
+    try:
+        with db.write() as session:
+            return _handle(session, inbound, request, reply_inline)
+    except IntegrityError:
+        # A concurrent delivery of the same MessageSid won the race; answer as it did.
+        earlier = _earlier_reply(db, inbound)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _earlier_reply(db: Database, inbound: Inbound) -> Reply | None:
+    with db.read() as session:
+        first = session.scalars(select(Message).where(
+            Message.transport == inbound.transport, Message.external_id == inbound.external_id,
+            Message.direction == "in")).first()
+        if first is None:
+            return None
+        reply = session.scalars(select(Message).where(Message.in_reply_to == first.id)).first()
+        return Reply(
+            inbound_id=first.id, message_id=reply.id if reply else None,
+            template=reply.template if reply else "", params=dict(reply.params or {}) if reply else {},
+            language=reply.language if reply else inbound.language_hint, duplicate=True,
+            order_id=first.order_id,
+        )
+
+
+def _handle(session: Session, inbound: Inbound, request: Request, reply_inline: bool) -> Reply:
+    message = Message(
+        direction="in", transport=inbound.transport,
+        external_id=inbound.external_id or f"local-{new_id()}", phone=inbound.phone,
+        body=inbound.body, status="received", kind=type(request).__name__,
+        created_at=inbound.received_at, updated_at=inbound.received_at,
+    )
+    session.add(message)
+    session.flush()
+    sender = _identify(session, inbound)
+    message.resident_id = sender.resident.id if sender.resident else None
+    template, params, order_id = _act(session, message, sender, request, inbound.received_at)
+    message.order_id = order_id
+    if template == "stopped":  # confirm the opt-out once, then never write to the number again
+        reply = _queue_reply(session, message, sender, template, params, reply_inline, force=True)
+        session.merge(OptOut(phone=inbound.phone, created_at=inbound.received_at))
+    else:
+        reply = _queue_reply(session, message, sender, template, params, reply_inline)
+    return Reply(inbound_id=message.id, message_id=reply.id if reply else None, template=template,
+                 params=params, language=sender.language, order_id=order_id)
+
+
+def _identify(session: Session, inbound: Inbound) -> _Sender:
+    residents = list(session.scalars(select(Resident).where(
+        Resident.phone == inbound.phone, Resident.active).order_by(Resident.code)))
+    if len(residents) == 1:
+        return _Sender(inbound.phone, residents[0].language, resident=residents[0])
+    proxies = list(session.scalars(select(Proxy).where(Proxy.phone == inbound.phone, Proxy.active)))
+    language = residents[0].language if residents else inbound.language_hint
+    sender = _Sender(inbound.phone, language)
+    if len(proxies) == 1 and not residents:
+        sender.proxy = proxies[0]
+    elif proxies:
+        sender.proxy = proxies[0]  # acts only through an explicit 代理/FOR <code>
+    if len(residents) > 1:
+        sender.resident = None  # a shared household phone: staff must tell which resident
+    return sender
+
+
+def _review(message: Message, reason: str) -> None:
+    message.review = "pending"
+    message.review_reason = reason
+
+
+def _act(session: Session, message: Message, sender: _Sender, request: Request,
+         now: dt.datetime) -> tuple[str, dict[str, Any], str | None]:
+    """Carry out ``request``; returns (reply template, parameters, order id)."""
+    if isinstance(request, OptOutRequest):
+        return "stopped", {}, None
+    if isinstance(request, OptIn):
+        session.execute(delete(OptOut).where(OptOut.phone == sender.phone))
+        return "started", {}, None
+    if isinstance(request, AskHelp):
+        return "help", {}, None
+    if isinstance(request, OnBehalf):
+        return _on_behalf(session, message, sender, request, now)
+    if sender.resident is None:
+        if sender.proxy is not None and _single_ward(session, sender.proxy):
+            resident = sender.proxy.resident
+            return _as_resident(session, message, resident, request, now, proxy=sender.proxy)
+        _review(message, "unknown number" if sender.proxy is None else "proxy without resident code")
+        return "unknown_number", {}, None
+    return _as_resident(session, message, sender.resident, request, now)
+
+
+def _single_ward(session: Session, proxy: Proxy) -> bool:
+    wards = session.scalars(select(Proxy.resident_id).where(
+        Proxy.phone == proxy.phone, Proxy.active)).all()
+    return len(set(wards)) == 1
+
+
+def _on_behalf(session: Session, message: Message, sender: _Sender, request: OnBehalf,
+               now: dt.datetime) -> tuple[str, dict[str, Any], str | None]:
+    resident = session.scalars(select(Resident).where(
+        Resident.code == request.resident_code, Resident.active)).first()
+    if resident is None:
+        _review(message, f"proxy named unknown resident code {request.resident_code!r}")
+        return "proxy_unknown_resident", {"code": request.resident_code}, None
+    proxy = session.scalars(select(Proxy).where(
+        Proxy.phone == sender.phone, Proxy.resident_id == resident.id, Proxy.active)).first()
+    if proxy is None:
+        _review(message, f"number is not a registered proxy of {resident.code}")
+        return "proxy_not_allowed", {"code": resident.code}, None
+    message.resident_id = resident.id
+    return _as_resident(session, message, resident, request.request, now, proxy=proxy)
+
+
+def _as_resident(session: Session, message: Message, resident: Resident, request: Request,
+                 now: dt.datetime, proxy: Proxy | None = None) -> tuple[str, dict[str, Any], str | None]:
+    if isinstance(request, PlaceOrder):
+        try:
+            order = ordering.create_order(
+                session, resident, request.items, channel="proxy" if proxy else "sms", now=now,
+                time_wish=request.time_wish, proxy_id=proxy.id if proxy else None,
+                request_text=message.body)
+        except DomainError as error:
+            _review(message, f"order refused: {error}")
+            return "unparseable", {"reason": str(error)}, None
+        return "order_received", ordering.order_params(order), order.id
+    if isinstance(request, AskStatus):
+        orders = ordering.open_orders(session, resident.id)
+        if not orders:
+            return "status_none", {}, None
+        return "status", ordering.order_params(orders[0]), orders[0].id
+    if isinstance(request, CancelOrder):
+        order = ordering.find_cancellable(session, resident.id, request.number)
+        if order is None:
+            return "nothing_to_cancel", {"number": request.number}, None
+        if not ordering.cancel(session, order, "cancelled by SMS", now):
+            return "cancel_not_possible", {"number": order.number}, order.id
+        return "cancelled", {"number": order.number}, order.id
+    if isinstance(request, NotUnderstood):
+        _review(message, f"not understood: {request.reason}")
+        return "unparseable", {"reason": request.reason}, None
+    if isinstance(request, AskHelp):
+        return "help", {}, None
+    if isinstance(request, OptOutRequest):
+        return "stopped", {}, None  # the sender's own number, even when written as a proxy
+    if isinstance(request, OptIn):
+        session.execute(delete(OptOut).where(OptOut.phone == message.phone))
+        return "started", {}, None
+    _review(message, f"nested request not supported: {type(request).__name__}")
+    return "unparseable", {"reason": "nested proxy request"}, None
+
+
+def _queue_reply(session: Session, message: Message, sender: _Sender, template: str,
+                 params: dict[str, Any], inline: bool, force: bool = False) -> Message | None:
+    if not force and outbox.is_opted_out(session, sender.phone):
+        return None
+    reply = Message(
+        direction="out", transport=message.transport, phone=sender.phone, template=template,
+        params=params, language=sender.language, kind=template,
+        status="inline" if inline else "queued", resident_id=message.resident_id,
+        order_id=message.order_id, in_reply_to=message.id, next_attempt_at=message.created_at,
+        created_at=message.created_at, updated_at=message.created_at,
+    )
+    session.add(reply)
+    session.flush()
+    return reply

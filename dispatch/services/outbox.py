@@ -1,0 +1,167 @@
+"""The SMS outbox: notifications are queued in the same transaction as the change they announce,
+and sent after commit by a worker (``sms.sender``).
+
+Guarantees:
+
+- **Never to an opted-out number**: checked when queueing and again when claiming for sending.
+- **Never twice**: a message is claimed (``queued`` → ``sending``) atomically before the transport
+  is called; ``dedupe_key`` stops the same notification from being queued twice. A worker that
+  dies between sending and recording leaves the message in ``sending``: it is reported for an
+  operator to check, never re-sent blindly (at most once beats twice for an SMS).
+- **Retries with backoff** on transient errors (HTTP 429 / 5xx, timeouts), **dead letter** with the
+  reason on permanent ones (e.g. Twilio 21610: the recipient unsubscribed).
+- Delivery status callbacks never move a message backwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch.db import Database
+from dispatch.models import Message, OptOut
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_S = 30
+#: Outbound status progression; a callback may only move a message forward in it.
+STATUS_RANK = {"queued": 0, "sending": 1, "accepted": 2, "sent": 3, "delivered": 5,
+               "undelivered": 4, "failed": 4, "dead": 6, "inline": 3}
+TERMINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "dead"})
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    return session.get(OptOut, phone) is not None
+
+
+def queue(
+    session: Session, phone: str, template: str, params: Mapping[str, Any], language: str, *,
+    resident_id: str | None = None, volunteer_id: str | None = None, order_id: str | None = None,
+    dedupe_key: str | None = None, in_reply_to: str | None = None, now: dt.datetime | None = None,
+    status: str = "queued", transport: str = "outbox",
+) -> Message | None:
+    """Queue an SMS inside the caller's transaction; None when the number opted out or the
+    ``dedupe_key`` was queued before."""
+    if is_opted_out(session, phone):
+        return None
+    if dedupe_key is not None:
+        existing = session.scalars(select(Message).where(Message.dedupe_key == dedupe_key)).first()
+        if existing is not None:
+            return None
+    now = now or dt.datetime.now(dt.UTC)
+    message = Message(
+        direction="out", transport=transport, phone=phone, template=template, params=dict(params),
+        language=language, status=status, kind=template, resident_id=resident_id,
+        volunteer_id=volunteer_id, order_id=order_id, dedupe_key=dedupe_key,
+        in_reply_to=in_reply_to, next_attempt_at=now, created_at=now, updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None  # a concurrent transaction queued the same dedupe_key first
+    return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message, ready for the transport: what to render and where to send it."""
+
+    id: str
+    phone: str
+    template: str
+    params: dict[str, Any]
+    language: str
+    attempts: int
+
+
+def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]:
+    """Atomically move up to ``limit`` due messages from ``queued`` to ``sending``."""
+    with db.write() as session:
+        query = (
+            select(Message.id).where(Message.direction == "out", Message.status == "queued",
+                                     Message.next_attempt_at <= now)
+            .order_by(Message.next_attempt_at).limit(limit)
+        )
+        if db.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if not ids:
+            return []
+        claimed = session.scalars(
+            update(Message).where(Message.id.in_(ids), Message.status == "queued")
+            .values(status="sending", attempts=Message.attempts + 1, updated_at=now)
+            .returning(Message)
+        ).all()
+        result = []
+        for message in claimed:
+            if message.template != "stopped" and is_opted_out(session, message.phone):
+                message.status = "dead"
+                message.error = "recipient opted out (STOP) after this was queued"
+                continue
+            result.append(Outgoing(message.id, message.phone, message.template,
+                                   dict(message.params or {}), message.language, message.attempts))
+        return result
+
+
+def mark_sent(db: Database, message_id: str, body: str, external_id: str | None,
+              now: dt.datetime | None = None, transport: str | None = None) -> None:
+    with db.write() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.body = body
+        message.external_id = external_id
+        if transport:
+            message.transport = transport
+        if STATUS_RANK[message.status] <= STATUS_RANK["sent"]:
+            message.status = "sent"
+        message.updated_at = now or dt.datetime.now(dt.UTC)
+
+
+def mark_failed(db: Database, message_id: str, error: str, *, permanent: bool,
+                now: dt.datetime | None = None) -> str:
+    """Record a failed send: back to ``queued`` with backoff, or ``dead`` when permanent or
+    out of attempts. Returns the new status."""
+    now = now or dt.datetime.now(dt.UTC)
+    with db.write() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.error = error[:1000]
+        if permanent or message.attempts >= MAX_ATTEMPTS:
+            message.status = "dead"
+        else:
+            message.status = "queued"
+            message.next_attempt_at = now + dt.timedelta(
+                seconds=BACKOFF_BASE_S * 2 ** (message.attempts - 1))
+        message.updated_at = now
+        return message.status
+
+
+def apply_status(db: Database, transport: str, external_id: str, status: str,
+                 error: str = "") -> bool:
+    """Apply a delivery-status callback; returns False when it would move the message backwards
+    (out-of-order callbacks) or the message is unknown."""
+    normalized = {"queued": "accepted", "accepted": "accepted", "sending": "accepted",
+                  "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
+                  "failed": "failed", "read": "delivered"}.get(status.lower())
+    if normalized is None:
+        return False
+    with db.write() as session:
+        message = session.scalars(
+            select(Message).where(Message.transport == transport, Message.external_id == external_id,
+                                  Message.direction == "out")
+        ).first()
+        if message is None or message.status in TERMINAL_STATUSES:
+            return False
+        if STATUS_RANK[normalized] <= STATUS_RANK[message.status]:
+            return False
+        message.status = normalized
+        if error:
+            message.error = error[:1000]
+        message.updated_at = dt.datetime.now(dt.UTC)
+        return True

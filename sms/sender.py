@@ -1,0 +1,84 @@
+"""The outbox worker: renders queued messages and hands them to the transport, after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+
+from dispatch.db import Database
+from dispatch.services import outbox
+from sms.service import render_message
+from sms.transports import PermanentSendError, SmsTransport, TransientSendError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = None,
+             limit: int = 50, tz: str = "Asia/Tokyo") -> SendStats:
+    """Send every message due at ``now``; never raises for a single message's failure."""
+    now = now or dt.datetime.now(dt.UTC)
+    stats = SendStats()
+    for message in outbox.claim_due(db, now, limit):
+        try:
+            body = render_message(message.template, message.language, message.params, tz)
+        except (KeyError, ValueError, TypeError) as error:
+            outbox.mark_failed(db, message.id, f"cannot render {message.template!r}: {error}",
+                               permanent=True, now=now)
+            stats.dead += 1
+            continue
+        try:
+            result = transport.send(message.phone, body)
+        except TransientSendError as error:
+            status = outbox.mark_failed(db, message.id, str(error), permanent=False, now=now)
+            stats.retried += status == "queued"
+            stats.dead += status == "dead"
+            log.warning("SMS %s not sent yet (%s): %s", message.id, status, error)
+            continue
+        except PermanentSendError as error:
+            outbox.mark_failed(db, message.id, str(error), permanent=True, now=now)
+            stats.dead += 1
+            log.warning("SMS %s dead-lettered: %s", message.id, error)
+            continue
+        outbox.mark_sent(db, message.id, body, result.external_id, now=now, transport=transport.name)
+        stats.sent += 1
+    return stats
+
+
+class OutboxWorker(threading.Thread):
+    """Background sender for a single-process deployment or the demo: woken after each commit,
+    and every ``interval_s`` for retries that fall due."""
+
+    def __init__(self, db: Database, transport: SmsTransport, interval_s: float = 10.0,
+                 tz: str = "Asia/Tokyo") -> None:
+        super().__init__(name="hakobu-outbox", daemon=True)
+        self._db = db
+        self._transport = transport
+        self._interval = interval_s
+        self._tz = tz
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                send_due(self._db, self._transport, tz=self._tz)
+            except Exception:  # keep the worker alive; the messages stay queued for the next round
+                log.exception("outbox round failed")

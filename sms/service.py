@@ -1,0 +1,97 @@
+"""The SMS side of intake: parse a text, hand the request to dispatch, render the answer.
+
+Every transport's inbound path (Twilio webhook, Android gateway webhook, simulator) goes through
+:func:`receive_sms`; every outgoing text is rendered by :func:`render_message`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dispatch.db import Database
+from dispatch.requests import (
+    AskHelp,
+    AskStatus,
+    CancelOrder,
+    ItemRequest,
+    NotUnderstood,
+    OnBehalf,
+    OptIn,
+    OptOut,
+    PlaceOrder,
+    Request,
+    TimeWish,
+)
+from dispatch.services.inbound import Inbound, Reply, receive_message
+from sms import parser
+
+
+def to_request(command: parser.Command) -> Request:
+    """Translate the parser's command into the domain's request."""
+    match command:
+        case parser.Order(items=items, time_wish=wish):
+            return PlaceOrder(
+                items=tuple(ItemRequest(i.name, i.quantity, i.unit) for i in items),
+                time_wish=TimeWish(wish.day_offset, wish.part) if wish else None,
+            )
+        case parser.Status():
+            return AskStatus()
+        case parser.Cancel(number=number):
+            return CancelOrder(number)
+        case parser.Help():
+            return AskHelp()
+        case parser.Stop():
+            return OptOut()
+        case parser.Start():
+            return OptIn()
+        case parser.Proxy(resident_code=code, command=inner):
+            return OnBehalf(code, to_request(inner))
+        case parser.Unparseable(reason=reason, language_hint=hint):
+            return NotUnderstood(reason, hint)
+    raise TypeError(f"unknown command {command!r}")
+
+
+def receive_sms(db: Database, transport: str, external_id: str | None, phone: str, body: str,
+                received_at: dt.datetime | None = None, *, reply_inline: bool = False) -> Reply:
+    """Handle one inbound text from any transport (idempotent per ``external_id``)."""
+    received_at = received_at or dt.datetime.now(dt.UTC)
+    command = parser.parse(body)
+    inbound = Inbound(transport=transport, external_id=external_id, phone=phone, body=body,
+                      received_at=received_at, language_hint=parser.guess_language(body))
+    return receive_message(db, inbound, to_request(command), reply_inline=reply_inline)
+
+
+def render_message(template: str, language: str, params: dict[str, Any], tz: str = "Asia/Tokyo") -> str:
+    """Render a stored outbound message (template + parameters) in the recipient's language."""
+    from sms import replies
+
+    return replies.render(template, language, **template_arguments(template, params, tz))
+
+
+def template_arguments(template: str, params: dict[str, Any], tz: str,
+                       today: dt.date | None = None) -> dict[str, Any]:
+    """Turn stored, language-neutral parameters into the arguments the reply templates take.
+
+    Windows are stored as UTC ISO times; residents read local clock times, with the date only
+    when it is not today.
+    """
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    today = today or dt.datetime.now(zone).date()
+    args: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "items":
+            args["items"] = [parser.Item(str(n), int(q), u) for n, q, u in value]
+        elif key in ("window_start", "window_end"):
+            if value:
+                local = dt.datetime.fromisoformat(value).astimezone(zone)
+                args["start" if key == "window_start" else "end"] = local
+                if key == "window_start" and local.date() != today:
+                    args["date"] = local.date()
+        elif key == "code":
+            args["resident"] = value
+        elif key in ("number", "state", "pin", "url", "minutes", "time", "date", "resident"):
+            args[key] = value
+    return args

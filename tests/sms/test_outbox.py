@@ -1,0 +1,90 @@
+"""The outbox: queued with the change, sent after commit, retried, dead-lettered, never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from dispatch.db import Database
+from dispatch.models import Message, Resident
+from dispatch.requests import ItemRequest
+from dispatch.services import outbox
+from dispatch.services.ordering import place_order
+from sms.sender import send_due
+from sms.transports import SimulatorTransport, TwilioTransport
+from tests.sms.conftest import TwilioApiDouble
+
+pytestmark = pytest.mark.db
+NOW = dt.datetime(2026, 11, 24, 0, 30, tzinfo=dt.UTC)
+
+
+def _resident_id(db: Database, code: str = "R1") -> str:
+    with db.read() as s:
+        return s.scalars(select(Resident.id).where(Resident.code == code)).one()
+
+
+def _outbound(db: Database) -> list[Message]:
+    with db.read() as s:
+        return list(s.scalars(select(Message).where(Message.direction == "out")))
+
+
+def _twilio(api: TwilioApiDouble) -> TwilioTransport:
+    return TwilioTransport("AC" + "0" * 32, "token", "+815000000000", http_client=api)
+
+
+def test_a_web_order_queues_the_confirmation_and_the_worker_sends_it_once(
+        db: Database, tiny_region: str) -> None:
+    place_order(db, _resident_id(db), [ItemRequest("米", 1)], channel="web", now=NOW)
+    [queued] = _outbound(db)
+    assert queued.status == "queued" and queued.template == "order_received"
+    api = TwilioApiDouble()
+    stats = send_due(db, _twilio(api), now=NOW)
+    assert stats.sent == 1 and len(api.requests) == 1
+    assert api.requests[0]["data"]["To"] == "+817000000001"
+    assert "受け付けました" in api.requests[0]["data"]["Body"]
+    [sent] = _outbound(db)
+    assert sent.status == "sent" and sent.external_id.startswith("SM") and sent.body
+    assert send_due(db, _twilio(api), now=NOW + dt.timedelta(hours=1)).sent == 0
+    assert len(api.requests) == 1
+
+
+def test_rate_limits_are_retried_with_backoff(db: Database, tiny_region: str) -> None:
+    place_order(db, _resident_id(db), [ItemRequest("米", 1)], channel="web", now=NOW)
+    api = TwilioApiDouble(script=[(429, {"code": 20429, "message": "Too Many Requests"})])
+    assert send_due(db, _twilio(api), now=NOW).retried == 1
+    [message] = _outbound(db)
+    assert message.status == "queued" and message.next_attempt_at > NOW
+    assert send_due(db, _twilio(api), now=NOW).sent == 0  # not due yet
+    assert send_due(db, _twilio(api), now=message.next_attempt_at).sent == 1
+    assert _outbound(db)[0].status == "sent"
+
+
+def test_an_unsubscribed_recipient_is_dead_lettered_with_the_reason(db: Database,
+                                                                    tiny_region: str) -> None:
+    place_order(db, _resident_id(db), [ItemRequest("米", 1)], channel="web", now=NOW)
+    api = TwilioApiDouble(script=[(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"})])
+    assert send_due(db, _twilio(api), now=NOW).dead == 1
+    [message] = _outbound(db)
+    assert message.status == "dead" and "21610" in message.error
+    assert send_due(db, _twilio(api), now=NOW + dt.timedelta(days=1)).sent == 0
+
+
+def test_the_same_notification_is_never_queued_twice(db: Database, tiny_region: str) -> None:
+    with db.write() as s:
+        first = outbox.queue(s, "+817000000001", "help", {}, "ja", dedupe_key="k1")
+        second = outbox.queue(s, "+817000000001", "help", {}, "ja", dedupe_key="k1")
+    assert first is not None and second is None
+    assert len(_outbound(db)) == 1
+
+
+def test_status_callbacks_never_move_a_message_backwards(db: Database, tiny_region: str) -> None:
+    place_order(db, _resident_id(db), [ItemRequest("米", 1)], channel="web", now=NOW)
+    send_due(db, SimulatorTransport(), now=NOW)
+    [message] = _outbound(db)
+    sid = message.external_id
+    assert outbox.apply_status(db, "simulator", sid, "delivered")
+    assert not outbox.apply_status(db, "simulator", sid, "sent")  # late, out of order
+    assert not outbox.apply_status(db, "simulator", sid, "queued")
+    assert _outbound(db)[0].status == "delivered"
