@@ -64,7 +64,8 @@ def test_rate_limits_are_retried_with_backoff(db: Database, tiny_region: str) ->
 def test_an_unsubscribed_recipient_is_dead_lettered_with_the_reason(db: Database,
                                                                     tiny_region: str) -> None:
     place_order(db, _resident_id(db), [ItemRequest("米", 1)], channel="web", now=NOW)
-    api = TwilioApiDouble(script=[(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"})])
+    unsubscribed = {"code": 21610, "message": "Attempt to send to unsubscribed recipient"}
+    api = TwilioApiDouble(script=[(400, unsubscribed)])
     assert send_due(db, _twilio(api), now=NOW).dead == 1
     [message] = _outbound(db)
     assert message.status == "dead" and "21610" in message.error
