@@ -209,10 +209,14 @@ _COUNTER_WORD = re.compile(rf"(?i)^{_COUNTER}$")
 _FILLER = (
     r"(?:(?:を)?(?:よろしく)?(?:お願い(?:します|致します|いたします|します。)?|おねがい(?:します)?|"
     r"ください(?:ませ)?|下さい|です|ます|します|以上(?:です)?|ありがとう(?:ございます)?|"
-    r"please|pls|plz|thanks|thank you|thx)[\s!.~]*)"
+    r"(?:を)?注文(?:します|したいです|したい|です)?|please|pls|plz|thanks|thank you|thx)[\s!.~]*)"
 )
 _FILLER_TAIL = re.compile(rf"(?i)\s*{_FILLER}+$")
-_FILLER_HEAD = re.compile(r"(?i)^(?:please|pls|plz|すみません|すいません|あの|えっと)[\s!]*")
+_FILLER_HEAD = re.compile(
+    r"(?i)^(?:please|pls|plz|すみません|すいません|あの|えっと|i want to order|i'?d like to order|"
+    r"i would like to order|i want|i'?d like|i would like|can i (?:get|have)|could i (?:get|have))"
+    r"[\s!:]*"
+)
 _GREETING = re.compile(
     r"(?i)^(?:(?:こんにちは|こんばんは|おはようございます|おはよう|いつも|お世話になって(?:おり|い)ます|"
     r"お世話になります|ありがとうございます|hello|hi|hey|dear hakobu|good morning|"
@@ -254,9 +258,9 @@ _WISH = re.compile(
     rf"(?:(?P<day>{_alternatives(_DAY_WORDS)})(?:の|\s)?(?:(?:in the\s+)?"
     rf"(?P<dpart>{_alternatives(_PART_WORDS)})|{_HOUR.replace('hour', 'dhour').replace('ampm', 'dampm')})?"
     rf"|(?P<part>{_alternatives(_PART_WORDS)})|{_HOUR})"
-    r"(?:頃|ごろ|くらい|以降|から|まで|過ぎ)?(?:の?(?:配達|お届け|配送))?(?:で|に|が)?"
-    r"(?:希望|がいい|が良い|お願いします|おねがいします|お願い|ください|下さい|please)*"
-    rf"(?:です)?{_EDGE_R}"
+    r"(?:頃|ごろ|くらい|以降|から|まで|過ぎ|の|で|に|が|配達|お届け|配送|希望|がいい|が良い|"
+    r"お願いします|おねがいします|お願い|ください|下さい|です|\s+please)*"
+    rf"{_EDGE_R}"
 )
 
 
@@ -506,7 +510,7 @@ def _proxy(rest: str) -> Command:
 def _command(text: str, *, allow_proxy: bool = True) -> Command:
     """Parse normalised, non-empty text; raises :class:`_Refused` for unreadable messages."""
     text = _GREETING.sub("", text).lstrip(f" {_S}")
-    if not text or _COURTESY.match(_strip_fillers(text.replace(_S, " ")) or "ok"):
+    if not text:
         raise _Refused("courtesy")
     if _ONLY_QUESTION.match(text):
         return Help()
@@ -526,6 +530,8 @@ def _command(text: str, *, allow_proxy: bool = True) -> Command:
         if kind == "order":
             return _order(rest, keyword=True)
         return {"status": Status, "help": Help, "stop": Stop, "start": Start}[kind]()
+    if _COURTESY.match(_strip_fillers(text.replace(_S, " ")) or "ok"):
+        raise _Refused("courtesy")
     typo = _typo_of(text)
     if typo is not None:
         raise _Refused("typo", f"'{_FIRST_WORD.match(text)[1]}' looks like {typo}")  # type: ignore[index]

@@ -88,6 +88,13 @@ CASES: tuple[Case, ...] = (
     Case("ja_emoji", "注文 🍚米 2 🥛牛乳 1 よろしくね😊", _order(("米", 2), ("牛乳", 1), ("よろしくね", 1))),
     Case("ja_keycap_emoji_digits", "注文 卵 1️⃣パック", _order(("卵", 1, "パック"))),
     Case("ja_without_keyword_clear_list", "米 2、牛乳 1本", _order(("米", 2), ("牛乳", 1, "本"))),
+    Case(
+        "ja_day_after_tomorrow_wish_phrase",
+        "注文 米 2 明後日の夕方に配達希望",
+        _order(("米", 2), wish=TimeWish(2, "evening")),
+    ),
+    Case("ja_keyword_at_the_end", "米2つ注文します", _order(("米", 2))),
+    Case("ja_wild_ashitaba_is_not_tomorrow", "注文 明日葉 1", _order(("明日葉", 1))),
     # --- orders, English and mixed
     Case("en_issue_example", "ORDER rice 2, milk 1", _order(("rice", 2), ("milk", 1))),
     Case("en_lowercase_spaces", "order rice 2 milk 1", _order(("rice", 2), ("milk", 1))),
@@ -103,6 +110,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case("en_tonight", "order rice 2 tonight", _order(("rice", 2), wish=TimeWish(0, "evening"))),
     Case("en_number_words", "ORDER apples three, bananas two", _order(("apples", 3), ("bananas", 2))),
+    Case("en_sentence_without_keyword", "I want to order rice 2", _order(("rice", 2))),
     Case("mixed_keyword_en_items_ja", "ORDER 米 2、牛乳 1", _order(("米", 2), ("牛乳", 1))),
     Case(
         "mixed_keyword_ja_items_en",
