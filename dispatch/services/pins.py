@@ -28,6 +28,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.custody import InvalidHandoff
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState, transition
@@ -121,6 +122,8 @@ def check_pin(
     The order row is locked for the check, so concurrent guesses cannot exceed ``max_attempts``.
     """
     typed = normalise_pin(pin)
+    if not actor.startswith("volunteer:"):
+        raise InvalidHandoff(f"actor {actor!r}: the PIN is entered by the courier, 'volunteer:<id>'")
     with db.write() as session:
         order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
         if order is None:

@@ -199,6 +199,8 @@ def test_malformed_input_is_refused_without_counting(db: Database, order: tuple[
     for typo in ("123", "12345", "12a4", ""):
         with pytest.raises(DomainError, match="exactly 4 digits"):
             check_pin(db, order_id, typo, COURIER)
+    with pytest.raises(DomainError, match="entered by the courier"):
+        check_pin(db, order_id, "1234", "user:operator")
     assert load(db, order_id).pin_attempts == 0
     assert normalise_pin(" １２３４ ") == "1234"
 
