@@ -9,15 +9,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pyproj import Transformer
+from shapely import STRtree
 from shapely.geometry import LineString, Point
 
-from dispatch.region import DEFAULT_BUFFER_M, RegionError, RegionProblem, ZoneWindow, read_region
+from dispatch.region import (
+    DEFAULT_BUFFER_M,
+    RegionData,
+    RegionError,
+    RegionMeta,
+    RegionProblem,
+    ZoneWindow,
+    read_region,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "sample_regions" / "tiny"
@@ -392,3 +403,112 @@ def test_optional_fields_take_their_defaults(tiny: Path) -> None:
     assert road.kind == "path" and road.car is False and road.oneway is False
     assert data.roads[9].maxspeed_kmh is None
     assert data.drones == ()
+
+
+# --------------------------------------------------------------------------------- tajima region
+TAJIMA = REPO / "sample_regions" / "tajima"
+
+
+@pytest.fixture(scope="module")
+def tajima() -> RegionData:
+    return read_region(TAJIMA)
+
+
+def test_tajima_reads_with_the_stated_figures(tajima: RegionData) -> None:
+    assert tajima.meta == RegionMeta(tajima.meta.name, "EPSG:6673", "Asia/Tokyo", "ja_JP")
+    assert len(tajima.hubs) == 4
+    assert sum(h.drone_port for h in tajima.hubs) >= 2
+    assert [h.code for h in tajima.hubs if h.kind == "supply"] == ["TOYOOKA-PO"]
+    assert len(tajima.residents) == 300
+    assert len(tajima.roads) >= 500
+    assert {r.kind for r in tajima.roads} == {"primary", "secondary", "local", "track", "path"}
+    assert len(tajima.volunteers) == 20
+    assert {v.mode for v in tajima.volunteers} == {"walk", "bicycle", "car"}
+    assert len(tajima.drones) == 4
+
+
+def test_tajima_couriers_and_drones_have_realistic_figures(tajima: RegionData) -> None:
+    figures = {(v.mode, v.capacity_kg, v.max_parcels) for v in tajima.volunteers}
+    assert figures == {("walk", 8, 4), ("bicycle", 15, 8), ("car", 150, 30)}
+    ports = {h.code for h in tajima.hubs if h.drone_port}
+    for drone in tajima.drones:
+        assert (drone.payload_kg, drone.cruise_kmh, drone.range_km, drone.turnaround_min) == (4.5, 36, 20, 10)
+        assert drone.hub_code in ports
+
+
+def test_tajima_about_a_third_have_drop_points_a_few_tens_of_metres_from_home(tajima: RegionData) -> None:
+    to_metric = Transformer.from_crs("EPSG:4326", "EPSG:6673", always_xy=True)
+    with_drop = [r for r in tajima.residents if r.drop_lon is not None]
+    assert 0.25 <= len(with_drop) / len(tajima.residents) <= 0.35
+    for r in with_drop:
+        home, drop = to_metric.transform(r.lon, r.lat), to_metric.transform(r.drop_lon, r.drop_lat)
+        assert 15 <= Point(home).distance(Point(drop)) <= 60, r.code
+
+
+def test_tajima_zones_cover_airport_town_centre_and_a_december_festival(tajima: RegionData) -> None:
+    by_category = {z.category: z for z in tajima.zones}
+    assert set(by_category) >= {"AIRPORT_SURFACE", "DID", "LOCAL_RULE", "COMMUNITY"}
+    airport = by_category["AIRPORT_SURFACE"]
+    assert airport.type == "PROHIBITED" and airport.geometry.geom_type == "Polygon"
+    assert airport.geometry.contains(Point(134.787, 35.513))
+    assert by_category["DID"].type == "REQ_AUTHORIZATION"
+    assert by_category["DID"].geometry.contains(Point(134.820, 35.544))
+    festival = by_category["LOCAL_RULE"]
+    assert festival.applicability and all(
+        w.start is not None and w.start.year == 2026 and w.start.month == 12 for w in festival.applicability)
+    assert all(z.applicability == () for z in tajima.zones if z is not festival)
+
+
+def test_tajima_no_hub_or_drop_point_in_a_prohibited_zone(tajima: RegionData) -> None:
+    prohibited = [z.geometry for z in tajima.zones if z.type == "PROHIBITED"]
+    points = [Point(h.lon, h.lat) for h in tajima.hubs]
+    points += [Point(r.drop_lon, r.drop_lat) for r in tajima.residents if r.drop_lon is not None]
+    assert not [p for p in points if any(zone.contains(p) for zone in prohibited)]
+
+
+def test_tajima_every_resident_and_hub_is_within_300_m_of_a_road(tajima: RegionData) -> None:
+    to_metric = Transformer.from_crs("EPSG:4326", "EPSG:6673", always_xy=True)
+    roads = STRtree([LineString([to_metric.transform(*c) for c in r.coords]) for r in tajima.roads])
+    places = [(r.code, r.lon, r.lat) for r in tajima.residents]
+    places += [(h.code, h.lon, h.lat) for h in tajima.hubs]
+    far = []
+    for code, lon, lat in places:
+        point = Point(to_metric.transform(lon, lat))
+        nearest = roads.geometries[roads.nearest(point)]
+        if point.distance(nearest) > 300:
+            far.append(code)
+    assert far == []
+
+
+def test_tajima_road_network_is_connected_and_split_at_junctions(tajima: RegionData) -> None:
+    parent: dict[tuple[float, float], tuple[float, float]] = {}
+
+    def find(node: tuple[float, float]) -> tuple[float, float]:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for road in tajima.roads:
+        parent[find(road.coords[0])] = find(road.coords[-1])
+    assert len({find(node) for node in list(parent)}) == 1
+    # a junction is always a segment end: no segment end touches another segment's interior
+    lines = [LineString(r.coords) for r in tajima.roads]
+    tree = STRtree(lines)
+    for node in parent:
+        point = Point(node)
+        for i in tree.query(point.buffer(1e-7)):
+            ends = {lines[i].coords[0], lines[i].coords[-1]}
+            assert node in ends or lines[i].distance(point) > 1e-8, (node, tajima.roads[i].code)
+
+
+def test_generator_rewrites_identical_files(tmp_path: Path) -> None:
+    """Run the script as a user would (from another directory), into a fresh folder."""
+    subprocess.run([sys.executable, str(REPO / "sample_regions" / "generate_tajima.py"), str(tmp_path)],
+                   check=True, cwd=tmp_path, timeout=120)
+    generated = sorted(p.name for p in tmp_path.iterdir())
+    committed = sorted(p.name for p in TAJIMA.iterdir() if p.name != "README.md")
+    assert generated == committed
+    for name in generated:
+        assert (tmp_path / name).read_bytes() == (TAJIMA / name).read_bytes(), name
