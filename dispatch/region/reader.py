@@ -338,7 +338,7 @@ def _read_text(sink: _Sink, folder: Path, name: str) -> str | None:
 def _check_folder(sink: _Sink, folder: Path) -> bool:
     """Report a folder that does not exist, and files that are not part of the format."""
     if not folder.is_dir():
-        sink.add(str(folder), 0, _FILE, "is not a region folder (no such directory)")
+        sink.add(str(folder), 0, _FILE, "is not a region folder (not a directory)")
         return False
     for entry in sorted(folder.iterdir()):
         name = entry.name
@@ -458,6 +458,11 @@ def _geometry(ctx: _Context, f: _Fields, raw: Any, kinds: Sequence[str],
     if raw["type"] not in kinds:
         f.bad(name, f"must be a {' or '.join(kinds)}, got {raw['type']!r}")
         return None
+    depth, expected = _NESTING[raw["type"]]
+    if not _nested_positions(raw.get("coordinates"), depth):
+        got = json.dumps(raw.get("coordinates"))[:60]
+        f.bad(name, f"{raw['type']} coordinates must be {expected}, got {got}")
+        return None
     try:
         geom = shape({"type": raw["type"], "coordinates": raw.get("coordinates")})
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as error:
@@ -475,6 +480,22 @@ def _geometry(ctx: _Context, f: _Fields, raw: Any, kinds: Sequence[str],
         return None
     _check_area(ctx, f, coords, name)
     return geom
+
+
+_NESTING = {
+    "Point": (0, "one position [lon, lat]"),
+    "LineString": (1, "a list of positions [lon, lat]"),
+    "Polygon": (2, "a list of rings, each a list of positions [lon, lat]"),
+    "MultiPolygon": (3, "a list of polygons, each a list of rings of positions [lon, lat]"),
+}
+
+
+def _nested_positions(value: Any, depth: int) -> bool:
+    """True if ``value`` is a GeoJSON position (``depth`` 0) or lists of them nested ``depth`` deep."""
+    if depth == 0:
+        return isinstance(value, list) and 2 <= len(value) <= 3 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    return isinstance(value, list) and all(_nested_positions(v, depth - 1) for v in value)
 
 
 def _check_area(ctx: _Context, f: _Fields, coords: np.ndarray, name: str) -> None:

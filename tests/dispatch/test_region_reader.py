@@ -142,6 +142,9 @@ CASES: list[tuple[str, Callable[[Path], None], str | list[str]]] = [
      lambda f: set_geometry(f, "zones.geojson", 1, {"type": "Polygon", "coordinates": [[
          [134.86, 35.57], [134.87, 35.58], [134.87, 35.57], [134.86, 35.58], [134.86, 35.57]]]}),
      "zones.geojson:1: geometry: invalid Polygon: Self-intersection[134.865 35.575]"),
+    ("malformed coordinates",
+     lambda f: set_geometry(f, "hubs.geojson", 1, {"type": "Point", "coordinates": [134.86, None]}),
+     "hubs.geojson:1: geometry: Point coordinates must be one position [lon, lat], got [134.86, null]"),
     ("missing geometry",
      lambda f: set_geometry(f, "roads.geojson", 3, None),
      "roads.geojson:3: geometry: required geometry is missing"),
@@ -345,7 +348,7 @@ def test_a_bad_hub_does_not_cascade_into_every_resident(tiny: Path) -> None:
 
 def test_missing_folder_is_one_problem(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nowhere") == [
-        f"{tmp_path / 'nowhere'}:0: (file): is not a region folder (no such directory)"
+        f"{tmp_path / 'nowhere'}:0: (file): is not a region folder (not a directory)"
     ]
 
 
