@@ -90,8 +90,9 @@ def template_arguments(template: str, params: dict[str, Any], tz: str,
                 args["start" if key == "window_start" else "end"] = local
                 if key == "window_start" and local.date() != today:
                     args["date"] = local.date()
-        elif key == "code":
-            args["resident"] = value
-        elif key in ("number", "state", "pin", "url", "minutes", "time", "date", "resident"):
+        elif key == "time_wish":
+            if value:
+                args["time_wish"] = parser.TimeWish(int(value[0]), str(value[1]))
+        elif key in ("number", "state", "pin", "url", "minutes", "time", "date", "resident", "code"):
             args[key] = value
     return args

@@ -13,7 +13,7 @@ from flask_login import current_user
 from dispatch.config import Settings, settings_from_env
 from dispatch.db import Database
 from sms import webhooks as sms_webhooks
-from web import auth, console, security
+from web import auth, console, intake, resident, security
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
 
@@ -55,6 +55,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(intake.bp)
+    app.register_blueprint(resident.bp)
     _init_sms(app, settings)
     security.check_all_routes_declared(app)
     return app
@@ -92,6 +94,15 @@ def _init_extensions(app: Flask) -> None:
     @app.context_processor
     def _ui_language() -> dict[str, Any]:
         return {"ui_language": _locale()}
+
+    @app.template_filter("localtime")
+    def _localtime(value: Any) -> str:
+        """An aware datetime in the region's timezone, in the viewer's date format."""
+        if value is None:
+            return ""
+        from flask_babel import format_datetime
+
+        return format_datetime(value, "short")
 
 
 def _locale() -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from dispatch import audit_cli
 from dispatch import cli as dispatch_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +27,7 @@ def main() -> None:
     """Hakobu: community delivery with SMS ordering, couriers and drones."""
 
 
-for command in dispatch_cli.commands:
+for command in [*dispatch_cli.commands, *audit_cli.commands]:
     main.add_command(command)
 
 
@@ -65,11 +66,11 @@ def serve(host: str, port: int, threads: int) -> None:
 @dispatch_cli.database_option
 def demo(port: int, host: str, no_browser: bool, region_path: Path, database_url: str | None) -> None:
     """Set up the demo: schema, the sample region, demo accounts and a demo day; then serve."""
-    from dispatch.region.reader import read_region
     from waitress import serve as waitress_serve
 
     from dispatch.demo import seed_demo
     from dispatch.region.importer import load_region
+    from dispatch.region.reader import read_region
     from dispatch.schema import upgrade
     from web import create_app
 

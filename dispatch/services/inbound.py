@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -176,15 +176,15 @@ def _single_ward(session: Session, proxy: Proxy) -> bool:
 def _on_behalf(session: Session, message: Message, sender: _Sender, request: OnBehalf,
                now: dt.datetime) -> tuple[str, dict[str, Any], str | None]:
     resident = session.scalars(select(Resident).where(
-        Resident.code == request.resident_code, Resident.active)).first()
+        func.upper(Resident.code) == request.resident_code.upper(), Resident.active)).first()
     if resident is None:
         _review(message, f"proxy named unknown resident code {request.resident_code!r}")
-        return "proxy_unknown_resident", {"code": request.resident_code}, None
+        return "proxy_unknown_resident", {"resident": request.resident_code}, None
     proxy = session.scalars(select(Proxy).where(
         Proxy.phone == sender.phone, Proxy.resident_id == resident.id, Proxy.active)).first()
     if proxy is None:
         _review(message, f"number is not a registered proxy of {resident.code}")
-        return "proxy_not_allowed", {"code": resident.code}, None
+        return "proxy_not_allowed", {"resident": resident.code}, None
     message.resident_id = resident.id
     return _as_resident(session, message, resident, request.request, now, proxy=proxy)
 
@@ -200,7 +200,10 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
         except DomainError as error:
             _review(message, f"order refused: {error}")
             return "unparseable", {"reason": str(error)}, None
-        return "order_received", ordering.order_params(order), order.id
+        params = ordering.order_params(order)
+        if request.time_wish is not None:
+            params["time_wish"] = [request.time_wish.day_offset, request.time_wish.part]
+        return "order_received", params, order.id
     if isinstance(request, AskStatus):
         orders = ordering.open_orders(session, resident.id)
         if not orders:

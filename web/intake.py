@@ -1,0 +1,132 @@
+"""Operators' intake tools: phone-proxy order entry, the SMS review queue, the SMS simulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from dispatch.errors import DomainError
+from dispatch.queries_intake import (
+    conversation,
+    find_residents,
+    resident_brief,
+    review_queue,
+    simulator_residents,
+)
+from dispatch.requests import ItemRequest, TimeWish
+from dispatch.services import ordering
+from dispatch.services.review import resolve_review
+from sms.sender import send_due
+from sms.service import receive_sms, render_message
+from sms.transports import SimulatorTransport
+from web.context import db
+from web.forms import choices
+from web.security import access
+
+bp = Blueprint("intake", __name__, url_prefix="/intake")
+ITEM_ROWS = 6
+
+
+def _hub_scope() -> set[str] | None:
+    return None if current_user.role == "admin" else set(current_user.hub_ids)
+
+
+class PhoneOrderForm(FlaskForm):
+    wish = SelectField("When", default="0:any", choices=choices([
+        ("0:any", "Today"), ("0:morning", "Today morning"), ("0:afternoon", "Today afternoon"),
+        ("1:any", "Tomorrow"), ("1:morning", "Tomorrow morning"), ("1:afternoon", "Tomorrow afternoon")]))
+    priority = SelectField("Priority", default="2", choices=choices([
+        ("1", "1 urgent (medicine)"), ("2", "2 normal"), ("3", "3 low")]))
+
+
+for _i in range(ITEM_ROWS):
+    setattr(PhoneOrderForm, f"item{_i}", StringField(validators=[Optional(), Length(max=60)]))
+    setattr(PhoneOrderForm, f"qty{_i}", IntegerField(default=1, validators=[Optional(), NumberRange(1, 20)]))
+
+
+@bp.route("/phone")
+@access("operator", "admin")
+def phone_search() -> Any:
+    query = request.args.get("q", "").strip()
+    found = find_residents(db(), query, _hub_scope()) if query else []
+    return render_template("intake/phone_search.html", query=query, found=found)
+
+
+@bp.route("/phone/<resident_id>", methods=["GET", "POST"])
+@access("operator", "admin")
+def phone_order(resident_id: str) -> Any:
+    brief = resident_brief(db(), resident_id)
+    scope = _hub_scope()
+    if brief is None or (scope is not None and brief.hub_id not in scope):
+        abort(404)
+    form = PhoneOrderForm()
+    if form.validate_on_submit():
+        items = [ItemRequest(str(getattr(form, f"item{i}").data).strip(), getattr(form, f"qty{i}").data or 1)
+                 for i in range(ITEM_ROWS) if (getattr(form, f"item{i}").data or "").strip()]
+        day, part = (form.wish.data or "0:any").split(":")
+        try:
+            placed = ordering.place_order(db(), resident_id, items, channel="phone",
+                                          time_wish=TimeWish(int(day), part),
+                                          entered_by_user_id=current_user.user_id,
+                                          priority=int(form.priority.data or 2))
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Order #%(number)s placed for %(name)s.", number=placed.number, name=brief.name), "ok")
+            return redirect(url_for("intake.phone_search"))
+    return render_template("intake/phone_order.html", form=form, resident=brief, rows=ITEM_ROWS,
+                           orders=ordering.orders_of(db(), resident_id, limit=5))
+
+
+class ResolveForm(FlaskForm):
+    note = StringField(validators=[Optional(), Length(max=300)])
+
+
+@bp.route("/review")
+@access("operator", "admin")
+def review() -> Any:
+    return render_template("intake/review.html", items=review_queue(db(), _hub_scope()),
+                           form=ResolveForm())
+
+
+@bp.route("/review/<message_id>", methods=["POST"])
+@access("operator", "admin")
+def resolve(message_id: str) -> Any:
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not resolve_review(db(), message_id, current_user.user_id, form.note.data or "", _hub_scope()):
+        abort(404)
+    return redirect(url_for("intake.review"))
+
+
+class SimulatorForm(FlaskForm):
+    phone = SelectField("From", validators=[DataRequired()])
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=1600)])
+
+
+@bp.route("/simulator", methods=["GET", "POST"])
+@access("operator", "admin")
+def simulator() -> Any:
+    """Text as a resident would (demo and training); replies appear as the resident sees them."""
+    residents = simulator_residents(db(), _hub_scope())
+    form = SimulatorForm()
+    form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [
+        ("+819099990000", _("An unknown number") + " (+819099990000)")])
+    if request.method == "GET" and request.args.get("phone"):
+        form.phone.data = request.args["phone"]
+    if form.validate_on_submit():
+        receive_sms(db(), "simulator", None, form.phone.data or "", form.body.data or "",
+                    dt.datetime.now(dt.UTC))
+        send_due(db(), SimulatorTransport())  # the simulator "delivers" at once
+        return redirect(url_for("intake.simulator", phone=form.phone.data))
+    thread = conversation(db(), form.phone.data) if form.phone.data else []
+    shown = [(m, m.body or render_message(m.template, m.language, m.params)) for m in thread]
+    return render_template("intake/simulator.html", form=form, thread=shown)

@@ -1,0 +1,165 @@
+"""Residents' (and their proxies') ordering page: phone number + one-time SMS code, then a very
+simple form. Large text, no JavaScript, works on small old browsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from dispatch.errors import DomainError
+from dispatch.requests import ItemRequest, TimeWish
+from dispatch.services import ordering, signin
+from web.context import db, settings
+from web.extensions import limiter
+from web.forms import choices
+from web.security import access
+
+bp = Blueprint("resident", __name__, url_prefix="/order")
+ITEM_ROWS = 5
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+def normalize_phone(raw: str) -> str:
+    """Accept what people type (0x0-xxxx-xxxx, spaces, full-width digits) and return E.164 (+81)."""
+    import unicodedata
+
+    digits = re.sub(r"[^\d+]", "", unicodedata.normalize("NFKC", raw))
+    if digits.startswith("0") and not digits.startswith("00"):
+        digits = "+81" + digits[1:]
+    elif digits.startswith("00"):
+        digits = "+" + digits[2:]
+    return digits
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField("Phone number", validators=[DataRequired(), Length(max=30)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Regexp(r"^\s*\d{6}\s*$")])
+
+
+class OrderForm(FlaskForm):
+    resident = SelectField("For", validators=[DataRequired()])
+    wish = SelectField("When", choices=choices([("0:any", "Today, any time")]), default="0:any")
+
+
+for _i in range(ITEM_ROWS):
+    setattr(OrderForm, f"item{_i}", StringField(f"Item {_i + 1}", validators=[Optional(), Length(max=60)]))
+    setattr(OrderForm, f"qty{_i}", IntegerField(f"Quantity {_i + 1}", default=1,
+                                                validators=[Optional(), NumberRange(1, 20)]))
+
+
+class CancelForm(FlaskForm):
+    pass
+
+
+def _wish_choices() -> list[tuple[str, str]]:
+    return [("0:any", _("Today, any time")), ("0:morning", _("Today morning")),
+            ("0:afternoon", _("Today afternoon")), ("1:any", _("Tomorrow, any time")),
+            ("1:morning", _("Tomorrow morning")), ("1:afternoon", _("Tomorrow afternoon"))]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@access("public")
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+def sign_in() -> Any:
+    form = PhoneForm()
+    if form.validate_on_submit():
+        phone = normalize_phone(form.phone.data or "")
+        if not E164.match(phone):
+            flash(_("Please enter your phone number, e.g. 090-1234-5678."), "error")
+        else:
+            signin.issue_login_code(db(), phone, settings().secret_key or "hakobu",
+                                    settings().login_code_ttl_s)
+            session["pending_phone"] = phone
+            return redirect(url_for("resident.enter_code"))
+    return render_template("resident/sign_in.html", form=form)
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@access("public")
+@limiter.limit("10 per minute", methods=["POST"])
+def enter_code() -> Any:
+    phone = session.get("pending_phone")
+    if not phone:
+        return redirect(url_for("resident.sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if signin.verify_login_code(db(), phone, form.code.data or "", settings().secret_key or "hakobu"):
+            session.clear()  # new session at sign-in
+            session["resident_phone"] = phone
+            return redirect(url_for("resident.home"))
+        flash(_("That code is not valid. Check the SMS or ask for a new code."), "error")
+    return render_template("resident/code.html", form=form)
+
+
+def _principals() -> list[signin.Principal]:
+    with db().read() as s:
+        return signin.principals_for_phone(s, session["resident_phone"])
+
+
+@bp.route("/", methods=["GET", "POST"])
+@access("resident")
+def home() -> Any:
+    people = _principals()
+    if not people:
+        session.clear()
+        return redirect(url_for("resident.sign_in"))
+    form = OrderForm()
+    form.resident.choices = choices((p.resident_id, f"{p.resident_name} ({p.resident_code})") for p in people)
+    form.wish.choices = choices(_wish_choices())
+    if form.validate_on_submit():
+        chosen = next(p for p in people if p.resident_id == form.resident.data)
+        items = [ItemRequest(str(getattr(form, f"item{i}").data).strip(), getattr(form, f"qty{i}").data or 1)
+                 for i in range(ITEM_ROWS) if (getattr(form, f"item{i}").data or "").strip()]
+        day, part = (form.wish.data or "0:any").split(":")
+        try:
+            placed = ordering.place_order(
+                db(), chosen.resident_id, items, channel="proxy" if chosen.proxy_id else "web",
+                time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Order #%(number)s received. We will text you the delivery time.",
+                    number=placed.number), "ok")
+            return redirect(url_for("resident.home"))
+    history = {p.resident_id: ordering.orders_of(db(), p.resident_id) for p in people}
+    return render_template("resident/home.html", form=form, people=people, history=history,
+                           cancel_form=CancelForm(), tz=dt.UTC)
+
+
+@bp.route("/<order_id>/cancel", methods=["POST"])
+@access("resident")
+def cancel(order_id: str) -> Any:
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    people = _principals()
+    for person in people:
+        try:
+            done = ordering.cancel_order(db(), order_id, "cancelled on the web",
+                                         resident_id=person.resident_id)
+        except DomainError:
+            continue
+        flash(_("Order cancelled.") if done else _("This order is already on its way and can no "
+                                                    "longer be cancelled. Please call the hub."),
+              "ok" if done else "error")
+        return redirect(url_for("resident.home"))
+    abort(404)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@access("resident")
+def sign_out() -> Any:
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    session.clear()
+    return redirect(url_for("resident.sign_in"))
