@@ -29,7 +29,8 @@ def _brief(resident: Resident, hub: Hub) -> ResidentBrief:
                          resident.notes, resident.language)
 
 
-def find_residents(db: Database, query: str, hub_ids: set[str] | None, limit: int = 30) -> list[ResidentBrief]:
+def find_residents(db: Database, query: str, hub_ids: set[str] | None,
+                   limit: int = 30) -> list[ResidentBrief]:
     """Residents whose name, phone or code contains ``query`` (phone digits match loosely)."""
     digits = "".join(ch for ch in query if ch.isdigit())
     like = f"%{query}%"
