@@ -735,7 +735,7 @@ def _layer(f: _Fields, raw: Any) -> tuple[float | None, float | None]:
         f.bad("layer", f"uom must be \"m\" or \"ft\", got {uom!r}")
         return None, None
     scale = 0.3048 if uom == "ft" else 1.0
-    values = []
+    values: list[float | None] = []
     for key in ("lower", "upper"):
         value = raw.get(key)
         if value is None:
@@ -880,10 +880,10 @@ def _read_volunteers(ctx: _Context, folder: Path) -> list[VolunteerRecord]:
         if start and end and end <= start:
             f.bad("shift_end", f"shift_end {end:%H:%M} is not after shift_start {start:%H:%M}")
         days = _days(f, f.text("days"))
-        if f.failed or None in (capacity, parcels, start, end):
+        if f.failed or capacity is None or parcels is None or start is None or end is None:
             continue
-        volunteers.append(VolunteerRecord(code, name, phone, hub_code, mode, capacity,  # type: ignore[arg-type]
-                                          int(parcels), start, end, days))  # type: ignore[arg-type]
+        volunteers.append(VolunteerRecord(code, name, phone, hub_code, mode, capacity, int(parcels),
+                                          start, end, days))
     return volunteers
 
 
@@ -916,10 +916,9 @@ def _read_drones(ctx: _Context, folder: Path) -> list[DroneRecord]:
         range_km = f.number("range_km", positive=True)
         cruise = f.number("cruise_kmh", positive=True)
         turnaround = f.number("turnaround_min")
-        if f.failed or None in (payload, range_km, cruise, turnaround):
+        if f.failed or payload is None or range_km is None or cruise is None or turnaround is None:
             continue
-        drones.append(DroneRecord(code, hub_code, model, payload, range_km, cruise,  # type: ignore[arg-type]
-                                  turnaround))  # type: ignore[arg-type]
+        drones.append(DroneRecord(code, hub_code, model, payload, range_km, cruise, turnaround))
     return drones
 
 

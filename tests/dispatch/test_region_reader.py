@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from pyproj import Transformer
 from shapely import STRtree
 from shapely.geometry import LineString, Point
 
+from dispatch.cli import region_group
 from dispatch.region import (
     DEFAULT_BUFFER_M,
     RegionData,
@@ -515,3 +517,20 @@ def test_generator_rewrites_identical_files(tmp_path: Path) -> None:
     assert generated == committed
     for name in generated:
         assert (tmp_path / name).read_bytes() == (TAJIMA / name).read_bytes(), name
+
+
+# ------------------------------------------------------------------------- hakobu region check
+def test_region_check_lists_every_problem_and_exits_2(tiny: Path) -> None:
+    set_prop(tiny, "residents.geojson", 2, "hub_id", "H9")
+    set_prop(tiny, "zones.geojson", 1, "type", "FORBIDDEN")
+    result = CliRunner().invoke(region_group, ["check", str(tiny)])
+    assert result.exit_code == 2
+    assert "residents.geojson:2: hub_id: hub 'H9' does not exist in hubs.geojson" in result.stderr
+    assert "zones.geojson:1: type: unknown value 'FORBIDDEN'" in result.stderr
+    assert "2 problem(s)" in result.stderr
+
+
+def test_region_check_reports_a_clean_region() -> None:
+    result = CliRunner().invoke(region_group, ["check", str(TINY)])
+    assert result.exit_code == 0, result.output
+    assert "1 hubs, 5 residents, 11 roads, 1 zones, 2 volunteers, 1 drones" in result.stdout
