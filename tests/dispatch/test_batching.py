@@ -184,8 +184,8 @@ def test_orders_arriving_at_the_cutoff_while_batches_close_land_in_exactly_one_b
         start.wait()
         results.append(close_batch(db, hub, cutoff, now=jst(13, 0, 1)))
 
-    threads = [threading.Thread(target=write_orders), threading.Thread(target=close, args=(jst(9),)),
-               threading.Thread(target=close, args=(jst(10),)), threading.Thread(target=close, args=(jst(11),))]
+    threads = [threading.Thread(target=write_orders),
+               *(threading.Thread(target=close, args=(jst(hour),)) for hour in (9, 10, 11))]
     for t in threads:
         t.start()
     for t in threads:
