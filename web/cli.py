@@ -68,10 +68,11 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, database_url
     """Set up the demo: schema, the sample region, demo accounts and a demo day; then serve."""
     from waitress import serve as waitress_serve
 
-    from dispatch.demo import seed_demo
+    from dispatch.demo import seed_demo, seed_demo_day
     from dispatch.region.importer import load_region
     from dispatch.region.reader import read_region
     from dispatch.schema import upgrade
+    from sms.service import receive_sms
     from web import create_app
 
     url = database_url or os.environ.get("HAKOBU_DATABASE_URL") or "sqlite:///instance/demo.sqlite"
@@ -82,6 +83,8 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, database_url
     click.echo(f"region {report.region_code} loaded: " + "; ".join(report.lines()))
     password = os.environ.get("HAKOBU_DEMO_PASSWORD") or secrets.token_urlsafe(9)
     summary = seed_demo(db, report.region_code, password)
+    summary += seed_demo_day(db, report.region_code, lambda phone, body, at: receive_sms(
+        db, "simulator", None, phone, body, at))
     app = create_app()
     base = f"http://{host}:{port}/"
     click.echo("")

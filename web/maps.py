@@ -124,7 +124,8 @@ def build_map(data: MapData, assets: MapAssets, tiles: str | None = "OpenStreetM
     use_tiles = None if tiles in (None, "", "none") else tiles
     attribution = "Hakobu" if use_tiles and "{" in use_tiles else None
     m = folium.Map(location=list(data.center), zoom_start=data.zoom, tiles=use_tiles, attr=attribution,
-                   control_scale=True, prefer_canvas=True)
+                   control_scale=True, prefer_canvas=True, max_zoom=19,
+                   maxZoom=19)  # the map itself needs maxZoom when there is no tile layer
     _set_assets(m, [("leaflet", assets.leaflet_js)], [("leaflet_css", assets.leaflet_css)])
     if data.roads:
         folium.GeoJson(
@@ -148,6 +149,10 @@ def build_map(data: MapData, assets: MapAssets, tiles: str | None = "OpenStreetM
                             fill=True, fill_color="#ffc107", fill_opacity=1,
                             tooltip=courier.label).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    corners = [(h.lat, h.lon) for h in data.hubs] + [(p.lat, p.lon) for p in data.points]
+    if len(corners) >= 2:
+        lats, lons = [c[0] for c in corners], [c[1] for c in corners]
+        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
     return m
 
 

@@ -11,13 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.region.reader import RegionData
 from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.models import Drone, Hub, Region, Resident, Road, Volunteer, Zone, utcnow
+from dispatch.region.reader import RegionData
 
 
 @dataclass
