@@ -143,4 +143,25 @@ def user_add(email: str, name: str, role: str, hubs: tuple[str, ...], password: 
     click.echo(f"account {email} ({role}) saved")
 
 
-commands = [db_group, region_group, export_group, user_group]
+@click.group("import")
+def import_group() -> None:
+    """Bulk imports, all or nothing."""
+
+
+@import_group.command("orders")
+@click.argument("path", type=click.Path(path_type=Path))
+@database_option
+def import_orders_command(path: Path, database_url: str | None) -> None:
+    """Import orders from a CSV manifest (see dispatch/imports.py for the columns)."""
+    from dispatch.imports import ImportError_, import_orders
+
+    try:
+        numbers = import_orders(open_db(database_url), path)
+    except ImportError_ as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        fail(str(error))
+    click.echo(f"{len(numbers)} orders imported: " + ", ".join(f"#{n}" for n in numbers))
+
+
+commands = [db_group, region_group, export_group, user_group, import_group]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import click
 
-from dispatch import audit_cli
+from dispatch import audit_cli, scheduler_cli
 from dispatch import cli as dispatch_cli
+from routing import bench
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = REPO / "sample_regions" / "tajima"
@@ -27,7 +28,8 @@ def main() -> None:
     """Hakobu: community delivery with SMS ordering, couriers and drones."""
 
 
-for command in [*dispatch_cli.commands, *audit_cli.commands]:
+for command in [*dispatch_cli.commands, *audit_cli.commands, *scheduler_cli.commands,
+                *bench.commands]:
     main.add_command(command)
 
 
