@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
@@ -87,7 +87,7 @@ def close_early_if_full(db: Database, hub_id: str, threshold: int, *,
     with db.write() as session:
         _lock_hub(session, db.dialect, hub_id)
         waiting = session.scalar(
-            select(func.count()).select_from(Order).where(*_claimable(hub_id, now))
+            select(func.count()).select_from(Order).where(_claimable(hub_id, now))
         ) or 0
         if waiting < threshold:
             return None
@@ -97,7 +97,7 @@ def close_early_if_full(db: Database, hub_id: str, threshold: int, *,
 def waiting_orders(db: Database, hub_id: str, now: dt.datetime) -> int:
     """How many orders of ``hub_id`` a batch closed at ``now`` would take."""
     with db.read() as session:
-        return session.scalar(select(func.count()).select_from(Order).where(*_claimable(hub_id, now))) or 0
+        return session.scalar(select(func.count()).select_from(Order).where(_claimable(hub_id, now))) or 0
 
 
 def _check_instant(cutoff_at: dt.datetime, now: dt.datetime) -> None:
@@ -108,9 +108,10 @@ def _check_instant(cutoff_at: dt.datetime, now: dt.datetime) -> None:
                           "a batch can only close at or after its cutoff")
 
 
-def _claimable(hub_id: str, cutoff_at: dt.datetime) -> tuple[object, ...]:
-    return (Order.hub_id == hub_id, Order.state == OrderState.CONFIRMED.value,
-            Order.created_at <= cutoff_at)
+def _claimable(hub_id: str, cutoff_at: dt.datetime) -> ColumnElement[bool]:
+    """The boundary rule as SQL: the hub's orders still ``confirmed`` created at or before the cutoff."""
+    return and_(Order.hub_id == hub_id, Order.state == OrderState.CONFIRMED.value,
+                Order.created_at <= cutoff_at)
 
 
 def _lock_hub(session: Session, dialect: str, hub_id: str) -> Hub:
@@ -146,7 +147,7 @@ def _claim_sqlite(session: Session, hub_id: str, cutoff_at: dt.datetime, batch_i
                   now: dt.datetime) -> list[str]:
     """One ``UPDATE ... RETURNING`` under the write lock taken by ``BEGIN IMMEDIATE``."""
     statement = (
-        update(Order).where(*_claimable(hub_id, cutoff_at))
+        update(Order).where(_claimable(hub_id, cutoff_at))
         .values(state=OrderState.BATCHED.value, batch_id=batch_id, updated_at=now)
         .returning(Order.id)
         .execution_options(synchronize_session=False)
@@ -158,7 +159,7 @@ def _claim_locking(session: Session, hub_id: str, cutoff_at: dt.datetime, batch_
                    now: dt.datetime) -> list[str]:
     """``SELECT ... FOR UPDATE SKIP LOCKED``, then the lifecycle's own transition per order."""
     orders = session.scalars(
-        select(Order).where(*_claimable(hub_id, cutoff_at)).with_for_update(skip_locked=True, of=Order)
+        select(Order).where(_claimable(hub_id, cutoff_at)).with_for_update(skip_locked=True, of=Order)
     ).all()
     for order in orders:
         transition(order, OrderState.BATCHED)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 from sqlalchemy import select, text
@@ -234,8 +235,6 @@ def test_the_leader_lock_is_freed_when_its_holder_is_killed(db: Database, databa
 def test_cutoff_jobs_follow_the_hubs(db: Database, jobs_table_dropped: None) -> None:
     hub = make_hub(db, cutoffs=("09:00", "13:00"))
     scheduler = BackgroundScheduler(timezone=dt.UTC)
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
     scheduler.add_jobstore(SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE), "default")
     scheduler.start(paused=True)
     try:
