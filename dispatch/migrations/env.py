@@ -12,10 +12,19 @@ config = context.config
 target_metadata = Base.metadata
 
 
+#: Tables in the application database that are not ours to migrate.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})  # APScheduler's SQLAlchemyJobStore creates it
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite can't ALTER most things
         compare_type=True,
     )
