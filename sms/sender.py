@@ -48,9 +48,20 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
             stats.dead += 1
             log.warning("SMS %s dead-lettered: %s", message.id, error)
             continue
-        outbox.mark_sent(db, message.id, body, result.external_id, now=now, transport=transport.name)
+        outbox.mark_sent(db, message.id, body, result.external_id, now=now, transport=transport.name,
+                         redacted_body=_redacted(message, tz) if transport.name != "simulator" else None)
         stats.sent += 1
     return stats
+
+
+def _redacted(message: outbox.Outgoing, tz: str) -> str | None:
+    """The text as stored after sending: secrets masked. The simulator keeps the real text,
+    because its stored copy *is* the handset's screen in demos and training."""
+    secrets = outbox.SECRET_PARAMS & message.params.keys()
+    if not secrets:
+        return None
+    masked = {**message.params, **{key: "•" * len(str(message.params[key])) for key in secrets}}
+    return render_message(message.template, message.language, masked, tz)
 
 
 class OutboxWorker(threading.Thread):

@@ -109,12 +109,22 @@ def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]
         return result
 
 
+#: Parameters that are secrets (sign-in codes, delivery PINs): dropped from the stored message once
+#: it has been handed to a real transport, so they never stay readable in the database.
+SECRET_PARAMS = frozenset({"code", "pin"})
+
+
 def mark_sent(db: Database, message_id: str, body: str, external_id: str | None,
-              now: dt.datetime | None = None, transport: str | None = None) -> None:
+              now: dt.datetime | None = None, transport: str | None = None,
+              redacted_body: str | None = None) -> None:
+    """Record a sent message. ``redacted_body`` (the text with its secrets masked) is stored
+    instead of ``body`` when given, and secret parameters are dropped."""
     with db.write() as session:
         message = session.get(Message, message_id)
         assert message is not None
-        message.body = body
+        message.body = body if redacted_body is None else redacted_body
+        if redacted_body is not None:
+            message.params = {k: v for k, v in (message.params or {}).items() if k not in SECRET_PARAMS}
         message.external_id = external_id
         if transport:
             message.transport = transport

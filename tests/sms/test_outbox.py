@@ -89,3 +89,17 @@ def test_status_callbacks_never_move_a_message_backwards(db: Database, tiny_regi
     assert not outbox.apply_status(db, "simulator", sid, "sent")  # late, out of order
     assert not outbox.apply_status(db, "simulator", sid, "queued")
     assert _outbound(db)[0].status == "delivered"
+
+
+def test_sign_in_codes_do_not_stay_in_the_database_after_sending(db: Database, tiny_region: str) -> None:
+    from dispatch.services.signin import issue_login_code
+
+    assert issue_login_code(db, "+817000000001", "pepper", 600, now=NOW)
+    [queued] = _outbound(db)
+    code = str(queued.params["code"])
+    api = TwilioApiDouble()
+    assert send_due(db, _twilio(api), now=NOW).sent == 1
+    assert code in api.requests[0]["data"]["Body"]  # the resident gets it
+    [stored] = _outbound(db)
+    assert code not in stored.body and "code" not in stored.params
+    assert "••••••" in stored.body
