@@ -1,0 +1,69 @@
+"""Hakobu routing: plan couriers and drones for one hub batch (a pure library).
+
+Build a :class:`Problem` (or load one with :func:`problem_from_json`), call
+``solve(problem, SolveParams(...))`` for a :class:`Solution`, check it with :func:`validate` and
+export it with :func:`plan_geojson`. Only ``routing.core`` imports OR-Tools; nothing here imports
+``dispatch``.
+"""
+
+from routing.geojson import plan_geojson
+from routing.io import (
+    load_problem,
+    load_solution,
+    problem_from_json,
+    problem_to_json,
+    solution_from_json,
+    solution_to_json,
+)
+from routing.params import ParamsError, SolveParams
+from routing.problem import (
+    ALL_MODES,
+    DRONE,
+    GROUND_MODES,
+    Drone,
+    Order,
+    Place,
+    Problem,
+    ProblemError,
+    Road,
+    Vehicle,
+    Weights,
+    Zone,
+)
+from routing.solution import REASONS, Cost, Result, Route, Solution, Stop, Unserved
+from routing.solve import solve
+from routing.validate import ValidationReport, validate
+
+__all__ = [
+    "ALL_MODES",
+    "DRONE",
+    "GROUND_MODES",
+    "REASONS",
+    "Cost",
+    "Drone",
+    "Order",
+    "ParamsError",
+    "Place",
+    "Problem",
+    "ProblemError",
+    "Result",
+    "Road",
+    "Route",
+    "Solution",
+    "SolveParams",
+    "Stop",
+    "Unserved",
+    "ValidationReport",
+    "Vehicle",
+    "Weights",
+    "Zone",
+    "load_problem",
+    "load_solution",
+    "plan_geojson",
+    "problem_from_json",
+    "problem_to_json",
+    "solution_from_json",
+    "solution_to_json",
+    "solve",
+    "validate",
+]

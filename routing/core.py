@@ -63,6 +63,8 @@ METAHEURISTICS: tuple[str, ...] = (
     *(name for name in _METAHEURISTIC.Value.DESCRIPTOR.values_by_name if name != "UNSET"),
     "ITERATED_LOCAL_SEARCH",
 )
+_SOFT_MANDATORY = True  # experiment switch: mandatory visits as big-M disjunctions
+_FINALIZE = True  # experiment switch
 _UNLIMITED = 10**15  # capacity of a dimension without a limit
 
 
@@ -339,8 +341,10 @@ def _build(instance: CoreInstance) -> _Model:
         penalty = instance.penalty[node] if instance.penalty else None
         if penalty is None:
             mandatory.add(node)
-            penalty = big_m
-        routing.AddDisjunction([index], int(penalty))
+            if _SOFT_MANDATORY:
+                routing.AddDisjunction([index], big_m)
+        else:
+            routing.AddDisjunction([index], int(penalty))
         allowed = instance.allowed[node] if instance.allowed else None
         if allowed is not None:
             # (SetAllowedVehiclesForIndex does not accept a Python list in ortools 9.15; and an
@@ -358,9 +362,9 @@ def _build(instance: CoreInstance) -> _Model:
                    <= time_dim.CumulVar(routing.Start(v2)))
 
     # Tight schedules: leave as late as the route allows, then arrive and return early.
-    for v in range(len(vehicles)):
+    for v in range(len(vehicles) if _FINALIZE else 0):
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
-    for v in range(len(vehicles)):
+    for v in range(len(vehicles) if _FINALIZE else 0):
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
     return _Model(manager, routing, time_dim, big_m, frozenset(mandatory))
 
