@@ -17,6 +17,7 @@ import click
 from dispatch import audit_cli, scheduler_cli
 from dispatch import cli as dispatch_cli
 from routing import bench
+from routing import cli as routing_cli
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = REPO / "sample_regions" / "tajima"
@@ -29,7 +30,7 @@ def main() -> None:
 
 
 for command in [*dispatch_cli.commands, *audit_cli.commands, *scheduler_cli.commands,
-                *bench.commands]:
+                *bench.commands, *routing_cli.commands]:
     main.add_command(command)
 
 
