@@ -1,0 +1,70 @@
+"""``plan_batch``: read the batch, solve outside any transaction, store the result as a new version.
+
+The solve runs between two short transactions (a read, then a write) so a long search never holds
+SQLite's write lock. An order cancelled while the solver ran stays in the stored plan but keeps its
+state; :func:`dispatch.services.plans.confirm_plan` refuses a plan with such an order.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import routing
+from dispatch.config import settings_from_env
+from dispatch.db import Database
+from dispatch.errors import DomainError, NotFound
+from dispatch.models import Batch, Plan
+from dispatch.planning.build import Built, build_problem, named_orders, without_orders
+from dispatch.planning.store import plan_summary, save_version
+
+log = logging.getLogger(__name__)
+
+
+def solve_built(built: Built, params: routing.SolveParams) -> tuple[Built, routing.Solution]:
+    """Solve ``built.problem``; orders the solver rejects by name (e.g. a home too far from every
+    road) are excluded with the solver's message and the rest is solved again."""
+    for _ in range(len(built.problem.orders) + 1):
+        try:
+            return built, routing.solve(built.problem, params)
+        except routing.ProblemError as error:
+            bad = named_orders(error.problems)
+            if not bad:
+                raise
+            built = without_orders(built, bad)
+    raise AssertionError("unreachable: every round removes an order")
+
+
+def plan_batch(db: Database, batch_id: str, *, time_limit_s: float | None = None,
+               solution_limit: int | None = None, user_id: str | None = None) -> str:
+    """Plan batch ``batch_id`` and store the result as a new proposed version; return the plan id.
+
+    ``time_limit_s`` defaults to ``Settings.solve_time_limit_s``; tests pass a small one (and a
+    ``solution_limit`` for determinism). Raises :class:`DomainError` when the batch already has a
+    confirmed plan (re-planning a dispatched batch is a disruption, not a re-plan).
+    """
+    limit = time_limit_s if time_limit_s is not None else settings_from_env().solve_time_limit_s
+    params = routing.SolveParams(time_limit_s=limit, seed=0, solution_limit=solution_limit)
+    with db.read() as session:
+        batch = _batch(session, batch_id)
+        built = build_problem(session, batch)
+    built, solution = solve_built(built, params)
+    with db.write() as session:
+        batch = _batch(session, batch_id)
+        plan = save_version(session, batch, built.problem, solution, built.excluded,
+                            note="solver", user_id=user_id)
+        log.info("batch %s planned: %s", batch_id, plan_summary(plan))
+        return plan.id
+
+
+def _batch(session: Session, batch_id: str) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"batch {batch_id!r} does not exist")
+    confirmed = session.scalars(
+        select(Plan.version).where(Plan.batch_id == batch_id, Plan.state == "confirmed")).first()
+    if confirmed is not None:
+        raise DomainError(f"batch {batch_id} already has a confirmed plan (version {confirmed})")
+    return batch
