@@ -1,0 +1,373 @@
+"""Operator edits of a proposed plan, and confirming it (issue 5, item 6).
+
+Every edit works on the batch's *latest* version, which must be ``proposed``; it stores a new
+version (the old one is superseded) with the validator's report, so an edit that breaks a
+constraint is kept, visible and unconfirmable until the operator fixes it. :func:`confirm_plan`
+refuses any version that is not the latest proposed one or whose report is not ok.
+
+Confirming queues, in the same transaction (sent after commit by the outbox worker):
+
+* each courier with stops: ``courier_route_link`` with a single-use sign-in link to their route;
+* each served resident: ``order_planned`` with the ETA window (local times). The PIN is **not** in
+  the stored message: the params carry ``pin_order_id`` and the sender calls
+  :func:`pin_for_notification` at send time (it re-issues the PIN), renders with it, and stores
+  only the redacted text (``outbox.mark_sent(..., redacted_body=...)``).
+
+Drone sorties are the plan's drone Route rows; :func:`drone_sorties` lists them for hub staff with
+the flight-log fields. Orders stay ``planned`` at confirmation; they become ``dispatched`` at the
+hand-over to the courier or drone (a custody event), as :mod:`dispatch.lifecycle` describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import routing
+from dispatch.config import Settings, settings_from_env
+from dispatch.db import Database
+from dispatch.errors import DomainError, NotFound
+from dispatch.lifecycle import OrderState
+from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Volunteer
+from dispatch.planning.build import build_problem
+from dispatch.planning.retime import ground_stops, rebuilt, retime, without_order_on_drones
+from dispatch.planning.run import solve_built
+from dispatch.planning.store import save_version
+from dispatch.services import outbox
+from dispatch.services.pins import issue_pin
+from dispatch.services.signin import issue_courier_link
+
+#: The resident's ETA window: the planned time rounded down to this step, lasting ``ETA_WINDOW``.
+ETA_STEP = dt.timedelta(minutes=15)
+ETA_WINDOW = dt.timedelta(hours=1)
+
+Edited = tuple[routing.Problem, routing.Solution]
+Edit = Callable[[routing.Problem, routing.Solution], Edited]
+
+
+# --- loading and saving a version ----------------------------------------------------------------
+
+
+def _latest_proposed(session: Session, plan_id: str) -> tuple[Plan, Batch]:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"plan {plan_id!r} does not exist")
+    latest = session.scalar(select(func.max(Plan.version)).where(Plan.batch_id == plan.batch_id))
+    if plan.version != latest:
+        raise DomainError(f"plan {plan_id} is version {plan.version}; the latest is {latest}: "
+                          "edit that one")
+    if plan.state != "proposed":
+        raise DomainError(f"plan {plan_id} is {plan.state}, only a proposed plan can change")
+    batch = session.get(Batch, plan.batch_id)
+    assert batch is not None
+    return plan, batch
+
+
+def _excluded(plan: Plan, solution: routing.Solution) -> list[dict[str, str]]:
+    """Unserved entries of orders that are not in the problem (kept from version to version)."""
+    solver = {u.order_id for u in solution.unserved}
+    return [u for u in plan.unserved if u["order_id"] not in solver]
+
+
+def _edit(db: Database, plan_id: str, user_id: str | None, note: str, change: Edit,
+          extra_excluded: list[dict[str, str]] | None = None) -> str:
+    with db.write() as session:
+        plan, batch = _latest_proposed(session, plan_id)
+        problem = routing.problem_from_json(plan.problem)
+        solution = routing.solution_from_json(plan.solution)
+        excluded = [*_excluded(plan, solution), *(extra_excluded or [])]
+        problem, solution = change(problem, solution)
+        return save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id).id
+
+
+def _courier(problem: routing.Problem, vehicle_id: str) -> routing.Vehicle:
+    for v in problem.vehicles:
+        if v.id == vehicle_id:
+            return v
+    if any(d.id == vehicle_id for d in problem.drones):
+        raise DomainError(f"{vehicle_id} is a drone: stops can only be moved onto couriers")
+    raise NotFound(f"courier {vehicle_id!r} is not in this plan's problem (not on shift)")
+
+
+def _ground_route(solution: routing.Solution, vehicle_id: str) -> routing.Route | None:
+    return next((r for r in solution.routes if r.vehicle_id == vehicle_id and r.mode != routing.DRONE), None)
+
+
+def _served_on(solution: routing.Solution, order_id: str) -> routing.Route:
+    for r in solution.routes:
+        if any(st.order_id == order_id and st.kind == "delivery" for st in r.stops):
+            return r
+    raise DomainError(f"order {order_id} is not on a route of this plan "
+                      "(unserved orders cannot be moved)")
+
+
+def _take_off(problem: routing.Problem, solution: routing.Solution, order_id: str) -> list[routing.Route]:
+    """All routes with ``order_id`` removed: its courier route re-timed, its drone sortie gone."""
+    routes = without_order_on_drones(list(solution.routes), order_id)
+    out = []
+    for r in routes:
+        if r.mode != routing.DRONE and any(st.order_id == order_id for st in r.stops):
+            vehicle = _courier(problem, r.vehicle_id)
+            new = retime(problem, vehicle, [st for st in r.stops if st.order_id != order_id], r.start)
+            if new is not None:
+                out.append(new)
+        else:
+            out.append(r)
+    return out
+
+
+# --- edits ---------------------------------------------------------------------------------------
+
+
+def move_stop(db: Database, plan_id: str, order_id: str, to_vehicle_id: str, position: int,
+              user_id: str | None = None) -> str:
+    """Move an order onto courier ``to_vehicle_id``, its stops inserted before stop index
+    ``position`` (0-based; beyond the end appends). Returns the new plan version's id."""
+
+    def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
+        _served_on(solution, order_id)
+        vehicle = _courier(problem, to_vehicle_id)
+        routes = _take_off(problem, solution, order_id)
+        target = _ground_route(rebuilt(solution, routes), to_vehicle_id)
+        stops = list(target.stops) if target is not None else []
+        at = max(0, min(position, len(stops)))
+        stops[at:at] = ground_stops(problem, solution, vehicle, order_id)
+        new = retime(problem, vehicle, stops, target.start if target is not None else None)
+        assert new is not None
+        routes = [r for r in routes if r is not target]
+        return problem, rebuilt(solution, _ordered([*routes, new]))
+
+    return _edit(db, plan_id, user_id, f"move order {order_id} to {to_vehicle_id} at {position}", change)
+
+
+def reorder(db: Database, plan_id: str, vehicle_id: str, order_ids: list[str],
+            user_id: str | None = None) -> str:
+    """Visit the deliveries of courier ``vehicle_id`` in the order ``order_ids`` (each delivered
+    order of the route exactly once); pickups keep their places in the sequence."""
+
+    def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
+        route = _ground_route(solution, vehicle_id)
+        if route is None:
+            raise DomainError(f"courier {vehicle_id} has no route in this plan")
+        deliveries = {st.order_id: st for st in route.stops if st.kind == "delivery"}
+        if sorted(order_ids) != sorted(deliveries):
+            raise DomainError(f"reorder must list each order of the route once: {sorted(deliveries)}")
+        queue = iter(order_ids)
+        stops = [deliveries[next(queue)] if st.kind == "delivery" else st for st in route.stops]
+        new = retime(problem, _courier(problem, vehicle_id), stops, route.start)
+        assert new is not None
+        routes = [new if r is route else r for r in solution.routes]
+        return problem, rebuilt(solution, routes)
+
+    return _edit(db, plan_id, user_id, f"reorder {vehicle_id}", change)
+
+
+def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = None) -> str:
+    """Take an order out of the plan; it goes back to ``confirmed`` for the next batch."""
+
+    def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
+        if not any(o.id == order_id for o in problem.orders):
+            raise DomainError(f"order {order_id} is not in this plan")
+        routes = _take_off(problem, solution, order_id)
+        unserved = tuple(u for u in solution.unserved if u.order_id != order_id)
+        smaller = replace(problem, orders=tuple(o for o in problem.orders if o.id != order_id))
+        return smaller, rebuilt(solution, routes, unserved)
+
+    dropped = [{"order_id": order_id, "reason": "dropped",
+                "detail": "dropped by the operator to the next batch"}]
+    return _edit(db, plan_id, user_id, f"drop order {order_id}", change, dropped)
+
+
+def force_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None, *,
+                 time_limit_s: float | None = None, solution_limit: int | None = None) -> str:
+    """Forbid drones for an order and re-solve the batch (earlier edits of this plan are replaced
+    by the solver's new plan). Returns the new version's id."""
+    with db.write() as session:
+        plan, _ = _latest_proposed(session, plan_id)
+        if order_id not in {o["id"] for o in plan.problem["orders"]}:
+            raise DomainError(f"order {order_id} is not in this plan")
+        order = session.get(Order, order_id)
+        assert order is not None
+        order.force_ground = True
+    limit = time_limit_s if time_limit_s is not None else settings_from_env().solve_time_limit_s
+    params = routing.SolveParams(time_limit_s=limit, seed=0, solution_limit=solution_limit)
+    with db.read() as session:
+        plan, batch = _latest_proposed(session, plan_id)
+        built = build_problem(session, batch)
+    built, solution = solve_built(built, params)
+    with db.write() as session:
+        _latest_proposed(session, plan_id)  # nobody edited it meanwhile
+        return save_version(session, batch, built.problem, solution, built.excluded,
+                            note=f"force ground order {order_id} (re-solved)", user_id=user_id).id
+
+
+def _ordered(routes: list[routing.Route]) -> list[routing.Route]:
+    """Couriers first, then drones by drone and take-off time (the solver's order)."""
+    def key(r: routing.Route) -> tuple[bool, str, int]:
+        drone = r.mode == routing.DRONE
+        return drone, r.vehicle_id if drone else "", r.start
+
+    return sorted(routes, key=key)
+
+
+# --- confirming ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What :func:`confirm_plan` queued."""
+
+    plan_id: str
+    courier_messages: int
+    resident_messages: int
+    drone_sorties: int
+
+
+def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.datetime,
+                 settings: Settings | None = None) -> Confirmation:
+    """Confirm the latest proposed, valid version of a batch's plan and queue the notifications."""
+    settings = settings or settings_from_env()
+    with db.write() as session:
+        plan, batch = _latest_proposed(session, plan_id)
+        if not plan.validation.get("ok"):
+            count = len(plan.validation.get("violations", []))
+            raise DomainError(f"plan {plan_id} (version {plan.version}) is invalid ({count} violations); "
+                              "fix it before confirming")
+        served = [st.order_id for r in plan.routes for st in r.stops if st.kind == "delivery"]
+        orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(served)))}
+        stale = sorted(o.number for o in orders.values() if o.state != OrderState.PLANNED.value)
+        if stale:
+            raise DomainError(f"orders {stale} changed state since planning (cancelled?); "
+                              "drop them first")
+        plan.state, plan.confirmed_at, plan.created_by = "confirmed", now, plan.created_by or user_id
+        hub = session.get(Hub, batch.hub_id)
+        assert hub is not None
+        region = session.get(Region, hub.region_id)
+        assert region is not None
+        couriers = _queue_courier_links(session, plan, settings, now)
+        residents = _queue_resident_etas(session, plan, orders, ZoneInfo(region.timezone), now)
+        return Confirmation(plan.id, couriers, residents, sum(1 for r in plan.routes if r.drone_id))
+
+
+def _queue_courier_links(session: Session, plan: Plan, settings: Settings, now: dt.datetime) -> int:
+    count = 0
+    for route in plan.routes:
+        if route.volunteer_id is None or not route.stops:
+            continue
+        volunteer = session.get(Volunteer, route.volunteer_id)
+        assert volunteer is not None
+        secret = issue_courier_link(session, volunteer.id, settings.secret_key,
+                                    settings.courier_link_ttl_s, now)
+        url = f"{settings.public_url.rstrip('/')}/courier/login/{secret}"
+        queued = outbox.queue(session, volunteer.phone, "courier_route_link", {"url": url}, "ja",
+                              volunteer_id=volunteer.id, now=now,
+                              dedupe_key=f"courier_route_link:{plan.id}:{volunteer.id}")
+        count += queued is not None
+    return count
+
+
+def eta_window(eta: dt.datetime, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The window told to the resident: ``eta`` rounded down to ``ETA_STEP``, lasting ``ETA_WINDOW``."""
+    local = eta.astimezone(tz)
+    step = int(ETA_STEP.total_seconds())
+    floor = local - dt.timedelta(seconds=(local.hour * 3600 + local.minute * 60 + local.second) % step,
+                                 microseconds=local.microsecond)
+    return floor, floor + ETA_WINDOW
+
+
+def _queue_resident_etas(session: Session, plan: Plan, orders: dict[str, Order], tz: ZoneInfo,
+                         now: dt.datetime) -> int:
+    count = 0
+    for route in plan.routes:
+        for stop in route.stops:
+            if stop.kind != "delivery" or stop.eta is None:
+                continue
+            order = orders[stop.order_id]
+            resident = session.get(Resident, order.resident_id)
+            assert resident is not None
+            issue_pin(session, order)  # the order is PIN-protected from now on; the SMS gets a fresh one
+            start, end = eta_window(stop.eta, tz)
+            params = {"number": order.number, "window_start": start.isoformat(),
+                      "window_end": end.isoformat(), "pin_order_id": order.id}
+            queued = outbox.queue(session, resident.phone, "order_planned", params, resident.language,
+                                  resident_id=resident.id, order_id=order.id,
+                                  dedupe_key=f"order_planned:{plan.id}:{order.id}", now=now)
+            count += queued is not None
+    return count
+
+
+def pin_for_notification(db: Database, order_id: str) -> str:
+    """Issue a fresh delivery PIN for ``order_id`` at send time and return it (only its hash is
+    stored). The SMS sender calls this for a message whose params carry ``pin_order_id``, renders
+    with ``pin``, and stores only the redacted text. Re-issuing invalidates any earlier PIN."""
+    with db.write() as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise NotFound(f"order {order_id!r} does not exist")
+        if order.state not in (OrderState.PLANNED.value, OrderState.DISPATCHED.value,
+                               OrderState.IN_TRANSIT.value):
+            raise DomainError(f"order #{order.number} is {order.state}: no PIN to send")
+        return issue_pin(session, order)
+
+
+# --- drone sorties for hub staff -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortieLog:
+    """One drone sortie with the flight-log fields hub staff record."""
+
+    route_id: str
+    aircraft: str
+    model: str
+    sortie: int | None
+    takeoff_place: str
+    takeoff_at: dt.datetime | None
+    landing_place: str
+    landing_at: dt.datetime | None
+    waypoints: tuple[tuple[float, float], ...]
+    order_numbers: tuple[int, ...]
+    distance_m: float
+
+
+def drone_sorties(db: Database, plan_id: str) -> list[SortieLog]:
+    """The drone sorties of a plan in take-off order, with the flight path (WGS84 lon/lat:
+    base, detour waypoints, drop points, back to base)."""
+    with db.read() as session:
+        plan = session.get(Plan, plan_id)
+        if plan is None:
+            raise NotFound(f"plan {plan_id!r} does not exist")
+        paths = {(r["vehicle_id"], r["sortie"]): r for r in plan.solution.get("routes", [])
+                 if r["mode"] == routing.DRONE}
+        out = []
+        rows = session.scalars(select(Route).where(Route.plan_id == plan_id, Route.drone_id.is_not(None))
+                               .order_by(Route.depart_at))
+        for route in rows:
+            drone = session.get(Drone, route.drone_id)
+            hub = session.get(Hub, drone.hub_id) if drone is not None else None
+            assert drone is not None and hub is not None
+            numbers = session.scalars(select(Order.number).where(
+                Order.id.in_([st.order_id for st in route.stops if st.kind == "delivery"]))).all()
+            out.append(SortieLog(
+                route_id=route.id, aircraft=drone.code, model=drone.model, sortie=route.sortie,
+                takeoff_place=hub.name, takeoff_at=route.depart_at, landing_place=hub.name,
+                landing_at=route.return_at, waypoints=_flight_path(paths.get((drone.id, route.sortie)), hub),
+                order_numbers=tuple(sorted(numbers)), distance_m=route.distance_m,
+            ))
+        return out
+
+
+def _flight_path(route: dict[str, object] | None, hub: Hub) -> tuple[tuple[float, float], ...]:
+    points: list[tuple[float, float]] = [(hub.lon, hub.lat)]
+    if route is not None:
+        for stop in route["stops"]:  # type: ignore[attr-defined]
+            points += [(float(x), float(y)) for x, y in stop["via"]]
+            points.append((float(stop["lon"]), float(stop["lat"])))
+        points += [(float(x), float(y)) for x, y in route["end_via"]]  # type: ignore[attr-defined]
+    points.append((hub.lon, hub.lat))
+    return tuple(points)
