@@ -16,8 +16,15 @@ from dispatch.errors import DomainError
 
 
 def open_db(url: str | None = None) -> Database:
-    """The application database: ``--database`` or ``HAKOBU_DATABASE_URL`` or the SQLite default."""
-    return Database(url or settings_from_env().database_url)
+    """The application database: ``--database`` or ``HAKOBU_DATABASE_URL`` or the SQLite default.
+
+    Inside a click command its connections are closed when the command ends.
+    """
+    db = Database(url or settings_from_env().database_url)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(db.dispose)
+    return db
 
 
 database_option = click.option(
