@@ -161,3 +161,28 @@ def test_drone_in_maintenance_is_not_planned(db: Database, tiny_region: str) -> 
     batch_id, _ = five_orders(db)
     plan_batch(db, batch_id, **FAST)
     assert all(r.drone_id is None for r in latest_plan(db, batch_id).routes)
+
+
+@pytest.mark.slow
+def test_tajima_smoke_forty_orders_at_kannabe(db: Database) -> None:
+    """A realistic batch: 40 residents of one tajima hub, a short solve, a valid stored plan."""
+    from dispatch.region.importer import load_region
+    from dispatch.region.reader import read_region
+    from tests.conftest import TAJIMA
+
+    load_region(db, read_region(TAJIMA))
+    kannabe = hub_id(db, "KANNABE")
+    with db.read() as s:
+        residents = s.scalars(select(Resident.id).where(Resident.hub_id == kannabe)
+                              .order_by(Resident.code).limit(40)).all()
+    placed = CUTOFF - dt.timedelta(hours=1)
+    ids = {place_order(db, r, [ItemRequest("牛乳", 1)], channel="web", now=placed).id for r in residents}
+    batch = close_batch(db, kannabe, CUTOFF, now=CUTOFF)
+    assert set(batch.order_ids) == ids
+    plan_batch(db, batch.batch_id, time_limit_s=5.0, solution_limit=50)
+    plan = latest_plan(db, batch.batch_id)
+    assert plan.validation["ok"], plan.validation["violations"][:3]
+    delivered = [st.order_id for r in plan.routes for st in r.stops if st.kind == "delivery"]
+    assert len(delivered) == len(set(delivered))
+    assert set(delivered) | {u["order_id"] for u in plan.unserved} == ids
+    assert len(delivered) >= 20  # most of a milk round fits the Monday couriers and drones
