@@ -131,3 +131,39 @@ def region_overview(db: Database, region_code: str | None = None,
         return RegionOverview(id=region.id, code=region.code, name=region.name,
                               timezone=region.timezone, hubs=hubs, zones=zones,
                               residents=residents, roads=roads)
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: str
+    number: int
+    state: str
+    channel: str
+    hub_id: str
+    resident_code: str
+    items: str
+    weight_kg: float
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    created_at: dt.datetime
+    lon: float
+    lat: float
+
+
+def order_queue(db: Database, hub_ids: set[str] | None, limit: int = 200) -> list[OrderRow]:
+    """Orders not finished yet (newest first), for the operator's hubs (None = all hubs)."""
+    from sqlalchemy.orm import selectinload
+
+    stmt = (select(Order, Resident).join(Resident, Order.resident_id == Resident.id)
+            .where(Order.state.not_in(("delivered", "cancelled")))
+            .options(selectinload(Order.items))
+            .order_by(Order.created_at.desc()).limit(limit))
+    if hub_ids is not None:
+        stmt = stmt.where(Order.hub_id.in_(hub_ids))
+    with db.read() as s:
+        return [
+            OrderRow(o.id, o.number, o.state, o.channel, o.hub_id, r.code,
+                     "、".join(f"{i.name}×{i.quantity}" for i in o.items), o.weight_kg,
+                     o.window_start, o.window_end, o.created_at, r.lon, r.lat)
+            for o, r in s.execute(stmt)
+        ]

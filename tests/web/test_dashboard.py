@@ -42,3 +42,14 @@ def test_admin_sees_every_hub(client: FlaskClient, make_user, make_hub) -> None:
     login(client, make_user("admin"))
     page = client.get("/").get_data(as_text=True)
     assert 'data-hub="kannabe"' in page and 'data-hub="tanto"' in page
+
+
+def test_an_sms_order_shows_up_in_the_operators_order_queue(client: FlaskClient, make_user, db,
+                                                            tiny_region: str) -> None:
+    from sms.service import receive_sms
+
+    reply = receive_sms(db, "simulator", None, "+817000000001", "注文 米 2")
+    login(client, make_user("operator", hubs=("H1",)))
+    page = client.get("/").get_data(as_text=True)
+    number = reply.params["number"]
+    assert f'data-order="{number}"' in page and "米×2" in page and "sms" in page
