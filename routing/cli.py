@@ -20,6 +20,11 @@ from routing.params import ParamsError, SolveParams
 from routing.problem import Problem, ProblemError
 from routing.solution import Solution
 
+SNAP_OPTION = click.option(
+    "--snap-max-m", "snap_max_m", type=float, default=500.0, show_default=True,
+    help="Homes and places farther than this from every road are an error (metres).",
+)
+
 
 def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"error: {message}", err=True)
@@ -54,6 +59,9 @@ def _summary(problem: Problem, solution: Solution) -> str:
 @click.option("--geojson", "geojson_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the plan as GeoJSON (WGS84) here.")
 @click.option("--batch-id", default=None, help="batch_id in the GeoJSON (default: problem name).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Parallel search starts (processes).")
+@SNAP_OPTION
 def solve(
     problem_path: str,
     time_limit: float,
@@ -61,6 +69,8 @@ def solve(
     out_path: str | None,
     geojson_path: str | None,
     batch_id: str | None,
+    workers: int,
+    snap_max_m: float,
 ) -> None:
     """Plan PROBLEM.json (see docs/problem-format.md) and validate the plan."""
     from routing.geojson import plan_geojson
@@ -68,12 +78,13 @@ def solve(
     from routing.validate import validate
 
     try:
-        params = SolveParams(time_limit_s=time_limit, seed=seed)
+        params = SolveParams(time_limit_s=time_limit, seed=seed, workers=workers,
+                             snap_max_m=snap_max_m)
         problem = load_problem(problem_path)
         solution = run_solve(problem, params)
     except (ProblemError, ParamsError) as exc:
         _fail(str(exc))
-    report = validate(problem, solution)
+    report = validate(problem, solution, snap_max_m=snap_max_m)
     data = solution_to_json(solution, problem)
     try:
         if out_path:
@@ -81,8 +92,8 @@ def solve(
         else:
             click.echo(json.dumps(data, indent=1, ensure_ascii=False))
         if geojson_path:
-            dump_json(plan_geojson(problem, solution, batch_id or problem.name or "batch"),
-                      geojson_path)
+            batch = batch_id or problem.name or "batch"
+            dump_json(plan_geojson(problem, solution, batch, snap_max_m=snap_max_m), geojson_path)
     except OSError as exc:
         _fail(f"cannot write output: {exc.strerror} ({exc.filename})")
     click.echo(_summary(problem, solution), err=not out_path)
@@ -95,7 +106,8 @@ def solve(
 @click.command("validate")
 @click.argument("problem_path", metavar="PROBLEM.json", type=click.Path(dir_okay=False))
 @click.argument("solution_path", metavar="SOLUTION.json", type=click.Path(dir_okay=False))
-def validate(problem_path: str, solution_path: str) -> None:
+@SNAP_OPTION
+def validate(problem_path: str, solution_path: str, snap_max_m: float) -> None:
     """Check SOLUTION.json against every constraint of PROBLEM.json (exit 1 on violations)."""
     from routing.validate import validate as run_validate
 
@@ -107,7 +119,7 @@ def validate(problem_path: str, solution_path: str) -> None:
         solution = load_solution(solution_path)
     except ProblemError as exc:
         _fail(f"{Path(solution_path).name}: {exc}")
-    report = run_validate(problem, solution)
+    report = run_validate(problem, solution, snap_max_m=snap_max_m)
     if report.ok:
         click.echo(f"plan is valid: {len(solution.served)} orders served, "
                    f"{len(solution.unserved)} unserved")

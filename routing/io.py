@@ -215,7 +215,7 @@ def problem_from_json(data: Any) -> Problem:
             time_per_s=w.get("time_per_s", defaults.time_per_s),
             distance_per_m=w.get("distance_per_m", defaults.distance_per_m),
             volunteer_fixed=w.get("volunteer_fixed", defaults.volunteer_fixed),
-            unserved=tuple(w.get("unserved", defaults.unserved)),  # type: ignore[arg-type]
+            unserved=tuple(w.get("unserved", defaults.unserved)),
         ),
         pickup_service_s=data.get("pickup_service_s", 60),
     )

@@ -7,17 +7,18 @@ per drone sortie; metres, seconds, grams):
   drones based there) leave loaded (``initial_load_free``).
 - **Orders at a supply point** travel to the hub by a **shuttle** sortie when a drone can fly it:
   shuttles are planned first (greedy, payload-packed, as early as the drones allow; see
-  :func:`plan_shuttles`), and each shuttled order becomes a pickup node *at the hub* whose window
-  opens at the landing time, paired with its delivery node. With no drone able to shuttle, the
-  order becomes a pickup node at the supply point paired with its delivery node (ground pickup).
+  :func:`routing.shuttle.plan_shuttles`), and each shuttled order becomes a pickup node *at the
+  hub* whose window opens at the landing time, paired with its delivery node. With no drone able
+  to shuttle, the order becomes a pickup node at the supply point paired with its delivery node
+  (ground pickup).
 - **Direct sorties**: a delivery node has two locations, the home for ground profiles and the drop
   point for drone profiles; the drone sorties of one drone are separate core vehicles with the
   drone's range as ``max_distance`` and ``sequence`` constraints (end of sortie k + turnaround <=
   start of sortie k + 1). Service times are folded into each profile's duration matrix (the time
   spent at a node depends on who serves it: a courier's hand-over or a drone's drop).
 - Orders no vehicle may carry (mode, drone range, zones, payload, unreachable home) never enter the
-  core; they are unserved with a reason. Orders the optimiser drops get a reason from
-  :func:`why_dropped`.
+  core; they are unserved with a reason (:mod:`routing.eligibility`). Orders the optimiser drops
+  get a reason from :func:`routing.solve.why_dropped`.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from routing import core
+from routing.eligibility import Eligibility, drone_eligibility
 from routing.params import SolveParams
-from routing.problem import DRONE, GROUND_MODES, Drone, Order, Problem, ProblemError, Vehicle
-from routing.solution import Route, Stop
-from routing.travel import UNREACHABLE, DroneSpace, RoadNetwork, RoadTable
+from routing.problem import DRONE, Drone, Order, Problem, Vehicle
+from routing.shuttle import plan_shuttles
+from routing.solution import Route
+from routing.travel import UNREACHABLE
+from routing.travel.matrices import Travel, build_travel, place_index
 
 assert UNREACHABLE == core.UNREACHABLE
 _BIG = 10**9  # capacity of a column that does not limit a vehicle
@@ -71,30 +75,6 @@ class Profile:
 
 
 @dataclass
-class Travel:
-    """Travel data of a problem: WGS84 points and matrices for couriers and drones.
-
-    Ground points are the places then every order's home; drone points the places then every
-    order's drop point (its home when it has none).
-    """
-
-    ground_points: np.ndarray
-    drone_points: np.ndarray
-    road: RoadTable | None
-    fly_m: np.ndarray  # float metres, inf = no path
-    space: DroneSpace | None
-    seconds: float = 0.0
-
-
-@dataclass
-class Eligibility:
-    """Why each (drone, order) pair can or cannot fly: drone id -> (reason, detail) if not."""
-
-    refused: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    sortie_m: dict[str, dict[str, float]] = field(default_factory=dict)
-
-
-@dataclass
 class Model:
     """The compiled problem: core instance plus everything needed to decode a core result."""
 
@@ -113,240 +93,6 @@ class Model:
     pickup_node: dict[str, int] = field(default_factory=dict)
 
 
-# --- travel ----------------------------------------------------------------------------------
-
-
-def place_index(problem: Problem) -> dict[str, int]:
-    """Index of each place in the point lists (the hub first, then the supply points)."""
-    return {p.id: i for i, p in enumerate((problem.hub, *problem.supply_points))}
-
-
-def build_travel(problem: Problem, params: SolveParams) -> Travel:
-    """Road and flight matrices for every place, home and drop point of ``problem``."""
-    import time
-
-    started = time.perf_counter()
-    places = (problem.hub, *problem.supply_points)
-    place_pts = [(p.lon, p.lat) for p in places]
-    homes = [tuple(o.home) for o in problem.orders]
-    ground = np.array(place_pts + homes, dtype=float).reshape(-1, 2)
-    drops = [tuple(o.drop) if o.drop is not None else tuple(o.home) for o in problem.orders]
-    drone_pts = np.array(place_pts + drops, dtype=float).reshape(-1, 2)
-    road = None
-    if problem.vehicles:
-        if not problem.roads:
-            raise ProblemError("roads: the problem has couriers but no roads")
-        network = RoadNetwork(problem.roads, problem.crs, snap_max_m=params.snap_max_m)
-        names = [f"place '{p.id}'" for p in places] + [f"order '{o.id}' home" for o in problem.orders]
-        modes = sorted({v.mode for v in problem.vehicles})
-        # Homes of orders no courier may carry need not be near a road.
-        required = [True] * len(places) + [
-            any(m in o.modes for m in GROUND_MODES) for o in problem.orders
-        ]
-        road = network.table(ground, names, modes=modes, required=required)
-    space = None
-    fly = np.zeros((len(drone_pts), len(drone_pts)))
-    if problem.drones:
-        space = DroneSpace.from_problem(problem, clearance_m=params.clearance_m)
-        fly = space.matrix(drone_pts)
-    return Travel(ground, drone_pts, road, fly, space, time.perf_counter() - started)
-
-
-def _fly(travel: Travel, a: int, b: int) -> float:
-    return float(travel.fly_m[a, b])
-
-
-# --- shuttles --------------------------------------------------------------------------------
-
-
-def plan_shuttles(
-    problem: Problem, travel: Travel, onward: set[str] | None = None
-) -> tuple[list[Route], dict[str, int], dict[str, tuple[int, int]]]:
-    """Plan the shuttle sorties that bring supply-point parcels to the hub by drone.
-
-    Greedy and deterministic: per supply point, its orders (those in ``onward``, the ones that
-    can be carried on from the hub; default all) (by window end, priority, id) are packed
-    first-fit into payload-sized loads; each load flies on the drone that lands it earliest.
-    Returns the shuttle routes, the release time at the hub of each shuttled order (its landing
-    time), and per drone the (time it is free again, sorties used).
-    """
-    pidx = place_index(problem)
-    hub = pidx[problem.hub.id]
-    free = {d.id: (d.available_from, 0) for d in problem.drones}
-    routes: list[Route] = []
-    release: dict[str, int] = {}
-    horizon = problem.horizon
-    for sp in problem.supply_points:
-        s = pidx[sp.id]
-        waiting = sorted(
-            (o for o in problem.orders
-             if o.origin == sp.id and (onward is None or o.id in onward)),
-            key=lambda o: (o.window[1], o.priority, o.id),
-        )
-        capable = []
-        for d in problem.drones:
-            b = pidx[d.base]
-            length = _fly(travel, b, s) + _fly(travel, s, hub) + _fly(travel, hub, b)
-            if math.isfinite(length) and length <= d.range_m:
-                capable.append(d)
-        while waiting and capable:
-            best = None
-            for d in capable:
-                t_free, used = free[d.id]
-                if used >= d.max_sorties:
-                    continue
-                load, rest, kg = [], [], 0.0
-                for o in waiting:
-                    if kg + o.weight_kg <= d.payload_kg + 1e-9:
-                        load.append(o)
-                        kg += o.weight_kg
-                    else:
-                        rest.append(o)
-                if not load:
-                    continue
-                route = _shuttle_route(problem, travel, d, sp.id, load, t_free)
-                until = d.available_until if d.available_until is not None else horizon
-                if route.end > until:
-                    continue
-                landing = route.stops[-1].departure
-                if best is None or landing < best[0]:
-                    best = (landing, d, route, rest)
-            if best is None:
-                break
-            _, d, route, rest = best
-            routes.append(route)
-            for stop in route.stops:
-                if stop.kind == "transfer":
-                    release[stop.order_id] = stop.departure
-            free[d.id] = (route.end + d.turnaround_s, free[d.id][1] + 1)
-            waiting = rest
-    return routes, release, free
-
-
-def _shuttle_route(
-    problem: Problem, travel: Travel, d: Drone, supply: str, load: list[Order], takeoff: int
-) -> Route:
-    pidx = place_index(problem)
-    b, s, h = pidx[d.base], pidx[supply], pidx[problem.hub.id]
-    pts = travel.drone_points
-
-    def leg(a: int, z: int) -> tuple[int, int]:
-        metres = _fly(travel, a, z)
-        return math.ceil(metres), math.ceil(metres / d.cruise_mps)
-
-    stops: list[Stop] = []
-    kg, parcels = 0.0, 0
-    m, secs = leg(b, s)
-    t = takeoff + secs
-    for k, o in enumerate(load):
-        kg += o.weight_kg
-        parcels += o.parcels
-        dep = t + problem.pickup_service_s
-        stops.append(
-            Stop(o.id, "load", *pts[s], t, t, dep, kg, parcels, m if k == 0 else 0, supply)
-        )
-        t = dep
-    m, secs = leg(s, h)
-    t += secs
-    for k, o in enumerate(load):
-        kg -= o.weight_kg
-        parcels -= o.parcels
-        stops.append(
-            Stop(o.id, "transfer", *pts[h], t, t, t, max(kg, 0.0), parcels, m if k == 0 else 0,
-                 problem.hub.id)
-        )
-    m, secs = leg(h, b)
-    return Route(
-        vehicle_id=d.id,
-        mode=DRONE,
-        kind="shuttle",
-        start_place=d.base,
-        end_place=d.base,
-        start=takeoff,
-        end=t + secs,
-        stops=tuple(stops),
-        end_distance_m=m,
-    )
-
-
-# --- eligibility -----------------------------------------------------------------------------
-
-
-def drone_eligibility(
-    problem: Problem, travel: Travel, source: dict[str, str | None]
-) -> Eligibility:
-    """For every drone and drone-allowed order: the sortie length, or why it cannot fly.
-
-    ``source[order]`` is the place where the order's parcels are picked up (None: already at the
-    hub and loaded at the start, which needs a drone based at the hub).
-    """
-    pidx = place_index(problem)
-    n_places = len(pidx)
-    out = Eligibility()
-    inside: list[str | None] = []
-    if travel.space is not None:
-        inside = travel.space.inside_lonlat(travel.drone_points)
-    for d in problem.drones:
-        refused: dict[str, tuple[str, str]] = {}
-        lengths: dict[str, float] = {}
-        b = pidx[d.base]
-        for k, o in enumerate(problem.orders):
-            if DRONE not in o.modes:
-                continue
-            q = n_places + k
-            src = source.get(o.id)
-            if o.drop is None:
-                refused[o.id] = ("no_eligible_vehicle", "the resident has no drone drop point")
-            elif o.weight_kg > d.payload_kg:
-                refused[o.id] = (
-                    "capacity",
-                    f"{o.weight_kg:g} kg is over drone '{d.id}' payload {d.payload_kg:g} kg",
-                )
-            elif inside and inside[q] is not None:
-                refused[o.id] = ("zone", f"the drop point lies inside no-fly zone '{inside[q]}'")
-            elif src is None and d.base != problem.hub.id:
-                refused[o.id] = (
-                    "no_eligible_vehicle",
-                    f"the parcel is at the hub but drone '{d.id}' is based at '{d.base}'",
-                )
-            else:
-                if src is None:
-                    length = _fly(travel, b, q) + _fly(travel, q, b)
-                    straight = 2 * _straight(travel, b, q)
-                else:
-                    s = pidx[src]
-                    length = _fly(travel, b, s) + _fly(travel, s, q) + _fly(travel, q, b)
-                    straight = (
-                        _straight(travel, b, s) + _straight(travel, s, q) + _straight(travel, q, b)
-                    )
-                if not math.isfinite(length):
-                    refused[o.id] = ("zone", "no-fly zones leave no flight path to the drop point")
-                elif length > d.range_m:
-                    if straight <= d.range_m:
-                        detail = (
-                            f"the detour around no-fly zones makes the sortie {length / 1000:.1f} "
-                            f"km, over drone '{d.id}' range {d.range_m / 1000:g} km"
-                        )
-                    else:
-                        detail = (
-                            f"the sortie is {length / 1000:.1f} km, over drone '{d.id}' range "
-                            f"{d.range_m / 1000:g} km"
-                        )
-                    refused[o.id] = ("range", detail)
-                else:
-                    lengths[o.id] = length
-        out.refused[d.id] = refused
-        out.sortie_m[d.id] = lengths
-    return out
-
-
-def _straight(travel: Travel, a: int, b: int) -> float:
-    # Approximate straight length from the flight matrix's geometry: the flight length is at
-    # least the straight one, and equal when unobstructed; good enough to word a reason.
-    if travel.space is None:
-        return _fly(travel, a, b)
-    xy = travel.space.to_metric(travel.drone_points[[a, b]])
-    return float(np.hypot(*(xy[0] - xy[1])))
 
 
 # --- compilation -----------------------------------------------------------------------------

@@ -221,9 +221,12 @@ class Problem:
 
     def vehicle(self, vehicle_id: str) -> Vehicle | Drone:
         """The courier or drone with id ``vehicle_id`` (KeyError if none)."""
-        for v in (*self.vehicles, *self.drones):
+        for v in self.vehicles:
             if v.id == vehicle_id:
                 return v
+        for d in self.drones:
+            if d.id == vehicle_id:
+                return d
         raise KeyError(vehicle_id)
 
     def at(self, seconds: float) -> datetime:
@@ -280,7 +283,7 @@ def _check_ids(p: Problem) -> list[str]:
     out = []
     groups = {
         "place": [x.id for x in (p.hub, *p.supply_points)],
-        "vehicle": [x.id for x in (*p.vehicles, *p.drones)],
+        "vehicle": [v.id for v in p.vehicles] + [d.id for d in p.drones],
         "order": [x.id for x in p.orders],
         "zone": [x.id for x in p.zones],
         "road": [x.id for x in p.roads],

@@ -10,11 +10,12 @@ import numpy as np
 
 from routing import core
 from routing.geo import to_metric, to_wgs84
-from routing.model import Model, build_model, build_travel, leg_matrices
+from routing.model import Model, build_model, leg_matrices
 from routing.params import SolveParams
 from routing.problem import DRONE, Problem, Vehicle
 from routing.solution import Cost, Route, Solution, Stop, Unserved
 from routing.travel import UNREACHABLE
+from routing.travel.matrices import build_travel
 
 
 def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
@@ -82,10 +83,16 @@ def decode(model: Model, result: core.CoreResult | None) -> Solution:
     served: set[str] = set()
     if result is not None:
         matrices = [leg_matrices(model, p) for p in range(len(model.profiles))]
+        drone_free: dict[str, int] = {}
         for vi, nodes in enumerate(result.routes):
             if not nodes:
                 continue
-            route = _route(model, vi, list(nodes), result, matrices[model.slots[vi].profile])
+            slot = model.slots[vi]
+            route = _route(model, vi, list(nodes), result, matrices[slot.profile],
+                           drone_free.get(slot.vehicle.id))
+            if slot.sortie is not None:
+                turnaround = slot.vehicle.turnaround_s  # type: ignore[union-attr]
+                drone_free[slot.vehicle.id] = route.end + turnaround
             routes.append(route)
             served.update(s.order_id for s in route.stops if s.kind == "delivery")
     routes = _with_flight_paths(model, _number_sorties(routes))
@@ -111,38 +118,33 @@ def _route(
     nodes: list[int],
     result: core.CoreResult,
     matrices: tuple[np.ndarray, np.ndarray],
+    free_at: int | None = None,
 ) -> Route:
     problem = model.problem
     slot = model.slots[vi]
     veh = slot.vehicle
-    prof = slot.profile
     dist, secs = matrices
-    service = model.service[prof]
     orders = {o.id: o for o in problem.orders}
     assert model.instance is not None
     start_node = model.instance.vehicles[vi].start
     end_node = model.instance.vehicles[vi].end
     drone = slot.sortie is not None
     # Parcels loaded at the start: deliveries with no pickup on this route.
-    start_kg = sum(
-        orders[model.nodes[i].order].weight_kg  # type: ignore[index]
+    loaded = [
+        orders[str(model.nodes[i].order)]
         for i in nodes
         if model.nodes[i].kind == "delivery" and model.nodes[i].order not in model.pickup_node
-    )
-    start_parcels = sum(
-        orders[model.nodes[i].order].parcels  # type: ignore[index]
-        for i in nodes
-        if model.nodes[i].kind == "delivery" and model.nodes[i].order not in model.pickup_node
-    )
+    ]
+    start_kg = float(sum(o.weight_kg for o in loaded))
+    start_parcels = sum(o.parcels for o in loaded)
     points = model.travel.drone_points if drone else model.travel.ground_points
+    start, times, end = _schedule(model, vi, nodes, secs, result, free_at)
     stops = []
-    prev, t = start_node, result.start_times[vi]
+    prev = start_node
     kg, parcels = start_kg, start_parcels
-    for i in nodes:
+    for i, (arrival, begin, departure) in zip(nodes, times, strict=True):
         node = model.nodes[i]
         o = orders[node.order]  # type: ignore[index]
-        arrival = t + int(secs[prev, i])
-        begin = max(result.arrival[i], arrival)
         sign = 1 if node.kind == "pickup" else -1
         kg += sign * o.weight_kg
         parcels += sign * o.parcels
@@ -156,15 +158,14 @@ def _route(
                 lat=float(lat),
                 arrival=arrival,
                 start=begin,
-                departure=begin + int(service[i]),
+                departure=departure,
                 load_kg=round(max(kg, 0.0), 6),
                 load_parcels=parcels,
                 distance_m=int(dist[prev, i]),
                 place=node.place,
             )
         )
-        prev, t = i, begin + int(service[i])
-    end = max(result.end_times[vi], t + int(secs[prev, end_node]))
+        prev = i
     if isinstance(veh, Vehicle):
         start_place, end_place, mode, kind = veh.start, veh.end, veh.mode, "ground"
     else:
@@ -175,7 +176,7 @@ def _route(
         kind=kind,
         start_place=start_place,
         end_place=end_place,
-        start=result.start_times[vi],
+        start=start,
         end=end,
         stops=tuple(stops),
         start_load_kg=round(start_kg, 6),
@@ -185,11 +186,59 @@ def _route(
     )
 
 
+def _schedule(
+    model: Model,
+    vi: int,
+    nodes: list[int],
+    secs: np.ndarray,
+    result: core.CoreResult,
+    free_at: int | None,
+) -> tuple[int, list[tuple[int, int, int]], int]:
+    """Times of a route: (start, [(arrival, service start, departure)], end).
+
+    Every visit as early as possible from the vehicle's earliest start (for a drone, also after
+    its previous sortie and turnaround), then the start delayed by the wait at the first stop:
+    deliveries come early and nobody idles at the first door. If that breaks the route's maximum
+    duration, the core's own schedule is kept (it satisfies every constraint).
+    """
+    inst = model.instance
+    assert inst is not None
+    veh = inst.vehicles[vi]
+    service = model.service[model.slots[vi].profile]
+    windows = inst.windows
+    t = max(veh.earliest_start, int(windows[veh.start, 0]), free_at or 0)
+    start, prev, times = t, veh.start, []
+    for i in nodes:
+        arrival = t + int(secs[prev, i])
+        begin = max(arrival, int(windows[i, 0]))
+        t = begin + int(service[i])
+        times.append((arrival, begin, t))
+        prev = i
+    end = t + int(secs[prev, veh.end])
+    if times:
+        push = times[0][1] - times[0][0]
+        start += push
+        times[0] = (times[0][0] + push, times[0][1], times[0][2])
+    late = any(begin > windows[i, 1] for i, (_, begin, _) in zip(nodes, times, strict=True))
+    too_long = veh.max_duration is not None and end - start > veh.max_duration
+    if late or too_long or (veh.latest_end is not None and end > veh.latest_end):
+        start, prev, times = result.start_times[vi], veh.start, []
+        t = start
+        for i in nodes:
+            arrival = t + int(secs[prev, i])
+            begin = max(result.arrival[i], arrival)
+            t = begin + int(service[i])
+            times.append((arrival, begin, t))
+            prev = i
+        end = max(result.end_times[vi], t + int(secs[prev, veh.end]))
+    return start, times, end
+
+
 def _number_sorties(routes: list[Route]) -> list[Route]:
     """Number each drone's sorties 1, 2, ... by take-off time; couriers first, then drones."""
     ground = [r for r in routes if r.mode != DRONE]
     drones = sorted((r for r in routes if r.mode == DRONE), key=lambda r: (r.vehicle_id, r.start))
-    out, count = list(ground), {}
+    out, count = list(ground), dict[str, int]()
     for r in drones:
         count[r.vehicle_id] = count.get(r.vehicle_id, 0) + 1
         out.append(replace(r, sortie=count[r.vehicle_id]))
@@ -268,13 +317,10 @@ def why_dropped(model: Model, order_id: str) -> tuple[str, str]:
     visits = [p, d] if p is not None else [d]
     failures: dict[str, str] = {}
     allowed = inst.allowed[d] or ()
-    matrices = {prof: None for prof in {model.slots[v].profile for v in allowed}}
-    for prof in matrices:
-        matrices[prof] = inst.distance[prof], inst.duration[prof]  # type: ignore[assignment]
     for v in allowed:
         veh = inst.vehicles[v]
         name = model.slots[v].vehicle.id
-        dist, dur = matrices[veh.profile]  # type: ignore[misc]
+        dist, dur = inst.distance[veh.profile], inst.duration[veh.profile]
         if any(inst.demands[visits[0]][c] > veh.capacities[c] for c in range(2)) or any(
             -inst.demands[d][c] > veh.capacities[c] for c in range(2)
         ):

@@ -220,9 +220,10 @@ class _Checker:
         t = r.start
         for k, st in enumerate(r.stops):
             travel, _ = legs[k]
-            o = self.orders.get(st.order_id)
-            if o is None:
+            found = self.orders.get(st.order_id)
+            if found is None:
                 continue
+            o = found
             if travel >= UNREACHABLE:
                 self.bad(f"{who}: no path to stop {k + 1} (order '{o.id}')")
             elif st.arrival + TOLERANCE_S < t + travel:
@@ -397,7 +398,7 @@ def _enters(line: shapely.LineString, zone: BaseGeometry) -> bool:
     """True when the line's interior or end points meet the zone's interior (DE-9IM)."""
     if not line.intersects(zone):
         return False
-    matrix = line.relate(zone)
+    matrix = str(line.relate(zone))
     return matrix[0] != "F" or matrix[3] != "F"
 
 

@@ -155,7 +155,7 @@ class DroneSpace:
         """(P, P) flight distances in metres between points given in metres; inf = no path."""
         pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
         n = len(pts)
-        out = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+        out: np.ndarray = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
         if self._tree is None or n == 0:
             return out
         i, j = np.triu_indices(n, k=1)

@@ -4,7 +4,8 @@ All geometry is computed in the problem's metric CRS (metres); inputs and return
 are WGS84 (lon, lat). Travel times are seconds, distances metres, both rounded to integers in the
 matrices; :data:`UNREACHABLE` marks pairs with no path.
 
-The graph's nodes are road vertices (shared coordinates, to the centimetre, join roads). A query
+The graph's nodes are road vertices (shared coordinates, to the centimetre, join roads; a road
+whose end lies on another road's segment, within 0.5 m, joins it there). A query
 point is snapped to the nearest point of the nearest road segment (``shapely.STRtree``) and joined
 to both ends of that segment with the partial lengths plus the access distance from the point to
 the road; points on the same segment are also joined directly. One shortest-path tree is grown per
@@ -13,6 +14,7 @@ query point (``scipy.sparse.csgraph.dijkstra`` with ``indices``), never one sear
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,8 @@ from routing.geo import to_metric, to_wgs84
 from routing.problem import GROUND_MODES, ProblemError, Road
 
 UNREACHABLE: int = 10**9
+#: A road end point this close to another road's segment joins it (T junction), in metres.
+_JUNCTION_M = 0.5
 
 #: Default speeds in km/h by mode and road kind. Cars never use roads with ``car`` false and the
 #: car speed is capped by ``maxspeed_kmh``; walkers and cyclists ignore ``oneway``.
@@ -148,13 +152,15 @@ class RoadNetwork:
             raise ProblemError("roads: the problem has ground vehicles but no roads")
         a = np.vstack(a_list)
         b = np.vstack(b_list)
+        ends = np.vstack([np.vstack([x[:1], y[-1:]]) for x, y in zip(a_list, b_list, strict=True)])
+        a, b, src = _split_at_junctions(a, b, ends)
         length = np.hypot(*(b - a).T)
         keep = length > 1e-6
-        a, b, length = a[keep], b[keep], length[keep]
-        kinds_arr = np.asarray(kinds)[keep]
-        maxspeed = np.asarray(maxs, dtype=float)[keep]
-        self._oneway = np.asarray(oneway)[keep]
-        self._car = np.asarray(car)[keep]
+        a, b, length, src = a[keep], b[keep], length[keep], src[keep]
+        kinds_arr = np.asarray(kinds)[src]
+        maxspeed = np.asarray(maxs, dtype=float)[src]
+        self._oneway = np.asarray(oneway)[src]
+        self._car = np.asarray(car)[src]
         # Join vertices that coincide to the centimetre.
         keys = np.round(np.vstack([a, b]) * 100).astype(np.int64)
         uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
@@ -346,6 +352,46 @@ class RoadNetwork:
             distance[mode], duration[mode] = dis, dur
             trees[mode] = (pred, sources)
         return RoadTable(self, xy, snaps, trees, distance, duration)
+
+
+def _split_at_junctions(
+    a: np.ndarray, b: np.ndarray, ends: np.ndarray, tol_m: float = _JUNCTION_M
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split segments where a road's end point lies on their interior (a T junction).
+
+    Returns the new segment ends and, for each new segment, the index of the segment it comes
+    from. The end point itself becomes the shared vertex, so the roads join.
+    """
+    src = np.arange(len(a))
+    if len(ends) == 0:
+        return a, b, src
+    segments = shapely.linestrings(np.stack([a, b], axis=1))
+    pt_idx, seg_idx = shapely.STRtree(segments).query(
+        shapely.points(ends), predicate="dwithin", distance=tol_m
+    )
+    cuts: dict[int, list[tuple[float, np.ndarray]]] = {}
+    for p, sg in zip(pt_idx.tolist(), seg_idx.tolist(), strict=True):
+        point = ends[p]
+        if min(np.hypot(*(point - a[sg])), np.hypot(*(point - b[sg]))) <= tol_m:
+            continue  # at the segment's own end: joined by the shared vertex already
+        ab = b[sg] - a[sg]
+        t = float(np.dot(point - a[sg], ab) / np.dot(ab, ab))
+        cuts.setdefault(sg, []).append((t, point))
+    if not cuts:
+        return a, b, src
+    new_a, new_b, new_src = [], [], []
+    for sg in range(len(a)):
+        if sg not in cuts:
+            new_a.append(a[sg])
+            new_b.append(b[sg])
+            new_src.append(sg)
+            continue
+        chain = [a[sg], *(pt for _, pt in sorted(cuts[sg], key=lambda c: c[0])), b[sg]]
+        for x, y in itertools.pairwise(chain):
+            new_a.append(x)
+            new_b.append(y)
+            new_src.append(sg)
+    return np.array(new_a), np.array(new_b), np.array(new_src)
 
 
 def _min_parallel(

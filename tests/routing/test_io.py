@@ -122,3 +122,15 @@ def test_schemas_are_valid_draft_2020_12() -> None:
 
     for name in ("problem", "solution"):
         Draft202012Validator.check_schema(schema(name))
+
+
+def test_the_documented_example_loads_and_solves() -> None:
+    from routing import SolveParams, solve, validate
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "problem-format.md").read_text()
+    example = doc.split("### Example\n\n```json\n", 1)[1].split("```", 1)[0]
+    problem = problem_from_json(json.loads(example))
+    assert [o.id for o in problem.orders] == ["r2", "r7"]
+    solution = solve(problem, SolveParams(time_limit_s=1))
+    assert validate(problem, solution).ok
+    assert solution.served == {"r2", "r7"}

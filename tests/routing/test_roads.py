@@ -73,3 +73,13 @@ def test_leg_path_follows_the_roads() -> None:
     xy = to_metric(CRS, np.asarray(line.coords)) - ORIGIN
     assert np.allclose(xy, [[0, 0], [800, 0], [1000, 0], [1000, 1200]], atol=1e-3)
     assert t.path("car", 0, 0) is not None
+
+
+def test_a_road_ending_on_another_roads_segment_joins_it() -> None:
+    # "spur" ends in the middle of the straight 0..2000 m segment of "line", with no shared vertex.
+    roads = (
+        Road("line", "local", (ll(0, 0), ll(2000, 0))),
+        Road("spur", "local", (ll(700, 900), ll(700, 0))),
+    )
+    t = table([(0, 0), (700, 900)], roads=roads)
+    assert t.distance["car"][0, 1] == 700 + 900

@@ -221,3 +221,22 @@ def test_solve_params_are_validated(bad: dict[str, object]) -> None:
 
     with pytest.raises(ParamsError):
         SolveParams(**bad)  # type: ignore[arg-type]
+
+
+def test_a_drone_with_two_drops_serves_two_residents_in_one_sortie() -> None:
+    drone = dataclasses.replace(tiny_drone(), max_drops=2, max_sorties=1)
+    orders = (
+        Order("a", 1.0, ll(800, 0), (0, 4 * HOUR), "hub", drop=ll(800, 200),
+              modes=frozenset({"drone"})),
+        Order("b", 1.5, ll(-1800, 0), (0, 4 * HOUR), "hub", drop=ll(-1800, 200),
+              modes=frozenset({"drone"})),
+    )
+    problem = tiny_problem(vehicles=(), drones=(drone,), orders=orders)
+    solution = solve(problem, FAST)
+    assert validate(problem, solution).ok
+    (sortie,) = solution.routes
+    assert sorted(s.order_id for s in sortie.stops) == ["a", "b"]
+    assert sortie.start_load_kg == 2.5
+    one_drop = dataclasses.replace(drone, max_drops=1)
+    solution = solve(tiny_problem(vehicles=(), drones=(one_drop,), orders=orders), FAST)
+    assert len(solution.served) == 1 and len(solution.unserved) == 1
