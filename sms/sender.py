@@ -29,7 +29,8 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
     stats = SendStats()
     for message in outbox.claim_due(db, now, limit):
         try:
-            body = render_message(message.template, message.language, message.params, tz)
+            params = _with_secrets(db, message.params)
+            body = render_message(message.template, message.language, params, tz)
         except (KeyError, ValueError, TypeError) as error:
             outbox.mark_failed(db, message.id, f"cannot render {message.template!r}: {error}",
                                permanent=True, now=now)
@@ -49,18 +50,31 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
             log.warning("SMS %s dead-lettered: %s", message.id, error)
             continue
         outbox.mark_sent(db, message.id, body, result.external_id, now=now, transport=transport.name,
-                         redacted_body=_redacted(message, tz) if transport.name != "simulator" else None)
+                         redacted_body=_redacted(message, params, tz) if transport.name != "simulator"
+                         else None)
         stats.sent += 1
     return stats
 
 
-def _redacted(message: outbox.Outgoing, tz: str) -> str | None:
+def _with_secrets(db: Database, params: dict[str, object]) -> dict[str, object]:
+    """Parameters ready to render. A delivery PIN is never queued: the message carries the order
+    id and the PIN is (re)issued now, at send time, so it exists in clear only in the SMS."""
+    if "pin_order_id" not in params:
+        return params
+    from dispatch.services.plans import pin_for_notification
+
+    ready = {k: v for k, v in params.items() if k != "pin_order_id"}
+    ready["pin"] = pin_for_notification(db, str(params["pin_order_id"]))
+    return ready
+
+
+def _redacted(message: outbox.Outgoing, params: dict[str, object], tz: str) -> str | None:
     """The text as stored after sending: secrets masked. The simulator keeps the real text,
     because its stored copy *is* the handset's screen in demos and training."""
-    secrets = outbox.SECRET_PARAMS & message.params.keys()
+    secrets = outbox.SECRET_PARAMS & params.keys()
     if not secrets:
         return None
-    masked = {**message.params, **{key: "•" * len(str(message.params[key])) for key in secrets}}
+    masked = {**params, **{key: "•" * len(str(params[key])) for key in secrets}}
     return render_message(message.template, message.language, masked, tz)
 
 

@@ -111,7 +111,7 @@ def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]
 
 #: Parameters that are secrets (sign-in codes, delivery PINs): dropped from the stored message once
 #: it has been handed to a real transport, so they never stay readable in the database.
-SECRET_PARAMS = frozenset({"code", "pin"})
+SECRET_PARAMS = frozenset({"code", "pin", "url"})  # url: a courier's single-use sign-in link
 
 
 def mark_sent(db: Database, message_id: str, body: str, external_id: str | None,

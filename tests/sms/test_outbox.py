@@ -103,3 +103,36 @@ def test_sign_in_codes_do_not_stay_in_the_database_after_sending(db: Database, t
     [stored] = _outbound(db)
     assert code not in stored.body and "code" not in stored.params
     assert "••••••" in stored.body
+
+
+def test_a_confirmed_plan_texts_each_resident_a_pin_that_exists_only_in_the_sms(
+        db: Database, tiny_region: str) -> None:
+    import re
+
+    from dispatch.models import Order
+    from dispatch.services.pins import pin_matches
+    from dispatch.services.plans import confirm_plan
+    from tests.dispatch.test_plan_edits import NOW as CONFIRM_AT
+    from tests.dispatch.test_plan_edits import SETTINGS, planned
+
+    _, plan_id, _ = planned(db)
+    confirm_plan(db, plan_id, None, CONFIRM_AT, SETTINGS)
+    api = TwilioApiDouble()
+    send_due(db, _twilio(api), now=CONFIRM_AT + dt.timedelta(minutes=1))
+    planned_texts = [r["data"] for r in api.requests if "暗証番号" in r["data"]["Body"]]
+    assert planned_texts, "no resident got an ETA with a PIN"
+    with db.read() as s:
+        stored = {m.id: m for m in s.scalars(select(Message).where(Message.template == "order_planned"))}
+        orders = {o.number: o for o in s.scalars(select(Order))}
+    for text in planned_texts:
+        number = int(re.search(r"注文#(\d+)", text["Body"]).group(1))
+        pin = re.search(r"暗証番号は(\d{4})", text["Body"]).group(1)
+        order = orders[number]
+        assert pin_matches(order.id, pin, order.pin_hash or "")
+        assert all(pin not in m.body and "pin" not in m.params for m in stored.values()
+                   if m.order_id == order.id)
+    links = [r["data"]["Body"] for r in api.requests if "/courier/login/" in r["data"]["Body"]]
+    assert links
+    with db.read() as s:
+        kept = s.scalars(select(Message.body).where(Message.template == "courier_route_link")).all()
+    assert all("/courier/login/" not in body for body in kept)  # single-use links are masked too
