@@ -24,6 +24,7 @@ from sqlalchemy import select
 from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.models import Hub, Resident
+from dispatch.region.reader import RegionProblem
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import ordering
 
@@ -31,15 +32,8 @@ COLUMNS = ("resident", "items", "priority", "origin", "day", "part")
 REQUIRED = ("resident", "items")
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    file: str
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}: {self.field}: {self.message}"
+#: The same ``file:row: field: message`` problem the region loader reports.
+ImportProblem = RegionProblem
 
 
 class ImportError_(DomainError):
