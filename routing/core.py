@@ -63,8 +63,7 @@ METAHEURISTICS: tuple[str, ...] = (
     *(name for name in _METAHEURISTIC.Value.DESCRIPTOR.values_by_name if name != "UNSET"),
     "ITERATED_LOCAL_SEARCH",
 )
-_SOFT_MANDATORY = True  # experiment switch: mandatory visits as big-M disjunctions
-_FINALIZE = True  # experiment switch
+_LNS_TIME_LIMIT_MS = 30
 _UNLIMITED = 10**15  # capacity of a dimension without a limit
 
 
@@ -341,10 +340,8 @@ def _build(instance: CoreInstance) -> _Model:
         penalty = instance.penalty[node] if instance.penalty else None
         if penalty is None:
             mandatory.add(node)
-            if _SOFT_MANDATORY:
-                routing.AddDisjunction([index], big_m)
-        else:
-            routing.AddDisjunction([index], int(penalty))
+            penalty = big_m
+        routing.AddDisjunction([index], int(penalty))
         allowed = instance.allowed[node] if instance.allowed else None
         if allowed is not None:
             # (SetAllowedVehiclesForIndex does not accept a Python list in ortools 9.15; and an
@@ -362,9 +359,9 @@ def _build(instance: CoreInstance) -> _Model:
                    <= time_dim.CumulVar(routing.Start(v2)))
 
     # Tight schedules: leave as late as the route allows, then arrive and return early.
-    for v in range(len(vehicles) if _FINALIZE else 0):
+    for v in range(len(vehicles)):
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
-    for v in range(len(vehicles) if _FINALIZE else 0):
+    for v in range(len(vehicles)):
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
     return _Model(manager, routing, time_dim, big_m, frozenset(mandatory))
 
@@ -409,10 +406,21 @@ def _search_parameters(
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = _FIRST_SOLUTION.Value.Value(strategy)
     if metaheuristic == "ITERATED_LOCAL_SEARCH":
+        # Ruin and recreate with SISR (Christiaens & Vanden Berghe 2020), the paper's settings.
         params.use_iterated_local_search = True
         params.local_search_metaheuristic = _METAHEURISTIC.Value.Value("GREEDY_DESCENT")
+        ruin = params.iterated_local_search_parameters.ruin_recreate_parameters
+        del ruin.ruin_strategies[:]
+        sisr = ruin.ruin_strategies.add().sisr
+        sisr.max_removed_sequence_size = 10
+        sisr.avg_num_removed_visits = 10
+        sisr.bypass_factor = 0.01
     else:
         params.local_search_metaheuristic = _METAHEURISTIC.Value.Value(metaheuristic)
+    # Measured on Solomon at 10 s (benchmarks/README.md): shorter LNS sub-searches (default
+    # 100 ms) leave more time to the metaheuristic, and GLS penalties per vehicle class help.
+    params.lns_time_limit.FromMilliseconds(_LNS_TIME_LIMIT_MS)
+    params.guided_local_search_penalize_with_vehicle_classes = True
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if solution_limit is not None:
         params.solution_limit = solution_limit
