@@ -281,11 +281,21 @@ def test_parallel_workers_return_the_best_start() -> None:
     assert result.strategy.split("+")[0] in starts
 
 
-def test_auto_prefers_insertion_under_time_windows_and_savings_without() -> None:
+def test_auto_races_path_cheapest_arc_and_insertion_with_pairs_first_to_insertion() -> None:
     inst = random_instance(10, seed=0)
-    assert auto_strategies(inst)[0] == "PARALLEL_CHEAPEST_INSERTION"
-    open_windows = CoreInstance(**{**inst.__dict__, "windows": np.tile([0, 1000], (10, 1))})
-    assert auto_strategies(open_windows)[0] == "SAVINGS"
+    assert auto_strategies(inst) == ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION")
+    paired = CoreInstance(**{**inst.__dict__, "pairs": ((1, 2),)})
+    assert auto_strategies(paired)[0] == "PARALLEL_CHEAPEST_INSERTION"
+
+
+@pytest.mark.parametrize("metaheuristic", ["TABU_SEARCH", "ITERATED_LOCAL_SEARCH", "GREEDY_DESCENT"])
+def test_every_metaheuristic_returns_a_feasible_plan(metaheuristic: str) -> None:
+    inst = random_instance(20, seed=4)
+    params = CoreParams(time_limit_s=5, solution_limit=100, metaheuristic=metaheuristic)
+    result = solve_core(inst, params)
+    assert result.feasible
+    assert sorted(n for r in result.routes for n in r) == list(range(1, 20))
+    assert result.strategy.endswith(metaheuristic)
 
 
 @pytest.mark.parametrize(
