@@ -117,8 +117,16 @@ def run_vroom(bench: BenchInstance, budget_s: float, seed: int = 0) -> Run:
     return Run(routes, runtime)
 
 
+def run_hakobu_two_workers(bench: BenchInstance, budget_s: float, seed: int = 0) -> Run:
+    """The product's setting on a 2-core machine: one start per process (not single-threaded)."""
+    return run_hakobu(bench, budget_s, seed=seed, workers=2)
+
+
+#: The compared solvers, one thread each (the default of ``vrplib_gaps.py``).
 SOLVERS: dict[str, Callable[..., Run]] = {
     "hakobu": run_hakobu,
     "pyvrp": run_pyvrp,
     "vroom": run_vroom,
 }
+#: Extra columns on request (``--solvers hakobu2w --jobs 1``): they use more than one thread.
+EXTRA_SOLVERS: dict[str, Callable[..., Run]] = {"hakobu2w": run_hakobu_two_workers}
