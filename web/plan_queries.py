@@ -1,0 +1,377 @@
+"""Read models of plans and batches for the console (plan review, review queue, batch timeline).
+
+Plain frozen dataclasses out, no ORM objects: templates and the JSON views never touch a session.
+Plan versions are immutable once stored (an edit makes a new version), so the route geometry of a
+version, which costs a road-network path search, is computed once and kept in a small cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+import routing
+from dispatch.db import Database
+from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Stop, Volunteer
+from dispatch.services.batching import cutoff_instants
+from web.maps import RouteLine
+
+#: Plan states an operator still acts on (superseded versions stay reachable from their page).
+OPEN_STATES = ("proposed", "confirmed")
+
+
+# --- the plan list and the review queue ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """The latest version of one batch's plan (or a batch without one: failed, solving...)."""
+
+    batch_id: str
+    hub_id: str
+    hub_name: str
+    cutoff_at: dt.datetime
+    batch_state: str
+    batch_reason: str
+    solved_at: dt.datetime | None
+    plan_id: str | None
+    version: int | None
+    state: str | None  # proposed | confirmed | superseded, None without a plan
+    ok: bool | None
+    deliveries: int
+    unserved: int
+
+
+def _scoped(stmt: Any, hub_ids: Iterable[str] | None) -> Any:
+    return stmt if hub_ids is None else stmt.where(Batch.hub_id.in_(list(hub_ids)))
+
+
+def plan_rows(db: Database, hub_ids: Iterable[str] | None, *, limit: int = 100,
+              state: str | None = None) -> list[PlanRow]:
+    """Batches of the given hubs (None = all), newest cutoff first, each with its latest plan."""
+    latest = (select(Plan.batch_id, func.max(Plan.version).label("version"))
+              .group_by(Plan.batch_id).subquery())
+    stmt = _scoped(
+        select(Batch, Hub.name, Plan)
+        .join(Hub, Batch.hub_id == Hub.id)
+        .outerjoin(latest, latest.c.batch_id == Batch.id)
+        .outerjoin(Plan, (Plan.batch_id == Batch.id) & (Plan.version == latest.c.version))
+        .order_by(Batch.cutoff_at.desc(), Hub.code).limit(limit), hub_ids)
+    if state is not None:
+        stmt = stmt.where(Plan.state == state)
+    with db.read() as s:
+        rows = list(s.execute(stmt))
+        plan_ids = [p.id for _b, _n, p in rows if p is not None]
+        counts: dict[str, int] = (
+            {pid: n for pid, n in s.execute(_delivery_counts(plan_ids))} if plan_ids else {})
+        return [
+            PlanRow(batch_id=b.id, hub_id=b.hub_id, hub_name=name, cutoff_at=b.cutoff_at,
+                    batch_state=b.state, batch_reason=b.reason, solved_at=b.solved_at,
+                    plan_id=p.id if p else None, version=p.version if p else None,
+                    state=p.state if p else None, ok=bool(p.validation.get("ok")) if p else None,
+                    deliveries=counts.get(p.id, 0) if p else 0,
+                    unserved=len(p.unserved) if p else 0)
+            for b, name, p in rows
+        ]
+
+
+def _delivery_counts(plan_ids: list[str]) -> Any:
+    return (select(Route.plan_id, func.count(Stop.id)).join(Stop, Stop.route_id == Route.id)
+            .where(Route.plan_id.in_(plan_ids), Stop.kind == "delivery").group_by(Route.plan_id))
+
+
+def waiting_for_review(db: Database, hub_ids: Iterable[str] | None) -> list[PlanRow]:
+    """Latest plan versions still ``proposed``: what the operator is notified of on the dashboard."""
+    return plan_rows(db, hub_ids, state="proposed", limit=50)
+
+
+@dataclass(frozen=True)
+class HubTimeline:
+    """One hub's batch timeline: the next cutoff, the last batch and recent failures."""
+
+    hub_id: str
+    hub_name: str
+    next_cutoff: dt.datetime | None
+    last_cutoff: dt.datetime | None
+    last_state: str | None
+    last_solved_at: dt.datetime | None
+    last_solve_seconds: float | None
+    failed: tuple[tuple[dt.datetime, str], ...]  # (cutoff, reason) of failed batches, newest first
+
+
+def batch_timeline(db: Database, hub_ids: Iterable[str] | None, now: dt.datetime,
+                   failed_window: dt.timedelta = dt.timedelta(days=2)) -> list[HubTimeline]:
+    """Per hub with cutoffs: next cutoff after ``now``, last batch (state, solve time), failures."""
+    wanted = None if hub_ids is None else list(hub_ids)
+    with db.read() as s:
+        stmt = (select(Hub, Region.timezone).join(Region, Hub.region_id == Region.id)
+                .order_by(Hub.code))
+        if wanted is not None:
+            stmt = stmt.where(Hub.id.in_(wanted))
+        hubs = [(h.id, h.name, list(h.cutoffs), tz) for h, tz in s.execute(stmt) if h.cutoffs]
+        out = []
+        for hub_id, name, cutoffs, tz in hubs:
+            nexts = cutoff_instants(cutoffs, ZoneInfo(tz), now, now + dt.timedelta(days=2))
+            last = s.scalars(select(Batch).where(Batch.hub_id == hub_id)
+                             .order_by(Batch.cutoff_at.desc()).limit(1)).first()
+            failed = tuple((b.cutoff_at, b.reason) for b in s.scalars(
+                select(Batch).where(Batch.hub_id == hub_id, Batch.state == "failed",
+                                    Batch.cutoff_at >= now - failed_window)
+                .order_by(Batch.cutoff_at.desc())))
+            out.append(HubTimeline(
+                hub_id=hub_id, hub_name=name, next_cutoff=nexts[0] if nexts else None,
+                last_cutoff=last.cutoff_at if last else None, last_state=last.state if last else None,
+                last_solved_at=last.solved_at if last else None,
+                last_solve_seconds=last.solve_seconds if last else None, failed=failed))
+        return out
+
+
+# --- one plan version ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StopRow:
+    seq: int
+    order_id: str
+    number: int
+    resident_code: str
+    kind: str  # pickup | delivery | load | transfer
+    eta: dt.datetime | None
+    lon: float
+    lat: float
+    parcels: int
+    weight_kg: float
+
+
+@dataclass(frozen=True)
+class RouteView:
+    id: str
+    position: int
+    vehicle_id: str  # volunteer id or drone id (the routing problem's vehicle id)
+    label: str  # courier code and name, or drone code and sortie
+    mode: str
+    drone: bool
+    sortie: int | None
+    depart_at: dt.datetime | None
+    return_at: dt.datetime | None
+    distance_m: float
+    stops: tuple[StopRow, ...]
+
+    @property
+    def deliveries(self) -> tuple[StopRow, ...]:
+        return tuple(st for st in self.stops if st.kind == "delivery")
+
+
+@dataclass(frozen=True)
+class UnservedRow:
+    order_id: str
+    number: int | None
+    resident_code: str
+    reason: str
+    detail: str
+    lon: float | None
+    lat: float | None
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The figures an operator checks before confirming."""
+
+    deliveries: int
+    stops: int
+    km_by_mode: dict[str, float]
+    courier_hours: float
+    drone_sorties: int
+    unserved: int
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: str
+    batch_id: str
+    hub_id: str
+    hub_name: str
+    hub_lon: float
+    hub_lat: float
+    region_code: str
+    timezone: str
+    cutoff_at: dt.datetime
+    version: int
+    latest_id: str
+    latest_version: int
+    state: str
+    note: str
+    created_at: dt.datetime
+    confirmed_at: dt.datetime | None
+    ok: bool
+    violations: tuple[str, ...]
+    routes: tuple[RouteView, ...]
+    unserved: tuple[UnservedRow, ...]
+    kpis: Kpis
+    couriers: tuple[tuple[str, str], ...]  # (volunteer id, label) on shift: targets of a move
+
+    @property
+    def editable(self) -> bool:
+        return self.state == "proposed" and self.id == self.latest_id
+
+
+def plan_hub(db: Database, plan_id: str) -> str | None:
+    """The hub of a plan (for the access check before anything else is read), None if unknown."""
+    with db.read() as s:
+        return s.scalar(select(Batch.hub_id).join(Plan, Plan.batch_id == Batch.id).where(Plan.id == plan_id))
+
+
+def plan_view(db: Database, plan_id: str) -> PlanView | None:
+    """Everything the plan page shows of one version; None when the plan does not exist."""
+    with db.read() as s:
+        plan = s.get(Plan, plan_id, options=[selectinload(Plan.routes).selectinload(Route.stops)])
+        if plan is None:
+            return None
+        batch = s.get(Batch, plan.batch_id)
+        assert batch is not None
+        hub = s.get(Hub, batch.hub_id)
+        assert hub is not None
+        region = s.get(Region, hub.region_id)
+        assert region is not None
+        latest = s.execute(select(Plan.id, Plan.version).where(Plan.batch_id == batch.id)
+                           .order_by(Plan.version.desc()).limit(1)).one()
+        order_ids = {o["id"] for o in plan.problem.get("orders", [])}
+        order_ids |= {u["order_id"] for u in plan.unserved}
+        orders = {o.id: (o, code, lon, lat) for o, code, lon, lat in s.execute(
+            select(Order, Resident.code, Resident.lon, Resident.lat)
+            .join(Resident, Order.resident_id == Resident.id).where(Order.id.in_(order_ids)))}
+        volunteers = {v.id: v for v in s.scalars(select(Volunteer).where(Volunteer.hub_id == hub.id))}
+        drones = {d.id: d for d in s.scalars(select(Drone).where(Drone.hub_id == hub.id))}
+        routes = tuple(_route_view(r, orders, volunteers, drones) for r in plan.routes)
+        unserved = tuple(_unserved_row(u, orders) for u in plan.unserved)
+        couriers = tuple((v["id"], _courier_label(volunteers.get(v["id"]), v["id"], v.get("mode", "")))
+                         for v in plan.problem.get("vehicles", []))
+        return PlanView(
+            id=plan.id, batch_id=batch.id, hub_id=hub.id, hub_name=hub.name, hub_lon=hub.lon,
+            hub_lat=hub.lat, region_code=region.code, timezone=region.timezone,
+            cutoff_at=batch.cutoff_at, version=plan.version,
+            latest_id=latest.id, latest_version=latest.version, state=plan.state, note=plan.note,
+            created_at=plan.created_at, confirmed_at=plan.confirmed_at,
+            ok=bool(plan.validation.get("ok")), violations=tuple(plan.validation.get("violations", [])),
+            routes=routes, unserved=unserved, kpis=_kpis(plan.solution, routes, unserved),
+            couriers=couriers,
+        )
+
+
+#: Orders of a plan by id: (order, resident code, home lon, home lat).
+Homes = dict[str, tuple[Order | None, str, float | None, float | None]]
+_NOBODY: tuple[None, str, None, None] = (None, "", None, None)
+
+
+def _courier_label(volunteer: Volunteer | None, fallback: str, mode: str) -> str:
+    if volunteer is None:
+        return fallback
+    return f"{volunteer.code} {volunteer.name} ({volunteer.mode})"
+
+
+def _route_view(route: Route, orders: Homes, volunteers: dict[str, Volunteer],
+                drones: dict[str, Drone]) -> RouteView:
+    drone = route.drone_id is not None
+    if drone:
+        d = drones.get(route.drone_id or "")
+        label = f"{d.code if d else route.drone_id} #{route.sortie}"
+    else:
+        label = _courier_label(volunteers.get(route.volunteer_id or ""), route.volunteer_id or "", route.mode)
+    stops = []
+    for st in route.stops:
+        order, code, _lon, _lat = orders.get(st.order_id, _NOBODY)
+        stops.append(StopRow(seq=st.seq, order_id=st.order_id, number=order.number if order else 0,
+                             resident_code=code, kind=st.kind, eta=st.eta, lon=st.lon, lat=st.lat,
+                             parcels=order.parcels if order else 0,
+                             weight_kg=order.weight_kg if order else 0.0))
+    return RouteView(id=route.id, position=route.position,
+                     vehicle_id=(route.drone_id if drone else route.volunteer_id) or "", label=label,
+                     mode=route.mode, drone=drone, sortie=route.sortie, depart_at=route.depart_at,
+                     return_at=route.return_at, distance_m=route.distance_m, stops=tuple(stops))
+
+
+def _unserved_row(entry: dict[str, str], orders: Homes) -> UnservedRow:
+    order, code, lon, lat = orders.get(entry["order_id"], _NOBODY)
+    return UnservedRow(order_id=entry["order_id"], number=order.number if order else None,
+                       resident_code=code, reason=entry.get("reason", ""), detail=entry.get("detail", ""),
+                       lon=lon, lat=lat)
+
+
+def _kpis(solution: dict[str, Any], routes: tuple[RouteView, ...], unserved: tuple[UnservedRow, ...]) -> Kpis:
+    km: dict[str, float] = {}
+    for r in routes:
+        km[r.mode] = km.get(r.mode, 0.0) + r.distance_m / 1000
+    seconds = sum((r.return_at - r.depart_at).total_seconds() for r in routes
+                  if not r.drone and r.depart_at is not None and r.return_at is not None)
+    return Kpis(
+        deliveries=sum(len(r.deliveries) for r in routes), stops=sum(len(r.stops) for r in routes),
+        km_by_mode={m: round(v, 1) for m, v in sorted(km.items())}, courier_hours=round(seconds / 3600, 2),
+        drone_sorties=sum(1 for r in routes if r.drone), unserved=len(unserved),
+    )
+
+
+# --- route geometry (cached per immutable version) -----------------------------------------------
+
+_GEOMETRY: OrderedDict[str, tuple[RouteLine, ...]] = OrderedDict()
+_GEOMETRY_LOCK = threading.Lock()
+GEOMETRY_CACHE_SIZE = 64
+
+
+def route_lines(db: Database, plan_id: str) -> tuple[RouteLine, ...]:
+    """One :class:`RouteLine` per route of the version, along the roads for couriers and through
+    the detour waypoints around no-fly zones for drones (from :func:`routing.plan_geojson`)."""
+    with _GEOMETRY_LOCK:
+        if plan_id in _GEOMETRY:
+            _GEOMETRY.move_to_end(plan_id)
+            return _GEOMETRY[plan_id]
+    with db.read() as s:
+        row = s.execute(select(Plan.problem, Plan.solution, Plan.batch_id).where(Plan.id == plan_id)).first()
+        labels = _vehicle_labels(s, plan_id)
+    if row is None:
+        return ()
+    problem = routing.problem_from_json(row.problem)
+    solution = routing.solution_from_json(row.solution)
+    collection = routing.plan_geojson(problem, solution, row.batch_id)
+    legs: dict[tuple[str, int | None], list[tuple[tuple[float, float], ...]]] = {}
+    modes: dict[tuple[str, int | None], str] = {}
+    for feature in collection["features"]:
+        geometry, props = feature["geometry"], feature["properties"]
+        if geometry["type"] != "LineString" or "vehicle_id" not in props:
+            continue
+        key = (props["vehicle_id"], props.get("sortie"))
+        legs.setdefault(key, []).append(tuple((float(x), float(y)) for x, y in geometry["coordinates"]))
+        modes[key] = props["mode"]
+    lines = tuple(
+        RouteLine(vehicle=labels.get(vehicle, vehicle) + (f" #{sortie}" if sortie else ""),
+                  mode=modes[(vehicle, sortie)], legs=tuple(parts))
+        for (vehicle, sortie), parts in legs.items()
+    )
+    with _GEOMETRY_LOCK:
+        _GEOMETRY[plan_id] = lines
+        while len(_GEOMETRY) > GEOMETRY_CACHE_SIZE:
+            _GEOMETRY.popitem(last=False)
+    return lines
+
+
+def _vehicle_labels(s: Any, plan_id: str) -> dict[str, str]:
+    """Short, non-personal labels for the map: courier and drone codes."""
+    rows = s.execute(select(Route.volunteer_id, Route.drone_id).where(Route.plan_id == plan_id)).all()
+    vids = {v for v, _ in rows if v}
+    dids = {d for _, d in rows if d}
+    labels = {v.id: v.code for v in s.scalars(select(Volunteer).where(Volunteer.id.in_(vids)))}
+    labels |= {d.id: d.code for d in s.scalars(select(Drone).where(Drone.id.in_(dids)))}
+    return labels
+
+
+def current_plan_ids(db: Database, hub_ids: Iterable[str] | None, since: dt.datetime) -> list[str]:
+    """Latest proposed or confirmed versions of batches cut off since ``since`` (for the dashboard map)."""
+    return [r.plan_id for r in plan_rows(db, hub_ids, limit=20)
+            if r.plan_id and r.state in OPEN_STATES and r.cutoff_at >= since]

@@ -1,0 +1,232 @@
+"""Plan review: the list of plans per hub, one version's page (KPIs, map, stops, validator report,
+drone sortie log), the operator's edits and confirmation.
+
+Views stay thin: reading is :mod:`web.plan_queries`, every change is a call to
+:mod:`dispatch.services.plans` (which re-validates and stores a new version). Operators see only
+their hubs' plans (another hub's plan answers 404, as if it did not exist); planners read; admins
+do everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from dispatch.errors import DomainError
+from dispatch.models import utcnow
+from dispatch.queries import region_overview
+from dispatch.services import plans as plan_service
+from web.context import db, settings
+from web.maps import HubPoint, MapAssets, MapData, PointFeature, ZoneShape, build_map, render_parts
+from web.plan_queries import PlanView, plan_hub, plan_rows, plan_view, route_lines
+from web.security import access
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+log = logging.getLogger(__name__)
+
+
+def hub_scope() -> set[str] | None:
+    """The hubs the signed-in user may see: None (all) for planners and admins."""
+    return None if current_user.role in ("admin", "planner") else set(current_user.hub_ids)
+
+
+def _visible_plan_hub(plan_id: str) -> str:
+    """The plan's hub, or 404 when it does not exist or belongs to a hub outside the user's scope."""
+    hub_id = plan_hub(db(), plan_id)
+    scope = hub_scope()
+    if hub_id is None or (scope is not None and hub_id not in scope):
+        if hub_id is not None:
+            log.warning("user %s asked for plan %s of another hub", current_user.user_id, plan_id)
+        abort(404)
+    return hub_id
+
+
+# --- forms ----------------------------------------------------------------------------------------
+
+
+class OrderForm(FlaskForm):
+    """Drop an order, or force it onto the ground (the order is one of the plan's)."""
+
+    order_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class MoveForm(FlaskForm):
+    order_id = StringField(validators=[DataRequired(), Length(max=64)])
+    vehicle = StringField(validators=[DataRequired(), Length(max=64)])
+    position = IntegerField(default=1, validators=[NumberRange(1, 100_000)])
+
+
+class ReorderForm(FlaskForm):
+    vehicle = HiddenField(validators=[DataRequired(), Length(max=64)])
+    numbers = StringField(validators=[DataRequired(), Length(max=20_000)])
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+@bp.route("")
+@access("operator", "planner", "admin")
+def index() -> Any:
+    state = request.args.get("state")
+    rows = plan_rows(db(), hub_scope(), state=state if state in ("proposed", "confirmed") else None)
+    return render_template("plans/list.html", rows=rows, state=state)
+
+
+@bp.route("/<plan_id>")
+@access("operator", "planner", "admin")
+def show(plan_id: str) -> Any:
+    _visible_plan_hub(plan_id)
+    view = plan_view(db(), plan_id)
+    if view is None:
+        abort(404)
+    may_edit = current_user.role in ("operator", "admin") and view.editable
+    sorties = plan_service.drone_sorties(db(), plan_id)
+    return render_template(
+        "plans/plan.html", plan=view, map=render_parts(plan_map(view)), sorties=sorties,
+        may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(),
+        confirm_refusal=_confirm_refusal(view),
+    )
+
+
+def _confirm_refusal(view: PlanView) -> str | None:
+    """Why confirming would be refused now, in the operator's words (None: it may be confirmed)."""
+    if view.state != "proposed":
+        return _("This version is %(state)s.", state=_(view.state))
+    if view.id != view.latest_id:
+        return _("A newer version (%(version)s) exists.", version=view.latest_version)
+    if not view.ok:
+        return _("The validator found %(n)s problem(s): fix them before confirming.", n=len(view.violations))
+    return None
+
+
+def plan_map(view: PlanView) -> Any:
+    """The plan's map: one GeoJSON layer per route, delivery stops clustered, unserved homes, zones."""
+    overview = region_overview(db(), view.region_code)
+    points = [PointFeature(st.lon, st.lat, f"#{st.number} {st.resident_code} · {r.label.split(' ')[0]}"
+                           f" {st.seq}", "planned")
+              for r in view.routes for st in r.deliveries]
+    points += [PointFeature(u.lon, u.lat, f"#{u.number} {u.resident_code} · {u.reason}", "failed")
+               for u in view.unserved if u.lon is not None and u.lat is not None]
+    data = MapData(
+        center=(view.hub_lat, view.hub_lon),
+        hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat)
+              for h in (overview.hubs if overview else ()) if h.id == view.hub_id or h.kind == "supply"],
+        points=points, points_layer_name=_("Stops"),
+        zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
+               for z in (overview.zones if overview else ())],
+        routes=route_lines(db(), view.id), zoom=12,
+    )
+    return build_map(data, MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
+                     tiles=settings().tiles)
+
+
+# --- edits ----------------------------------------------------------------------------------------
+
+
+def _after(plan_id: str, action: Any) -> Any:
+    """Run an edit; on success go to the new version, on refusal stay and say why."""
+    try:
+        new_id = action()
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(url_for("plans.show", plan_id=plan_id))
+    flash(_("Saved as a new version; the validator checked it again."), "ok")
+    return redirect(url_for("plans.show", plan_id=new_id))
+
+
+def _bad_form(plan_id: str, form: FlaskForm) -> Any:
+    problems = "; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items())
+    flash(_("The form was not accepted (%(problems)s).", problems=problems), "error")
+    return redirect(url_for("plans.show", plan_id=plan_id))
+
+
+@bp.route("/<plan_id>/move", methods=["POST"])
+@access("operator", "admin")
+def move(plan_id: str) -> Any:
+    _visible_plan_hub(plan_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    return _after(plan_id, lambda: plan_service.move_stop(
+        db(), plan_id, form.order_id.data, form.vehicle.data, int(form.position.data or 1) - 1,
+        user_id=current_user.user_id))
+
+
+@bp.route("/<plan_id>/reorder", methods=["POST"])
+@access("operator", "admin")
+def reorder(plan_id: str) -> Any:
+    _visible_plan_hub(plan_id)
+    form = ReorderForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    view = plan_view(db(), plan_id)
+    assert view is not None
+    route = next((r for r in view.routes if r.vehicle_id == form.vehicle.data and not r.drone), None)
+    if route is None:
+        flash(_("That courier has no route in this plan."), "error")
+        return redirect(url_for("plans.show", plan_id=plan_id))
+    by_number = {st.number: st.order_id for st in route.deliveries}
+    try:
+        numbers = [int(n) for n in re.split(r"[\s,、，]+", form.numbers.data or "") if n]
+    except ValueError:
+        flash(_("List the order numbers separated by commas, e.g. 12, 15, 9."), "error")
+        return redirect(url_for("plans.show", plan_id=plan_id))
+    unknown = [n for n in numbers if n not in by_number]
+    if unknown:
+        flash(_("Not on this route: %(numbers)s.", numbers=", ".join(f"#{n}" for n in unknown)), "error")
+        return redirect(url_for("plans.show", plan_id=plan_id))
+    return _after(plan_id, lambda: plan_service.reorder(
+        db(), plan_id, route.vehicle_id, [by_number[n] for n in numbers], user_id=current_user.user_id))
+
+
+@bp.route("/<plan_id>/drop", methods=["POST"])
+@access("operator", "admin")
+def drop(plan_id: str) -> Any:
+    _visible_plan_hub(plan_id)
+    form = OrderForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    return _after(plan_id, lambda: plan_service.drop_order(
+        db(), plan_id, form.order_id.data, user_id=current_user.user_id))
+
+
+@bp.route("/<plan_id>/force-ground", methods=["POST"])
+@access("operator", "admin")
+def force_ground(plan_id: str) -> Any:
+    _visible_plan_hub(plan_id)
+    form = OrderForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    return _after(plan_id, lambda: plan_service.force_ground(
+        db(), plan_id, form.order_id.data, user_id=current_user.user_id,
+        time_limit_s=settings().solve_time_limit_s))
+
+
+@bp.route("/<plan_id>/confirm", methods=["POST"])
+@access("operator", "admin")
+def confirm(plan_id: str) -> Any:
+    _visible_plan_hub(plan_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    try:
+        done = plan_service.confirm_plan(db(), plan_id, current_user.user_id, utcnow(), settings())
+    except DomainError as error:
+        flash(_("Not confirmed: %(reason)s", reason=str(error)), "error")
+    else:
+        flash(_("Plan confirmed: %(couriers)s courier link(s) and %(residents)s resident ETA(s) queued, "
+                "%(sorties)s drone sortie(s) for hub staff.", couriers=done.courier_messages,
+                residents=done.resident_messages, sorties=done.drone_sorties), "ok")
+    return redirect(url_for("plans.show", plan_id=plan_id))
