@@ -20,9 +20,21 @@ from sqlalchemy.orm import selectinload
 
 import routing
 from dispatch.db import Database
-from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Stop, Volunteer
+from dispatch.models import (
+    Batch,
+    CourierPosition,
+    Drone,
+    Hub,
+    Order,
+    Plan,
+    Region,
+    Resident,
+    Route,
+    Stop,
+    Volunteer,
+)
 from dispatch.services.batching import cutoff_instants
-from web.maps import RouteLine
+from web.maps import PointFeature, RouteLine
 
 #: Plan states an operator still acts on (superseded versions stay reachable from their page).
 OPEN_STATES = ("proposed", "confirmed")
@@ -108,8 +120,9 @@ class HubTimeline:
 
 
 def batch_timeline(db: Database, hub_ids: Iterable[str] | None, now: dt.datetime,
-                   failed_window: dt.timedelta = dt.timedelta(days=2)) -> list[HubTimeline]:
-    """Per hub with cutoffs: next cutoff after ``now``, last batch (state, solve time), failures."""
+                   failed_limit: int = 5) -> list[HubTimeline]:
+    """Per hub with cutoffs: next cutoff after ``now``, last batch (state, solve time), and the
+    batches still ``failed`` (newest first): they need attention until retried, whatever their age."""
     wanted = None if hub_ids is None else list(hub_ids)
     with db.read() as s:
         stmt = (select(Hub, Region.timezone).join(Region, Hub.region_id == Region.id)
@@ -123,9 +136,8 @@ def batch_timeline(db: Database, hub_ids: Iterable[str] | None, now: dt.datetime
             last = s.scalars(select(Batch).where(Batch.hub_id == hub_id)
                              .order_by(Batch.cutoff_at.desc()).limit(1)).first()
             failed = tuple((b.cutoff_at, b.reason) for b in s.scalars(
-                select(Batch).where(Batch.hub_id == hub_id, Batch.state == "failed",
-                                    Batch.cutoff_at >= now - failed_window)
-                .order_by(Batch.cutoff_at.desc())))
+                select(Batch).where(Batch.hub_id == hub_id, Batch.state == "failed")
+                .order_by(Batch.cutoff_at.desc()).limit(failed_limit)))
             out.append(HubTimeline(
                 hub_id=hub_id, hub_name=name, next_cutoff=nexts[0] if nexts else None,
                 last_cutoff=last.cutoff_at if last else None, last_state=last.state if last else None,
@@ -372,6 +384,21 @@ def _vehicle_labels(s: Any, plan_id: str) -> dict[str, str]:
 
 
 def current_plan_ids(db: Database, hub_ids: Iterable[str] | None, since: dt.datetime) -> list[str]:
-    """Latest proposed or confirmed versions of batches cut off since ``since`` (for the dashboard map)."""
-    return [r.plan_id for r in plan_rows(db, hub_ids, limit=20)
-            if r.plan_id and r.state in OPEN_STATES and r.cutoff_at >= since]
+    """Plans for the dashboard map: every version waiting for review (whatever its age) and the
+    confirmed ones of batches cut off since ``since``."""
+    return [r.plan_id for r in plan_rows(db, hub_ids, limit=40)
+            if r.plan_id and (r.state == "proposed" or (r.state == "confirmed" and r.cutoff_at >= since))]
+
+
+def courier_positions(db: Database, hub_ids: Iterable[str] | None, since: dt.datetime) -> list[PointFeature]:
+    """Each courier's last shared position since ``since`` (labelled with the courier's code only)."""
+    newest = (select(CourierPosition.volunteer_id, func.max(CourierPosition.recorded_at).label("at"))
+              .where(CourierPosition.recorded_at >= since).group_by(CourierPosition.volunteer_id).subquery())
+    stmt = (select(CourierPosition, Volunteer.code)
+            .join(newest, (newest.c.volunteer_id == CourierPosition.volunteer_id)
+                  & (newest.c.at == CourierPosition.recorded_at))
+            .join(Volunteer, Volunteer.id == CourierPosition.volunteer_id))
+    if hub_ids is not None:
+        stmt = stmt.where(Volunteer.hub_id.in_(list(hub_ids)))
+    with db.read() as s:
+        return [PointFeature(p.lon, p.lat, code, "in_transit") for p, code in s.execute(stmt)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -193,3 +194,34 @@ def test_a_bad_form_is_refused_with_a_message(client: FlaskClient, make_user, db
     page = post(client, plan_id, "drop")
     assert "The form was not accepted" in page and "order_id" in page
     assert latest_plan(db, batch_id).version == 1
+
+
+def test_dashboard_notifies_plans_waiting_and_shows_the_batch_timeline(client: FlaskClient, make_user, db,
+                                                                       plan) -> None:
+    from dispatch.requests import ItemRequest
+    from dispatch.services.batching import close_batch
+    from dispatch.services.ordering import place_order
+    from dispatch.services.solving import mark_failed
+    from tests.dispatch.test_planning import CUTOFF, hub_id, resident_id
+
+    _, plan_id, _ = plan
+    login(client, make_user("operator", hubs=("H1",)))
+    page = client.get("/").get_data(as_text=True)
+    assert "1 plan waiting for review" in page
+    assert f'href="/plans/{plan_id}"' in page
+    timeline = page.split('class="timeline"')[1].split("</table>")[0]
+    assert timeline.count("data-timeline=") == 1  # H1 (the tiny region's only hub with cutoffs)
+    assert "closed" in timeline  # the last batch, planned outside the solve worker, stays 'closed'
+    # The route lines of the proposed plan are on the dashboard map too (one layer per route).
+    stored = latest_plan(db, plan[0])
+    assert len(re.findall(r'"[^"]+ \((?:walk|bicycle|car|drone)\)"', page)) == len(stored.routes)
+    afternoon = CUTOFF.replace(hour=14)
+    place_order(db, resident_id(db, "R2"), [ItemRequest("牛乳", 1)], channel="web",
+                now=afternoon - dt.timedelta(hours=1))
+    later = close_batch(db, hub_id(db), afternoon, now=afternoon)
+    assert mark_failed(db, later.batch_id, "solver crashed: out of memory")
+    page = client.get("/").get_data(as_text=True)
+    assert "solver crashed: out of memory" in page and "data-failed=" in page
+    token = csrf_token(client, f"/plans/{plan_id}")
+    client.post(f"/plans/{plan_id}/confirm", data={"csrf_token": token})
+    assert "0 plans waiting for review" in client.get("/").get_data(as_text=True)
