@@ -6,6 +6,7 @@
         ↘ cancelled (until the parcel leaves the hub)      in_transit → failed → returned
     batched/planned → confirmed   (unserved, dropped to the next batch, or re-planned)
     dispatched → confirmed        (courier cancelled mid-day: back to the queue)
+    in_transit → returned         (courier called off: brought back undelivered)
     returned → confirmed          (offered for the next batch)
 """
 
@@ -38,7 +39,7 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.BATCHED: frozenset({S.PLANNED, S.CONFIRMED, S.CANCELLED}),
     S.PLANNED: frozenset({S.DISPATCHED, S.CONFIRMED, S.CANCELLED}),
     S.DISPATCHED: frozenset({S.IN_TRANSIT, S.CONFIRMED, S.CANCELLED}),
-    S.IN_TRANSIT: frozenset({S.DELIVERED, S.FAILED}),
+    S.IN_TRANSIT: frozenset({S.DELIVERED, S.FAILED, S.RETURNED}),
     S.FAILED: frozenset({S.RETURNED}),
     S.RETURNED: frozenset({S.CONFIRMED, S.CANCELLED}),
     S.DELIVERED: frozenset(),

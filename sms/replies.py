@@ -255,6 +255,33 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         budget=2,
         required=("url",),
     ),
+    "eta_changed": Template(
+        "注文#{number}のお届けは{when}{start}〜{end}に変わりました。暗証番号は同じです。",
+        "Order #{number} now arrives {when} {start}-{end}. Your delivery PIN is unchanged.",
+        required=("number", "start", "end"),
+        optional=("date",),
+    ),
+    "rescheduled": Template(
+        "注文#{number}は予定の便でお届けできなくなりました。次の便の時刻をお知らせします。",
+        "Order #{number} cannot go out as planned. We will text you the time of the next delivery.",
+        required=("number",),
+    ),
+    "route_changed": Template(
+        "配達ルートが変わりました。確認してください: {url}",
+        "Your delivery route has changed. Please check it: {url}",
+        budget=2,
+        required=("url",),
+    ),
+    "stop_cancelled": Template(
+        "注文#{number}は取消になりました。配達せず、お持ちならハブへ戻してください。",
+        "Order #{number} was cancelled: do not deliver it; if you carry it, bring it back to the hub.",
+        required=("number",),
+    ),
+    "courier_released": Template(
+        "本日の配達の取りやめを受け付けました。お持ちの荷物{count}個はハブへ戻してください。",
+        "You are off for today. Please bring the {count} parcel(s) you carry back to the hub.",
+        required=("count",),
+    ),
     "login_code": Template(
         "Hakobuのログインコード: {code} ({minutes}分間有効)。他の人に教えないでください。",
         "Your Hakobu sign-in code is {code}. It expires in {minutes} minutes. Do not share it with anyone.",

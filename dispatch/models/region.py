@@ -62,6 +62,10 @@ class Resident(IdMixin, Base):
     drop_lat: Mapped[float | None] = mapped_column(Float)
     notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where a courier may leave a parcel when nobody answers: none | neighbour | hall | either,
+    # with how and when the resident agreed (and which neighbour or hall) in the note.
+    handover_consent: Mapped[str] = mapped_column(String(16), default="none")
+    handover_consent_note: Mapped[str] = mapped_column(Text, default="")
 
     hub: Mapped[Hub] = relationship()
 
@@ -99,6 +103,8 @@ class Volunteer(IdMixin, Base):
     shift_end: Mapped[dt.time] = mapped_column(Time)
     days: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # ["mon", ...]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Called off (courier cancelled mid-day): not planned for shifts starting before this instant.
+    off_until: Mapped[dt.datetime | None] = mapped_column()
 
     hub: Mapped[Hub] = relationship()
 

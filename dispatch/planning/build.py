@@ -194,6 +194,8 @@ def _vehicles(session: Session, hub: Hub, hz: Horizon) -> list[routing.Vehicle]:
             continue
         begin = max(dt.datetime.combine(day, v.shift_start, hz.tz), hz.start)
         finish = min(dt.datetime.combine(day, v.shift_end, hz.tz), hz.end)
+        if v.off_until is not None:
+            begin = max(begin, v.off_until.astimezone(hz.tz))
         if finish <= begin:
             continue
         out.append(routing.Vehicle(
@@ -221,12 +223,17 @@ def _drones(session: Session, hub: Hub, hz: Horizon, n_orders: int) -> list[rout
 
 
 def _zones(session: Session, region_id: str, hz: Horizon) -> list[routing.Zone]:
+    return active_zones(session, region_id, hz.start, hz.end)
+
+
+def active_zones(session: Session, region_id: str, start: dt.datetime,
+                 end: dt.datetime) -> list[routing.Zone]:
+    """The region's no-fly zones active at any moment between ``start`` and ``end``."""
     rows = session.scalars(select(Zone).where(Zone.region_id == region_id).order_by(Zone.identifier))
     return [
         routing.Zone(id=z.id, geometry=shapely.geometry.shape(z.geometry), buffer_m=z.buffer_m or 0.0)
         for z in rows
-        if z.type in NO_FLY_TYPES and zone_active_during(z.applicability or [], z.active_override,
-                                                         hz.start, hz.end)
+        if z.type in NO_FLY_TYPES and zone_active_during(z.applicability or [], z.active_override, start, end)
     ]
 
 

@@ -55,7 +55,14 @@ def retime(problem: routing.Problem, vehicle: routing.Vehicle, stops: list[routi
     start, end = places[vehicle.start], places[vehicle.end]
     points = np.array([(start.lon, start.lat), *((s.lon, s.lat) for s in stops), (end.lon, end.lat)])
     table = RoadNetwork(problem.roads, problem.crs).table(points, modes=[vehicle.mode])
-    dist, dur = table.distance[vehicle.mode], table.duration[vehicle.mode]
+    return timed(problem, vehicle, stops, depart, table.distance[vehicle.mode], table.duration[vehicle.mode])
+
+
+def timed(problem: routing.Problem, vehicle: routing.Vehicle, stops: list[routing.Stop], depart: int | None,
+          dist: np.ndarray, dur: np.ndarray) -> routing.Route:
+    """:func:`retime` with the travel matrices given: ``dist`` / ``dur`` over the points
+    ``[vehicle start, *stops, vehicle end]`` (so a caller trying many sequences builds one road
+    table for all of them instead of one per try)."""
     orders = {o.id: o for o in problem.orders}
     picked_here = {s.order_id for s in stops if s.kind == "pickup"}
     preloaded = [orders[s.order_id] for s in stops if s.kind == "delivery" and s.order_id not in picked_here]

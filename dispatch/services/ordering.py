@@ -186,9 +186,15 @@ def cancel(session: Session, order: Order, reason: str, now: dt.datetime) -> boo
     """Cancel ``order`` if a resident may still cancel it; False when it is too late."""
     if OrderState(order.state) not in CANCELLABLE_BY_RESIDENT:
         return False
+    was_planned = order.state == OrderState.PLANNED.value
     transition(order, OrderState.CANCELLED)
     order.note = reason[:500]
     order.updated_at = now
+    if was_planned:  # take it off its plan and tell the courier (never leave a stop for nothing)
+        from dispatch.services.disruptions import order_cancelled
+
+        session.flush()
+        order_cancelled(session, order, now)
     return True
 
 

@@ -261,14 +261,19 @@ def _queue_courier_links(session: Session, plan: Plan, settings: Settings, now: 
             continue
         volunteer = session.get(Volunteer, route.volunteer_id)
         assert volunteer is not None
-        secret = issue_courier_link(session, volunteer.id, settings.secret_key,
-                                    settings.courier_link_ttl_s, now)
-        url = f"{settings.public_url.rstrip('/')}/courier/login/{secret}"
-        queued = outbox.queue(session, volunteer.phone, "courier_route_link", {"url": url}, "ja",
-                              volunteer_id=volunteer.id, now=now,
-                              dedupe_key=f"courier_route_link:{plan.id}:{volunteer.id}")
-        count += queued is not None
+        count += queue_courier_link(session, volunteer, "courier_route_link", settings, now,
+                                    dedupe_key=f"courier_route_link:{plan.id}:{volunteer.id}")
     return count
+
+
+def queue_courier_link(session: Session, volunteer: Volunteer, template: str, settings: Settings,
+                       now: dt.datetime, dedupe_key: str) -> bool:
+    """Queue SMS ``template`` with a fresh single-use sign-in link to the courier's route page."""
+    secret = issue_courier_link(session, volunteer.id, settings.secret_key, settings.courier_link_ttl_s, now)
+    url = f"{settings.public_url.rstrip('/')}/courier/login/{secret}"
+    queued = outbox.queue(session, volunteer.phone, template, {"url": url}, "ja", volunteer_id=volunteer.id,
+                          now=now, dedupe_key=dedupe_key)
+    return queued is not None
 
 
 def eta_window(eta: dt.datetime, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

@@ -33,11 +33,12 @@ _WORST = {
     "url": "https://hub.example.jp/courier/route/Xq3vY0bK9sLm2NpQ7rT4wA",
     "code": "123456",
     "minutes": 10,
+    "count": 99,
 }
 
 #: Templates allowed more than one segment; a template added or grown beyond one segment has to
 #: be listed here on purpose.
-MULTI_SEGMENT = {"courier_route_link": 2}
+MULTI_SEGMENT = {"courier_route_link": 2, "route_changed": 2}
 
 
 def _worst(key: str, items: list[Item]) -> dict[str, object]:

@@ -1,0 +1,531 @@
+"""Disruptions during the day: re-plan, never silently drop (issue 5, item 9).
+
+A confirmed plan is what couriers and residents were told. When the day changes under it — a courier
+calls off, a resident cancels a planned order, the hub's drones are grounded — the plan is *revised*:
+a new confirmed version of the batch's plan replaces the old one (which becomes ``superseded``, so
+history is kept), and everyone whose day changed gets an SMS in the same transaction:
+
+* stops that lose their vehicle are inserted where they add least travel time on another courier
+  of the hub who is on shift and still has room (cheapest feasible insertion after the courier's
+  last handled stop; an idle courier on shift gets a new route). The new version is checked by
+  :func:`routing.validate`; it is stored only when valid;
+* what cannot be inserted goes back to the queue (``confirmed``) and the next batch of the hub takes
+  it; it appears in the version's unserved list with the reason, and the resident is told;
+* parcels a courier already carries stay in their custody: the courier is asked to bring them back,
+  and the hub records the return (a ``returned`` custody event), after which they are offered for the
+  next batch.
+
+Why insertion and not a new solve: the other couriers are already out with parcels and told their
+stops; a re-solve would reshuffle every route for the sake of a few stops. Insertion changes only the
+routes that must change. A *proposed* (unconfirmed) plan is simply solved again by the scheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import routing
+from dispatch.config import Settings, settings_from_env
+from dispatch.db import Database
+from dispatch.errors import DomainError, NotFound
+from dispatch.lifecycle import OrderState
+from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Volunteer, Zone
+from dispatch.planning.build import active_zones
+from dispatch.planning.retime import ground_stops, rebuilt, timed, without_order_on_drones
+from dispatch.planning.store import save_version
+from dispatch.services import outbox
+from routing.travel import RoadNetwork
+
+log = logging.getLogger(__name__)
+
+#: Order states whose parcel is still at the hub (or supply point): they can move to another vehicle.
+MOVABLE = frozenset({OrderState.PLANNED.value, OrderState.DISPATCHED.value})
+#: States of an order whose stop is behind the courier (nothing may be inserted before it).
+HANDLED = frozenset({OrderState.IN_TRANSIT.value, OrderState.DELIVERED.value, OrderState.FAILED.value,
+                     OrderState.RETURNED.value, OrderState.CANCELLED.value})
+
+
+@dataclass
+class Revision:
+    """What a disruption changed, for the caller (console flash, CLI output, simulator)."""
+
+    plans: list[str] = field(default_factory=list)  # new confirmed plan versions
+    moved: dict[str, str] = field(default_factory=dict)  # order id -> volunteer id it moved to
+    queued: list[str] = field(default_factory=list)  # order ids back in the queue
+    bring_back: list[str] = field(default_factory=list)  # order ids a courier must return to the hub
+    removed: list[str] = field(default_factory=list)  # order ids taken off (cancelled)
+    resolve: list[str] = field(default_factory=list)  # batch ids sent back to the solver
+
+    def merge(self, other: Revision) -> None:
+        self.plans += other.plans
+        self.moved.update(other.moved)
+        self.queued += other.queued
+        self.bring_back += other.bring_back
+        self.removed += other.removed
+        self.resolve += other.resolve
+
+
+# --- the public disruptions ----------------------------------------------------------------------
+
+
+def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: str,
+                    settings: Settings | None = None) -> Revision:
+    """A courier calls off for the rest of the day: not planned again before tomorrow, their
+    remaining stops go to other couriers or back to the queue, parcels they carry come back."""
+    settings = settings or settings_from_env()
+    with db.write() as session:
+        volunteer = session.get(Volunteer, volunteer_id)
+        if volunteer is None:
+            raise NotFound(f"volunteer {volunteer_id!r} does not exist")
+        tz = _tz(session, volunteer.hub_id)
+        tomorrow = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(), tz)
+        volunteer.off_until = tomorrow
+        result = Revision()
+        for plan in _confirmed_plans(session, volunteer.hub_id):
+            if any(r.volunteer_id == volunteer_id for r in plan.routes):
+                note = f"courier {volunteer.code} called off"
+                result.merge(_revise(session, plan, now, settings, note=note, drop_vehicles={volunteer_id}))
+        count = len(result.bring_back)
+        outbox.queue(session, volunteer.phone, "courier_released", {"count": count}, "ja",
+                     volunteer_id=volunteer.id, now=now,
+                     dedupe_key=f"courier_released:{volunteer.id}:{now.astimezone(tz).date()}")
+        log.info("courier %s called off by %s: %d moved, %d queued, %d to bring back", volunteer.code,
+                 actor, len(result.moved), len(result.queued), count)
+        return result
+
+
+def order_cancelled(session: Session, order: Order, now: dt.datetime,
+                    settings: Settings | None = None) -> Revision:
+    """Take a just-cancelled order off the plan it was on (inside the caller's transaction).
+
+    On a confirmed plan its stop goes and the courier is told; on a proposed plan a new proposed
+    version without it is stored (so the operator can still confirm).
+    """
+    settings = settings or settings_from_env()
+    if order.batch_id is None:
+        return Revision()
+    plan = _current_plan(session, order.batch_id)
+    if plan is None or order.id not in {o["id"] for o in plan.problem["orders"]}:
+        return Revision()
+    if plan.state == "proposed":
+        _store(session, plan, *_without(plan, {order.id}), note=f"order #{order.number} cancelled",
+               gone={order.id})
+        return Revision(removed=[order.id])
+    return _revise(session, plan, now, settings, note=f"order #{order.number} cancelled",
+                   remove_orders={order.id})
+
+
+def set_weather_hold(db: Database, hub_id: str, on: bool, now: dt.datetime, actor: str,
+                     settings: Settings | None = None) -> Revision:
+    """Ground (or release) every drone of a hub. Grounding moves the sorties not yet flown to ground
+    couriers; proposed plans go back to the solver (which plans no drone while the hold lasts)."""
+    with db.write() as session:
+        hub = session.get(Hub, hub_id)
+        if hub is None:
+            raise NotFound(f"hub {hub_id!r} does not exist")
+        hub.weather_hold = on
+        log.info("hub %s weather hold %s by %s", hub.code, "on" if on else "off", actor)
+        if not on:
+            return Revision()
+        return _ground(session, hub_id, None, now, settings or settings_from_env(), "weather hold")
+
+
+def ground_drone(db: Database, drone_id: str, now: dt.datetime, actor: str, status: str = "grounded",
+                 settings: Settings | None = None) -> Revision:
+    """Take one drone out of service (``grounded`` or ``maintenance``); its pending sorties go to
+    ground couriers. ``status="available"`` puts it back (nothing is re-planned then)."""
+    if status not in ("available", "grounded", "maintenance"):
+        raise DomainError(f"drone status must be available, grounded or maintenance, not {status!r}")
+    with db.write() as session:
+        drone = session.get(Drone, drone_id)
+        if drone is None:
+            raise NotFound(f"drone {drone_id!r} does not exist")
+        drone.status = status
+        log.info("drone %s %s by %s", drone.code, status, actor)
+        if status == "available":
+            return Revision()
+        return _ground(session, drone.hub_id, drone.id, now, settings or settings_from_env(),
+                       f"drone {drone.code} {status}")
+
+
+def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, actor: str,
+             settings: Settings | None = None) -> Revision:
+    """Switch a zone on or off by hand (``None``: back to its schedule). Sorties not yet flown whose
+    path crosses a zone active now are moved to ground; the validator, given today's zones, says
+    which sorties those are."""
+    settings = settings or settings_from_env()
+    with db.write() as session:
+        zone = session.get(Zone, zone_id)
+        if zone is None:
+            raise NotFound(f"zone {zone_id!r} does not exist")
+        zone.active_override = active
+        session.flush()
+        log.info("zone %s override %s by %s", zone.identifier, active, actor)
+        result = Revision()
+        for hub in session.scalars(select(Hub).where(Hub.region_id == zone.region_id)).all():
+            for plan in _confirmed_plans(session, hub.id):
+                problem = routing.problem_from_json(plan.problem)
+                zones = tuple(active_zones(session, zone.region_id, problem.at(0),
+                                           problem.at(problem.horizon)))
+                solution = routing.solution_from_json(plan.solution)
+                report = routing.validate(replace(problem, zones=zones), solution)
+                blocked = {m.group(1) for v in report.violations if (m := _ZONE_VIOLATION.match(v))}
+                if blocked:
+                    result.merge(_revise(session, plan, now, settings, note=f"no-fly zone {zone.identifier}",
+                                         ground_drones=blocked, zones=zones))
+        return result
+
+
+#: ``routing.validate``'s message for a drone leg through a zone: the drone id is group 1.
+_ZONE_VIOLATION = re.compile(r"drone '([^']+)' sortie \d+: leg \d+ flies through no-fly zone")
+
+
+# --- revising a confirmed plan -------------------------------------------------------------------
+
+
+def _tz(session: Session, hub_id: str) -> ZoneInfo:
+    hub = session.get(Hub, hub_id)
+    assert hub is not None
+    region = session.get(Region, hub.region_id)
+    assert region is not None
+    return ZoneInfo(region.timezone)
+
+
+def _confirmed_plans(session: Session, hub_id: str) -> list[Plan]:
+    return list(session.scalars(
+        select(Plan).join(Batch, Plan.batch_id == Batch.id)
+        .where(Batch.hub_id == hub_id, Plan.state == "confirmed").order_by(Batch.cutoff_at)))
+
+
+def _current_plan(session: Session, batch_id: str) -> Plan | None:
+    """The batch's confirmed plan, else its latest proposed version."""
+    rows = session.scalars(select(Plan).where(Plan.batch_id == batch_id,
+                                              Plan.state.in_(("confirmed", "proposed")))
+                           .order_by(Plan.version.desc())).all()
+    return next((p for p in rows if p.state == "confirmed"), rows[0] if rows else None)
+
+
+def _without(plan: Plan, order_ids: set[str]) -> tuple[routing.Problem, routing.Solution]:
+    """The plan's problem and solution with ``order_ids`` taken out entirely (cancelled orders)."""
+    problem = routing.problem_from_json(plan.problem)
+    solution = routing.solution_from_json(plan.solution)
+    routes = list(solution.routes)
+    for order_id in order_ids:
+        routes = without_order_on_drones(routes, order_id)
+    network = _Network(problem)
+    kept = []
+    for r in routes:
+        if r.mode != routing.DRONE and any(st.order_id in order_ids for st in r.stops):
+            stops = [st for st in r.stops if st.order_id not in order_ids]
+            if stops:
+                kept.append(network.route(_vehicle(problem, r.vehicle_id), stops, r.start))
+        else:
+            kept.append(r)
+    smaller = replace(problem, orders=tuple(o for o in problem.orders if o.id not in order_ids))
+    unserved = tuple(u for u in solution.unserved if u.order_id not in order_ids)
+    return smaller, rebuilt(solution, kept, unserved)
+
+
+def _store(session: Session, plan: Plan, problem: routing.Problem, solution: routing.Solution,
+           note: str, extra: list[dict[str, str]] | None = None, gone: set[str] = frozenset()) -> Plan:
+    """Save the next version; unserved entries of orders kept out of the problem carry over,
+    except those of ``gone`` orders (cancelled) and those ``extra`` restates."""
+    extra = extra or []
+    keep_out = {o.id for o in problem.orders} | {u.order_id for u in solution.unserved} | set(gone) | {
+        u["order_id"] for u in extra}
+    excluded = [u for u in plan.unserved if u["order_id"] not in keep_out]
+    batch = session.get(Batch, plan.batch_id)
+    assert batch is not None
+    return save_version(session, batch, problem, solution, [*excluded, *extra], note=note)
+
+
+def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, *, note: str,
+            drop_vehicles: frozenset[str] | set[str] = frozenset(), remove_orders: set[str] | None = None,
+            ground_drones: set[str] | None = None, zones: tuple[routing.Zone, ...] | None = None) -> Revision:
+    """Store a new confirmed version of ``plan`` with the given vehicles / orders taken off and
+    the orphaned stops re-inserted, and queue the SMS of everyone affected."""
+    remove_orders = remove_orders or set()
+    problem, solution = _without(plan, remove_orders) if remove_orders else (
+        routing.problem_from_json(plan.problem), routing.solution_from_json(plan.solution))
+    if zones is not None:
+        problem = replace(problem, zones=zones)
+    ids = [o.id for o in problem.orders]
+    orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
+    result = Revision(removed=sorted(remove_orders))
+
+    # 1. Routes that lose their vehicle: which of their orders must find another one.
+    orphans: list[str] = []
+    kept: list[routing.Route] = []
+    t_now = (now - problem.t0).total_seconds()
+    for r in solution.routes:
+        if r.mode == routing.DRONE and ground_drones is not None:
+            lost = r.vehicle_id in ground_drones and r.start > t_now  # sorties in the air finish
+        else:
+            lost = r.vehicle_id in drop_vehicles
+        if not lost:
+            kept.append(r)
+            continue
+        for st in r.stops:
+            if st.kind == "delivery" or (r.mode == routing.DRONE and st.kind == "transfer"):
+                state = orders[st.order_id].state
+                if state in MOVABLE and st.order_id not in orphans:
+                    orphans.append(st.order_id)
+                elif state == OrderState.IN_TRANSIT.value and r.mode != routing.DRONE:
+                    result.bring_back.append(st.order_id)
+    # A courier route that delivered a shuttled parcel needs no drone any more for it: drop the
+    # orphan's stops from every remaining route, then insert it afresh.
+    for order_id in orphans:
+        kept = _strip(problem, without_order_on_drones(kept, order_id), order_id)
+    if ground_drones is not None:
+        problem = replace(problem, orders=tuple(
+            replace(o, modes=o.modes - {routing.DRONE}) if o.id in orphans else o for o in problem.orders))
+
+    # 2. Cheapest feasible insertion of each orphan (most urgent first).
+    changed: set[str] = set()
+    unserved_extra: list[dict[str, str]] = []
+    excluded_vehicles = set(drop_vehicles)
+    for order_id in sorted(orphans, key=lambda o: (problem.order(o).priority, problem.order(o).window[1])):
+        best = _best_insertion(problem, solution, kept, order_id, orders, excluded_vehicles, t_now)
+        if best is None:
+            result.queued.append(order_id)
+            unserved_extra.append({"order_id": order_id, "reason": "replanned",
+                                   "detail": f"{note}: no courier could take it; back to the queue"})
+            continue
+        kept = [r for r in kept if not (r.mode != routing.DRONE and r.vehicle_id == best.vehicle_id)] + [best]
+        result.moved[order_id] = best.vehicle_id
+        changed.add(best.vehicle_id)
+    for order_id in result.bring_back:
+        unserved_extra.append({"order_id": order_id, "reason": "returning",
+                               "detail": f"{note}: the courier brings it back to the hub"})
+    routes = _ordered(kept)
+    queued = set(result.queued) | set(result.bring_back)
+    new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
+    new_solution = rebuilt(solution, routes, tuple(u for u in solution.unserved if u.order_id not in queued))
+    if not routing.validate(new_problem, new_solution).ok:
+        # Never confirm an invalid plan: send every orphan back to the queue instead.
+        log.warning("plan %s: revision (%s) did not validate; orphans queued", plan.id, note)
+        return _revise_by_queueing(session, plan, now, note, problem, solution, kept, orphans, result)
+    new = _store(session, plan, new_problem, new_solution, note, unserved_extra, remove_orders)
+    _confirm_revision(session, plan, new, now)
+    result.plans.append(new.id)
+    _notify(session, plan, new, orders, result, changed, now, settings)
+    return result
+
+
+def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, note: str, problem: routing.Problem,
+                        solution: routing.Solution, kept: list[routing.Route], orphans: list[str],
+                        result: Revision) -> Revision:
+    result.moved.clear()
+    result.queued = list(orphans)
+    queued = set(orphans) | set(result.bring_back)
+    new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
+    extra = [{"order_id": o, "reason": "replanned", "detail": f"{note}: back to the queue"} for o in orphans]
+    extra += [{"order_id": o, "reason": "returning", "detail": f"{note}: the courier brings it back"}
+              for o in result.bring_back]
+    new = _store(session, plan, new_problem, rebuilt(solution, _ordered(kept)), note, extra,
+                 set(result.removed))
+    _confirm_revision(session, plan, new, now)
+    result.plans.append(new.id)
+    orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(orphans)))}
+    _notify(session, plan, new, orders, result, set(), now, settings_from_env())
+    return result
+
+
+def _strip(problem: routing.Problem, routes: list[routing.Route], order_id: str) -> list[routing.Route]:
+    """``routes`` with every courier stop of ``order_id`` removed (re-timed)."""
+    out = []
+    network = None
+    for r in routes:
+        if r.mode != routing.DRONE and any(st.order_id == order_id for st in r.stops):
+            network = network or _Network(problem)
+            stops = [st for st in r.stops if st.order_id != order_id]
+            if stops:
+                out.append(network.route(_vehicle(problem, r.vehicle_id), stops, r.start))
+        else:
+            out.append(r)
+    return out
+
+
+def _vehicle(problem: routing.Problem, vehicle_id: str) -> routing.Vehicle:
+    return next(v for v in problem.vehicles if v.id == vehicle_id)
+
+
+def _ordered(routes: list[routing.Route]) -> list[routing.Route]:
+    def key(r: routing.Route) -> tuple[bool, str, int]:
+        drone = r.mode == routing.DRONE
+        return drone, r.vehicle_id if drone else "", r.start
+
+    return sorted(routes, key=key)
+
+
+class _Network:
+    """One road table for all the points an insertion may visit, so trying every position of every
+    courier costs matrix lookups rather than a shortest-path search each."""
+
+    def __init__(self, problem: routing.Problem) -> None:
+        self.problem = problem
+        self.roads = RoadNetwork(problem.roads, problem.crs)
+        self.cache: dict[str, tuple[dict[tuple[float, float], int], np.ndarray, np.ndarray]] = {}
+
+    def _tables(self, mode: str, points: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+        index, dist, dur = self.cache.get(mode, ({}, np.zeros((0, 0)), np.zeros((0, 0))))
+        missing = [p for p in dict.fromkeys(points) if p not in index]
+        if missing:
+            every = [*index, *missing]
+            table = self.roads.table(np.array(every), modes=[mode])
+            index = {p: i for i, p in enumerate(every)}
+            dist, dur = table.distance[mode], table.duration[mode]
+            self.cache[mode] = (index, dist, dur)
+        ids = [index[p] for p in points]
+        return dist[np.ix_(ids, ids)], dur[np.ix_(ids, ids)]
+
+    def warm(self, mode: str, points: list[tuple[float, float]]) -> None:
+        self._tables(mode, points)
+
+    def route(self, vehicle: routing.Vehicle, stops: list[routing.Stop], depart: int | None) -> routing.Route:
+        places = self.problem.places
+        start, end = places[vehicle.start], places[vehicle.end]
+        points = [(start.lon, start.lat), *((s.lon, s.lat) for s in stops), (end.lon, end.lat)]
+        dist, dur = self._tables(vehicle.mode, points)
+        return timed(self.problem, vehicle, stops, depart, dist, dur)
+
+
+def _fits(problem: routing.Problem, vehicle: routing.Vehicle, route: routing.Route) -> bool:
+    """A quick screen of one candidate route (the validator has the final word on the whole plan)."""
+    orders = {o.id: o for o in problem.orders}
+    if route.end > vehicle.shift_end:
+        return False
+    if vehicle.max_duration is not None and route.end - route.start > vehicle.max_duration:
+        return False
+    if route.start_load_kg > vehicle.capacity_kg + 1e-9 or route.start_parcels > vehicle.max_parcels:
+        return False
+    for st in route.stops:
+        if st.load_kg > vehicle.capacity_kg + 1e-9 or st.load_parcels > vehicle.max_parcels:
+            return False
+        order = orders[st.order_id]
+        if vehicle.mode not in order.modes:
+            return False
+        if st.kind == "delivery" and st.start > order.window[1]:
+            return False
+    return True
+
+
+def _best_insertion(problem: routing.Problem, solution: routing.Solution, routes: list[routing.Route],
+                    order_id: str, orders: dict[str, Order], excluded: set[str],
+                    t_now: float) -> routing.Route | None:
+    """The cheapest feasible courier route with ``order_id`` inserted, or None."""
+    network = _Network(problem)
+    order = problem.order(order_id)
+    by_vehicle = {r.vehicle_id: r for r in routes if r.mode != routing.DRONE}
+    best: tuple[int, routing.Route] | None = None
+    for vehicle in problem.vehicles:
+        if vehicle.id in excluded or vehicle.mode not in order.modes or vehicle.shift_end <= t_now:
+            continue
+        current = by_vehicle.get(vehicle.id)
+        stops = list(current.stops) if current is not None else []
+        first_open = max((i + 1 for i, st in enumerate(stops)
+                          if st.order_id in orders and orders[st.order_id].state in HANDLED), default=0)
+        new_stops = ground_stops(problem, rebuilt(solution, routes), vehicle, order_id)
+        depart = current.start if current is not None else max(vehicle.shift_start, int(t_now))
+        before = (current.end - current.start) if current is not None else 0
+        for at in range(first_open, len(stops) + 1):
+            candidate = network.route(vehicle, [*stops[:at], *new_stops, *stops[at:]], depart)
+            if not _fits(problem, vehicle, candidate):
+                continue
+            added = (candidate.end - candidate.start) - before
+            if best is None or added < best[0]:
+                best = (added, candidate)
+    return best[1] if best is not None else None
+
+
+def _confirm_revision(session: Session, old: Plan, new: Plan, now: dt.datetime) -> None:
+    """``new`` replaces the confirmed ``old``; routes that continue keep their progress state."""
+    old.state = "superseded"
+    new.state, new.confirmed_at = "confirmed", now
+    progress = {r.volunteer_id: r.state for r in old.routes if r.volunteer_id is not None}
+    for route in new.routes:
+        if route.volunteer_id in progress:
+            route.state = progress[route.volunteer_id]
+    session.flush()
+
+
+def _ground(session: Session, hub_id: str, drone_id: str | None, now: dt.datetime, settings: Settings,
+            note: str) -> Revision:
+    result = Revision()
+    for plan in _confirmed_plans(session, hub_id):
+        drones = {r.drone_id for r in plan.routes if r.drone_id is not None}
+        targets = drones if drone_id is None else drones & {drone_id}
+        if targets:
+            result.merge(_revise(session, plan, now, settings, note=note, ground_drones=set(targets)))
+    # Proposed plans: back to the solver, which sees the hold / the drone's status.
+    solved = session.scalars(select(Batch).where(Batch.hub_id == hub_id, Batch.state == "solved")).all()
+    for batch in solved:
+        current = _current_plan(session, batch.id)
+        if current is not None and current.state == "proposed":
+            batch.state, batch.reason = "closed", f"re-plan: {note}"
+            result.resolve.append(batch.id)
+    return result
+
+
+# --- telling people ------------------------------------------------------------------------------
+
+
+def _notify(session: Session, old: Plan, new: Plan, orders: dict[str, Order], result: Revision,
+            changed: set[str], now: dt.datetime, settings: Settings) -> None:
+    from dispatch.services.plans import eta_window, queue_courier_link
+
+    batch = session.get(Batch, new.batch_id)
+    assert batch is not None
+    tz = _tz(session, batch.hub_id)
+    old_eta = {st.order_id: st.eta for r in old.routes for st in r.stops if st.kind == "delivery"}
+    new_stop = {st.order_id: (r, st) for r in new.routes for st in r.stops if st.kind == "delivery"}
+    key = f"{new.id}"
+    for order_id in result.moved:
+        order = orders[order_id]
+        resident = session.get(Resident, order.resident_id)
+        route, stop = new_stop[order_id]
+        if resident is None or stop.eta is None:
+            continue
+        start, end = eta_window(stop.eta, tz)
+        if old_eta.get(order_id) is not None and eta_window(old_eta[order_id], tz) == (start, end):
+            continue  # same window: nothing to tell
+        params = {"number": order.number, "window_start": start.isoformat(), "window_end": end.isoformat()}
+        outbox.queue(session, resident.phone, "eta_changed", params, resident.language,
+                     resident_id=resident.id, order_id=order.id,
+                     dedupe_key=f"eta_changed:{key}:{order.id}", now=now)
+    for order_id in result.queued:
+        order = orders[order_id]
+        resident = session.get(Resident, order.resident_id)
+        if resident is not None:
+            outbox.queue(session, resident.phone, "rescheduled", {"number": order.number}, resident.language,
+                         resident_id=resident.id, order_id=order.id,
+                         dedupe_key=f"rescheduled:{key}:{order.id}", now=now)
+    removed_from: dict[str, list[int]] = {}
+    for route in old.routes:
+        for st in route.stops:
+            if st.order_id in result.removed and route.volunteer_id and st.kind == "delivery":
+                removed_from.setdefault(route.volunteer_id, []).append(
+                    session.get(Order, st.order_id).number)  # type: ignore[union-attr]
+    for volunteer_id, numbers in removed_from.items():
+        volunteer = session.get(Volunteer, volunteer_id)
+        if volunteer is not None:
+            for number in numbers:
+                outbox.queue(session, volunteer.phone, "stop_cancelled", {"number": number}, "ja",
+                             volunteer_id=volunteer.id, dedupe_key=f"stop_cancelled:{key}:{number}", now=now)
+    for volunteer_id in changed:
+        volunteer = session.get(Volunteer, volunteer_id)
+        if volunteer is None:
+            continue
+        queue_courier_link(session, volunteer, "route_changed", settings, now,
+                           dedupe_key=f"route_changed:{key}:{volunteer.id}")
+
+
+__all__ = ["Revision", "courier_cancels", "ground_drone", "order_cancelled", "set_weather_hold", "set_zone"]
