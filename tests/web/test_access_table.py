@@ -16,6 +16,8 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "intake.review": {"operator", "admin"},
     "intake.resolve": {"operator", "admin"},
     "intake.simulator": {"operator", "admin"},
+    "board.board": {"operator", "planner", "admin"},
+    "board.data": {"operator", "planner", "admin"},
     "plans.index": {"operator", "planner", "admin"},
     "plans.show": {"operator", "planner", "admin"},
     "plans.move": {"operator", "admin"},
