@@ -1,0 +1,79 @@
+"""HTML pieces shared by the scenario report and the study pack: KPI tables, charts, factor notes."""
+
+from __future__ import annotations
+
+from html import escape
+
+from dispatch.studies.charts import bar_chart
+from dispatch.studies.html import MapSpec, document, plan_layers, table_html
+from dispatch.studies.kpis import FACTORS, HEADLINE, Kpis
+from dispatch.studies.scenarios import DEFAULT_SOLUTION_LIMIT, ScenarioResult
+
+
+def factors_html() -> str:
+    """The CO2 factors and their sources, to print next to every CO2 figure."""
+    rows = [[f.name, f.value, f.unit, f.source] for f in FACTORS.values()]
+    return ("<h3>CO2 factors and sources</h3>"
+            + table_html(["factor", "value", "unit", "source"], rows)
+            + '<p class="note">Baseline: each delivered order replaces one household return trip by car to '
+              "the nearest supply point (straight distance × circuity × 2). Service: km by mode × factor "
+              "(walk and bicycle 0; drone = energy per km × grid factor).</p>")
+
+
+def kpi_rows_html(rows: list[Kpis], caption: str = "") -> str:
+    """One column per scope (hub/day), one row per headline KPI."""
+    flat = [r.row() for r in rows]
+    headers = ["KPI", *(f"{r['hub']} {r['day']}" for r in flat)]
+    body = [[label, *(r.get(key, 0) for r in flat)] for label, key in HEADLINE]
+    return table_html(headers, body, caption)
+
+
+def kpi_charts(rows: list[Kpis]) -> str:
+    """Pictures for what people would rather look at than read: per scope."""
+    labels = [f"{r.hub} {r.day}" for r in rows]
+    charts = [
+        bar_chart("Orders and delivered", labels, [("orders", [r.orders for r in rows]),
+                                                    ("delivered", [r.delivered for r in rows])]),
+        bar_chart("Kilometres by mode", labels, [(m, [r.km_by_mode.get(m, 0.0) for r in rows])
+                                                 for m in ("walk", "bicycle", "car", "drone")], unit="km"),
+        bar_chart("CO2: service vs household trips", labels,
+                  [("service", [r.co2_service_kg for r in rows]),
+                   ("baseline", [r.co2_baseline_kg for r in rows])], unit="kg"),
+        bar_chart("Lead time order → door (median)", labels, [("median", [r.lead_median_min for r in rows])],
+                  unit="min"),
+    ]
+    return '<div class="charts">' + "".join(charts) + "</div>"
+
+
+def scenario_report(result: ScenarioResult) -> str:
+    """The self-contained scenario report: comparison table, charts, two maps."""
+    sc = result.scenario
+    comparison = table_html(["KPI", "base", "scenario", "difference"],
+                            [list(row) for row in result.comparison()])
+    base, changed = result.base.kpis, result.changed.kpis
+    labels = ["drone sorties", "courier hours", "delivered", "unserved"]
+    values = {label: (b, s) for label, b, s, _ in result.comparison()}
+    chart = bar_chart("Base vs scenario", labels,
+                      [("base", [_num(values[k][0]) for k in labels]),
+                       ("scenario", [_num(values[k][1]) for k in labels])])
+    limit = sc.data.get("solve", {}).get("solution_limit", DEFAULT_SOLUTION_LIMIT)
+    body = (f"<p>Base day {escape(sc.date.isoformat())}, "
+            f"{escape('hub ' + sc.hub if sc.hub else 'whole region')}. Both sides re-planned from the same "
+            f"snapshot with seed 0 and solution limit {escape(str(limit))} "
+            "(planned basis: no on-time share). "
+            f"Base {result.base.batches} batches in {result.base.seconds} s; "
+            f"scenario {result.changed.batches} batches in {result.changed.seconds} s.</p>"
+            f"<h2>Comparison</h2>{comparison}<div class=\"charts\">{chart}</div>{factors_html()}")
+    if sc.data.get("description"):
+        body = f"<p>{escape(str(sc.data['description']))}</p>" + body
+    maps = [MapSpec("map-base", "Base (re-planned)", plan_layers(result.base.plan_geojson)),
+            MapSpec("map-scenario", f"Scenario: {sc.name}", plan_layers(result.changed.plan_geojson))]
+    del base, changed
+    return document(f"Scenario: {sc.name}", body, maps)
+
+
+def _num(v: object) -> float | None:
+    return float(v) if isinstance(v, int | float) else None
+
+
+__all__ = ["document", "factors_html", "kpi_charts", "kpi_rows_html", "scenario_report"]
