@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 models of Hakobu, re-exported here so ``from dispatch.models import Order`` works."""
 
 from dispatch.models.base import Base, utcnow
+from dispatch.models.courier import CourierAction, OperatorAlert
 from dispatch.models.handoff import HandoffEvent
 from dispatch.models.messages import Message, OptOut
 from dispatch.models.orders import Batch, Order, OrderItem
@@ -13,11 +14,13 @@ __all__ = [
     "AccessToken",
     "Base",
     "Batch",
+    "CourierAction",
     "CourierPosition",
     "Drone",
     "HandoffEvent",
     "Hub",
     "Message",
+    "OperatorAlert",
     "OptOut",
     "Order",
     "OrderItem",

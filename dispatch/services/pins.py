@@ -121,32 +121,46 @@ def check_pin(
     the PIN and asks for an operator alert. Locked: refused, even the right PIN, without counting.
     The order row is locked for the check, so concurrent guesses cannot exceed ``max_attempts``.
     """
+    with db.write() as session:
+        return check_pin_in(session, order_id, pin, actor, at=at, lon=lon, lat=lat,
+                            max_attempts=max_attempts)
+
+
+def check_pin_in(
+    session: Session, order_id: str, pin: str, actor: str, *, at: dt.datetime | None = None,
+    lon: float | None = None, lat: float | None = None, max_attempts: int = MAX_ATTEMPTS,
+) -> PinResult:
+    """:func:`check_pin` inside the caller's write transaction (a session from ``Database.write()``).
+
+    For services that commit more with the delivery (the courier's deduplicated action and the
+    resident's receipt SMS, :mod:`dispatch.services.delivery`). The caller must commit even a
+    wrong or locking result, or the try is not counted.
+    """
     typed = normalise_pin(pin)
     if not actor.startswith("volunteer:"):
         raise InvalidHandoff(f"actor {actor!r}: the PIN is entered by the courier, 'volunteer:<id>'")
-    with db.write() as session:
-        order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
-        if order is None:
-            raise NotFound(f"order {order_id!r} does not exist")
-        if order.pin_hash is None:
-            raise DomainError(f"order #{order.number} has no delivery PIN")
-        if order.pin_locked:
-            return PinResult(PinStatus.LOCKED, tries_left=0)
-        if order.state != OrderState.IN_TRANSIT:
-            raise DomainError(f"order #{order.number} is {order.state}, not in transit: no PIN expected")
-        if not pin_matches(order.id, typed, order.pin_hash):
-            order.pin_attempts += 1
-            tries_left = max(max_attempts - order.pin_attempts, 0)
-            if tries_left == 0:
-                order.pin_locked = True
-                return PinResult(PinStatus.LOCKED, tries_left=0, alert_operator=True)
-            return PinResult(PinStatus.WRONG, tries_left=tries_left)
-        transition(order, OrderState.DELIVERED)
-        event = append_event(
-            session, order.id, "courier_to_resident", actor, f"resident:{order.resident_id}", actor,
-            "resident_pin", at or utcnow(), lon=lon, lat=lat,
-        )
-        return PinResult(PinStatus.OK, tries_left=max_attempts - order.pin_attempts, event_id=event.id)
+    order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
+    if order is None:
+        raise NotFound(f"order {order_id!r} does not exist")
+    if order.pin_hash is None:
+        raise DomainError(f"order #{order.number} has no delivery PIN")
+    if order.pin_locked:
+        return PinResult(PinStatus.LOCKED, tries_left=0)
+    if order.state != OrderState.IN_TRANSIT:
+        raise DomainError(f"order #{order.number} is {order.state}, not in transit: no PIN expected")
+    if not pin_matches(order.id, typed, order.pin_hash):
+        order.pin_attempts += 1
+        tries_left = max(max_attempts - order.pin_attempts, 0)
+        if tries_left == 0:
+            order.pin_locked = True
+            return PinResult(PinStatus.LOCKED, tries_left=0, alert_operator=True)
+        return PinResult(PinStatus.WRONG, tries_left=tries_left)
+    transition(order, OrderState.DELIVERED)
+    event = append_event(
+        session, order.id, "courier_to_resident", actor, f"resident:{order.resident_id}", actor,
+        "resident_pin", at or utcnow(), lon=lon, lat=lat,
+    )
+    return PinResult(PinStatus.OK, tries_left=max_attempts - order.pin_attempts, event_id=event.id)
 
 
 def orders_with_locked_pin(db: Database, hub_id: str | None = None) -> list[Order]:
