@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -363,7 +364,7 @@ def route_lines(db: Database, plan_id: str) -> tuple[RouteLine, ...]:
         modes[key] = props["mode"]
     lines = tuple(
         RouteLine(vehicle=labels.get(vehicle, vehicle) + (f" #{sortie}" if sortie else ""),
-                  mode=modes[(vehicle, sortie)], legs=tuple(parts))
+                  mode=modes[(vehicle, sortie)], legs=(_joined(parts),))
         for (vehicle, sortie), parts in legs.items()
     )
     with _GEOMETRY_LOCK:
@@ -371,6 +372,23 @@ def route_lines(db: Database, plan_id: str) -> tuple[RouteLine, ...]:
         while len(_GEOMETRY) > GEOMETRY_CACHE_SIZE:
             _GEOMETRY.popitem(last=False)
     return lines
+
+
+#: Tolerance of the simplified route lines, in degrees (about 3 m): invisible on the map, and a
+#: day's road paths shrink several-fold, which is most of the page's weight.
+SIMPLIFY_DEG = 0.00003
+
+
+def _joined(legs: list[tuple[tuple[float, float], ...]]) -> tuple[tuple[float, float], ...]:
+    """A route's legs (each starts where the previous ended) as one simplified line: one map
+    feature per route instead of one per leg."""
+    points: list[tuple[float, float]] = []
+    for leg in legs:
+        points.extend(leg[1:] if points and leg and points[-1] == leg[0] else leg)
+    if len(points) < 3:
+        return tuple(points)
+    simple = shapely.LineString(points).simplify(SIMPLIFY_DEG, preserve_topology=False)
+    return tuple((round(x, 6), round(y, 6)) for x, y in simple.coords)
 
 
 def _vehicle_labels(s: Any, plan_id: str) -> dict[str, str]:
