@@ -335,6 +335,10 @@ def _read_text(sink: _Sink, folder: Path, name: str) -> str | None:
     return None
 
 
+#: A sub-folder of scenario files a region may carry (read by ``hakobu scenario run``).
+SCENARIOS = "scenarios"
+
+
 def _check_folder(sink: _Sink, folder: Path) -> bool:
     """Report a folder that does not exist, and files that are not part of the format."""
     if not folder.is_dir():
@@ -344,8 +348,10 @@ def _check_folder(sink: _Sink, folder: Path) -> bool:
         name = entry.name
         if name in REQUIRED_FILES or name.startswith(".") or name.upper().startswith("README"):
             continue
+        if name == SCENARIOS and entry.is_dir():
+            continue  # planners' what-if files for this region (docs/planners.md), not region data
         sink.add(name, 0, _FILE, f"unknown file (a region folder holds {', '.join(REQUIRED_FILES)}"
-                 " and an optional README)")
+                 f", an optional README and an optional {SCENARIOS}/ folder)")
     return True
 
 

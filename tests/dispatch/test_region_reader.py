@@ -250,7 +250,8 @@ CASES: list[tuple[str, Callable[[Path], None], str | list[str]]] = [
     ("unknown file",
      lambda f: (f / "residents.csv").write_text("id\n"),
      "residents.csv:0: (file): unknown file (a region folder holds region.toml, hubs.geojson, "
-     "residents.geojson, roads.geojson, zones.geojson, volunteers.csv, drones.csv and an optional README)"),
+     "residents.geojson, roads.geojson, zones.geojson, volunteers.csv, drones.csv, an optional README and "
+     "an optional scenarios/ folder)"),
     ("malformed TOML",
      lambda f: replace_text(f, "region.toml", 'crs = "EPSG:6673"', "crs = EPSG:6673"),
      "region.toml:2: (syntax): malformed TOML: Invalid value (at line 2, column 7)"),
@@ -513,7 +514,7 @@ def test_generator_rewrites_identical_files(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(REPO / "sample_regions" / "generate_tajima.py"), str(tmp_path)],
                    check=True, cwd=tmp_path, timeout=120)
     generated = sorted(p.name for p in tmp_path.iterdir())
-    committed = sorted(p.name for p in TAJIMA.iterdir() if p.name != "README.md")
+    committed = sorted(p.name for p in TAJIMA.iterdir() if p.name not in ("README.md", "scenarios"))
     assert generated == committed
     for name in generated:
         assert (tmp_path / name).read_bytes() == (TAJIMA / name).read_bytes(), name

@@ -1,0 +1,387 @@
+"""A whole delivery day on a simulated clock (issue 5, item 10): the way we test a day end to end.
+
+Everything goes through the real services, in time order, on a real database:
+
+* residents text orders (and now and then ``取消`` to cancel) through the SMS service function that
+  the webhooks call; the outbox is drained by the real sender on the simulator transport;
+* each hub's batch closes at each cutoff (:func:`~dispatch.services.batching.close_batch`) and is
+  solved by the worker function the scheduler uses (:func:`~dispatch.services.solving.solve_batch`);
+  a valid plan is confirmed two minutes later (as an operator would);
+* drones take off and land at their planned times (:mod:`dispatch.services.sorties`), couriers pick
+  up, share their position, and deliver at the planned ETAs with the PIN the resident read in their
+  SMS (:mod:`dispatch.services.delivery`); a seeded share of deliveries fail (nobody home), and the
+  parcel goes back to the hub and into the next batch;
+* a cancellation after planning revises the confirmed plan (:mod:`dispatch.services.disruptions`);
+  the couriers then follow the revised routes.
+
+Nothing may be unaccounted for at the end of the day: every order is ``delivered``, ``cancelled``,
+``returned`` (back at the hub after a failed attempt, waiting for another day) or ``unserved`` (with
+the planner's reason, or because it came after the last cutoff); ``summary.json`` says so and the
+run fails otherwise.
+
+The SMS layer sits above ``dispatch`` in the import graph, so the caller hands in an
+:class:`SmsEdge` (the ``hakobu simulate`` command wires the real one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import json
+import logging
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+import routing
+from dispatch.config import Settings
+from dispatch.db import Database
+from dispatch.demo import DEMO_TEXTS
+from dispatch.errors import DomainError
+from dispatch.models import Batch, HandoffEvent, Hub, Message, Order, Plan, Region, Resident, Route
+from dispatch.planning import plan_batch
+from dispatch.region.importer import load_region
+from dispatch.region.reader import read_region
+from dispatch.schema import upgrade
+from dispatch.services import delivery, sorties
+from dispatch.services.batching import close_batch, cutoff_instants
+from dispatch.services.handoffs import verify_custody
+from dispatch.services.plans import confirm_plan
+from dispatch.services.solving import solve_batch
+
+log = logging.getLogger(__name__)
+
+OPERATOR = "user:simulator"
+#: How long after a batch's plan is stored the (simulated) operator confirms it.
+CONFIRM_AFTER = dt.timedelta(minutes=2)
+_PIN = re.compile(r"(?:暗証番号は|PIN is )(\d{4})")
+
+
+class SmsEdge(Protocol):
+    """What the simulator needs of the SMS layer."""
+
+    def receive(self, phone: str, body: str, at: dt.datetime) -> object:
+        """An inbound text, handled as a webhook would."""
+
+    def send_due(self, now: dt.datetime) -> object:
+        """Send what the outbox holds for ``now``."""
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    region: Path
+    orders: int
+    seed: int = 1
+    time_limit_s: float = 10.0
+    day: dt.date | None = None  # default: the next Monday
+    fail_rate: float = 0.05  # share of courier deliveries where nobody is home
+    cancel_rate: float = 0.03  # share of orders the resident cancels later by SMS
+
+
+@dataclass
+class Day:
+    """The running state of a simulated day."""
+
+    db: Database
+    config: SimConfig
+    sms: SmsEdge
+    settings: Settings
+    tz: ZoneInfo
+    rng: random.Random
+    queue: list[tuple[dt.datetime, int, int, Callable[[dt.datetime], None]]] = field(default_factory=list)
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+    scheduled: set[tuple[str, str, str]] = field(default_factory=set)  # what has events already
+    solves: list[dict[str, Any]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    failures: int = 0
+
+    def at(self, when: dt.datetime, action: Callable[[dt.datetime], None], rank: int = 1) -> None:
+        """Schedule ``action`` at ``when``; at equal times lower ``rank`` runs first (landings before
+        pick-ups, batches before the couriers)."""
+        heapq.heappush(self.queue, (when, rank, next(self.counter), action))
+
+
+def next_monday(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
+             out: Path | None = None) -> dict[str, Any]:
+    """Run the day and return the summary (also written with ``plan.geojson`` to ``out``)."""
+    started = time.perf_counter()
+    upgrade(db)
+    data = read_region(config.region)
+    code = load_region(db, data).region_code
+    with db.read() as s:
+        region = s.scalars(select(Region).where(Region.code == code)).one()
+        tz = ZoneInfo(region.timezone)
+        hubs = list(s.scalars(select(Hub).where(Hub.region_id == region.id, Hub.kind == "hub")))
+        residents = list(s.execute(select(Resident.phone, Resident.hub_id).where(
+            Resident.region_id == region.id, Resident.active.is_(True)).order_by(Resident.code)))
+    day_date = config.day or next_monday(dt.date.today())
+    day = Day(db, config, sms, settings, tz, random.Random(config.seed))
+    midnight = dt.datetime.combine(day_date, dt.time(), tz)
+    cutoffs = {h.id: cutoff_instants(h.cutoffs or [], tz, midnight, midnight + dt.timedelta(days=1))
+               for h in hubs}
+    for hub in hubs:
+        for cutoff in cutoffs[hub.id]:
+            day.at(cutoff, _closer(day, hub.id), rank=0)
+    _orders_arrive(day, residents, cutoffs, midnight)
+    _run(day)
+    sms.send_due(midnight + dt.timedelta(days=1))
+    summary = _summary(day, region.id, started)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        (out / "plan.geojson").write_text(json.dumps(_geojson(db, region.id), ensure_ascii=False) + "\n")
+    return summary
+
+
+# --- the day's events ----------------------------------------------------------------------------
+
+
+def _orders_arrive(day: Day, residents: list[Any], cutoffs: dict[str, list[dt.datetime]],
+                   midnight: dt.datetime) -> None:
+    """``config.orders`` texts from random residents between 07:00 and their hub's last cutoff."""
+    served = [(phone, hub_id) for phone, hub_id in residents if cutoffs.get(hub_id)]
+    opens = midnight + dt.timedelta(hours=7)
+    for _ in range(day.config.orders):
+        phone, hub_id = day.rng.choice(served)
+        last = max(cutoffs[hub_id])
+        at = opens + dt.timedelta(seconds=day.rng.uniform(0, max((last - opens).total_seconds(), 60)))
+        at = at.replace(microsecond=0)
+        text = day.rng.choice(DEMO_TEXTS)
+        day.at(at, lambda now, p=phone, t=text: _text(day, p, t, now))
+        if day.rng.random() < day.config.cancel_rate:
+            later = at + dt.timedelta(minutes=day.rng.uniform(10, 240))
+            day.at(later.replace(microsecond=0), lambda now, p=phone: _text(day, p, "取消", now))
+
+
+def _text(day: Day, phone: str, body: str, now: dt.datetime) -> None:
+    day.sms.receive(phone, body, now)
+    day.sms.send_due(now)
+    _follow_revisions(day, now)
+
+
+def _closer(day: Day, hub_id: str) -> Callable[[dt.datetime], None]:
+    def close(now: dt.datetime) -> None:
+        result = close_batch(day.db, hub_id, now, now=now)
+        if not result.order_ids:
+            return
+        started = time.perf_counter()
+        state = solve_batch(day.db.url, result.batch_id,
+                            planner=lambda db, batch_id: plan_batch(
+                                db, batch_id, time_limit_s=day.config.time_limit_s))
+        seconds = round(time.perf_counter() - started, 2)
+        day.solves.append({"batch_id": result.batch_id, "hub_id": hub_id, "cutoff": now.isoformat(),
+                           "orders": len(result.order_ids), "state": state, "seconds": seconds})
+        if state == "solved":
+            day.at(now + CONFIRM_AFTER, lambda t, b=result.batch_id: _confirm(day, b, t), rank=0)
+
+    return close
+
+
+def _confirm(day: Day, batch_id: str, now: dt.datetime) -> None:
+    with day.db.read() as s:
+        plan = s.scalars(select(Plan).where(Plan.batch_id == batch_id).order_by(Plan.version.desc())).first()
+        plan_id = plan.id if plan is not None and plan.state == "proposed" else None
+    if plan_id is None:
+        return
+    try:
+        confirm_plan(day.db, plan_id, None, now, day.settings)
+    except DomainError as error:  # invalid plan, or an order cancelled meanwhile: left for a person
+        log.warning("batch %s not confirmed: %s", batch_id, error)
+        day.skipped["plan not confirmed"] += 1
+        return
+    day.sms.send_due(now)
+    _schedule_plan(day, plan_id, now)
+
+
+def _schedule_plan(day: Day, plan_id: str, now: dt.datetime) -> None:
+    """Schedule the drone and courier events of a confirmed plan version (those not yet scheduled
+    by an earlier version: a revision only adds what moved)."""
+    with day.db.read() as s:
+        batch_id = s.scalars(select(Plan.batch_id).where(Plan.id == plan_id)).one()
+        routes = s.scalars(select(Route).where(Route.plan_id == plan_id).order_by(Route.position)).all()
+        plan_routes = [(r.id, r.drone_id, r.volunteer_id, r.depart_at, r.return_at,
+                        [(st.order_id, st.kind, st.eta, st.lon, st.lat) for st in r.stops]) for r in routes]
+    for route_id, drone_id, volunteer_id, depart, back, stops in plan_routes:
+        if drone_id is not None:
+            if ("sortie", route_id, "") in day.scheduled or depart is None or back is None:
+                continue
+            day.scheduled.add(("sortie", route_id, ""))
+            day.at(max(depart, now), lambda t, r=route_id: _sortie(day, sorties.take_off, r, t), rank=0)
+            day.at(max(back, now), lambda t, r=route_id: _sortie(day, sorties.land, r, t), rank=0)
+            continue
+        assert volunteer_id is not None
+        first = max(depart or now, now)
+        day.at(first, lambda t, v=volunteer_id, r=route_id: _act(day, "pick_up", delivery.pick_up, v, t,
+                                                                  route_id=r))
+        for order_id, kind, eta, lon, lat in stops:
+            key = (f"{batch_id}:{volunteer_id}", order_id, kind)  # a revision adds only what moved
+            if key in day.scheduled:
+                continue
+            day.scheduled.add(key)
+            when = max(eta or first, now)
+            if kind == "pickup":
+                day.at(when, lambda t, v=volunteer_id, o=order_id: _act(
+                    day, "pick_up", delivery.pick_up, v, t, order_ids=[o]))
+            elif kind == "delivery":
+                day.at(when, lambda t, v=volunteer_id, o=order_id, x=lon, y=lat, b=back: _door(
+                    day, v, o, x, y, b, t), rank=2)
+
+
+def _sortie(day: Day, action: Callable[..., sorties.SortieRecord], route_id: str, now: dt.datetime) -> None:
+    try:
+        record = action(day.db, route_id, OPERATOR, now)
+    except DomainError as error:  # the sortie was grounded by a revision meanwhile
+        day.skipped[f"sortie: {type(error).__name__}"] += 1
+        return
+    day.skipped.update({f"sortie: {why}": 1 for why in record.skipped.values()})
+    day.sms.send_due(now)
+
+
+def _act(day: Day, kind: str, action: Callable[..., Any], volunteer_id: str, now: dt.datetime,
+         *args: Any, **kwargs: Any) -> Any:
+    """One courier action with a fresh action id; refused actions are counted, not fatal (a
+    revision may have moved the stop to someone else)."""
+    action_id = f"sim-{day.config.seed}-{next(day.counter)}"
+    try:
+        return action(day.db, volunteer_id, *args, action_id=action_id, now=now, **kwargs)
+    except DomainError as error:
+        day.skipped[f"{kind}: {type(error).__name__}"] += 1
+        return None
+
+
+def _door(day: Day, volunteer_id: str, order_id: str, lon: float, lat: float, back: dt.datetime | None,
+          now: dt.datetime) -> None:
+    """The courier at the resident's door: delivered with the PIN from the resident's SMS, or nobody
+    home (then the parcel goes back to the hub when the route ends)."""
+    try:
+        delivery.share_position(day.db, volunteer_id, lon, lat, 15.0, now)
+    except DomainError:
+        day.skipped["position: no active route"] += 1
+    if day.rng.random() < day.config.fail_rate:
+        if _act(day, "fail", delivery.fail, volunteer_id, now, order_id=order_id, reason="nobody_home"):
+            day.failures += 1
+            day.at(max(back or now, now), lambda t: _act(day, "return", delivery.return_to_hub,
+                                                         volunteer_id, t, order_id=order_id))
+        day.sms.send_due(now)
+        return
+    pin = _pin_from_sms(day, order_id)
+    _act(day, "deliver", delivery.deliver, volunteer_id, now, order_id=order_id, pin=pin or "0000")
+    day.sms.send_due(now)
+
+
+def _pin_from_sms(day: Day, order_id: str) -> str | None:
+    """The PIN as the resident reads it: from the newest planned-delivery SMS sent for the order."""
+    with day.db.read() as s:
+        body = s.scalars(select(Message.body).where(
+            Message.order_id == order_id, Message.template == "order_planned", Message.status != "queued")
+            .order_by(Message.created_at.desc())).first()
+    match = _PIN.search(body or "")
+    return match.group(1) if match else None
+
+
+def _follow_revisions(day: Day, now: dt.datetime) -> None:
+    """After a cancellation: couriers follow the newest confirmed versions."""
+    with day.db.read() as s:
+        confirmed = s.scalars(select(Plan.id).where(Plan.state == "confirmed")).all()
+    for plan_id in confirmed:
+        if ("plan", plan_id, "") not in day.scheduled:
+            day.scheduled.add(("plan", plan_id, ""))
+            _schedule_plan(day, plan_id, now)
+
+
+def _run(day: Day) -> None:
+    while day.queue:
+        when, _, _, action = heapq.heappop(day.queue)
+        action(when)
+
+
+# --- the day's account ---------------------------------------------------------------------------
+
+
+def _summary(day: Day, region_id: str, started: float) -> dict[str, Any]:
+    with day.db.read() as s:
+        orders = s.scalars(select(Order).where(Order.region_id == region_id)).all()
+        returned_ids = set(s.scalars(select(HandoffEvent.order_id).where(HandoffEvent.kind == "returned")))
+        plans = s.scalars(select(Plan).join(Batch, Batch.id == Plan.batch_id).order_by(
+            Batch.cutoff_at, Plan.version)).all()
+        last_reason: dict[str, str] = {}
+        for plan in plans:
+            for entry in plan.unserved:
+                last_reason[entry["order_id"]] = entry["reason"]
+        confirmed = [p for p in plans if p.state == "confirmed"]
+        km: Counter[str] = Counter()
+        for plan in confirmed:
+            km.update(plan.solution.get("km_by_mode", {}))
+        drone_sorties = sum(1 for p in confirmed for r in p.routes if r.drone_id is not None)
+        validations = [{"plan_id": p.id, "batch_id": p.batch_id, "version": p.version, "state": p.state,
+                        "ok": bool(p.validation.get("ok")),
+                        "violations": len(p.validation.get("violations", []))} for p in plans]
+        messages = dict(s.execute(select(Message.status, func.count()).where(Message.direction == "out")
+                                  .group_by(Message.status)).all())
+    counts: Counter[str] = Counter()
+    unserved: Counter[str] = Counter()
+    unaccounted = []
+    for order in orders:
+        if order.state == "delivered":
+            counts["delivered"] += 1
+        elif order.state == "cancelled":
+            counts["cancelled"] += 1
+        elif order.id in returned_ids and order.state in ("confirmed", "returned"):
+            counts["returned"] += 1
+        elif order.state in ("received", "confirmed", "batched", "planned"):
+            counts["unserved"] += 1
+            default = "after_last_cutoff" if order.batch_id is None else "not_planned"
+            unserved[last_reason.get(order.id, default)] += 1
+        else:
+            unaccounted.append({"number": order.number, "state": order.state})
+    audit = verify_custody(day.db)
+    total = len(orders)
+    accounted = counts["delivered"] + counts["unserved"] + counts["cancelled"] + counts["returned"]
+    return {
+        "region": day.config.region.name,
+        "seed": day.config.seed,
+        "orders_texted": day.config.orders,
+        "orders": {"total": total, "delivered": counts["delivered"], "unserved": counts["unserved"],
+                   "cancelled": counts["cancelled"], "returned": counts["returned"],
+                   "unserved_by_reason": dict(sorted(unserved.items())), "unaccounted": unaccounted},
+        "accounted": accounted == total and not unaccounted,
+        "failed_attempts": day.failures,
+        "km_by_mode": {mode: round(value, 3) for mode, value in sorted(km.items())},
+        "drone_sorties": drone_sorties,
+        "batches": day.solves,
+        "plans": validations,
+        "all_plans_valid": all(v["ok"] for v in validations if v["state"] in ("confirmed", "superseded")),
+        "messages_out": messages,
+        "refused_actions": dict(sorted(day.skipped.items())),
+        "audit": {"ok": audit.ok, "events": audit.checked, "first_broken_seq": audit.first_broken_seq,
+                  "reason": audit.reason},
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _geojson(db: Database, region_id: str) -> dict[str, Any]:
+    """Every confirmed plan's legs and stops, in the routing GeoJSON format, as one collection."""
+    features: list[dict[str, Any]] = []
+    with db.read() as s:
+        rows = s.execute(select(Plan.batch_id, Plan.problem, Plan.solution)
+                         .join(Batch, Batch.id == Plan.batch_id).join(Hub, Hub.id == Batch.hub_id)
+                         .where(Hub.region_id == region_id, Plan.state == "confirmed")
+                         .order_by(Batch.cutoff_at)).all()
+    for batch_id, problem_json, solution_json in rows:
+        problem = routing.problem_from_json(problem_json)
+        solution = routing.solution_from_json(solution_json)
+        features += routing.plan_geojson(problem, solution, batch_id)["features"]
+    return {"type": "FeatureCollection", "features": features}
