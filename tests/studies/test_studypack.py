@@ -1,0 +1,139 @@
+"""The study pack: the PII scan over every exported file, suppression, and an offline HTML."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from dispatch.db import Database
+from dispatch.models import Proxy, Resident, User, Volunteer
+from dispatch.services.users import upsert_user
+from dispatch.studies.studypack import PackOptions, write_pack
+from tests.studies.day import DAY, record_day
+from tests.studies.offline import external_references
+
+pytestmark = pytest.mark.db
+
+
+def secrets_of(db: Database) -> tuple[list[str], list[bytes]]:
+    """Every name, phone, resident id and resident coordinate in the database: as text, and the
+    coordinates also as the little-endian doubles a GeoPackage would store."""
+    texts: list[str] = []
+    doubles: list[bytes] = []
+    with db.read() as s:
+        for r in s.scalars(select(Resident)):
+            texts += [r.name, r.phone, r.phone.lstrip("+"), "0" + r.phone[3:], r.id]
+            for value in (r.lon, r.lat, r.drop_lon, r.drop_lat):
+                if value is None:
+                    continue
+                texts += [repr(value), f"{value:.5f}", f"{value:.6f}"]
+                doubles.append(struct.pack("<d", value))
+        for v in s.scalars(select(Volunteer)):
+            texts += [v.name, v.phone, v.phone.lstrip("+")]
+        for p in s.scalars(select(Proxy)):
+            texts += [p.name, p.phone]
+        texts += [u.name for u in s.scalars(select(User))]
+    return [t for t in texts if t], doubles
+
+
+def scan(out: Path, db: Database) -> list[str]:
+    """Hits of any secret in any file (bytes, UTF-8 text) and in any GeoPackage layer's values."""
+    texts, doubles = secrets_of(db)
+    hits = []
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    assert files, "nothing was exported"
+    for path in files:
+        raw = path.read_bytes()
+        hits += [f"{path.name}: {t!r}" for t in texts if t.encode("utf-8") in raw]
+        hits += [f"{path.name}: a resident coordinate as a double" for d in doubles if d in raw]
+        if path.suffix == ".gpkg":
+            for layer, _ in pyogrio.list_layers(path):
+                frame = gpd.read_file(path, layer=layer)
+                dumped = frame.drop(columns="geometry").to_csv() + " ".join(frame.geometry.to_wkt())
+                hits += [f"{path.name}:{layer}: {t!r}" for t in texts if t in dumped]
+    return hits
+
+
+def test_the_pii_scan_finds_a_planted_name(db: Database, tiny_region: str, tmp_path: Path) -> None:
+    """The scan itself works: a file with a resident's name and one with a home as a double fail it."""
+    tmp_path = tmp_path / "planted"
+    tmp_path.mkdir()
+    with db.read() as s:
+        resident = s.scalars(select(Resident)).first()
+        assert resident is not None
+    (tmp_path / "leak.txt").write_text(f"hello {resident.name}", encoding="utf-8")
+    (tmp_path / "leak.bin").write_bytes(b"\x00" + struct.pack("<d", resident.lon))
+    hits = scan(tmp_path, db)
+    assert any("leak.txt" in h for h in hits) and any("leak.bin" in h for h in hits)
+
+
+def test_study_pack_passes_the_pii_scan_and_keeps_only_big_cells(db: Database, tiny_region: str,
+                                                                  tmp_path: Path) -> None:
+    upsert_user(db, "planner@example.jp", "Planner Hanako", "planner", "correct horse battery")
+    record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
+    out = tmp_path / "pack"
+    written = write_pack(db, PackOptions(DAY, DAY, grid_m=1000, k=2), out)
+    assert {p.name for p in written} == {"study-pack.html", "study-pack.gpkg", "cells.csv", "routes.csv",
+                                         "hubs.csv", "kpis.csv", "orders_by_hour.csv"}
+    assert scan(out, db) == []
+    cells = gpd.read_file(out / "study-pack.gpkg", layer="cells")
+    assert len(cells) >= 1 and (cells["households"] >= 2).all()
+    assert cells["households"].sum() <= 5
+    html = (out / "study-pack.html").read_text(encoding="utf-8")
+    assert external_references(html) == [] and "<svg" in html and "cells" in html
+
+
+def test_route_lines_stay_a_cell_away_from_every_home(db: Database, tiny_region: str,
+                                                       tmp_path: Path) -> None:
+    """With 50 m cells, lines survive between the homes but keep at least 50 m from each of them."""
+    record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
+    out = tmp_path / "pack"
+    write_pack(db, PackOptions(DAY, DAY, grid_m=50, k=2), out)
+    routes = gpd.read_file(out / "study-pack.gpkg", layer="routes")
+    assert len(routes) > 0 and routes.to_crs("EPSG:6673").geometry.length.sum() > 0
+    assert set(routes.columns) == {"route", "mode", "day", "depart_hour", "km_total", "km_shown", "geometry"}
+    assert (routes["km_shown"] <= routes["km_total"]).all()
+    assert all(h.endswith(":00") for h in routes["depart_hour"])
+    with db.read() as s:
+        homes = gpd.GeoSeries(gpd.points_from_xy(*zip(*[(r.lon, r.lat) for r in s.scalars(select(Resident))],
+                                                      strict=True)), crs="EPSG:4326").to_crs("EPSG:6673")
+    lines = routes.to_crs("EPSG:6673").geometry
+    nearest = min(line.distance(home) for line in lines for home in homes)
+    assert nearest >= 50 - 15  # one cell, less the 0.0001° rounding of the exported vertices
+    assert scan(out, db) == []
+
+
+def test_default_k_suppresses_every_cell_of_a_five_household_valley(db: Database, tiny_region: str,
+                                                                     tmp_path: Path) -> None:
+    record_day(db)
+    out = tmp_path / "pack"
+    write_pack(db, PackOptions(DAY, DAY), out)  # 250 m, k = 5: no cell has five households
+    assert len(gpd.read_file(out / "study-pack.gpkg", layer="cells")) == 0
+    assert scan(out, db) == []
+
+
+def test_fresh_ids_in_every_export(db: Database, tiny_region: str, tmp_path: Path) -> None:
+    record_day(db)
+    a = write_pack(db, PackOptions(DAY, DAY, grid_m=2000, k=2), tmp_path / "a")
+    b = write_pack(db, PackOptions(DAY, DAY, grid_m=2000, k=2), tmp_path / "b")
+    del a, b
+    for layer, column in (("cells", "cell"), ("routes", "route")):
+        ids_a = set(gpd.read_file(tmp_path / "a/study-pack.gpkg", layer=layer)[column])
+        ids_b = set(gpd.read_file(tmp_path / "b/study-pack.gpkg", layer=layer)[column])
+        assert not ids_a & ids_b
+    assert len(gpd.read_file(tmp_path / "a/study-pack.gpkg", layer="cells")) >= 1
+
+
+def test_cli_refuses_a_backwards_range(db: Database, tiny_region: str, tmp_path: Path) -> None:
+    from web.cli import main
+
+    result = CliRunner().invoke(main, ["export", "study-pack", "--from", "2026-03-05", "--to", "2026-03-01",
+                                       "--out", str(tmp_path / "x"), "--database", db.url])
+    assert result.exit_code == 2 and "ends (2026-03-01) before it starts" in result.output
+    assert not (tmp_path / "x").exists()
