@@ -16,6 +16,7 @@ from sms import webhooks as sms_webhooks
 from web import auth, board, console, intake, plans, resident, security
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
+from web.translations import compile_catalogues
 
 #: Flask keys a caller (tests, deployments) may set besides Hakobu's own settings.
 FLASK_KEYS = {"TESTING", "SERVER_NAME", "PREFERRED_URL_SCHEME", "WTF_CSRF_ENABLED",
@@ -91,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     limiter.init_app(app)
+    compile_catalogues()  # web/translations: .po in git, .mo compiled when missing or stale
     babel.init_app(app, locale_selector=_locale)
 
     @app.context_processor

@@ -225,3 +225,17 @@ def test_dashboard_notifies_plans_waiting_and_shows_the_batch_timeline(client: F
     token = csrf_token(client, f"/plans/{plan_id}")
     client.post(f"/plans/{plan_id}/confirm", data={"csrf_token": token})
     assert "0 plans waiting for review" in client.get("/").get_data(as_text=True)
+
+
+def test_plan_page_in_japanese_with_local_times(client: FlaskClient, make_user, db, plan) -> None:
+    from tests.dispatch.test_planning import CUTOFF
+
+    _, plan_id, _ = plan
+    login(client, make_user("operator", hubs=("H1",)))
+    page = client.get(f"/plans/{plan_id}?lang=ja").get_data(as_text=True)
+    assert '<html lang="ja">' in page
+    assert "計画を確定" in page and "主な数値" in page and "この計画はすべての検証に合格しています。" in page
+    assert "Confirm plan" not in page
+    assert CUTOFF.strftime("%Y/%m/%d 10:00") in page  # the 10:00 JST cutoff, in Japanese date format
+    dashboard = client.get("/?lang=ja").get_data(as_text=True)
+    assert "確認待ちの計画 1 件" in dashboard and "バッチの予定と状況" in dashboard

@@ -1,0 +1,74 @@
+"""The UI's message catalogues (``<lang>/LC_MESSAGES/messages.po``) and their compilation.
+
+Only the ``.po`` files are kept in git; :func:`compile_catalogues` turns each into the ``.mo`` that
+Flask-Babel reads, at app start, when the ``.mo`` is missing or older than its ``.po``. So a fresh
+clone, ``make test`` and ``make demo`` need no extra build step, and an edited ``.po`` is picked
+up at the next start. Updating the catalogue after adding strings (see docs/console.md)::
+
+    .venv/bin/pybabel extract -F babel.cfg -o web/translations/messages.pot --sort-output .
+    .venv/bin/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+
+:data:`DYNAMIC_TERMS` lists the words templates translate from data (``_(order.state)``): the
+extractor cannot see those, so they are marked here with ``N_`` (one of its default keywords).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
+
+
+def N_(message: str) -> str:  # the conventional gettext_noop name the extractor knows
+    """Mark ``message`` for extraction without translating it here."""
+    return message
+
+
+DYNAMIC_TERMS = (
+    # order states (dispatch.lifecycle)
+    N_("received"), N_("confirmed"), N_("batched"), N_("planned"), N_("dispatched"), N_("in_transit"),
+    N_("delivered"), N_("cancelled"), N_("failed"), N_("returned"),
+    # console roles
+    N_("operator"), N_("planner"), N_("admin"),
+    # batch, plan and route states
+    N_("closed"), N_("solving"), N_("solved"), N_("proposed"), N_("superseded"), N_("active"), N_("done"),
+    # travel modes and stop kinds
+    N_("walk"), N_("bicycle"), N_("car"), N_("drone"),
+    N_("pickup"), N_("delivery"), N_("load"), N_("transfer"),
+    # why an order is unserved (routing.REASONS and the planning layer's own)
+    N_("no_eligible_vehicle"), N_("time_window"), N_("capacity"), N_("range"), N_("zone"),
+    N_("dropped"), N_("invalid"), N_("replanned"), N_("returning"),
+    # how a handoff was proven (dispatch.custody.PROOFS)
+    N_("operator_confirm"), N_("courier_scan"), N_("resident_pin"), N_("resident_consent"), N_("drone_log"),
+)
+
+
+def compile_catalogues(root: Path = HERE) -> list[Path]:
+    """Compile every ``*.po`` under ``root`` whose ``.mo`` is missing or stale; return those written.
+
+    Written to a temporary file and renamed, so concurrent starts never read a half-written file.
+    A read-only installation that shipped its ``.mo`` files is left alone (logged, not fatal).
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po in sorted(root.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalogue = read_po(source, locale=po.parent.parent.name)
+        tmp = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as target:
+                write_mo(target, catalogue, use_fuzzy=False)
+            tmp.replace(mo)
+        except OSError as error:
+            log.warning("could not compile %s: %s", po, error)
+            continue
+        written.append(mo)
+    return written
