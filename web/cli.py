@@ -19,6 +19,7 @@ from dispatch import cli as dispatch_cli
 from dispatch.studies import cli as studies_cli
 from routing import bench
 from routing import cli as routing_cli
+from sms import cli as sms_cli
 from web import simulate_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ def main() -> None:
 
 for command in [*dispatch_cli.commands, *audit_cli.commands, *scheduler_cli.commands,
                 *bench.commands, *routing_cli.commands, *studies_cli.commands,
-                *simulate_cli.commands]:
+                *simulate_cli.commands, *sms_cli.commands]:
     main.add_command(command)
 for command in studies_cli.export_commands:
     dispatch_cli.export_group.add_command(command)

@@ -1,0 +1,62 @@
+"""``hakobu sms``: the outbox sender as its own process.
+
+The web process sends queued SMS from a background thread by default (``HAKOBU_OUTBOX_WORKER``).
+A deployment with several web processes, or one that wants sending isolated from the console, turns
+that off and runs ``hakobu sms worker`` once: a claimed message is sent by exactly one worker
+(``outbox.claim_due``), so even two workers never send a message twice.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+import click
+
+from dispatch.cli import database_option, open_db
+from dispatch.config import settings_from_env
+from dispatch.errors import ConfigError
+
+
+@click.group("sms")
+def sms_group() -> None:
+    """Outbound SMS: the outbox sender."""
+
+
+@sms_group.command("worker")
+@click.option("--interval", type=click.FloatRange(min=0.5), default=10.0, show_default=True,
+              help="Seconds between rounds (retries fall due between them).")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@database_option
+def worker(interval: float, once: bool, database_url: str | None) -> None:
+    """Send queued SMS through the configured transport (HAKOBU_SMS_TRANSPORT) until stopped."""
+    from sms.sender import OutboxWorker, send_due
+    from sms.transports import PermanentSendError, build_transport
+
+    try:
+        settings = settings_from_env()
+        transport = build_transport(settings)
+    except (ConfigError, PermanentSendError) as error:
+        click.echo(f"sms worker: {error}", err=True)
+        sys.exit(2)
+    db = open_db(database_url)
+    if once:
+        stats = send_due(db, transport, limit=10_000)
+        click.echo(f"sent {stats.sent}, retry later {stats.retried}, dead-lettered {stats.dead}")
+        return
+    thread = OutboxWorker(db, transport, interval_s=interval)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        thread.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"sms worker: sending through {transport.name} every {interval:g} s (Ctrl-C stops)")
+    thread.start()
+    thread.wake()
+    while thread.is_alive():
+        thread.join(0.5)
+
+
+commands = [sms_group]
