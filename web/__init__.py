@@ -60,6 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resident.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(board.bp)
+    from web import planner  # planners' pages (issue 7)
+
+    app.register_blueprint(planner.bp)
     _init_sms(app, settings)
     security.check_all_routes_declared(app)
     return app

@@ -1,0 +1,102 @@
+"""Planner pages on the real app: KPIs with CSV, the replay, one scenario; planners and admins only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from dispatch.db import Database
+from dispatch.models import Drone
+from tests.studies.day import DAY, record_day
+from tests.web.conftest import csrf_token, login
+
+pytestmark = pytest.mark.db
+
+RANGE = f"from={DAY.isoformat()}&to={DAY.isoformat()}"
+PAGES = ("/planner/", "/planner/kpis.csv", "/planner/replay", "/planner/scenario")
+
+
+def test_operators_get_no_planner_page(client: FlaskClient, make_user: Callable[..., str],
+                                       tiny_region: str) -> None:
+    login(client, make_user("operator"))
+    for page in PAGES:
+        assert client.get(page).status_code == 403, page
+
+
+def test_anonymous_users_are_sent_to_sign_in(client: FlaskClient, tiny_region: str) -> None:
+    for page in PAGES:
+        response = client.get(page)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], page
+
+
+def test_kpi_page_and_csv(client: FlaskClient, make_user: Callable[..., str], db: Database,
+                          tiny_region: str) -> None:
+    record_day(db, {"R3": 90})
+    login(client, make_user("planner"))
+    page = client.get(f"/planner/?{RANGE}").get_data(as_text=True)
+    row = re.search(r'<tr data-kpi="delivered">(.*?)</tr>', page, re.S)
+    assert row and re.findall(r"<td>(\d+)</td>", row.group(1)) == ["4", "4"]  # H1 and all
+    assert "on_time_share" in page and "0.75" in page and "<svg" in page and "MLIT" in page
+    response = client.get(f"/planner/kpis.csv?{RANGE}&hub=H1")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {r["hub"] for r in rows} == {"H1", "all"} and all(r["delivered"] == "4" for r in rows)
+    bad = client.get("/planner/kpis.csv?from=2026-13-01")
+    assert bad.status_code == 400 and "2026-13-01" in bad.get_data(as_text=True)
+    assert "is not a date" in client.get("/planner/?from=yesterday").get_data(as_text=True)
+
+
+def test_replay_page_shows_what_happened_beside_the_plan(client: FlaskClient, make_user: Callable[..., str],
+                                                         db: Database, tiny_region: str) -> None:
+    day = record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
+    login(client, make_user("admin"))
+    page = client.get(f"/planner/replay?{RANGE}").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/json" id="replay-data">(.*?)</script>',
+                                page, re.S).group(1))
+    kinds = {f["properties"]["kind"] for f in data}
+    assert "position" in kinds and "hub_to_courier" in kinds and "courier_to_resident" in kinds
+    assert sum(f["properties"]["kind"].endswith("_to_resident") for f in data) == len(day.delivered_at)
+    assert len(re.findall(r'<tr data-order="\d+">', page)) == 6  # five delivered, one cancelled
+    assert "replay-slider" in page and "leaflet" in page and "resident_pin" in page
+    drone_orders = [o for o, mode in day.modes.items() if mode == "drone"]
+    assert page.count("drone_to_resident") >= len(drone_orders)
+    assert "cdn" not in page.lower() and "openstreetmap" not in page.lower()  # tiles "none": offline
+
+
+def _scenario(client: FlaskClient, **fields: str) -> str:
+    token = csrf_token(client, "/planner/scenario")
+    data = {"csrf_token": token, "date": DAY.isoformat(), "hub": "H1", "drones": "2", "volunteers": "0",
+            "volunteer_mode": "car", **fields}
+    return client.post("/planner/scenario", data=data).get_data(as_text=True)
+
+
+def test_scenario_page_runs_two_more_drones(client: FlaskClient, make_user: Callable[..., str],
+                                            db: Database, tiny_region: str) -> None:
+    with db.write() as s:
+        s.execute(update(Drone).values(status="maintenance"))
+    record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
+    login(client, make_user("planner"))
+    page = _scenario(client)
+    row = re.search(r'<tr data-kpi="drone sorties">(.*?)</tr>', page, re.S)
+    assert row, page[:2000]
+    base, changed, diff = re.findall(r"<td>([^<]*)</td>", row.group(1))
+    assert base == "0" and int(changed) > 0 and diff == changed
+    assert page.count('class="folium-map"') == 2
+
+
+def test_scenario_page_names_a_bad_value_and_runs_nothing(client: FlaskClient, make_user: Callable[..., str],
+                                                          db: Database, tiny_region: str) -> None:
+    record_day(db)
+    login(client, make_user("planner"))
+    page = _scenario(client, cutoffs="25:00")
+    assert "hubs.cutoffs.H1" in page and "HH:MM" in page
+    assert 'data-kpi="drone sorties"' not in page
+    page = _scenario(client, date="2030-01-01")
+    assert "base.date: no orders on 2030-01-01" in page

@@ -1,0 +1,228 @@
+"""Planners' pages: KPIs (with CSV), the replay of a day, and one what-if scenario at a time.
+
+Access: planners and admins. Operators have none: the pages aggregate every hub of the region and
+the replay shows any hub's day, while an operator's scope is their own hubs (docs/planners.md).
+Views stay thin: the numbers come from :mod:`dispatch.studies`, the maps from :mod:`web.maps`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import folium
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from dispatch.errors import DomainError
+from dispatch.queries import region_overview
+from dispatch.studies.charts import bar_chart
+from dispatch.studies.facts import load_facts
+from dispatch.studies.kpis import FACTORS, HEADLINE, kpi_table
+from dispatch.studies.replay import load_replay
+from dispatch.studies.reports import kpi_charts
+from dispatch.studies.scenario_spec import ScenarioError, parse
+from dispatch.studies.scenarios import run_scenario
+from web.context import db, settings
+from web.forms import choices
+from web.maps import HubPoint, MapAssets, MapData, RouteLine, ZoneShape, build_map, render_parts
+from web.security import access
+
+bp = Blueprint("planner", __name__, url_prefix="/planner")
+
+#: The web page runs small scenarios inline; the CLI is for long runs and sweeps.
+WEB_TIME_LIMIT_S = 10
+WEB_SOLUTION_LIMIT = 30
+
+
+def _range() -> tuple[dt.date, dt.date, list[str] | None, list[str]]:
+    """``from``/``to``/``hub`` from the query string (default: today), and any problems with them."""
+    problems: list[str] = []
+    today = dt.date.today()
+
+    def day(name: str) -> dt.date:
+        raw = request.args.get(name, "")
+        if not raw:
+            return today
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            problems.append(_("%(name)s: %(value)s is not a date like 2026-03-03", name=name, value=raw))
+            return today
+
+    start, end = day("from"), day("to")
+    if end < start:
+        problems.append(_("the range ends before it starts"))
+    hub = request.args.get("hub") or None
+    return start, end, [hub] if hub else None, problems
+
+
+def _hub_choices() -> list[tuple[str, str]]:
+    overview = region_overview(db())
+    return [(h.code, h.name) for h in overview.hubs if h.kind == "hub"] if overview else []
+
+
+@bp.route("/")
+@access("planner", "admin")
+def index() -> Any:
+    start, end, hubs, problems = _range()
+    table = None
+    if not problems:
+        try:
+            table = kpi_table(load_facts(db(), start, end, hub_codes=hubs))
+        except (DomainError, ValueError) as error:
+            problems.append(str(error))
+    ranges = [r for r in table.rows if r.day == "range"] if table else []
+    daily = [r for r in table.rows if r.day != "range" and r.hub == "all"] if table else []
+    charts = kpi_charts(ranges) if ranges else ""
+    if len(daily) > 1:
+        charts += bar_chart(_("Delivered per day"), [r.day for r in daily],
+                            [(_("delivered"), [r.delivered for r in daily])])
+    return render_template("planner/index.html", start=start, end=end, hub=(hubs or [""])[0],
+                           hubs=_hub_choices(), problems=problems, rows=[r.row() for r in ranges],
+                           headline=HEADLINE, charts=charts, factors=list(FACTORS.values()),
+                           unserved=table.total().unserved if table else {},
+                           basis=table.basis if table else "")
+
+
+@bp.route("/kpis.csv")
+@access("planner", "admin")
+def kpis_csv() -> Any:
+    start, end, hubs, problems = _range()
+    if problems:
+        return Response("\n".join(problems) + "\n", status=400, mimetype="text/plain")
+    try:
+        text = kpi_table(load_facts(db(), start, end, hub_codes=hubs)).to_csv()
+    except (DomainError, ValueError) as error:
+        return Response(f"{error}\n", status=400, mimetype="text/plain")
+    name = f"hakobu-kpis-{start.isoformat()}-{end.isoformat()}.csv"
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _assets() -> MapAssets:
+    return MapAssets.under(url_for("static", filename="vendor").rstrip("/"))
+
+
+def _map_data(plan_features: list[dict[str, Any]]) -> MapData:
+    """Region background (hubs, roads, zones) with routes from routing's plan GeoJSON."""
+    overview = region_overview(db())
+    assert overview is not None
+    legs: dict[tuple[str, Any], list[tuple[tuple[float, float], ...]]] = {}
+    modes: dict[tuple[str, Any], str] = {}
+    for f in plan_features:
+        if f["geometry"]["type"] != "LineString":
+            continue
+        p = f["properties"]
+        key = (p["vehicle_id"], p.get("sortie"))
+        legs.setdefault(key, []).append(tuple((float(x), float(y)) for x, y in f["geometry"]["coordinates"]))
+        modes[key] = p["mode"]
+    routes = [RouteLine(vehicle=f"{vid[:6]}{'' if sortie is None else f' #{sortie}'}",
+                        mode=modes[(vid, sortie)], legs=tuple(lines))
+              for (vid, sortie), lines in legs.items()]
+    return MapData(
+        center=overview.center,
+        hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat) for h in overview.hubs],
+        roads=overview.roads,
+        zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
+               for z in overview.zones],
+        routes=routes, zoom=11,
+    )
+
+
+@bp.route("/replay")
+@access("planner", "admin")
+def replay() -> Any:
+    start, end, hubs, problems = _range()
+    data = None
+    if not problems:
+        try:
+            data = load_replay(db(), start, end, hubs)
+        except (DomainError, ValueError) as error:
+            problems.append(str(error))
+    parts, happened, times = None, "[]", []
+    if data is not None and region_overview(db()) is not None:
+        m = build_map(_map_data(data.planned["features"]), _assets(), tiles=settings().tiles)
+        folium.FeatureGroup(name=_("What happened")).add_to(m)  # the slider draws into its own layer
+        parts = render_parts(m)
+        happened = json.dumps(data.happened, ensure_ascii=False).replace("</", "<\\/")
+        times = data.times
+    return render_template("planner/replay.html", start=start, end=end, hub=(hubs or [""])[0],
+                           hubs=_hub_choices(), problems=problems, data=data, map=parts,
+                           happened=happened, times=times)
+
+
+class ScenarioForm(FlaskForm):
+    date = DateField(validators=[DataRequired()])
+    hub = SelectField(validators=[Optional()])
+    drones = IntegerField(default=2, validators=[Optional(), NumberRange(0, 50)])
+    volunteers = IntegerField(default=0, validators=[Optional(), NumberRange(0, 200)])
+    volunteer_mode = SelectField(default="car", choices=choices([("car", "car"), ("bicycle", "bicycle"),
+                                                                 ("walk", "walk")]))
+    remove_volunteers = StringField(validators=[Optional()])
+    drone_range_km = IntegerField(validators=[Optional(), NumberRange(1, 200)])
+    drone_payload_kg = IntegerField(validators=[Optional(), NumberRange(1, 50)])
+    activate_zone = SelectField(validators=[Optional()])
+    cutoffs = StringField(validators=[Optional()])
+
+
+def scenario_toml(form: ScenarioForm) -> str:
+    """The form as a scenario file: the page and the CLI share one format and one set of checks."""
+    hub = form.hub.data or ""
+    lines = ['name = "web scenario"', "[base]", f"date = {form.date.data.isoformat()}"]
+    if hub:
+        lines.append(f"hub = {json.dumps(hub)}")
+    lines += ["[solve]", f"time_limit_s = {WEB_TIME_LIMIT_S}", f"solution_limit = {WEB_SOLUTION_LIMIT}"]
+    target = hub or (_hub_choices() or [("", "")])[0][0]
+    if form.drones.data:
+        lines += ["[[drones.add]]", f"hub = {json.dumps(target)}", f"count = {form.drones.data}"]
+    if form.volunteers.data:
+        lines += ["[[volunteers.add]]", f"hub = {json.dumps(target)}", f"count = {form.volunteers.data}",
+                  f"mode = {json.dumps(form.volunteer_mode.data)}"]
+    removed = [c.strip() for c in (form.remove_volunteers.data or "").split(",") if c.strip()]
+    if removed:
+        lines += ["[volunteers]", f"remove = {json.dumps(removed, ensure_ascii=False)}"]
+    changes = {k: v for k, v in (("range_km", form.drone_range_km.data),
+                                 ("payload_kg", form.drone_payload_kg.data)) if v}
+    if changes:
+        lines += ["[drones.set]", *(f"{k} = {v}" for k, v in changes.items())]
+    if form.activate_zone.data:
+        lines += ["[zones]", f"activate = [{json.dumps(form.activate_zone.data, ensure_ascii=False)}]"]
+    times = [t.strip() for t in (form.cutoffs.data or "").split(",") if t.strip()]
+    if times and target:
+        lines += ["[hubs.cutoffs]", f"{json.dumps(target)} = {json.dumps(times)}"]
+    return "\n".join(lines) + "\n"
+
+
+@bp.route("/scenario", methods=["GET", "POST"])
+@access("planner", "admin")
+def scenario() -> Any:
+    form = ScenarioForm()
+    hubs = _hub_choices()
+    form.hub.choices = choices([("", _("whole region")), *hubs])
+    overview = region_overview(db())
+    zones = [(z.identifier, z.name) for z in overview.zones] if overview else []
+    form.activate_zone.choices = choices([("", _("none")), *zones])
+    if request.method == "GET" and form.date.data is None:
+        form.date.data = dt.date.today()
+    problems: list[str] = []
+    result, maps = None, []
+    if form.validate_on_submit():
+        text = scenario_toml(form)
+        try:
+            result = run_scenario(db(), parse(text, "form"))
+        except ScenarioError as error:
+            problems = [p.removeprefix("form: ") for p in error.problems]
+        except DomainError as error:
+            problems = [str(error)]
+        if result is not None:
+            for side in (result.base, result.changed):
+                maps.append(render_parts(build_map(_map_data(side.plan_geojson["features"]), _assets(),
+                                                   tiles=settings().tiles)))
+    elif request.method == "POST":
+        problems = [f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]
+    return render_template("planner/scenario.html", form=form, problems=problems, result=result, maps=maps)
