@@ -61,12 +61,16 @@ def _give_every_courier_a_stop(db: Database, batch_id: str, plan_id: str) -> str
     return plan_id
 
 
-def confirmed_day(db: Database, settings: Settings = SETTINGS) -> Day:
+def confirmed_day(db: Database, settings: Settings = SETTINGS,
+                  confirmed_at: dt.datetime = CONFIRMED_AT) -> Day:
     """Five tiny orders, batched at the 10:00 cutoff, planned (each courier with at least one
-    delivery), and confirmed: courier links, ETAs and PINs queued as in production."""
+    delivery), and confirmed: courier links, ETAs and PINs queued as in production.
+
+    Web tests pass ``confirmed_at=now``: the courier links expire 12 h after confirmation and are
+    redeemed at the real time."""
     batch_id, ids = five_orders(db)
     plan_id = _give_every_courier_a_stop(db, batch_id, plan_batch(db, batch_id, **FAST))
-    confirm_plan(db, plan_id, None, CONFIRMED_AT, settings)
+    confirm_plan(db, plan_id, None, confirmed_at, settings)
     plan = latest_plan(db, batch_id)
     assert plan.state == "confirmed"
     with db.read() as s:

@@ -1,0 +1,373 @@
+"""The volunteer courier's mobile page (issue 6, items 7-9): sign in with the SMS link, see only
+one's own routes, and record pick-ups, deliveries (PIN), failed deliveries, returns and welfare
+notes, and share the position while a route is under way.
+
+Views are thin: every rule (who may act on what, custody, states, SMS, deduplication) is in
+:mod:`dispatch.services.delivery`. Each action is an ordinary form (CSRF, works without
+JavaScript) carrying an ``action_id``; ``static/courier.js`` adds the offline queue: actions
+taken without signal are kept on the phone and sent when it returns, and the server's
+deduplication by ``action_id`` makes a replay harmless. A request that asks for JSON gets the
+outcome as JSON instead of a redirect. Anything that is not the courier's answers 404, and the
+attempt is logged with ids only (never names, phones or addresses).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from dispatch.errors import DomainError, NotFound
+from dispatch.models import utcnow
+from dispatch.services import delivery, signin
+from web.context import db, settings
+from web.extensions import limiter
+from web.maps import HubPoint, MapAssets, MapData, PointFeature, RouteLine, build_map, render_parts
+from web.security import access
+
+bp = Blueprint("courier", __name__)
+log = logging.getLogger("hakobu.courier")
+
+#: How far back a queued action's own time (taken on the phone) is believed; older is clamped.
+MAX_QUEUED_AGE = dt.timedelta(hours=24)
+#: Clock skew tolerated for an action time from the phone.
+MAX_CLOCK_AHEAD = dt.timedelta(minutes=2)
+#: The browser shares its position this often while a route is under way (issue: 30-60 s).
+POSITION_EVERY_S = 45
+
+
+class ActionForm(FlaskForm):
+    """CSRF only: the action forms are read field by field (they differ per action)."""
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _volunteer_id() -> str:
+    volunteer_id = session.get("courier_volunteer_id")
+    if not volunteer_id:  # cannot happen behind @access("courier"); fail closed
+        abort(404)
+    return str(volunteer_id)
+
+
+def _refused(what: str) -> Response:
+    """Log an attempt on something that is not the courier's (ids only) and answer 404."""
+    log.warning("courier %s refused: %s %s", session.get("courier_volunteer_id"), request.endpoint, what)
+    abort(404)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _action_time() -> dt.datetime:
+    """When the courier acted: the phone's time for an action queued offline (``at``, epoch ms),
+    believed within :data:`MAX_QUEUED_AGE` and :data:`MAX_CLOCK_AHEAD`; otherwise now."""
+    now = utcnow()
+    raw = request.form.get("at", "")
+    if not raw.isdigit():
+        return now
+    at = dt.datetime.fromtimestamp(int(raw) / 1000, dt.UTC)
+    return at if now - MAX_QUEUED_AGE <= at <= now + MAX_CLOCK_AHEAD else now
+
+
+def _float(name: str) -> float | None:
+    raw = request.form.get(name, "").strip()
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _message(outcome: delivery.Outcome) -> tuple[str, str]:
+    """The courier-facing text of an outcome and its flash category."""
+    d = outcome.detail
+    if outcome.kind == "pick_up":
+        parts = []
+        if d.get("picked"):
+            parts.append(ngettext("Picked up %(num)d parcel.", "Picked up %(num)d parcels.",
+                                  len(d["picked"])))
+        if d.get("waiting"):
+            parts.append(ngettext("%(num)d parcel is not at the hub yet (its drone has not landed).",
+                                  "%(num)d parcels are not at the hub yet (their drone has not landed).",
+                                  len(d["waiting"])))
+        if d.get("skipped"):
+            parts.append(ngettext("%(num)d parcel is not to be taken (cancelled or held by someone else).",
+                                  "%(num)d parcels are not to be taken (cancelled or held by someone else).",
+                                  len(d["skipped"])))
+        if not parts:
+            parts.append(_("You already carry these parcels."))
+        return " ".join(parts), "ok" if d.get("picked") or not parts else "error"
+    if outcome.status == "wrong_pin":
+        return ngettext("Wrong PIN. %(num)d try left.", "Wrong PIN. %(num)d tries left.",
+                        int(d.get("tries_left", 0))), "error"
+    if outcome.status == "locked":
+        return _("The PIN is locked after too many wrong tries. The hub has been told; please call "
+                 "the hub."), "error"
+    texts = {
+        "deliver": _("Order #%(number)s delivered. Thank you!", number=d.get("number")),
+        "handover": _("Order #%(number)s left with the consenting %(to)s.", number=d.get("number"),
+                      to=_("neighbour") if d.get("to") == "neighbour" else _("community hall")),
+        "fail": _("Recorded: order #%(number)s could not be delivered. Please bring it back to the hub.",
+                  number=d.get("number")),
+        "return": _("Order #%(number)s is back at the hub.", number=d.get("number")),
+        "welfare": _("Your note was sent to the hub."),
+    }
+    return texts.get(outcome.kind, _("Done.")), "ok"
+
+
+def _respond(outcome: delivery.Outcome, route_id: str | None, anchor: str = "") -> Any:
+    text, category = _message(outcome)
+    if _wants_json():
+        return jsonify({**outcome.to_json(), "message": text})
+    flash(text, category)
+    return _back(route_id, anchor)
+
+
+def _back(route_id: str | None, anchor: str = "") -> Response:
+    if route_id:
+        return redirect(url_for("courier.route", route_id=route_id) + (f"#{anchor}" if anchor else ""))
+    return redirect(url_for("courier.routes"))
+
+
+def _run(action: Any, route_id: str | None, anchor: str, what: str) -> Any:
+    """Check CSRF, run ``action()`` and answer: outcome, 404 (logged) or the domain's error."""
+    if not ActionForm().validate_on_submit():
+        if _wants_json():
+            return jsonify({"status": "error", "message": _("The form expired. Please try again.")}), 400
+        flash(_("The form expired. Please try again."), "error")
+        return _back(route_id, anchor)
+    try:
+        outcome = action()
+    except NotFound:
+        return _refused(what)
+    except DomainError as error:
+        if _wants_json():
+            return jsonify({"status": "error", "message": str(error)}), 422
+        flash(str(error), "error")
+        return _back(route_id, anchor)
+    return _respond(outcome, route_id, anchor)
+
+
+def _route_of_order() -> str | None:
+    """Where to send the courier back after an action: the route page the form was on."""
+    return request.form.get("route_id") or None
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+@bp.route("/c/<token>", methods=["GET", "POST"])
+@access("public")
+@limiter.limit("20 per minute")
+def link(token: str) -> Any:
+    """The link from the SMS. GET shows a one-button page (SMS apps that preview links must not
+    use up a single-use link); the button (pressed by courier.js at once) redeems it."""
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        volunteer_id = signin.redeem_courier_link(db(), token, settings().secret_key)
+        if volunteer_id is None:
+            return render_template("courier/expired.html"), 410
+        session.clear()  # a fresh session at sign-in
+        session["courier_volunteer_id"] = volunteer_id
+        log.info("courier %s signed in with a link", volunteer_id)
+        return redirect(url_for("courier.routes"))
+    return render_template("courier/link.html", form=form)
+
+
+@bp.route("/courier/login/<token>", methods=["GET"])
+@access("public")
+@limiter.limit("20 per minute")
+def link_long(token: str) -> Any:
+    """The longer form of the link that confirmed plans send; same page as ``/c/<token>``."""
+    return redirect(url_for("courier.link", token=token))
+
+
+@bp.route("/courier/sign-out", methods=["POST"])
+@access("courier")
+def sign_out() -> Any:
+    if ActionForm().validate_on_submit():
+        session.clear()
+    return render_template("courier/signed_out.html")
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@bp.route("/courier/")
+@access("courier")
+def routes() -> Any:
+    try:
+        mine = delivery.courier_routes(db(), _volunteer_id())
+    except NotFound:
+        session.clear()
+        return render_template("courier/expired.html"), 410
+    return render_template("courier/routes.html", routes=mine, form=ActionForm())
+
+
+@bp.route("/courier/route/<route_id>")
+@access("courier")
+def route(route_id: str) -> Any:
+    volunteer_id = _volunteer_id()
+    try:
+        current = delivery.resolve_route(db(), volunteer_id, route_id)
+    except NotFound:
+        return _refused(f"route {route_id}")
+    if current is None:
+        flash(_("This route was changed by the hub and you have no stops on it any more."), "error")
+        return redirect(url_for("courier.routes"))
+    if current != route_id:
+        flash(_("The hub changed your route. This is the new one."), "ok")
+        return redirect(url_for("courier.route", route_id=current))
+    view = delivery.route_view(db(), volunteer_id, route_id)
+    folium_map = build_map(_map_data(view, delivery.route_path(db(), volunteer_id, route_id)),
+                           MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
+                           tiles=settings().tiles)
+    return render_template("courier/route.html", view=view, map=render_parts(folium_map), form=ActionForm(),
+                           new_action_id=lambda: secrets.token_urlsafe(16), reasons=_fail_reasons(),
+                           position_every_s=POSITION_EVERY_S)
+
+
+def _fail_reasons() -> list[tuple[str, str]]:
+    labels = {"nobody_home": _("Nobody home"), "refused": _("Refused"),
+              "address_not_found": _("Address not found"), "other": _("Other")}
+    return [(code, labels[code]) for code in delivery.FAIL_REASONS]
+
+
+def _map_data(view: delivery.RouteView, legs: list[list[tuple[float, float]]]) -> MapData:
+    """The courier's own stops (labelled by stop number and order number only), the hub, the line."""
+    points = [PointFeature(s.lon, s.lat, f"{s.seq}. #{s.number}", s.state) for s in view.stops
+              if s.kind == "delivery"]
+    line = RouteLine("", view.mode, tuple(tuple(leg) for leg in legs)) if legs else None
+    return MapData(
+        center=(view.hub_lat, view.hub_lon),
+        hubs=[HubPoint("", view.hub_name, "hub", False, view.hub_lon, view.hub_lat)],
+        points=points, points_layer_name=_("Stops"), routes=[line] if line else [], zoom=14,
+    )
+
+
+@bp.route("/courier/token")
+@access("courier")
+def token() -> Any:
+    """A fresh CSRF token, for the offline queue replaying actions after the page's has expired."""
+    return jsonify({"csrf_token": generate_csrf()})
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+@bp.route("/courier/route/<route_id>/pick-up", methods=["POST"])
+@access("courier")
+def pick_up(route_id: str) -> Any:
+    volunteer_id = _volunteer_id()
+    order_id = request.form.get("order_id") or None
+
+    def act() -> delivery.Outcome:
+        return delivery.pick_up(db(), volunteer_id, request.form.get("action_id", ""), _action_time(),
+                                route_id=route_id, order_ids=[order_id] if order_id else None,
+                                lon=_float("lon"), lat=_float("lat"))
+
+    return _run(act, route_id, f"order-{order_id}" if order_id else "", f"route {route_id}")
+
+
+@bp.route("/courier/order/<order_id>/deliver", methods=["POST"])
+@access("courier")
+def deliver(order_id: str) -> Any:
+    volunteer_id = _volunteer_id()
+
+    def act() -> delivery.Outcome:
+        return delivery.deliver(db(), volunteer_id, order_id, request.form.get("pin", ""),
+                                request.form.get("action_id", ""), _action_time(),
+                                lon=_float("lon"), lat=_float("lat"),
+                                max_attempts=settings().pin_max_attempts)
+
+    return _run(act, _route_of_order(), f"order-{order_id}", f"order {order_id}")
+
+
+@bp.route("/courier/order/<order_id>/hand-over", methods=["POST"])
+@access("courier")
+def hand_over(order_id: str) -> Any:
+    volunteer_id = _volunteer_id()
+
+    def act() -> delivery.Outcome:
+        return delivery.hand_over(db(), volunteer_id, order_id, request.form.get("to", ""),
+                                  request.form.get("action_id", ""), _action_time(),
+                                  note=request.form.get("note", ""), lon=_float("lon"), lat=_float("lat"))
+
+    return _run(act, _route_of_order(), f"order-{order_id}", f"order {order_id}")
+
+
+@bp.route("/courier/order/<order_id>/fail", methods=["POST"])
+@access("courier")
+def fail(order_id: str) -> Any:
+    volunteer_id = _volunteer_id()
+
+    def act() -> delivery.Outcome:
+        return delivery.fail(db(), volunteer_id, order_id, request.form.get("reason", ""),
+                             request.form.get("action_id", ""), _action_time(),
+                             note=request.form.get("note", ""))
+
+    return _run(act, _route_of_order(), f"order-{order_id}", f"order {order_id}")
+
+
+@bp.route("/courier/order/<order_id>/return", methods=["POST"])
+@access("courier")
+def return_to_hub(order_id: str) -> Any:
+    volunteer_id = _volunteer_id()
+
+    def act() -> delivery.Outcome:
+        return delivery.return_to_hub(db(), volunteer_id, order_id, request.form.get("action_id", ""),
+                                      _action_time(), lon=_float("lon"), lat=_float("lat"))
+
+    return _run(act, _route_of_order(), f"order-{order_id}", f"order {order_id}")
+
+
+@bp.route("/courier/order/<order_id>/welfare", methods=["POST"])
+@access("courier")
+def welfare(order_id: str) -> Any:
+    volunteer_id = _volunteer_id()
+
+    def act() -> delivery.Outcome:
+        return delivery.welfare_note(db(), volunteer_id, request.form.get("text", ""),
+                                     request.form.get("action_id", ""), _action_time(), order_id=order_id)
+
+    return _run(act, _route_of_order(), f"order-{order_id}", f"order {order_id}")
+
+
+@bp.route("/courier/position", methods=["POST"])
+@access("courier")
+@limiter.limit("10 per minute")
+def position() -> Any:
+    """The browser's position (JSON ``{"lon", "lat", "accuracy"}``; CSRFProtect checks the
+    ``X-CSRFToken`` header before this runs)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify({"status": "error", "message": "expected a JSON object {lon, lat, accuracy}"}), 400
+    try:
+        lon, lat = float(data["lon"]), float(data["lat"])
+        accuracy = None if data.get("accuracy") is None else float(data["accuracy"])
+    except (KeyError, TypeError, ValueError):
+        return jsonify({"status": "error", "message": "lon and lat must be numbers"}), 400
+    try:
+        delivery.share_position(db(), _volunteer_id(), lon, lat, accuracy, utcnow())
+    except DomainError as error:
+        return jsonify({"status": "refused", "message": str(error)}), 409
+    return jsonify({"status": "ok"})
