@@ -254,7 +254,7 @@ def _act(day: Day, kind: str, action: Callable[..., Any], volunteer_id: str, now
          *args: Any, **kwargs: Any) -> Any:
     """One courier action with a fresh action id; refused actions are counted, not fatal (a
     revision may have moved the stop to someone else)."""
-    action_id = f"sim-{day.config.seed}-{next(day.counter)}"
+    action_id = f"sim{day.config.seed:04d}-{next(day.counter):08d}"
     try:
         return action(day.db, volunteer_id, *args, action_id=action_id, now=now, **kwargs)
     except DomainError as error:

@@ -12,8 +12,8 @@ history is kept), and everyone whose day changed gets an SMS in the same transac
 * what cannot be inserted goes back to the queue (``confirmed``) and the next batch of the hub takes
   it; it appears in the version's unserved list with the reason, and the resident is told;
 * parcels a courier already carries stay in their custody: the courier is asked to bring them back,
-  and the hub records the return (a ``returned`` custody event), after which they are offered for the
-  next batch.
+  and records the return (a ``returned`` custody event) from their route, kept in the new version
+  as ``cancelled`` with only those parcels; then the parcels are offered for the next batch.
 
 Why insertion and not a new solve: the other couriers are already out with parcels and told their
 stops; a re-solve would reshuffle every route for the sake of a few stops. Insertion changes only the
@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: Order states whose parcel is still at the hub (or supply point): they can move to another vehicle.
 MOVABLE = frozenset({OrderState.PLANNED.value, OrderState.DISPATCHED.value})
+#: States of an order whose parcel the courier has in hand (it comes back with them if they stop).
+CARRIED = frozenset({OrderState.IN_TRANSIT.value, OrderState.FAILED.value})
 #: States of an order whose stop is behind the courier (nothing may be inserted before it).
 HANDLED = frozenset({OrderState.IN_TRANSIT.value, OrderState.DELIVERED.value, OrderState.FAILED.value,
                      OrderState.RETURNED.value, OrderState.CANCELLED.value})
@@ -264,6 +266,7 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
     # 1. Routes that lose their vehicle: which of their orders must find another one.
     orphans: list[str] = []
     kept: list[routing.Route] = []
+    called_off: list[routing.Route] = []  # what a called-off courier still holds or has done
     t_now = (now - problem.t0).total_seconds()
     for r in solution.routes:
         if r.mode == routing.DRONE and ground_drones is not None:
@@ -278,8 +281,14 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
                 state = orders[st.order_id].state
                 if state in MOVABLE and st.order_id not in orphans:
                     orphans.append(st.order_id)
-                elif state == OrderState.IN_TRANSIT.value and r.mode != routing.DRONE:
+                elif state in CARRIED and r.mode != routing.DRONE:
                     result.bring_back.append(st.order_id)
+        if r.mode != routing.DRONE:
+            # The route stays, cancelled, with what is done or still in the courier's hands: the
+            # custody record needs it, and the courier returns those parcels from it.
+            rest = [st for st in r.stops if st.order_id not in orphans]
+            if rest:
+                called_off.append(_Network(problem).route(_vehicle(problem, r.vehicle_id), rest, r.start))
     # A courier route that delivered a shuttled parcel needs no drone any more for it: drop the
     # orphan's stops from every remaining route, then insert it afresh.
     for order_id in orphans:
@@ -302,19 +311,18 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
         kept = [r for r in kept if not (r.mode != routing.DRONE and r.vehicle_id == best.vehicle_id)] + [best]
         result.moved[order_id] = best.vehicle_id
         changed.add(best.vehicle_id)
-    for order_id in result.bring_back:
-        unserved_extra.append({"order_id": order_id, "reason": "returning",
-                               "detail": f"{note}: the courier brings it back to the hub"})
+    kept += called_off
     routes = _ordered(kept)
-    queued = set(result.queued) | set(result.bring_back)
+    queued = set(result.queued)
     new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
     new_solution = rebuilt(solution, routes, tuple(u for u in solution.unserved if u.order_id not in queued))
     if not routing.validate(new_problem, new_solution).ok:
         # Never confirm an invalid plan: send every orphan back to the queue instead.
         log.warning("plan %s: revision (%s) did not validate; orphans queued", plan.id, note)
-        return _revise_by_queueing(session, plan, now, note, problem, solution, kept, orphans, result)
+        return _revise_by_queueing(session, plan, now, note, problem, solution, kept, orphans, result,
+                                   {r.vehicle_id for r in called_off})
     new = _store(session, plan, new_problem, new_solution, note, unserved_extra, remove_orders)
-    _confirm_revision(session, plan, new, now)
+    _confirm_revision(session, plan, new, now, cancelled={r.vehicle_id for r in called_off})
     result.plans.append(new.id)
     _notify(session, plan, new, orders, result, changed, now, settings)
     return result
@@ -322,17 +330,15 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
 
 def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, note: str, problem: routing.Problem,
                         solution: routing.Solution, kept: list[routing.Route], orphans: list[str],
-                        result: Revision) -> Revision:
+                        result: Revision, cancelled: set[str]) -> Revision:
     result.moved.clear()
     result.queued = list(orphans)
-    queued = set(orphans) | set(result.bring_back)
+    queued = set(orphans)
     new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
     extra = [{"order_id": o, "reason": "replanned", "detail": f"{note}: back to the queue"} for o in orphans]
-    extra += [{"order_id": o, "reason": "returning", "detail": f"{note}: the courier brings it back"}
-              for o in result.bring_back]
     new = _store(session, plan, new_problem, rebuilt(solution, _ordered(kept)), note, extra,
                  set(result.removed))
-    _confirm_revision(session, plan, new, now)
+    _confirm_revision(session, plan, new, now, cancelled=cancelled)
     result.plans.append(new.id)
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(orphans)))}
     _notify(session, plan, new, orders, result, set(), now, settings_from_env())
@@ -446,13 +452,17 @@ def _best_insertion(problem: routing.Problem, solution: routing.Solution, routes
     return best[1] if best is not None else None
 
 
-def _confirm_revision(session: Session, old: Plan, new: Plan, now: dt.datetime) -> None:
-    """``new`` replaces the confirmed ``old``; routes that continue keep their progress state."""
+def _confirm_revision(session: Session, old: Plan, new: Plan, now: dt.datetime,
+                      cancelled: set[str] | frozenset[str] = frozenset()) -> None:
+    """``new`` replaces the confirmed ``old``; routes that continue keep their progress state, the
+    routes of ``cancelled`` couriers are ``cancelled`` (they only bring parcels back)."""
     old.state = "superseded"
     new.state, new.confirmed_at = "confirmed", now
     progress = {r.volunteer_id: r.state for r in old.routes if r.volunteer_id is not None}
     for route in new.routes:
-        if route.volunteer_id in progress:
+        if route.volunteer_id in cancelled:
+            route.state = "cancelled"
+        elif route.volunteer_id in progress:
             route.state = progress[route.volunteer_id]
     session.flush()
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 import routing
 from dispatch.db import Database
-from dispatch.lifecycle import OrderState, transition
 from dispatch.models import Batch, Hub, Message, Order, Plan, Volunteer
 from dispatch.planning import plan_batch
 from dispatch.requests import ItemRequest
+from dispatch.services import delivery
 from dispatch.services.disruptions import courier_cancels, ground_drone, set_weather_hold
 from dispatch.services.ordering import cancel_order
 from dispatch.services.plans import confirm_plan
@@ -89,22 +89,24 @@ def test_courier_calls_off_and_their_stops_move_or_queue(db: Database, tiny_regi
 def test_parcels_the_courier_carries_are_brought_back_not_reassigned(db: Database, tiny_region: str) -> None:
     batch_id, before, _ = confirmed(db)
     gone = busiest_courier(before)
-    carried = deliveries(before, gone)[0]
-    with db.write() as s:
-        order = s.get(Order, carried)
-        assert order is not None
-        transition(order, OrderState.DISPATCHED)
-        transition(order, OrderState.IN_TRANSIT)
+    carried = deliveries(before, gone)
+    route_id = next(r.id for r in before.routes if r.volunteer_id == gone)
+    assert delivery.pick_up(db, gone, "pick-up-0001", NOW, route_id=route_id).status == "ok"
 
     result = courier_cancels(db, gone, NOW, actor="user:test", settings=SETTINGS)
 
     after = latest_plan(db, batch_id)
     assert after.validation["ok"], after.validation
-    assert result.bring_back == [carried]
-    assert carried not in result.moved and carried not in result.queued
-    assert accounted(after, {carried}) == {carried: "unserved:returning"}
-    assert states(db, [carried]) == {carried: "in_transit"}  # custody stays with the courier until returned
-    assert messages(db, "courier_released")[0].params == {"count": 1}
+    assert result.bring_back == carried and result.moved == {} and result.queued == []
+    kept = next(r for r in after.routes if r.volunteer_id == gone)
+    assert kept.state == "cancelled"
+    assert [st.order_id for st in kept.stops if st.kind == "delivery"] == carried
+    assert set(states(db, carried).values()) == {"in_transit"}  # custody stays with the courier
+    assert messages(db, "courier_released")[0].params == {"count": len(carried)}
+    # ... and they record the return from their cancelled route; the parcel waits for the next batch.
+    back = delivery.return_to_hub(db, gone, carried[0], "return-0001", NOW + dt.timedelta(minutes=20))
+    assert back.status == "ok"
+    assert states(db, [carried[0]]) == {carried[0]: "confirmed"}
 
 
 def test_a_called_off_courier_is_not_planned_in_the_next_batch(db: Database, tiny_region: str) -> None:
