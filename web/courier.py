@@ -220,7 +220,8 @@ def routes() -> Any:
     except NotFound:
         session.clear()
         return render_template("courier/expired.html"), 410
-    return render_template("courier/routes.html", routes=mine, form=ActionForm())
+    return render_template("courier/routes.html", routes=mine, form=ActionForm(),
+                           route_state_label=_route_state_label)
 
 
 @bp.route("/courier/route/<route_id>")
@@ -243,7 +244,20 @@ def route(route_id: str) -> Any:
                            tiles=settings().tiles)
     return render_template("courier/route.html", view=view, map=render_parts(folium_map), form=ActionForm(),
                            new_action_id=lambda: secrets.token_urlsafe(16), reasons=_fail_reasons(),
-                           position_every_s=POSITION_EVERY_S)
+                           position_every_s=POSITION_EVERY_S, state_label=_state_label)
+
+
+def _state_label(state: str) -> str:
+    """An order state in the courier's words."""
+    labels = {"planned": _("at the hub"), "dispatched": _("picked up"), "in_transit": _("on board"),
+              "delivered": _("delivered"), "failed": _("not delivered"), "returned": _("back at the hub"),
+              "confirmed": _("back at the hub"), "cancelled": _("cancelled")}
+    return labels.get(state, state)
+
+
+def _route_state_label(state: str) -> str:
+    labels = {"planned": _("to do"), "active": _("under way"), "done": _("done"), "cancelled": _("cancelled")}
+    return labels.get(state, state)
 
 
 def _fail_reasons() -> list[tuple[str, str]]:
