@@ -13,7 +13,7 @@ from flask_login import current_user
 from dispatch.config import Settings, settings_from_env
 from dispatch.db import Database
 from sms import webhooks as sms_webhooks
-from web import auth, board, console, courier, intake, plans, resident, security
+from web import auth, board, console, courier, intake, operations, planner, plans, resident, security
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
 from web.translations import compile_catalogues
@@ -60,10 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resident.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(board.bp)
-    app.register_blueprint(courier.bp)
-    from web import planner  # planners' pages (issue 7)
-
     app.register_blueprint(planner.bp)
+    app.register_blueprint(courier.bp)
+    app.register_blueprint(operations.bp)
     _init_sms(app, settings)
     security.check_all_routes_declared(app)
     return app
