@@ -31,7 +31,11 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    """A client whose browser asks for English (the app's default is Japanese, which tests opt
+    into with ``?lang=ja`` or a Japanese user): assertions on English texts stay readable."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @pytest.fixture
