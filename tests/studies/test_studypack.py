@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import struct
 from pathlib import Path
 
@@ -21,42 +23,61 @@ from tests.studies.offline import external_references
 pytestmark = pytest.mark.db
 
 
-def secrets_of(db: Database) -> tuple[list[str], list[bytes]]:
-    """Every name, phone, resident id and resident coordinate in the database: as text, and the
-    coordinates also as the little-endian doubles a GeoPackage would store."""
+NUMBER = re.compile(r"-?\d+\.\d+")
+
+
+def secrets_of(db: Database) -> tuple[list[str], list[bytes], list[tuple[float, float]]]:
+    """Every name, phone and resident id in the database (text), and every resident coordinate
+    (home and drop point): as the pair of little-endian doubles a GeoPackage stores, and as a point.
+
+    A coordinate is a (lon, lat) pair: one axis alone is no home (a hub or a road vertex may share a
+    resident's longitude to the last digit, as it happens in the Tajima sample)."""
     texts: list[str] = []
     doubles: list[bytes] = []
+    points: list[tuple[float, float]] = []
     with db.read() as s:
         for r in s.scalars(select(Resident)):
             texts += [r.name, r.phone, r.phone.lstrip("+"), "0" + r.phone[3:], r.id]
-            for value in (r.lon, r.lat, r.drop_lon, r.drop_lat):
-                if value is None:
+            for lon, lat in ((r.lon, r.lat), (r.drop_lon, r.drop_lat)):
+                if lon is None or lat is None:
                     continue
-                texts += [repr(value), f"{value:.5f}", f"{value:.6f}"]
-                doubles.append(struct.pack("<d", value))
+                points.append((lon, lat))
+                doubles.append(struct.pack("<dd", lon, lat))
+                texts += [f"{lon:.5f},{lat:.5f}", f"{lon:.5f} {lat:.5f}", f"{lon}, {lat}"]
         for v in s.scalars(select(Volunteer)):
             texts += [v.name, v.phone, v.phone.lstrip("+")]
         for p in s.scalars(select(Proxy)):
             texts += [p.name, p.phone]
         texts += [u.name for u in s.scalars(select(User))]
-    return [t for t in texts if t], doubles
+    return [t for t in texts if t], doubles, points
+
+
+def coordinate_pairs(text: str, points: list[tuple[float, float]]) -> list[str]:
+    """Consecutive numbers in ``text`` that are a resident's (lon, lat) to 1e-6° (about 10 cm)."""
+    homes = {(round(lon, 6), round(lat, 6)) for lon, lat in points}
+    numbers = [float(n) for n in NUMBER.findall(text)]
+    return [f"{a}, {b}" for a, b in itertools.pairwise(numbers) if (round(a, 6), round(b, 6)) in homes]
 
 
 def scan(out: Path, db: Database) -> list[str]:
     """Hits of any secret in any file (bytes, UTF-8 text) and in any GeoPackage layer's values."""
-    texts, doubles = secrets_of(db)
+    texts, doubles, points = secrets_of(db)
     hits = []
     files = sorted(p for p in out.rglob("*") if p.is_file())
     assert files, "nothing was exported"
     for path in files:
         raw = path.read_bytes()
         hits += [f"{path.name}: {t!r}" for t in texts if t.encode("utf-8") in raw]
-        hits += [f"{path.name}: a resident coordinate as a double" for d in doubles if d in raw]
+        hits += [f"{path.name}: a resident coordinate as doubles" for d in doubles if d in raw]
+        hits += [f"{path.name}: resident coordinate {c}" for c in
+                 coordinate_pairs(raw.decode("utf-8", errors="replace"), points)]
         if path.suffix == ".gpkg":
             for layer, _ in pyogrio.list_layers(path):
                 frame = gpd.read_file(path, layer=layer)
                 dumped = frame.drop(columns="geometry").to_csv() + " ".join(frame.geometry.to_wkt())
                 hits += [f"{path.name}:{layer}: {t!r}" for t in texts if t in dumped]
+                hits += [f"{path.name}:{layer}: resident coordinate {c}"
+                         for c in coordinate_pairs(dumped, points)]
     return hits
 
 
@@ -68,9 +89,10 @@ def test_the_pii_scan_finds_a_planted_name(db: Database, tiny_region: str, tmp_p
         resident = s.scalars(select(Resident)).first()
         assert resident is not None
     (tmp_path / "leak.txt").write_text(f"hello {resident.name}", encoding="utf-8")
-    (tmp_path / "leak.bin").write_bytes(b"\x00" + struct.pack("<d", resident.lon))
+    (tmp_path / "leak.bin").write_bytes(b"\x00" + struct.pack("<dd", resident.lon, resident.lat))
+    (tmp_path / "leak.csv").write_text(f"x,{resident.lon:.6f},{resident.lat:.6f}\n", encoding="utf-8")
     hits = scan(tmp_path, db)
-    assert any("leak.txt" in h for h in hits) and any("leak.bin" in h for h in hits)
+    assert {h.split(":")[0] for h in hits} == {"leak.txt", "leak.bin", "leak.csv"}
 
 
 def test_study_pack_passes_the_pii_scan_and_keeps_only_big_cells(db: Database, tiny_region: str,
