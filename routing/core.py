@@ -34,6 +34,9 @@ How the search runs (see ``benchmarks/README.md`` for the measurements behind th
   until the deadline; workers run in separate processes (starts are dealt round-robin) and the
   best objective wins, ties going to the earlier start (so a run with ``solution_limit`` is
   deterministic).
+- ``sequence`` chains (a drone's sorties) are enforced by disjoint time slots per chained vehicle
+  (:func:`sequence_slots`), cumul bounds that OR-Tools' heuristics and filters see; a constraint
+  between two vehicles' cumuls made every first solution fail on batches of 150+ orders.
 - Schedules are tightened by the solution finalizer: each vehicle leaves as late as its route
   allows (no idle waiting at the first stop) and returns as early as possible.
 """
@@ -356,9 +359,15 @@ def _build(instance: CoreInstance) -> _Model:
         solver.Add(routing.VehicleVar(p_index) == routing.VehicleVar(d_index))
         solver.Add(time_dim.CumulVar(p_index) <= time_dim.CumulVar(d_index))
 
+    slots = sequence_slots(instance)
+    for v, (lo, hi) in slots.items():
+        for index in (routing.Start(v), routing.End(v)):
+            cumul = time_dim.CumulVar(index)
+            cumul.SetRange(max(lo, cumul.Min()), min(hi, cumul.Max()))
     for v1, v2, gap in instance.sequence:
-        solver.Add(time_dim.CumulVar(routing.End(v1)) + int(gap)
-                   <= time_dim.CumulVar(routing.Start(v2)))
+        if v1 not in slots or v2 not in slots:
+            solver.Add(time_dim.CumulVar(routing.End(v1)) + int(gap)
+                       <= time_dim.CumulVar(routing.Start(v2)))
 
     # Tight schedules: leave as late as the route allows, then arrive and return early.
     for v in range(len(vehicles)):
@@ -366,6 +375,54 @@ def _build(instance: CoreInstance) -> _Model:
     for v in range(len(vehicles)):
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
     return _Model(manager, routing, time_dim, big_m, frozenset(mandatory))
+
+
+def sequence_slots(instance: CoreInstance) -> dict[int, tuple[int, int]]:
+    """Time slots that imply the ``sequence`` constraints of chained vehicles (drone sorties).
+
+    A chain v1 -> v2 -> ... -> vk (each vehicle in at most one constraint on either side) shares
+    its common shift [lo, hi] in k consecutive equal slots separated by the gaps; vehicle i starts
+    and ends inside slot i, so ``end(v_i) + gap <= start(v_i+1)`` holds by construction. Why not
+    the constraint itself: OR-Tools' insertion heuristics and local-search filters cannot see a
+    constraint between two vehicles' cumuls, so on Tajima batches of 150+ orders every first
+    solution failed when committed and the search returned the empty plan after the whole budget
+    (benchmarks/README.md, Tajima scenarios); slots are plain cumul bounds that the filters check.
+    The price is flexibility (at most one sortie per slot). Chains that do not fit (slots shorter
+    than one time unit) and any other shape of ``sequence`` keep the generic constraint.
+    """
+    succ: dict[int, tuple[int, int]] = {}
+    pred: dict[int, int] = {}
+    for v1, v2, gap in instance.sequence:
+        if v1 in succ or v2 in pred:
+            return {}
+        succ[v1], pred[v2] = (v2, int(gap)), v1
+    horizon = _horizon(instance)
+    windows = np.asarray(instance.windows)
+    out: dict[int, tuple[int, int]] = {}
+    for head in (v for v in succ if v not in pred):
+        chain, gaps, seen = [head], [], {head}
+        while chain[-1] in succ:
+            nxt, gap = succ[chain[-1]]
+            if nxt in seen:
+                return {}
+            chain.append(nxt)
+            gaps.append(gap)
+            seen.add(nxt)
+        los, his = [], []
+        for v in chain:
+            veh = instance.vehicles[v]
+            latest = horizon if veh.latest_end is None else min(veh.latest_end, horizon)
+            los.append(max(veh.earliest_start, int(windows[veh.start, 0]), int(windows[veh.end, 0])))
+            his.append(min(latest, int(windows[veh.start, 1]), int(windows[veh.end, 1])))
+        lo, hi = max(los), min(his)
+        length = (hi - lo - sum(gaps)) // len(chain)
+        if length < 1:
+            continue
+        t = lo
+        for i, v in enumerate(chain):
+            out[v] = (t, t + length)
+            t += length + (gaps[i] if i < len(gaps) else 0)
+    return out
 
 
 def _add_capacities(instance: CoreInstance, routing: pywrapcp.RoutingModel) -> None:

@@ -15,6 +15,7 @@ from routing.core import (
     CoreParams,
     CoreVehicle,
     auto_strategies,
+    sequence_slots,
     solve_core,
 )
 
@@ -194,6 +195,35 @@ def test_sequence_gap_chains_two_vehicles() -> None:
     assert result.routes == ((1,), (2,))
     assert result.start_times[1] >= result.end_times[0] + 15
     assert result.arrival[2] >= 20 + 15 + 20
+
+
+def test_chained_sorties_get_disjoint_slots_that_imply_the_gaps() -> None:
+    # Three sorties of one drone over [0, 1000] with a turnaround of 40: three slots of 306.
+    vehicles = [CoreVehicle(0, 0), CoreVehicle(0, 0), CoreVehicle(0, 0), CoreVehicle(0, 0)]
+    inst = instance(line(0, 10, 20), vehicles, sequence=((0, 1, 40), (1, 2, 40)))
+    slots = sequence_slots(inst)
+    assert sorted(slots) == [0, 1, 2]  # vehicle 3 is not chained
+    assert slots[0][0] == 0 and slots[2][1] <= 1000
+    for v1, v2, gap in inst.sequence:
+        assert slots[v1][1] + gap <= slots[v2][0]
+    # A vehicle with two successors is no chain: the generic constraint is kept instead.
+    assert sequence_slots(instance(line(0, 10, 20), vehicles, sequence=((0, 1, 5), (0, 2, 5)))) == {}
+
+
+def test_a_chain_of_sorties_serves_everything_with_the_gaps_respected() -> None:
+    # One drop per sortie (capacity 1 of one unit each), four sorties, three drops.
+    n = 4
+    vehicles = [CoreVehicle(0, 0, capacities=(1,)) for _ in range(4)]
+    demands = np.array([[0], [-1], [-1], [-1]])
+    inst = instance(line(0, 10, 20, 30), vehicles, demands=demands, initial_load_free=True,
+                    windows=np.tile([0, 1000], (n, 1)),
+                    sequence=((0, 1, 15), (1, 2, 15), (2, 3, 15)))
+    result = solve_core(inst, FAST)
+    assert result.feasible and result.unserved == ()
+    assert sorted(node for r in result.routes for node in r) == [1, 2, 3]
+    for v1, v2, gap in inst.sequence:
+        if result.routes[v1] and result.routes[v2]:
+            assert result.start_times[v2] >= result.end_times[v1] + gap
 
 
 def test_infeasible_optional_node_is_dropped_and_mandatory_one_reported() -> None:
