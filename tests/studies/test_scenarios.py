@@ -72,7 +72,8 @@ def test_shift_ending_before_it_starts_is_refused() -> None:
 
 
 @pytest.mark.db
-def test_database_checks_name_the_key_and_nothing_runs(db: Database, tiny_region: str) -> None:
+def test_database_checks_name_the_key_and_nothing_runs(db: Database, tiny_region: str,
+                                                        tmp_path: Path) -> None:
     record_day(db)
     text = GOOD.replace(f"date = {DAY.isoformat()}", "date = 2030-01-01")
     text = text.replace('hub = "H1"\ncount', 'hub = "X9"\ncount')
@@ -88,7 +89,8 @@ def test_database_checks_name_the_key_and_nothing_runs(db: Database, tiny_region
     assert DAY.isoformat() in caught.value.problems[0]  # it suggests the recorded day
     with db.read() as s:
         before = s.scalar(select(func.count()).select_from(Batch))
-    result = CliRunner().invoke(_cli(), ["scenario", "run", str(_write(text, db)), "--database", db.url])
+    args = ["scenario", "run", str(_write(text, tmp_path)), "--database", db.url]
+    result = CliRunner().invoke(_cli(), args)
     assert result.exit_code == 2 and "no hub 'X9'" in result.output
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Batch)) == before  # nothing ran
@@ -100,8 +102,8 @@ def _cli():  # type: ignore[no-untyped-def]
     return main
 
 
-def _write(text: str, db: Database) -> Path:
-    path = Path(db.url.removeprefix("sqlite:///")).parent / "scenario.toml"
+def _write(text: str, folder: Path) -> Path:
+    path = folder / "scenario.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -139,7 +141,7 @@ def test_cli_runs_a_scenario_and_writes_the_comparison(db: Database, tiny_region
     _ground_the_drone(db)
     record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
     out = tmp_path / "out"
-    result = CliRunner().invoke(_cli(), ["scenario", "run", str(_write(GOOD, db)), "--out", str(out),
+    result = CliRunner().invoke(_cli(), ["scenario", "run", str(_write(GOOD, tmp_path)), "--out", str(out),
                                          "--database", db.url])
     assert result.exit_code == 0, result.output
     assert "drone sorties" in result.output
