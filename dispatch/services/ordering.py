@@ -150,7 +150,7 @@ def place_order(
                              proxy_id=proxy_id, priority=priority)
         outbox.queue(session, resident.phone, "order_received", order_params(order),
                      resident.language, resident_id=resident.id, order_id=order.id,
-                     dedupe_key=f"order_received:{order.id}")
+                     dedupe_key=f"order_received:{order.id}", now=now)
         return summarize(order)
 
 
@@ -212,7 +212,7 @@ def cancel_order(db: Database, order_id: str, reason: str, *, resident_id: str |
             assert resident is not None
             outbox.queue(session, resident.phone, "cancelled", {"number": order.number},
                          resident.language, resident_id=resident.id, order_id=order.id,
-                         dedupe_key=f"cancelled:{order.id}")
+                         dedupe_key=f"cancelled:{order.id}", now=now)
         return done
 
 
