@@ -113,6 +113,8 @@ def gateway_webhook() -> Response:
         kind, payload = event["event"], event["payload"]
     except (ValueError, KeyError, TypeError):
         abort(400)
+    if not isinstance(payload, dict):
+        abort(400)
     if kind == "sms:received":
         # The payload's messageId is content-based and not unique; the event id is.
         received = _gateway_time(payload.get("receivedAt"))

@@ -102,36 +102,51 @@ def _earlier_reply(db: Database, inbound: Inbound) -> Reply | None:
         )
 
 
+#: Code points no database text column takes: NUL (PostgreSQL refuses it) and lone surrogates (not
+#: encodable as UTF-8). Stored as visible stand-ins, so the text is kept and an operator still sees
+#: where they were.
+_UNSTORABLE = {0: "\u2400", **{code: "\ufffd" for code in range(0xD800, 0xE000)}}
+PHONE_CHARS = 20  # Message.phone
+
+
+def storable(text: str) -> str:
+    """``text`` as it can be stored on SQLite and PostgreSQL alike (see :data:`_UNSTORABLE`)."""
+    return text.translate(_UNSTORABLE)
+
+
 def _handle(session: Session, inbound: Inbound, request: Request, reply_inline: bool) -> Reply:
     message = Message(
         direction="in", transport=inbound.transport,
-        external_id=inbound.external_id or f"local-{new_id()}", phone=inbound.phone,
-        body=inbound.body, status="received", kind=type(request).__name__,
+        external_id=inbound.external_id or f"local-{new_id()}",
+        phone=storable(inbound.phone)[:PHONE_CHARS],
+        body=storable(inbound.body), status="received", kind=type(request).__name__,
         created_at=inbound.received_at, updated_at=inbound.received_at,
     )
     session.add(message)
     session.flush()
-    sender = _identify(session, inbound)
+    sender = _identify(session, message.phone, inbound.language_hint)
     message.resident_id = sender.resident.id if sender.resident else None
     template, params, order_id = _act(session, message, sender, request, inbound.received_at)
     message.order_id = order_id
     if template == "stopped":  # confirm the opt-out once, then never write to the number again
-        reply = _queue_reply(session, message, sender, template, params, reply_inline, force=True)
-        session.merge(OptOut(phone=inbound.phone, created_at=inbound.received_at))
+        first = not outbox.is_opted_out(session, sender.phone)
+        reply = _queue_reply(session, message, sender, template, params, reply_inline, force=first)
+        if first:
+            session.merge(OptOut(phone=sender.phone, created_at=inbound.received_at))
     else:
         reply = _queue_reply(session, message, sender, template, params, reply_inline)
     return Reply(inbound_id=message.id, message_id=reply.id if reply else None, template=template,
                  params=params, language=sender.language, order_id=order_id)
 
 
-def _identify(session: Session, inbound: Inbound) -> _Sender:
+def _identify(session: Session, phone: str, language_hint: str) -> _Sender:
     residents = list(session.scalars(select(Resident).where(
-        Resident.phone == inbound.phone, Resident.active).order_by(Resident.code)))
+        Resident.phone == phone, Resident.active).order_by(Resident.code)))
     if len(residents) == 1:
-        return _Sender(inbound.phone, residents[0].language, resident=residents[0])
-    proxies = list(session.scalars(select(Proxy).where(Proxy.phone == inbound.phone, Proxy.active)))
-    language = residents[0].language if residents else inbound.language_hint
-    sender = _Sender(inbound.phone, language)
+        return _Sender(phone, residents[0].language, resident=residents[0])
+    proxies = list(session.scalars(select(Proxy).where(Proxy.phone == phone, Proxy.active)))
+    language = residents[0].language if residents else language_hint
+    sender = _Sender(phone, language)
     if len(proxies) == 1 and not residents:
         sender.proxy = proxies[0]
     elif proxies:
