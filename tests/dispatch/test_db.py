@@ -87,3 +87,14 @@ def test_concurrent_writers_serialise_without_lost_updates(db: Database) -> None
         t.join()
     with db.read() as s:
         assert s.scalars(select(Region)).one().name == "10"
+
+
+def test_ids_are_22_url_safe_characters_that_never_read_as_a_command_line_option() -> None:
+    import string
+
+    from dispatch.ids import new_id
+
+    ids = [new_id() for _ in range(4000)]  # ~125 would start with '-' or '_' if not redrawn
+    alphabet = set(string.ascii_letters + string.digits + "-_")
+    assert all(len(i) == 22 and set(i) <= alphabet and i[0].isalnum() for i in ids)
+    assert len(set(ids)) == len(ids)
