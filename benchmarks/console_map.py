@@ -8,9 +8,12 @@ day has 1,000 orders for four couriers: the solver would leave most unserved and
 not show the load we want to measure. The validator reports the synthetic plan's violations, as
 it would for any plan.
 
-Each page is fetched with the Flask test client as a signed-in admin: the first fetch ("cold",
-which computes the route geometry along the roads and fills the cache) and then the median of
-``--runs`` fetches ("warm"). The reference is measured in the same run:
+Each page is fetched with the Flask test client as a signed-in admin. Its *first view* is the first
+fetch in a fresh process (a subprocess per page, as after a deploy: no Jinja or folium template
+compiled, nothing cached in memory); *warm* is the median of ``--runs`` fetches after a first one.
+Both are reported as wall-clock seconds and the process's CPU seconds (the machine is shared, so
+wall time includes waiting for a core), with the SQL statements of one warm fetch (a count that
+grows with the orders would be an N+1 query). The reference is measured in the same run:
 
 * the same pages for a day with ``--reference-orders`` orders (100 by default);
 * a naive folium map of the same plan: one ``folium.Marker`` per stop and one ``PolyLine`` per leg
@@ -24,20 +27,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
+import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import folium
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 import routing
 from dispatch.db import Database
@@ -137,31 +145,85 @@ def synthetic_solution(problem: routing.Problem) -> routing.Solution:
     return routing.Solution(routes=tuple(routes))
 
 
-def timed_pages(url: str, plan_id: str, runs: int) -> dict[str, tuple[float, float, int]]:
-    """{page: (cold seconds, warm median seconds, bytes)} for the dashboard, plan and board pages."""
-    from web import create_app, plan_queries
+#: The pages measured, by name: their paths are filled in with the plan id and the day.
+PAGES = {"plan page": "/plans/{plan_id}", "dashboard": "/", "handoff board": "/board?day={day}"}
 
-    plan_queries._GEOMETRY.clear()  # a cold start: no route geometry cached yet
+
+@dataclass(frozen=True)
+class PageTimes:
+    """One page of one hub day: its first view in a fresh process and its warm fetches."""
+
+    first_wall: float
+    first_cpu: float
+    warm_wall: float  # median
+    warm_cpu: float  # median
+    statements: int  # SQL statements of one warm fetch
+    size: int  # bytes of the page
+
+
+def signed_in_app(url: str) -> tuple[Any, Any]:
+    """(app, test client) of a new app on ``url``, the benchmark admin signed in."""
+    from web import create_app
+
     app = create_app({"database_url": url, "secret_key": "bench", "tiles": "none",
                       "outbox_worker": False, "TESTING": True, "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    login = client.post("/login", data={"email": "admin@bench", "password": PASSWORD})
+    assert login.status_code == 302, login.status_code
+    return app, client
+
+
+def fetch(client: Any, path: str) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this process, bytes) of one GET answered 200."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    response = client.get(path)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    assert response.status_code == 200, (path, response.status_code)
+    return wall, cpu, len(response.data)
+
+
+def first_view_child(url: str, path: str) -> None:
+    """In a fresh process (as after a deploy: nothing cached, no template compiled yet), print the
+    first fetch of ``path`` as JSON. Run by :func:`first_view`."""
+    app, client = signed_in_app(url)
+    try:
+        wall, cpu, size = fetch(client, path)
+    finally:
+        app.extensions["hakobu"].db.dispose()
+    print(json.dumps({"wall": wall, "cpu": cpu, "size": size}))
+
+
+def first_view(url: str, path: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--first-view", url, path], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed_pages(url: str, plan_id: str, runs: int) -> dict[str, PageTimes]:
+    """Each page's first view (its own fresh process) and the medians of ``runs`` fetches after a
+    first one in this process, with the SQL statements of a warm fetch."""
+    paths = {name: path.format(plan_id=plan_id, day=DAY.isoformat()) for name, path in PAGES.items()}
+    firsts = {name: first_view(url, path) for name, path in paths.items()}
+    app, client = signed_in_app(url)
+    engine = app.extensions["hakobu"].db.engine
+    statements = [0]
+
+    def count(*_args: Any) -> None:
+        statements[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
     out = {}
     try:
-        client = app.test_client()
-        login = client.post("/login", data={"email": "admin@bench", "password": PASSWORD})
-        assert login.status_code == 302, login.status_code
-        pages = {"plan page": f"/plans/{plan_id}", "dashboard": "/",
-                 "handoff board": f"/board?day={DAY.isoformat()}"}
-        for name, path in pages.items():
-            times = []
-            size = 0
-            for _ in range(runs + 1):
-                t0 = time.perf_counter()
-                response = client.get(path)
-                times.append(time.perf_counter() - t0)
-                assert response.status_code == 200, (path, response.status_code)
-                size = len(response.data)
-            out[name] = (times[0], statistics.median(times[1:]), size)
+        for name, path in paths.items():
+            fetch(client, path)
+            statements[0] = 0
+            warm = [fetch(client, path) for _ in range(runs)]
+            n_statements = statements[0] // runs
+            out[name] = PageTimes(firsts[name]["wall"], firsts[name]["cpu"],
+                                  statistics.median(w for w, _c, _s in warm),
+                                  statistics.median(c for _w, c, _s in warm), n_statements, warm[-1][2])
     finally:
+        event.remove(engine, "before_cursor_execute", count)
         app.extensions["hakobu"].db.dispose()
     return out
 
@@ -207,8 +269,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--reference-orders", type=int, default=100)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--first-view", nargs=2, metavar=("URL", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.first_view:
+        first_view_child(*args.first_view)
+        return
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="hakobu-console-bench-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
@@ -218,34 +285,42 @@ def main(argv: list[str] | None = None) -> None:
         big = timed_pages(big_url, big_plan, args.runs)
         small = timed_pages(small_url, small_plan, args.runs)
         naive_s, naive_bytes = naive_map(big_url, big_plan, max(3, args.runs // 2))
+    load_after = os.getloadavg()[0]
 
     n, r = args.orders, args.reference_orders
     lines = [
         "# Console map pages: server time for a hub day",
         "",
         f"Izushi hub, {DAY.isoformat()}, synthetic plan delivering every order; Flask test client, "
-        f"signed-in admin; median of {args.runs} warm fetches after one cold fetch (route geometry "
-        "computed and cached). Reference columns measured in the same run.",
+        "signed-in admin. *First view*: the page's first fetch in a fresh process (as after a deploy: "
+        "no template compiled, nothing cached), one process per page. *Warm*: median of "
+        f"{args.runs} fetches after a first one. Wall-clock seconds, with the process's CPU seconds "
+        "in brackets (the machine is shared: wall time includes waiting for a core). Reference "
+        "columns measured in the same run.",
         "",
-        f"| page | {n} orders cold (s) | {n} orders warm (s) | KiB | {r} orders warm (s) | "
-        f"ratio {n}/{r} warm |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| page | {n} orders first view (s) | {n} orders warm (s) | SQL statements | KiB | "
+        f"{r} orders first view (s) | {r} orders warm (s) | ratio {n}/{r} warm |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name in big:
-        cold, warm, size = big[name]
-        ref = small[name][1]
-        lines.append(f"| {name} | {cold:.3f} | {warm:.3f} | {size / 1024:.0f} | {ref:.3f} | "
-                     f"{warm / ref:.1f}x |")
-    plan_warm = big["plan page"][1]
+    for name, big_t in big.items():
+        ref = small[name]
+        lines.append(
+            f"| {name} | {big_t.first_wall:.3f} ({big_t.first_cpu:.3f}) | "
+            f"{big_t.warm_wall:.3f} ({big_t.warm_cpu:.3f}) | {big_t.statements} (vs {ref.statements}) | "
+            f"{big_t.size / 1024:.0f} | {ref.first_wall:.3f} ({ref.first_cpu:.3f}) | "
+            f"{ref.warm_wall:.3f} ({ref.warm_cpu:.3f}) | {big_t.warm_wall / ref.warm_wall:.1f}x |")
+    plan = big["plan page"]
     lines += [
         "",
         f"Naive folium map of the {n}-order plan (one Marker per stop, one PolyLine per leg), map only: "
         f"{naive_s:.3f} s, {naive_bytes / 1024:.0f} KiB; the whole clustered plan page (map, tables, "
-        f"forms) takes {plan_warm:.3f} s ({plan_warm / naive_s:.2f}x the naive map alone) and "
-        f"{big['plan page'][2] / naive_bytes:.2f}x its size.",
+        f"forms) takes {plan.warm_wall:.3f} s warm ({plan.warm_wall / naive_s:.2f}x the naive map alone) "
+        f"and {plan.size / 1024:.0f} KiB ({plan.size / naive_bytes:.2f}x its size).",
         "",
-        f"Setup (two databases, {n + r} orders placed through the ordering service): {setup_s:.1f} s. "
-        f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}.",
+        f"Setup (two databases, {n + r} orders placed through the ordering service, plans stored "
+        f"through save_version): {setup_s:.1f} s. Machine: {os.cpu_count()} cores "
+        f"({platform.processor() or platform.machine()}), load average {load_before:.1f} before and "
+        f"{load_after:.1f} after the run; Python {platform.python_version()}.",
         "",
         "Reproduce: `.venv/bin/python benchmarks/console_map.py "
         f"--orders {n} --reference-orders {r} --runs {args.runs}`",

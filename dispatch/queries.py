@@ -71,6 +71,55 @@ class RegionOverview:
         return (sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
 
 
+@dataclass(frozen=True)
+class HubPlace:
+    id: str
+    code: str
+    name: str
+    kind: str
+    drone_port: bool
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class MapFrame:
+    """What a plan's map draws around the routes: the region's hubs and no-fly zones (none of the
+    residents, roads and counts of :class:`RegionOverview`, which a plan page does not show)."""
+
+    hubs: tuple[HubPlace, ...]
+    zones: tuple[ZoneSummary, ...]
+
+
+def map_frame(db: Database, region_code: str, now: dt.datetime | None = None) -> MapFrame | None:
+    """The hubs and zones of ``region_code``; ``None`` when there is no such region."""
+    now = now or dt.datetime.now(dt.UTC)
+    with db.read() as s:
+        region = s.scalars(select(Region).where(Region.code == region_code)).first()
+        if region is None:
+            return None
+        hubs = tuple(
+            HubPlace(id=h.id, code=h.code, name=h.name, kind=h.kind, drone_port=h.drone_port,
+                     lon=h.lon, lat=h.lat)
+            for h in s.execute(select(Hub.id, Hub.code, Hub.name, Hub.kind, Hub.drone_port, Hub.lon, Hub.lat)
+                               .where(Hub.region_id == region.id).order_by(Hub.code))
+        )
+        return MapFrame(hubs=hubs, zones=_zones(s, region, now))
+
+
+def _zones(s: Any, region: Region, now: dt.datetime) -> tuple[ZoneSummary, ...]:
+    """The region's zones with their validity in words and whether they are active at ``now``."""
+    tz = ZoneInfo(region.timezone)
+    return tuple(
+        ZoneSummary(
+            identifier=z.identifier, name=z.name, type=z.type, category=z.category,
+            geometry=z.geometry, validity=zone_validity_text(z.applicability, tz),
+            active=zone_active_at(z.applicability, z.active_override, now),
+        )
+        for z in s.scalars(select(Zone).where(Zone.region_id == region.id).order_by(Zone.identifier))
+    )
+
+
 def list_regions(db: Database) -> list[tuple[str, str]]:
     with db.read() as s:
         return [(r.code, r.name) for r in s.scalars(select(Region).order_by(Region.code))]
@@ -87,7 +136,6 @@ def region_overview(db: Database, region_code: str | None = None,
         region = s.scalars(query.limit(1)).first()
         if region is None:
             return None
-        tz = ZoneInfo(region.timezone)
 
         def count(model: Any, *where: Any) -> dict[str, int]:
             rows = s.execute(select(model.hub_id, func.count()).where(*where).group_by(model.hub_id))
@@ -107,14 +155,7 @@ def region_overview(db: Database, region_code: str | None = None,
             )
             for h in s.scalars(select(Hub).where(Hub.region_id == region.id).order_by(Hub.code))
         )
-        zones = tuple(
-            ZoneSummary(
-                identifier=z.identifier, name=z.name, type=z.type, category=z.category,
-                geometry=z.geometry, validity=zone_validity_text(z.applicability, tz),
-                active=zone_active_at(z.applicability, z.active_override, now),
-            )
-            for z in s.scalars(select(Zone).where(Zone.region_id == region.id).order_by(Zone.identifier))
-        )
+        zones = _zones(s, region, now)
         residents = tuple(
             ResidentPoint(id=r.id, code=r.code, hub_id=r.hub_id, lon=r.lon, lat=r.lat,
                           has_drop_point=r.drop_lon is not None)

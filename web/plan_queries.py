@@ -1,8 +1,9 @@
 """Read models of plans and batches for the console (plan review, review queue, batch timeline).
 
 Plain frozen dataclasses out, no ORM objects: templates and the JSON views never touch a session.
-Plan versions are immutable once stored (an edit makes a new version), so the route geometry of a
-version, which costs a road-network path search, is computed once and kept in a small cache.
+Plan versions are immutable once stored (an edit makes a new version), so each route's map line,
+which costs a road-network path search, is computed once when the version is stored and read back
+here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -34,6 +34,7 @@ from dispatch.models import (
     Stop,
     Volunteer,
 )
+from dispatch.planning.store import display_paths
 from dispatch.services.batching import cutoff_instants
 from web.maps import PointFeature, RouteLine
 
@@ -331,74 +332,62 @@ def _kpis(solution: dict[str, Any], routes: tuple[RouteView, ...], unserved: tup
     )
 
 
-# --- route geometry (cached per immutable version) -----------------------------------------------
+# --- route geometry (stored with each version) ----------------------------------------------------
 
-_GEOMETRY: OrderedDict[str, tuple[RouteLine, ...]] = OrderedDict()
+#: Display lines computed here for versions stored without one (cached: versions never change).
+_GEOMETRY: OrderedDict[str, tuple[list[list[float]] | None, ...]] = OrderedDict()
 _GEOMETRY_LOCK = threading.Lock()
 GEOMETRY_CACHE_SIZE = 64
 
 
 def route_lines(db: Database, plan_id: str) -> tuple[RouteLine, ...]:
-    """One :class:`RouteLine` per route of the version, along the roads for couriers and through
-    the detour waypoints around no-fly zones for drones (from :func:`routing.plan_geojson`)."""
+    """One :class:`RouteLine` per route of the version, in route order: along the roads for
+    couriers, through the detour waypoints around no-fly zones for drones.
+
+    The lines are the ones :func:`dispatch.planning.store.display_paths` stored with the version,
+    so a page reads them instead of searching road paths; only a version stored without them has
+    them computed here (once, then cached).
+    """
+    with db.read() as s:
+        rows = s.execute(select(Route.volunteer_id, Route.drone_id, Route.sortie, Route.mode, Route.path)
+                         .where(Route.plan_id == plan_id).order_by(Route.position)).all()
+        labels = _vehicle_labels(s, {r.volunteer_id for r in rows if r.volunteer_id},
+                                 {r.drone_id for r in rows if r.drone_id})
+    paths: tuple[list[list[float]] | None, ...] = tuple(r.path for r in rows)
+    if any(p is None for p in paths):
+        paths = _computed_paths(db, plan_id, len(rows))
+    lines = []
+    for row, path in zip(rows, paths, strict=True):
+        vehicle = row.drone_id or row.volunteer_id or ""
+        label = labels.get(vehicle, vehicle) + (f" #{row.sortie}" if row.sortie else "")
+        lines.append(RouteLine(vehicle=label, mode=row.mode, legs=(tuple((x, y) for x, y in path or ()),)))
+    return tuple(lines)
+
+
+def _computed_paths(db: Database, plan_id: str, n_routes: int) -> tuple[list[list[float]] | None, ...]:
+    """Display lines of a version stored without them (computed from its problem and solution)."""
     with _GEOMETRY_LOCK:
         if plan_id in _GEOMETRY:
             _GEOMETRY.move_to_end(plan_id)
             return _GEOMETRY[plan_id]
     with db.read() as s:
         row = s.execute(select(Plan.problem, Plan.solution, Plan.batch_id).where(Plan.id == plan_id)).first()
-        labels = _vehicle_labels(s, plan_id)
     if row is None:
-        return ()
-    problem = routing.problem_from_json(row.problem)
-    solution = routing.solution_from_json(row.solution)
-    collection = routing.plan_geojson(problem, solution, row.batch_id)
-    legs: dict[tuple[str, int | None], list[tuple[tuple[float, float], ...]]] = {}
-    modes: dict[tuple[str, int | None], str] = {}
-    for feature in collection["features"]:
-        geometry, props = feature["geometry"], feature["properties"]
-        if geometry["type"] != "LineString" or "vehicle_id" not in props:
-            continue
-        key = (props["vehicle_id"], props.get("sortie"))
-        legs.setdefault(key, []).append(tuple((float(x), float(y)) for x, y in geometry["coordinates"]))
-        modes[key] = props["mode"]
-    lines = tuple(
-        RouteLine(vehicle=labels.get(vehicle, vehicle) + (f" #{sortie}" if sortie else ""),
-                  mode=modes[(vehicle, sortie)], legs=(_joined(parts),))
-        for (vehicle, sortie), parts in legs.items()
-    )
+        return (None,) * n_routes
+    paths = tuple(display_paths(routing.problem_from_json(row.problem),
+                                routing.solution_from_json(row.solution), row.batch_id))
     with _GEOMETRY_LOCK:
-        _GEOMETRY[plan_id] = lines
+        _GEOMETRY[plan_id] = paths
         while len(_GEOMETRY) > GEOMETRY_CACHE_SIZE:
             _GEOMETRY.popitem(last=False)
-    return lines
+    return paths
 
 
-#: Tolerance of the simplified route lines, in degrees (about 3 m): invisible on the map, and a
-#: day's road paths shrink several-fold, which is most of the page's weight.
-SIMPLIFY_DEG = 0.00003
-
-
-def _joined(legs: list[tuple[tuple[float, float], ...]]) -> tuple[tuple[float, float], ...]:
-    """A route's legs (each starts where the previous ended) as one simplified line: one map
-    feature per route instead of one per leg."""
-    points: list[tuple[float, float]] = []
-    for leg in legs:
-        points.extend(leg[1:] if points and leg and points[-1] == leg[0] else leg)
-    if len(points) < 3:
-        return tuple(points)
-    simple = shapely.LineString(points).simplify(SIMPLIFY_DEG, preserve_topology=False)
-    return tuple((round(x, 6), round(y, 6)) for x, y in simple.coords)
-
-
-def _vehicle_labels(s: Any, plan_id: str) -> dict[str, str]:
+def _vehicle_labels(s: Any, volunteer_ids: set[str], drone_ids: set[str]) -> dict[str, str]:
     """Short, non-personal labels for the map: courier and drone codes."""
-    rows = s.execute(select(Route.volunteer_id, Route.drone_id).where(Route.plan_id == plan_id)).all()
-    vids = {v for v, _ in rows if v}
-    dids = {d for _, d in rows if d}
-    labels = {v.id: v.code for v in s.scalars(select(Volunteer).where(Volunteer.id.in_(vids)))}
-    labels |= {d.id: d.code for d in s.scalars(select(Drone).where(Drone.id.in_(dids)))}
-    return labels
+    rows = [*s.execute(select(Volunteer.id, Volunteer.code).where(Volunteer.id.in_(volunteer_ids))),
+            *s.execute(select(Drone.id, Drone.code).where(Drone.id.in_(drone_ids)))]
+    return {vehicle_id: code for vehicle_id, code in rows}
 
 
 def current_plan_ids(db: Database, hub_ids: Iterable[str] | None, since: dt.datetime) -> list[str]:

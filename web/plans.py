@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange
 
 from dispatch.errors import DomainError
 from dispatch.models import utcnow
-from dispatch.queries import region_overview
+from dispatch.queries import map_frame
 from dispatch.services import plans as plan_service
 from web.context import db, settings
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, ZoneShape, build_map, render_parts
@@ -113,7 +113,7 @@ def _confirm_refusal(view: PlanView) -> str | None:
 
 def plan_map(view: PlanView) -> Any:
     """The plan's map: one GeoJSON layer per route, delivery stops clustered, unserved homes, zones."""
-    overview = region_overview(db(), view.region_code)
+    frame = map_frame(db(), view.region_code)
     points = [PointFeature(st.lon, st.lat, f"#{st.number} {st.resident_code} · {r.label.split(' ')[0]}"
                            f" {st.seq}", "planned")
               for r in view.routes for st in r.deliveries]
@@ -122,10 +122,10 @@ def plan_map(view: PlanView) -> Any:
     data = MapData(
         center=(view.hub_lat, view.hub_lon),
         hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat)
-              for h in (overview.hubs if overview else ()) if h.id == view.hub_id or h.kind == "supply"],
+              for h in (frame.hubs if frame else ()) if h.id == view.hub_id or h.kind == "supply"],
         points=points, points_layer_name=_("Stops"),
         zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
-               for z in (overview.zones if overview else ())],
+               for z in (frame.zones if frame else ())],
         routes=route_lines(db(), view.id), zoom=12,
     )
     return build_map(data, MapAssets.under(url_for("static", filename="vendor").rstrip("/")),

@@ -49,6 +49,10 @@ class Route(IdMixin, Base):
     return_at: Mapped[dt.datetime | None] = mapped_column()
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)
     state: Mapped[str] = mapped_column(String(16), default="planned")  # planned|active|done|cancelled
+    #: What the map draws: the route as one simplified WGS84 line [[lon, lat], ...], along the roads
+    #: for couriers and through the detour waypoints for drones. Computed once when the version is
+    #: stored (versions never change), so no page runs a road path search; None: not computed.
+    path: Mapped[list[Any] | None] = mapped_column(JSONText, default=None)
 
     plan: Mapped[Plan] = relationship(back_populates="routes")
     stops: Mapped[list[Stop]] = relationship(

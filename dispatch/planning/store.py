@@ -7,14 +7,18 @@ re-planning a batch or editing a plan never rewrites history.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import shapely
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import routing
 from dispatch.lifecycle import OrderState, transition
 from dispatch.models import Batch, Order, Plan, Route, Stop, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def next_version(session: Session, batch_id: str) -> int:
@@ -47,21 +51,24 @@ def save_version(session: Session, batch: Batch, problem: routing.Problem, solut
     )
     session.add(plan)
     session.flush()
+    paths = display_paths(problem, solution, batch.id)
     for position, route in enumerate(solution.routes):
-        session.add(route_row(plan.id, position, route, problem))
+        session.add(route_row(plan.id, position, route, problem, paths[position]))
     _move_orders(session, solution.served, {u["order_id"] for u in unserved})
     session.flush()
     return plan
 
 
-def route_row(plan_id: str, position: int, route: routing.Route, problem: routing.Problem) -> Route:
-    """The Route row (with its Stop rows) of one courier route or drone sortie."""
+def route_row(plan_id: str, position: int, route: routing.Route, problem: routing.Problem,
+              path: list[list[float]] | None = None) -> Route:
+    """The Route row (with its Stop rows) of one courier route or drone sortie; ``path`` is its
+    display line (see :func:`display_paths`)."""
     drone = route.mode == routing.DRONE
     row = Route(
         plan_id=plan_id, position=position, volunteer_id=None if drone else route.vehicle_id,
         drone_id=route.vehicle_id if drone else None, sortie=route.sortie, mode=route.mode,
         depart_at=problem.at(route.start), return_at=problem.at(route.end),
-        distance_m=float(route.distance_m), state="planned",
+        distance_m=float(route.distance_m), state="planned", path=path,
     )
     row.stops = [
         Stop(seq=seq, order_id=stop.order_id, kind=stop.kind, eta=problem.at(stop.start),
@@ -69,6 +76,55 @@ def route_row(plan_id: str, position: int, route: routing.Route, problem: routin
         for seq, stop in enumerate(route.stops, start=1)
     ]
     return row
+
+
+#: Tolerance of the simplified display lines, in degrees (about 3 m): invisible on the map, and a
+#: day's road paths shrink several-fold, which is most of a map page's weight.
+SIMPLIFY_DEG = 0.00003
+
+
+def display_paths(problem: routing.Problem, solution: routing.Solution,
+                  batch_id: str) -> list[list[list[float]] | None]:
+    """Each route's map line, in the order of ``solution.routes``: its legs from
+    :func:`routing.plan_geojson` (road paths for couriers, the detour waypoints around no-fly zones
+    for drones) joined into one line and simplified to :data:`SIMPLIFY_DEG`.
+
+    Computed here, once per stored version, because the road path search of a 1,000-order day
+    takes seconds: the console would otherwise pay it on the first view of every new version.
+    A failure costs only the stored line (None: the console computes it when shown).
+    """
+    try:
+        collection = routing.plan_geojson(problem, solution, batch_id)
+    except Exception:  # a display line must never stop a plan from being stored
+        log.exception("route display lines of batch %s not computed", batch_id)
+        return [None] * len(solution.routes)
+    # plan_geojson lists each route's legs in order (seq 1, 2, ...), routes in solution order.
+    legs: list[list[list[list[float]]]] = []
+    for feature in collection["features"]:
+        geometry, props = feature["geometry"], feature["properties"]
+        if geometry["type"] != "LineString" or "vehicle_id" not in props:
+            continue
+        if props["seq"] == 1:
+            legs.append([])
+        if legs:
+            legs[-1].append(geometry["coordinates"])
+    if len(legs) != len(solution.routes):
+        log.error("route display lines of batch %s: %d routes, %d lines", batch_id,
+                  len(solution.routes), len(legs))
+        return [None] * len(solution.routes)
+    return [joined_line(parts) for parts in legs]
+
+
+def joined_line(legs: list[list[list[float]]]) -> list[list[float]]:
+    """Legs that each start where the previous one ended, as one simplified line (rounded to
+    about 10 cm): one map feature per route instead of one per leg."""
+    points: list[tuple[float, float]] = []
+    for leg in legs:
+        pts = [(float(x), float(y)) for x, y in leg]
+        points.extend(pts[1:] if points and pts and points[-1] == pts[0] else pts)
+    if len(points) >= 3:
+        points = list(shapely.LineString(points).simplify(SIMPLIFY_DEG, preserve_topology=False).coords)
+    return [[round(x, 6), round(y, 6)] for x, y in points]
 
 
 def _move_orders(session: Session, served: set[str], unserved: set[str]) -> None:

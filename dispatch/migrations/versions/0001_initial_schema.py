@@ -313,6 +313,7 @@ def upgrade() -> None:
     sa.Column('return_at', dispatch.models.base.UTCDateTime(), nullable=True),
     sa.Column('distance_m', sa.Float(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('path', dispatch.models.base.JSONText(), nullable=True),
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['drone_id'], ['drone.id'], name=op.f('fk_route_drone_id_drone')),
     sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_route_plan_id_plan'), ondelete='CASCADE'),
