@@ -1,28 +1,60 @@
-"""Demo data: accounts for every role and a small demo day on top of a loaded region."""
+"""Demo data: accounts for every role, and a demo day (orders, closed batches, proposed plans) on
+top of a loaded region, so that ``make demo`` opens on a console with work to review.
+
+The demo day (what :func:`demo_day` decides, and the README's tour explains)
+---------------------------------------------------------------------------
+The demo runs on the real clock: the console confirms, the courier delivers and the board updates
+*now*. A batch can only close at or before now (:func:`dispatch.services.batching.close_batch`), and
+a batch plans its cutoff's local day (:func:`dispatch.planning.build.horizon_of`). So:
+
+* started before the hubs' first cutoff of the day (10:00 in Tajima), the demo day's orders arrive
+  in the hours before start-up and the batches close **now**: the plans cover the rest of the day
+  (from the hubs' opening, 08:00, at the earliest);
+* started later, the orders are placed as if they had arrived before this morning's first cutoff and
+  the batches close **at that cutoff**, which is exactly the batch a scheduler would have closed then.
+  The plans cover the day from 10:00; ETAs before now are already past, and the handoff board marks
+  such parcels overdue once their plan is confirmed.
+
+Either way the morning volunteers of every Tajima hub are on shift (each hub has one every day of
+the week), so each hub's plan has a courier route. A restart on the same day adds nothing: orders are
+placed once per local day and each hub's batch of the day is closed and solved once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from dispatch.db import Database
-from dispatch.models import Hub, Order, Region, Resident
+from dispatch.models import Batch, Hub, Message, Order, Plan, Region, Resident, Volunteer, utcnow
 from dispatch.requests import ItemRequest
+from dispatch.services.batching import close_batch, parse_cutoff
 from dispatch.services.ordering import place_order
+from dispatch.services.solving import release_batch, solve_batch
 from dispatch.services.users import upsert_user
 
 #: (SMS text, or web items) residents typically send; Japanese and English.
 DEMO_TEXTS = ("注文 米5kg 1、牛乳 2本", "注文 パン 2 午後", "注文 卵 1、豆腐 2", "注文 薬 1",
               "注文 トイレットペーパー 1 明日の午前", "ORDER milk 2, bread 1", "注文 お茶 2、野菜 1")
 WEB_ITEMS = ((("米", 1), ("牛乳", 1)), (("水", 2),), (("新聞", 1), ("パン", 1)))
+#: The demo day's orders arrive over this long before the batches close (5 minutes apart at most).
+ORDER_SPREAD = dt.timedelta(minutes=150)
+ORDER_GAP = dt.timedelta(minutes=5)
+#: Solver time per hub at start-up: the demo should open within ~20 s on a small machine.
+DEMO_SOLVE_SECONDS = 3.0
 
 #: A function that takes an inbound SMS as the real service would (injected by the caller, who
 #: may import the SMS layer): (phone, body, received_at) -> anything.
 ReceiveSms = Callable[[str, str, dt.datetime], Any]
+#: Where progress lines go while the demo is being prepared (``click.echo`` in the CLI).
+Echo = Callable[[str], None]
 
 
 def seed_demo(db: Database, region_code: str, password: str) -> list[str]:
@@ -37,25 +69,61 @@ def seed_demo(db: Database, region_code: str, password: str) -> list[str]:
     return [f"operator@demo runs hubs: {', '.join(hub_codes)}"]
 
 
-def seed_demo_day(db: Database, region_code: str, receive_sms: ReceiveSms, orders: int = 30,
-                  seed: int = 7, now: dt.datetime | None = None) -> list[str]:
-    """Place ``orders`` orders for today through the real intake paths (SMS, web, phone), unless
-    the region already has orders from today (so restarting the demo adds nothing)."""
-    now = now or dt.datetime.now(dt.UTC)
+@dataclass(frozen=True)
+class DemoDay:
+    """When the demo day's batches close (see the module docstring) and the local day they plan."""
+
+    cutoff_at: dt.datetime  # aware UTC, at or before ``now``
+    day: dt.date  # the region's local date
+    tz: ZoneInfo
+    rewound: bool  # True when the cutoff is this morning's first cutoff rather than now
+
+    @property
+    def day_start(self) -> dt.datetime:
+        return dt.datetime.combine(self.day, dt.time(0), self.tz)
+
+    def local(self, at: dt.datetime) -> str:
+        return at.astimezone(self.tz).strftime("%H:%M")
+
+
+def demo_day(db: Database, region_code: str, now: dt.datetime) -> DemoDay:
+    """The demo day at ``now``: batches close now before the region's first cutoff of the day, and
+    at that cutoff once it has passed (module docstring). A region without cutoffs closes now."""
     with db.read() as s:
         region = s.scalars(select(Region).where(Region.code == region_code)).one()
-        since = now - dt.timedelta(hours=12)
+        cutoffs = [c for hub_cutoffs in s.scalars(select(Hub.cutoffs).where(
+            Hub.region_id == region.id, Hub.kind == "hub")) for c in (hub_cutoffs or [])]
+    tz = ZoneInfo(region.timezone)
+    local = now.astimezone(tz)
+    if cutoffs:
+        first = dt.datetime.combine(local.date(), min(parse_cutoff(c) for c in cutoffs), tz)
+        if local >= first:
+            return DemoDay(first.astimezone(dt.UTC), local.date(), tz, rewound=True)
+    return DemoDay(now.astimezone(dt.UTC), local.date(), tz, rewound=False)
+
+
+def seed_demo_day(db: Database, region_code: str, receive_sms: ReceiveSms, orders: int = 30,
+                  seed: int = 7, now: dt.datetime | None = None) -> list[str]:
+    """Place ``orders`` orders of the demo day through the real intake paths (SMS, web, phone),
+    all before the demo day's cutoff, unless the region already has orders from today (so
+    restarting the demo adds nothing)."""
+    now = now or utcnow()
+    day = demo_day(db, region_code, now)
+    with db.read() as s:
+        region = s.scalars(select(Region).where(Region.code == region_code)).one()
         existing = s.scalar(select(func.count()).select_from(Order).where(
-            Order.region_id == region.id, Order.created_at >= since)) or 0
+            Order.region_id == region.id, Order.created_at >= day.day_start)) or 0
         if existing:
             return [f"demo day already has {existing} orders"]
         residents = list(s.execute(select(Resident.id, Resident.phone).where(
             Resident.region_id == region.id, Resident.active).order_by(Resident.code)))
     rng = random.Random(seed)
     chosen = rng.sample(residents, min(orders, len(residents)))
+    first = max(day.cutoff_at - ORDER_SPREAD, day.day_start)  # all of them today
+    gap = min(ORDER_GAP, (day.cutoff_at - first) / (len(chosen) + 1))
     channels: dict[str, int] = {}
     for index, (resident_id, phone) in enumerate(chosen):
-        at = now - dt.timedelta(minutes=5 * (len(chosen) - index))
+        at = day.cutoff_at - gap * (len(chosen) - index)
         if index % 5 == 3:
             items = [ItemRequest(n, q) for n, q in rng.choice(WEB_ITEMS)]
             place_order(db, resident_id, items, channel="web", now=at)
@@ -67,3 +135,122 @@ def seed_demo_day(db: Database, region_code: str, receive_sms: ReceiveSms, order
             receive_sms(phone, rng.choice(DEMO_TEXTS), at)
             channels["sms"] = channels.get("sms", 0) + 1
     return ["demo day: " + ", ".join(f"{n} orders by {c}" for c, n in sorted(channels.items()))]
+
+
+def seed_demo_plans(db: Database, region_code: str, now: dt.datetime | None = None,
+                    time_limit_s: float = DEMO_SOLVE_SECONDS, echo: Echo | None = None) -> list[str]:
+    """Close each hub's batch of the demo day and solve it, so the operator finds proposed plans.
+
+    Idempotent per local day: a hub that already has a batch cut off today keeps it (a batch left
+    ``closed``, or ``solving`` by a demo stopped mid-solve, is solved now; nothing is re-planned).
+    Solves run one hub after the other, each for ``time_limit_s`` seconds, through the scheduler's
+    worker function (:func:`~dispatch.services.solving.solve_batch`) and the real planner.
+    """
+    from dispatch.planning import plan_batch  # OR-Tools: imported only when a demo is prepared
+
+    say = echo or (lambda line: None)
+    now = now or utcnow()
+    day = demo_day(db, region_code, now)
+    if day.rewound:
+        say(f"it is {day.local(now)} in the region, past the first cutoff ({day.local(day.cutoff_at)}): "
+            f"the demo day's batches close at {day.local(day.cutoff_at)} this morning")
+    with db.read() as s:
+        region = s.scalars(select(Region).where(Region.code == region_code)).one()
+        hubs = list(s.execute(select(Hub.id, Hub.code).where(Hub.region_id == region.id, Hub.kind == "hub")
+                              .order_by(Hub.code)))
+    lines = []
+    for hub_id, code in hubs:
+        batch_id, state, created = _days_batch(db, hub_id, day, now)
+        if state == "solving":  # a demo stopped during this solve: nobody else solves demo batches
+            release_batch(db, batch_id)
+            state = "closed"
+        if state == "closed":
+            say(f"planning {code}: solving its batch for {time_limit_s:g} s …")
+            solve_batch(db.url, batch_id, planner=lambda database, batch: plan_batch(
+                database, batch, time_limit_s=time_limit_s))
+        lines.append(f"{code}: " + _describe(db, batch_id, day, "" if created else " (planned earlier)"))
+    return lines
+
+
+def _days_batch(db: Database, hub_id: str, day: DemoDay, now: dt.datetime) -> tuple[str, str, bool]:
+    """(batch id, state, created now) of the hub's batch of the demo day, closing it if needed."""
+    with db.read() as s:
+        batch = s.scalars(select(Batch).where(
+            Batch.hub_id == hub_id, Batch.cutoff_at >= day.day_start,
+            Batch.cutoff_at < day.day_start + dt.timedelta(days=1)).order_by(Batch.cutoff_at)).first()
+        if batch is not None:
+            return batch.id, batch.state, False
+    result = close_batch(db, hub_id, day.cutoff_at, now=now)
+    return result.batch_id, result.state, True
+
+
+def _describe(db: Database, batch_id: str, day: DemoDay, note: str) -> str:
+    with db.read() as s:
+        batch = s.get_one(Batch, batch_id)
+        orders = s.scalar(select(func.count()).select_from(Order).where(Order.batch_id == batch_id)) or 0
+        plan = s.scalars(select(Plan).where(Plan.batch_id == batch_id).order_by(Plan.version.desc())).first()
+        head = f"batch closed at {day.local(batch.cutoff_at)}{note}, {orders} orders"
+        if plan is None:
+            return f"{head}, {batch.state}" + (f" ({batch.reason})" if batch.reason else "")
+        couriers = sum(1 for r in plan.routes if r.volunteer_id and r.stops)
+        sorties = sum(1 for r in plan.routes if r.drone_id and r.stops)
+        deliveries = sum(1 for r in plan.routes for st in r.stops if st.kind == "delivery")
+        return (f"{head} → plan v{plan.version} {plan.state}: {deliveries} deliveries, "
+                f"{couriers} courier route(s), {sorties} drone sortie(s), {len(plan.unserved)} unserved")
+
+
+# --- the SMS simulator's "sent messages" (demo and training only) --------------------------------
+
+#: A link in a sent text: absolute, or the relative form a deployment without a public URL sends.
+_LINK = re.compile(r"(?:https?://[^\s]+|(?<!\S)/(?:courier/login|c)/[^\s]+)")
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """An SMS the simulator transport "delivered": its full text as the handset shows it (courier
+    links and delivery PINs included: only the simulator keeps them, see ``sms.sender``)."""
+
+    id: str
+    phone: str
+    recipient: str  # "courier" | "resident" | "unknown"
+    label: str  # courier code and name, or resident code
+    template: str
+    order_number: int | None
+    body: str
+    link: str | None
+    at: dt.datetime
+
+
+def simulator_outbox(db: Database, hub_ids: set[str] | None, limit: int = 60) -> list[SentMessage]:
+    """The latest texts sent through the simulator transport, newest first, for the simulator page.
+
+    ``hub_ids`` scopes it like the rest of the console: texts to a resident, courier or order of
+    those hubs (and replies to unknown numbers, which belong to no hub); None means every hub.
+    Messages of a real transport never appear (their stored copy has its secrets masked anyway).
+    """
+    stmt = (select(Message, Resident.code, Volunteer.code, Volunteer.name, Order.number)
+            .outerjoin(Resident, Resident.id == Message.resident_id)
+            .outerjoin(Volunteer, Volunteer.id == Message.volunteer_id)
+            .outerjoin(Order, Order.id == Message.order_id)
+            .where(Message.direction == "out", Message.transport == "simulator",
+                   Message.status.in_(("sent", "delivered")))
+            .order_by(Message.updated_at.desc(), Message.created_at.desc()).limit(limit))
+    if hub_ids is not None:
+        stmt = stmt.where(or_(Resident.hub_id.in_(hub_ids), Volunteer.hub_id.in_(hub_ids),
+                              Order.hub_id.in_(hub_ids),
+                              (Message.resident_id.is_(None) & Message.volunteer_id.is_(None)
+                               & Message.order_id.is_(None))))
+    out = []
+    with db.read() as s:
+        for message, resident_code, courier_code, courier_name, number in s.execute(stmt):
+            if courier_code is not None:
+                recipient, label = "courier", f"{courier_code} {courier_name}"
+            elif resident_code is not None:
+                recipient, label = "resident", resident_code
+            else:
+                recipient, label = "unknown", ""
+            match = _LINK.search(message.body or "")
+            out.append(SentMessage(message.id, message.phone, recipient, label, message.template, number,
+                                   message.body or "", match.group(0) if match else None,
+                                   message.updated_at))
+    return out

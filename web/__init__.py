@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_login import current_user
 
 from dispatch.config import Settings, settings_from_env
@@ -113,9 +113,15 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _locale() -> str:
+    """``?lang=`` (remembered in the session, so the header's 日本語 / English switch sticks),
+    else the signed-in user's language, else the browser's."""
     asked = request.args.get("lang")
     if asked in LANGUAGES:
+        if session.get("lang") != asked:
+            session["lang"] = asked
         return asked
+    if session.get("lang") in LANGUAGES:
+        return str(session["lang"])
     if current_user and current_user.is_authenticated:
         return str(current_user.language)
     return request.accept_languages.best_match(LANGUAGES) or "ja"

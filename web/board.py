@@ -2,26 +2,31 @@
 far, exceptions on top (failed delivery, locked PIN, overdue against the ETA, welfare notes).
 
 The page renders the board once; ``web/static/board.js`` then polls :func:`data` (JSON) every
-~10 s and redraws the table without reloading. Reading only: custody changes are recorded by the
-courier and hub services (``dispatch.services``), never here. Welfare notes and other operator
-alerts are read from the ``operator_alert`` table when it exists (the courier actions add it); the
-board does not import that model, so it works with or without it.
+~10 s and redraws the table without reloading. Custody changes are recorded by the courier and hub
+services (``dispatch.services``), never here; the one write is acknowledging an alert
+(:func:`dispatch.services.delivery.acknowledge_alert`, operators and admins of the alert's hub).
+Welfare notes and other operator alerts are read from the ``operator_alert`` table through a
+lightweight table object, so the board's read also works on a database without that table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import column, inspect, or_, select, table
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
+from dispatch.errors import NotFound
 from dispatch.models import (
     Batch,
     Drone,
@@ -36,11 +41,13 @@ from dispatch.models import (
     Volunteer,
     utcnow,
 )
+from dispatch.services.delivery import acknowledge_alert
 from web.context import db
 from web.plans import hub_scope
 from web.security import access
 
 bp = Blueprint("board", __name__, url_prefix="/board")
+log = logging.getLogger(__name__)
 
 #: A parcel is overdue this long after its planned ETA while not yet delivered.
 OVERDUE_AFTER = dt.timedelta(minutes=30)
@@ -79,6 +86,7 @@ class ParcelRow:
 
 @dataclass(frozen=True)
 class AlertRow:
+    id: str
     kind: str
     number: int | None
     text: str
@@ -160,12 +168,13 @@ def _alerts(s: Session, database: Database, hub_ids: set[str] | None) -> list[Al
     """Unacknowledged operator alerts (welfare notes first), if the courier actions' table exists."""
     if not _has_alerts_table(database):
         return []
-    stmt = (select(_ALERTS.c.kind, Order.number, _ALERTS.c.text, _ALERTS.c.created_at)
+    stmt = (select(_ALERTS.c.id, _ALERTS.c.kind, Order.number, _ALERTS.c.text, _ALERTS.c.created_at)
             .select_from(_ALERTS).outerjoin(Order, Order.id == _ALERTS.c.order_id)
             .where(_ALERTS.c.acknowledged_at.is_(None)).order_by(_ALERTS.c.created_at.desc()).limit(100))
     if hub_ids is not None:
         stmt = stmt.where(_ALERTS.c.hub_id.in_(hub_ids))
-    rows = [AlertRow(kind=k, number=n, text=t or "", at=_aware(at)) for k, n, t, at in s.execute(stmt)]
+    rows = [AlertRow(id=i, kind=k, number=n, text=t or "", at=_aware(at))
+            for i, k, n, t, at in s.execute(stmt)]
     return sorted(rows, key=lambda a: (a.kind != "welfare", -a.at.timestamp()))
 
 
@@ -233,12 +242,39 @@ def exception_label(code: str) -> str:
             "overdue": _("overdue"), "returned": _("returned")}.get(code, code)
 
 
+class AcknowledgeForm(FlaskForm):
+    """The alert's acknowledge button: CSRF only (the alert is in the URL)."""
+
+
+def can_acknowledge() -> bool:
+    """Planners read the board; the hub's operators (and admins) deal with its alerts."""
+    return bool(current_user.role in ("operator", "admin"))
+
+
 @bp.route("")
 @access("operator", "planner", "admin")
 def board() -> Any:
     view = build_board(db(), hub_scope(), _day())
     return render_template("board/board.html", board=view, poll_seconds=POLL_SECONDS,
-                           exception_label=exception_label, day_arg=request.args.get("day", ""))
+                           exception_label=exception_label, day_arg=request.args.get("day", ""),
+                           can_acknowledge=can_acknowledge(), ack_form=AcknowledgeForm())
+
+
+@bp.route("/alerts/<alert_id>/acknowledge", methods=["POST"])
+@access("operator", "admin")
+def acknowledge(alert_id: str) -> Any:
+    """Mark an alert seen: it leaves the board's alert list (the record and who saw it stay)."""
+    if not AcknowledgeForm().validate_on_submit():  # CSRFProtect answers 400 before this; belt and braces
+        abort(400)
+    try:
+        acknowledge_alert(db(), alert_id, current_user.user_id, hub_ids=hub_scope())
+    except NotFound:
+        log.warning("user %s tried to acknowledge alert %s (unknown or another hub's)",
+                    current_user.user_id, alert_id)
+        abort(404)
+    flash(_("Alert acknowledged."), "ok")
+    day = _day()
+    return redirect(url_for("board.board", day=day.isoformat()) if day else url_for("board.board"))
 
 
 @bp.route("/data")
@@ -246,6 +282,7 @@ def board() -> Any:
 def data() -> Any:
     """The board as JSON for the page's poller: labels translated and times local, ready to show."""
     view = build_board(db(), hub_scope(), _day())
+    may_ack, day_arg = can_acknowledge(), request.args.get("day") or None
 
     def when(value: dt.datetime | None) -> str:
         return format_datetime(value, "short") if value else ""
@@ -254,7 +291,9 @@ def data() -> Any:
         "day": view.day.isoformat(),
         "generated_at": when(view.generated_at),
         "alerts": [{"kind": a.kind, "label": exception_label(a.kind), "number": a.number, "text": a.text,
-                    "at": when(a.at)} for a in view.alerts],
+                    "at": when(a.at),
+                    "ack_url": url_for("board.acknowledge", alert_id=a.id, day=day_arg) if may_ack else None}
+                   for a in view.alerts],
         "parcels": [{
             **{k: v for k, v in asdict(p).items() if k not in ("chain", "eta", "hub_id")},
             "state_label": _(p.state), "eta": when(p.eta),

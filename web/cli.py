@@ -72,12 +72,16 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @click.option("--region", "region_path", type=click.Path(path_type=Path), default=DEFAULT_REGION,
               show_default=True)
+@click.option("--solve-seconds", default=3.0, show_default=True, type=click.FloatRange(0.5, 120),
+              help="Solver time per hub for the demo day's plans.")
 @dispatch_cli.database_option
-def demo(port: int, host: str, no_browser: bool, region_path: Path, database_url: str | None) -> None:
-    """Set up the demo: schema, the sample region, demo accounts and a demo day; then serve."""
+def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_seconds: float,
+         database_url: str | None) -> None:
+    """Set up the demo: schema, the sample region, demo accounts, a demo day with its orders closed
+    into batches and planned (proposed plans to review); then serve. Restarting adds nothing."""
     from waitress import serve as waitress_serve
 
-    from dispatch.demo import seed_demo, seed_demo_day
+    from dispatch.demo import seed_demo, seed_demo_day, seed_demo_plans
     from dispatch.region.importer import load_region
     from dispatch.region.reader import read_region
     from dispatch.schema import upgrade
@@ -86,6 +90,9 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, database_url
 
     url = database_url or os.environ.get("HAKOBU_DATABASE_URL") or "sqlite:///instance/demo.sqlite"
     os.environ["HAKOBU_DATABASE_URL"] = url
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    # Courier links in the SMS must open this server (set HAKOBU_PUBLIC_URL for phones on a network).
+    os.environ.setdefault("HAKOBU_PUBLIC_URL", base.rstrip("/"))
     db = dispatch_cli.open_db(url)
     upgrade(db)
     report = load_region(db, read_region(region_path))
@@ -94,13 +101,17 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, database_url
     summary = seed_demo(db, report.region_code, password)
     summary += seed_demo_day(db, report.region_code, lambda phone, body, at: receive_sms(
         db, "simulator", None, phone, body, at))
+    click.echo("; ".join(summary[-1:]))
+    summary += seed_demo_plans(db, report.region_code, time_limit_s=solve_seconds, echo=click.echo)
+    db.dispose()
     app = create_app()
-    base = f"http://{host}:{port}/"
     click.echo("")
     click.echo(f"Hakobu demo console: {base}")
     click.echo(f"  accounts: operator@demo, planner@demo, admin@demo   password: {password}")
     for line in summary:
         click.echo(f"  {line}")
+    click.echo("  proposed plans are waiting on the map page; courier links and PINs appear in the SMS "
+               f"simulator ({base}intake/simulator) once a plan is confirmed")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(base,)).start()
     waitress_serve(app, host=host, port=port, threads=8)

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from dispatch.demo import simulator_outbox
 from dispatch.errors import DomainError
 from dispatch.queries_intake import (
     conversation,
@@ -39,11 +40,25 @@ def _hub_scope() -> set[str] | None:
 
 
 class PhoneOrderForm(FlaskForm):
-    wish = SelectField("When", default="0:any", choices=choices([
-        ("0:any", "Today"), ("0:morning", "Today morning"), ("0:afternoon", "Today afternoon"),
-        ("1:any", "Tomorrow"), ("1:morning", "Tomorrow morning"), ("1:afternoon", "Tomorrow afternoon")]))
-    priority = SelectField("Priority", default="2", choices=choices([
-        ("1", "1 urgent (medicine)"), ("2", "2 normal"), ("3", "3 low")]))
+    """Labels and choices are translated when the form is built, i.e. per request in the viewer's
+    language (the same effect as ``lazy_gettext``, with ``_()`` so that the catalogue's documented
+    ``pybabel extract`` command, which knows only the default keywords, finds the strings)."""
+
+    wish = SelectField("When", default="0:any")
+    priority = SelectField("Priority", default="2")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wish.label.text, self.priority.label.text = _("When"), _("Priority")
+        self.wish.choices = choices([
+            ("0:any", _("Today")), ("0:morning", _("Today morning")), ("0:afternoon", _("Today afternoon")),
+            ("1:any", _("Tomorrow")), ("1:morning", _("Tomorrow morning")),
+            ("1:afternoon", _("Tomorrow afternoon"))])
+        self.priority.choices = choices([("1", _("1 urgent (medicine)")), ("2", _("2 normal")),
+                                         ("3", _("3 low"))])
+        for i in range(ITEM_ROWS):
+            self[f"item{i}"].label.text = _("Item")
+            self[f"qty{i}"].label.text = _("Quantity")
 
 
 for _i in range(ITEM_ROWS):
@@ -107,15 +122,35 @@ def resolve(message_id: str) -> Any:
     return redirect(url_for("intake.review"))
 
 
+def message_kind(template: str) -> str:
+    """A short, translated name for the kind of a sent text (its reply template)."""
+    kinds = {
+        "courier_route_link": _("courier route link"), "route_changed": _("courier route changed"),
+        "courier_released": _("courier called off"), "order_planned": _("delivery time and PIN"),
+        "eta_changed": _("new delivery time"), "order_received": _("order received"),
+        "out_for_delivery": _("out for delivery"), "delivered": _("delivered"),
+        "delivery_failed": _("delivery failed"), "login_code": _("sign-in code"),
+    }
+    return kinds.get(template, template.replace("_", " "))
+
+
 class SimulatorForm(FlaskForm):
     phone = SelectField("From", validators=[DataRequired()])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=1600)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.phone.label.text, self.body.label.text = _("From"), _("Message")  # see PhoneOrderForm
 
 
 @bp.route("/simulator", methods=["GET", "POST"])
 @access("operator", "admin")
 def simulator() -> Any:
-    """Text as a resident would (demo and training); replies appear as the resident sees them."""
+    """Text as a resident would (demo and training); replies appear as the resident sees them.
+
+    Below the conversation, every text the simulator transport has sent to the operator's hubs
+    (courier route links, residents' delivery PINs, …), so a trainer can open a courier's link and
+    read a resident's PIN the way their phones would show them."""
     residents = simulator_residents(db(), _hub_scope())
     form = SimulatorForm()
     form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [
@@ -129,4 +164,5 @@ def simulator() -> Any:
         return redirect(url_for("intake.simulator", phone=form.phone.data))
     thread = conversation(db(), form.phone.data) if form.phone.data else []
     shown = [(m, m.body or render_message(m.template, m.language, m.params)) for m in thread]
-    return render_template("intake/simulator.html", form=form, thread=shown)
+    return render_template("intake/simulator.html", form=form, thread=shown,
+                           sent=simulator_outbox(db(), _hub_scope()), message_kind=message_kind)

@@ -18,6 +18,7 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "intake.simulator": {"operator", "admin"},
     "board.board": {"operator", "planner", "admin"},
     "board.data": {"operator", "planner", "admin"},
+    "board.acknowledge": {"operator", "admin"},
     "plans.index": {"operator", "planner", "admin"},
     "plans.show": {"operator", "planner", "admin"},
     "plans.move": {"operator", "admin"},

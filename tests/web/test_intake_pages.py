@@ -81,3 +81,85 @@ def test_planners_cannot_enter_orders(client: FlaskClient, make_user, tiny_regio
 def test_hub_fixture_is_in_the_tiny_region(db: Database, tiny_region: str) -> None:
     with db.read() as s:
         assert s.scalars(select(Hub.code)).all() == ["H1"]
+
+
+def _confirmed_and_sent(db: Database) -> tuple[str, str]:
+    """A tiny plan confirmed and its texts "delivered" by the simulator transport, as in the demo:
+    returns (a courier's id, an order id on that courier's route)."""
+    from dispatch.services.plans import confirm_plan
+    from sms.sender import send_due
+    from sms.transports import SimulatorTransport
+    from tests.dispatch.test_plan_edits import NOW, SETTINGS, planned
+    from tests.dispatch.test_planning import latest_plan
+
+    batch_id, plan_id, _ = planned(db)
+    confirm_plan(db, plan_id, None, NOW, SETTINGS)
+    send_due(db, SimulatorTransport())
+    route = next(r for r in latest_plan(db, batch_id).routes
+                 if r.volunteer_id and any(st.kind == "delivery" for st in r.stops))
+    return str(route.volunteer_id), next(st.order_id for st in route.stops if st.kind == "delivery")
+
+
+def test_simulator_lists_sent_courier_links_and_pins(operator: FlaskClient, db: Database) -> None:
+    from dispatch.models import Volunteer
+    from dispatch.services.pins import pin_matches
+
+    courier, order_id = _confirmed_and_sent(db)
+    page = operator.get("/intake/simulator").get_data(as_text=True)
+    with db.read() as s:
+        code = s.get(Volunteer, courier).code  # type: ignore[union-attr]
+        order = s.get(Order, order_id)
+        assert order is not None
+        number, pin_hash = order.number, order.pin_hash
+    link = re.search(r'<li data-template="courier_route_link" data-recipient="courier">\s*'
+                     rf'<span class="to">Courier {code} [^<]*</span>.*?'
+                     r'<a class="button courier-link" href="(https://hakobu\.example/courier/login/[^"]+)"',
+                     page, re.S)
+    assert link, "the courier's route link is not listed with an Open button"
+    pin_sms = re.search(rf'<li data-template="order_planned" data-recipient="resident" data-order="{number}">'
+                        r'.*?<span class="text">([^<]*)</span>', page, re.S)
+    assert pin_sms, "the resident's delivery-PIN text is not listed"
+    pin = re.search(r"PIN is (\d{4,8})|暗証番号は(\d{4,8})", pin_sms.group(1))
+    assert pin, pin_sms.group(1)
+    assert pin_hash and pin_matches(order_id, pin.group(1) or pin.group(2), pin_hash)  # the PIN now valid
+
+
+def test_sent_messages_stay_within_the_operators_hubs(client: FlaskClient, db: Database, make_user,
+                                                      make_hub, tiny_region: str) -> None:
+    _confirmed_and_sent(db)
+    make_hub("other", region_code="tiny")
+    login(client, make_user("operator", email="b@example.jp", hubs=("other",)))
+    page = client.get("/intake/simulator").get_data(as_text=True)
+    assert "Sent messages" in page and "Nothing sent yet." in page
+    assert "courier/login" not in page and 'data-template="order_planned"' not in page
+
+
+def test_phone_order_form_speaks_japanese(operator: FlaskClient, db: Database) -> None:
+    with db.read() as s:
+        resident_id = s.scalars(select(Resident.id).where(Resident.code == "R1")).one()
+    page = operator.get(f"/intake/phone/{resident_id}?lang=ja").get_data(as_text=True)
+    assert "明日の午前" in page and "1 至急（薬）" in page and "Tomorrow morning" not in page
+    english = operator.get(f"/intake/phone/{resident_id}?lang=en").get_data(as_text=True)
+    assert "Tomorrow morning" in english and "明日の午前" not in english
+
+
+def test_language_choice_is_remembered_and_switchable(operator: FlaskClient) -> None:
+    assert '<html lang="en">' in operator.get("/intake/review").get_data(as_text=True)  # browser: English
+    japanese = operator.get("/intake/review?lang=ja").get_data(as_text=True)
+    assert '<html lang="ja">' in japanese and 'href="/intake/review?lang=en"' in japanese  # the switch
+    later = operator.get("/intake/phone").get_data(as_text=True)  # no ?lang: the session remembers
+    assert '<html lang="ja">' in later and "電話注文" in later
+    assert '<html lang="en">' in operator.get("/intake/phone?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in operator.get("/intake/review").get_data(as_text=True)
+
+
+def test_console_menu_by_role(client: FlaskClient, make_user, tiny_region: str) -> None:
+    login(client, make_user("operator", hubs=("H1",)))
+    nav = client.get("/intake/review").get_data(as_text=True)
+    assert all(f'data-nav="{k}"' in nav for k in ("plans", "board", "operations", "simulator"))
+    assert 'data-nav="planner"' not in nav
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/intake/review")})
+    login(client, make_user("planner"))
+    nav = client.get("/board").get_data(as_text=True)
+    assert all(f'data-nav="{k}"' in nav for k in ("plans", "board", "planner"))
+    assert 'data-nav="operations"' not in nav and 'data-nav="simulator"' not in nav

@@ -56,6 +56,13 @@
       li.appendChild(el("span", { "class": "exc" }, a.label));
       li.appendChild(document.createTextNode((a.number ? " #" + a.number : "") + " " + a.text + " "));
       li.appendChild(el("small", {}, a.at));
+      if (a.ack_url && table.dataset.csrf) {  // a plain form: acknowledging works without JS too
+        var form = el("form", { "method": "post", "class": "ack", "action": a.ack_url });
+        form.appendChild(el("input", { "type": "hidden", "name": "csrf_token", "value": table.dataset.csrf }));
+        form.appendChild(el("button", { "type": "submit" }, table.dataset.labelAck));
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(form);
+      }
       ul.appendChild(li);
     });
     alertsBox.appendChild(ul);
