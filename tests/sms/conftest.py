@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,21 +41,26 @@ GATEWAY_URL = "http://192.168.1.20:8080"  # the phone's local server on the hub'
 class TwilioApiDouble(HttpClient):
     """Answers like Twilio's Messages API would, recording every request; nothing leaves the machine.
 
-    ``script`` lists (status, body) answers to give in order; afterwards every send succeeds.
+    ``script`` lists answers to give in order: ``(status, body)``, or an exception to raise (a
+    connection error); afterwards every send succeeds. Safe to share between sender threads.
     """
 
-    script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    script: list[tuple[int, dict[str, Any]] | Exception] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def request(self, method: str, url: str, params: Any = None, data: Any = None,
                 headers: Any = None, auth: Any = None, timeout: Any = None,
                 allow_redirects: bool = False) -> Response:
-        self.requests.append({"method": method, "url": url, "data": dict(data or {})})
-        if self.script:
-            status, body = self.script.pop(0)
+        with self._lock:
+            self.requests.append({"method": method, "url": url, "data": dict(data or {})})
+            answer = self.script.pop(0) if self.script else None
+        if isinstance(answer, Exception):
+            raise answer
+        if answer is not None:
+            status, body = answer
         else:
-            n = len(self.requests)
-            status, body = 201, {"sid": f"SM{n:032d}", "status": "queued",
+            status, body = 201, {"sid": f"SM{uuid.uuid4().hex}", "status": "queued",
                                  "to": (data or {}).get("To"), "body": (data or {}).get("Body")}
         return Response(status, json.dumps(body))
 

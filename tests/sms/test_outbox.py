@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from dispatch.db import Database
@@ -13,6 +15,7 @@ from dispatch.requests import ItemRequest
 from dispatch.services import outbox
 from dispatch.services.ordering import place_order
 from sms.sender import send_due
+from sms.service import render_message
 from sms.transports import SimulatorTransport, TwilioTransport
 from tests.sms.conftest import TwilioApiDouble
 
@@ -136,3 +139,141 @@ def test_a_confirmed_plan_texts_each_resident_a_pin_that_exists_only_in_the_sms(
     with db.read() as s:
         kept = s.scalars(select(Message.body).where(Message.template == "courier_route_link")).all()
     assert all("/courier/login/" not in body for body in kept)  # single-use links are masked too
+
+
+# --------------------------------------------------------------------------- retries and dead letters
+
+
+def _queue_help(db: Database, phone: str = "+817000000001", now: dt.datetime = NOW) -> None:
+    with db.write() as s:
+        outbox.queue(s, phone, "help", {}, "ja", now=now)
+
+
+@pytest.mark.parametrize("answer", [(500, {"code": 20500, "message": "Internal Server Error"}),
+                                    (503, {"code": 20503, "message": "Service Unavailable"}),
+                                    requests.exceptions.ConnectionError("network down")],
+                         ids=["500", "503", "unreachable"])
+def test_server_errors_and_outages_are_retried(db: Database, tiny_region: str, answer: object) -> None:
+    _queue_help(db)
+    api = TwilioApiDouble(script=[answer])  # type: ignore[list-item]
+    assert send_due(db, _twilio(api), now=NOW).retried == 1
+    [message] = _outbound(db)
+    assert message.status == "queued" and message.error and message.attempts == 1
+    assert send_due(db, _twilio(api), now=message.next_attempt_at).sent == 1
+    assert len(api.requests) == 2 and _outbound(db)[0].status == "sent"
+
+
+def test_backoff_grows_and_a_message_that_never_goes_through_is_dead_lettered(db: Database,
+                                                                               tiny_region: str) -> None:
+    _queue_help(db)
+    api = TwilioApiDouble(script=[(503, {"code": 20503, "message": "busy"})] * outbox.MAX_ATTEMPTS)
+    now, waits = NOW, []
+    for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
+        send_due(db, _twilio(api), now=now)
+        [message] = _outbound(db)
+        assert message.attempts == attempt
+        if attempt < outbox.MAX_ATTEMPTS:
+            assert message.status == "queued"
+            waits.append(message.next_attempt_at.replace(tzinfo=dt.UTC) - now)
+            now = message.next_attempt_at.replace(tzinfo=dt.UTC)
+    assert message.status == "dead" and "503" in message.error
+    assert waits == [dt.timedelta(seconds=outbox.BACKOFF_BASE_S * 2 ** i) for i in range(len(waits))]
+    assert send_due(db, _twilio(api), now=now + dt.timedelta(days=1)).sent == 0
+    assert len(api.requests) == outbox.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, 21211), (400, 21610), (401, 20003), (400, 21614)])
+def test_permanent_twilio_errors_are_dead_lettered_at_once(db: Database, tiny_region: str, status: int,
+                                                           code: int) -> None:
+    _queue_help(db)
+    api = TwilioApiDouble(script=[(status, {"code": code, "message": "refused"})])
+    assert send_due(db, _twilio(api), now=NOW).dead == 1
+    [message] = _outbound(db)
+    assert message.status == "dead" and f"code {code}" in message.error
+    assert send_due(db, _twilio(api), now=NOW + dt.timedelta(days=1)).sent == 0 and len(api.requests) == 1
+
+
+def test_concurrent_senders_send_every_message_exactly_once(db: Database, tiny_region: str) -> None:
+    phones = [f"+8170000010{i:02d}" for i in range(30)]
+    with db.write() as s:
+        for phone in phones:
+            outbox.queue(s, phone, "help", {}, "ja", now=NOW)
+    api = TwilioApiDouble()
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            while send_due(db, _twilio(api), now=NOW, limit=3).sent:
+                pass
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(r["data"]["To"] for r in api.requests) == sorted(phones)
+    assert {m.status for m in _outbound(db)} == {"sent"}
+
+
+# --------------------------------------------------------------------------- opt-out
+
+
+def test_a_message_queued_before_stop_is_not_sent_after_it(db: Database, tiny_region: str) -> None:
+    from sms.service import receive_sms
+
+    place_order(db, _resident_id(db), [ItemRequest("米", 1)], channel="web", now=NOW)
+    receive_sms(db, "twilio", "SMstop", "+817000000001", "STOP", NOW)
+    api = TwilioApiDouble()
+    send_due(db, _twilio(api), now=NOW)
+    assert [r["data"]["Body"] for r in api.requests] == [render_message("stopped", "ja", {})]  # her language
+    by_template = {m.template: m for m in _outbound(db)}
+    assert by_template["order_received"].status == "dead"
+    assert "opted out" in by_template["order_received"].error
+
+
+def test_opted_out_residents_and_couriers_get_nothing_all_day_long(db: Database, tiny_region: str) -> None:
+    """Everyone but R3 texts STOP; then a whole day happens (orders, plan confirmed, pick-up,
+    delivery, a failure, a cancelled stop, a courier calling off). Only R3 is told anything."""
+    import uuid
+
+    from dispatch.models import Volunteer
+    from dispatch.services import delivery
+    from dispatch.services.disruptions import courier_cancels
+    from dispatch.services.ordering import cancel_order
+    from sms.service import receive_sms
+    from tests.dispatch.factories import CONFIRMED_AT, SETTINGS, confirmed_day, pin_of
+
+    keep = "+817000000003"
+    with db.read() as s:
+        phones = [*s.scalars(select(Resident.phone)), *s.scalars(select(Volunteer.phone))]
+    stopped = [p for p in phones if p != keep]
+    for n, phone in enumerate(stopped):
+        receive_sms(db, "twilio", f"SMstop{n}", phone, "停止", CONFIRMED_AT - dt.timedelta(hours=3))
+    confirmations = TwilioApiDouble()
+    send_due(db, _twilio(confirmations), now=CONFIRMED_AT - dt.timedelta(hours=2))
+    assert sorted(r["data"]["To"] for r in confirmations.requests) == sorted(stopped)
+
+    day = confirmed_day(db)
+    at = CONFIRMED_AT + dt.timedelta(minutes=10)
+    courier = day.courier_with_orders()
+    other = day.other_courier(courier)
+    delivery.pick_up(db, courier, uuid.uuid4().hex, at, route_id=day.routes[courier])
+    first, *rest = day.deliveries[courier]
+    delivery.deliver(db, courier, first, pin_of(db, first), uuid.uuid4().hex, at + dt.timedelta(minutes=5))
+    if rest:
+        delivery.fail(db, courier, rest[0], "nobody_home", uuid.uuid4().hex, at + dt.timedelta(minutes=9))
+    assert cancel_order(db, day.deliveries[other][0], "resident called", now=at + dt.timedelta(minutes=12))
+    courier_cancels(db, other, at + dt.timedelta(minutes=15), actor="user:test", settings=SETTINGS)
+
+    templates = {(m.phone, m.template) for m in _outbound(db)}
+    to_stopped = {(phone, template) for phone, template in templates if phone in stopped}
+    assert to_stopped == {(phone, "stopped") for phone in stopped}  # the one confirmation each
+    assert (keep, "order_planned") in templates  # the control resident is told as usual
+    api = TwilioApiDouble()
+    send_due(db, _twilio(api), now=at + dt.timedelta(hours=1), limit=1000)
+    assert api.requests and {r["data"]["To"] for r in api.requests} == {keep}
