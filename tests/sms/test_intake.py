@@ -161,3 +161,100 @@ def test_an_unregistered_proxy_is_refused_and_reviewed(db: Database, sms) -> Non
     assert sms("+819011112222", "代理 R99 注文 米 1").template == "proxy_unknown_resident"
     assert count(db, Order) == 0
     assert count(db, Message, Message.review == "pending") == 2
+
+
+# --------------------------------------------------------------------------- reply language
+
+
+@pytest.mark.parametrize(("phone", "body", "language"), [
+    (R3, "注文 米 2", "en"),  # Emily writes Japanese, her replies stay English
+    (R1, "ORDER rice 2", "ja"),  # 田中さん writes English, her replies stay Japanese
+    (R3, "ヘルプ", "en"),
+    (R1, "HELP", "ja"),
+    ("+819012345678", "ORDER rice 2", "en"),  # unknown numbers: the language they wrote in
+    ("+819012345678", "注文 米 2", "ja"),
+])
+def test_replies_are_in_the_residents_language_not_the_messages(db: Database, sms, phone: str,
+                                                               body: str, language: str) -> None:
+    reply = sms(phone, body)
+    assert reply.language == language
+    with db.read() as s:
+        stored = s.scalars(select(Message).where(Message.direction == "out")).one()
+    assert stored.language == language
+    text = render_message(stored.template, stored.language, stored.params)
+    assert text[:4].isascii() == (language == "en"), text  # item names are echoed as written
+
+
+def test_web_and_phone_confirmations_use_the_residents_language(db: Database, tiny_region: str) -> None:
+    from dispatch.requests import ItemRequest
+    from dispatch.services.ordering import place_order
+
+    with db.read() as s:
+        ids = {code: id_ for code, id_ in s.execute(select(Resident.code, Resident.id))}
+    place_order(db, ids["R3"], [ItemRequest("米", 1)], channel="web", now=NOW)
+    place_order(db, ids["R1"], [ItemRequest("rice", 1)], channel="phone", now=NOW)
+    with db.read() as s:
+        languages = {m.phone: m.language for m in s.scalars(select(Message))}
+    assert languages == {R3: "en", R1: "ja"}
+
+
+# --------------------------------------------------------------------------- cancel by number
+
+
+def test_a_resident_cannot_cancel_someone_elses_order_by_its_number(db: Database, sms) -> None:
+    theirs = sms("+817000000002", "注文 パン 1").params["number"]
+    reply = sms(R1, f"取消 {theirs}")
+    assert reply.template == "nothing_to_cancel"
+    with db.read() as s:
+        assert s.scalars(select(Order.state)).one() == "confirmed"
+
+
+def test_cancel_without_a_number_takes_the_latest_open_order(db: Database, sms) -> None:
+    older = sms(R1, "注文 パン 1").params["number"]
+    newer = sms(R1, "注文 米 1").params["number"]
+    assert sms(R1, "CANCEL").params["number"] == newer
+    assert sms(R1, "取消").params["number"] == older
+    assert sms(R1, "取消").template == "nothing_to_cancel"
+
+
+# --------------------------------------------------------------------------- nothing is dropped
+
+#: What each parsed command may be answered with (R1 is a resident, not anybody's proxy).
+ANSWERS = {
+    "Order": {"order_received"},
+    "Status": {"status", "status_none"},
+    "Cancel": {"cancelled", "nothing_to_cancel", "cancel_not_possible"},
+    "Help": {"help"},
+    "Stop": {"stopped"},
+    "Start": {"started"},
+    "Proxy": {"proxy_unknown_resident", "proxy_not_allowed"},
+    "Unparseable": {"unparseable"},
+}
+
+
+def test_every_corpus_message_is_stored_answered_and_reviewed_when_not_understood(db: Database,
+                                                                               sms) -> None:
+    """The whole message corpus through the real service, one resident's phone: every text is
+    kept as sent, every one is answered (within three segments, in Japanese), and what was not
+    understood waits in the operator's review queue."""
+    from dispatch.services.inbound import storable
+    from sms.segments import segment_count
+    from tests.sms.messages import CASES
+
+    for n, case in enumerate(CASES):
+        kind = type(case.expected).__name__
+        orders_before = count(db, Order)
+        reply = sms(R1, case.text, sid=f"SMcorpus{n:04d}")
+        assert reply.template in ANSWERS[kind], (case.id, reply.template)
+        assert reply.message_id is not None, case.id
+        text = render_message(reply.template, reply.language, reply.params)
+        assert reply.language == "ja" and 1 <= segment_count(text) <= 3, (case.id, text)
+        with db.read() as s:
+            inbound = s.get(Message, reply.inbound_id)
+            assert inbound is not None and inbound.body == storable(case.text), case.id
+            reviewed = inbound.review == "pending"
+        assert reviewed == (kind in {"Unparseable", "Proxy"}), case.id
+        assert count(db, Order) == orders_before + (kind == "Order"), case.id
+        if kind == "Stop":
+            sms(R1, "開始", sid=f"SMcorpus{n:04d}start")  # opt back in for the next case
+    assert count(db, Message, Message.direction == "in") >= len(CASES)
