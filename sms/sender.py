@@ -31,7 +31,7 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
         try:
             params = _with_secrets(db, message.params)
             body = render_message(message.template, message.language, params, tz)
-        except (KeyError, ValueError, TypeError) as error:
+        except Exception as error:  # a bad template or parameter must not stall the queue
             outbox.mark_failed(db, message.id, f"cannot render {message.template!r}: {error}",
                                permanent=True, now=now)
             stats.dead += 1

@@ -90,10 +90,11 @@ def template_arguments(template: str, params: dict[str, Any], tz: str,
                 args["start" if key == "window_start" else "end"] = local
                 if key == "window_start" and local.date() != today:
                     args["date"] = local.date()
+        elif key == "date":
+            args["date"] = dt.date.fromisoformat(value) if isinstance(value, str) else value
         elif key == "time_wish":
             if value:
                 args["time_wish"] = parser.TimeWish(int(value[0]), str(value[1]))
-        elif key in ("number", "state", "pin", "url", "minutes", "time", "date", "resident", "code",
-                     "count"):
+        elif key in ("number", "state", "pin", "url", "minutes", "time", "resident", "code", "count"):
             args[key] = value
     return args

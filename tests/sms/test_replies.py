@@ -4,12 +4,14 @@ its declared segment budget; plus the segment arithmetic the budget rests on."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dispatch.db import Database
 from dispatch.lifecycle import OrderState
 from sms.parser import Item, TimeWish
 from sms.replies import TEMPLATES, parameters, render, state_words, summarize_items
@@ -29,8 +31,9 @@ _WORST = {
     "date": dt.date(2025, 12, 31),
     "state": OrderState.RETURNED.value,  # the longest words in both languages
     "resident": "R-0000000000000000000000000012",
-    # a 22-character token from dispatch.ids.new_id behind a realistic public URL
-    "url": "https://hub.example.jp/courier/route/Xq3vY0bK9sLm2NpQ7rT4wA",
+    # a courier's sign-in link as dispatch.services.plans builds it: a 32-character secret
+    # (secrets.token_urlsafe(24)) behind a realistic public URL
+    "url": "https://hub.example.jp/courier/login/" + "Xq3vY0bK9sLm2NpQ7rT4wA-_Zk81LmQp",
     "code": "123456",
     "minutes": 10,
     "count": 99,
@@ -96,6 +99,71 @@ def test_japanese_replies_are_plain_and_polite(key: str) -> None:
     assert not any(unicodedata.category(c) == "So" for c in text)  # no emoji or pictographs
     polite = ("です", "ます", "ました", "ません", "ください")
     assert any(word in text for word in polite) or key == "help", text
+
+
+# --------------------------------------------------------------------------- as stored and sent
+
+#: Worst-case parameters in the form the services store them (JSON in the message row): windows as
+#: UTC ISO times on another day than today, items as lists, the time as HH:MM, the PIN as the
+#: sender fills it in at send time.
+_STORED = {
+    **{k: v for k, v in _WORST.items() if k not in ("start", "end", "time", "date", "time_wish")},
+    "items": [[i.name, i.quantity, i.unit] for i in _JA_ITEMS],
+    "window_start": "2030-12-30T01:30:00+00:00",
+    "window_end": "2030-12-30T02:30:00+00:00",
+    "time": "18:45",
+    "date": "2030-12-31",
+    "time_wish": [2, "afternoon"],
+}
+
+
+def test_every_template_parameter_survives_storage() -> None:
+    """A template whose parameter the sender does not pass on would be dead-lettered at send time."""
+    from sms.service import template_arguments
+
+    arguments = template_arguments("any", json.loads(json.dumps(_STORED)), "Asia/Tokyo")
+    for key, tpl in TEMPLATES.items():
+        assert {*tpl.required, *tpl.optional} <= arguments.keys(), key
+
+
+@pytest.mark.parametrize("key", sorted(TEMPLATES))
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_template_rendered_from_storage_fits_its_budget(key: str, language: str) -> None:
+    from sms.service import render_message
+
+    required, optional = parameters(key)
+    names = {*required, *optional}
+    stored = {k: v for k, v in _STORED.items()
+              if k in names or (k.startswith("window_") and names & {"start", "end"})}
+    if "items" in stored:
+        items = _EN_ITEMS if language == "en" else _JA_ITEMS
+        stored["items"] = [[i.name, i.quantity, i.unit] for i in items]
+    text = render_message(key, language, json.loads(json.dumps(stored)))
+    assert "{" not in text and "None" not in text
+    assert 1 <= segment_count(text) <= TEMPLATES[key].budget, text
+    if names & {"start", "end"}:
+        assert "10:30" in text and "11:30" in text  # 01:30 UTC is 10:30 in Tokyo
+
+
+@pytest.mark.db
+def test_a_message_that_cannot_be_rendered_is_dead_lettered_not_stalling_the_queue(
+        db: Database, tiny_region: str) -> None:
+    from sqlalchemy import select
+
+    from dispatch.models import Message
+    from dispatch.services import outbox
+    from sms.sender import send_due
+    from sms.transports import SimulatorTransport
+
+    with db.write() as s:
+        outbox.queue(s, "+817000000001", "order_received",
+                     {"number": 4, "items": [["米", 1, None]], "time_wish": [1]}, "ja")  # truncated wish
+        outbox.queue(s, "+817000000002", "help", {}, "ja")
+    stats = send_due(db, SimulatorTransport())
+    assert (stats.sent, stats.dead) == (1, 1)
+    with db.read() as s:
+        bad = s.scalars(select(Message).where(Message.template == "order_received")).one()
+    assert bad.status == "dead" and "cannot render 'order_received'" in bad.error
 
 
 # --------------------------------------------------------------------------- concrete texts
