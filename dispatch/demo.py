@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -102,6 +102,15 @@ def demo_day(db: Database, region_code: str, now: dt.datetime) -> DemoDay:
     return DemoDay(now.astimezone(dt.UTC), local.date(), tz, rewound=False)
 
 
+def describe_day(day: DemoDay, now: dt.datetime) -> str:
+    """One line for the person starting the demo: which day, and why the batches close when they do."""
+    head = f"demo day {day.day.isoformat()} ({day.tz.key}, now {day.local(now)} there)"
+    if day.rewound:
+        return (f"{head}: past the first cutoff, so the batches close at this morning's "
+                f"{day.local(day.cutoff_at)} cutoff; ETAs before now are already past")
+    return f"{head}: before the first cutoff, so the batches close now"
+
+
 def seed_demo_day(db: Database, region_code: str, receive_sms: ReceiveSms, orders: int = 30,
                   seed: int = 7, now: dt.datetime | None = None) -> list[str]:
     """Place ``orders`` orders of the demo day through the real intake paths (SMS, web, phone),
@@ -151,9 +160,7 @@ def seed_demo_plans(db: Database, region_code: str, now: dt.datetime | None = No
     say = echo or (lambda line: None)
     now = now or utcnow()
     day = demo_day(db, region_code, now)
-    if day.rewound:
-        say(f"it is {day.local(now)} in the region, past the first cutoff ({day.local(day.cutoff_at)}): "
-            f"the demo day's batches close at {day.local(day.cutoff_at)} this morning")
+    say(describe_day(day, now))
     with db.read() as s:
         region = s.scalars(select(Region).where(Region.code == region_code)).one()
         hubs = list(s.execute(select(Hub.id, Hub.code).where(Hub.region_id == region.id, Hub.kind == "hub")
@@ -221,12 +228,14 @@ class SentMessage:
     at: dt.datetime
 
 
-def simulator_outbox(db: Database, hub_ids: set[str] | None, limit: int = 60) -> list[SentMessage]:
+def simulator_outbox(db: Database, hub_ids: set[str] | None, templates: Collection[str] = (),
+                     limit: int = 60) -> list[SentMessage]:
     """The latest texts sent through the simulator transport, newest first, for the simulator page.
 
     ``hub_ids`` scopes it like the rest of the console: texts to a resident, courier or order of
     those hubs (and replies to unknown numbers, which belong to no hub); None means every hub.
-    Messages of a real transport never appear (their stored copy has its secrets masked anyway).
+    ``templates`` keeps only those kinds of text (all when empty). Messages of a real transport
+    never appear (their stored copy has its secrets masked anyway).
     """
     stmt = (select(Message, Resident.code, Volunteer.code, Volunteer.name, Order.number)
             .outerjoin(Resident, Resident.id == Message.resident_id)
@@ -235,6 +244,8 @@ def simulator_outbox(db: Database, hub_ids: set[str] | None, limit: int = 60) ->
             .where(Message.direction == "out", Message.transport == "simulator",
                    Message.status.in_(("sent", "delivered")))
             .order_by(Message.updated_at.desc(), Message.created_at.desc()).limit(limit))
+    if templates:
+        stmt = stmt.where(Message.template.in_(list(templates)))
     if hub_ids is not None:
         stmt = stmt.where(or_(Resident.hub_id.in_(hub_ids), Volunteer.hub_id.in_(hub_ids),
                               Order.hub_id.in_(hub_ids),

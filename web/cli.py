@@ -101,7 +101,6 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
     summary = seed_demo(db, report.region_code, password)
     summary += seed_demo_day(db, report.region_code, lambda phone, body, at: receive_sms(
         db, "simulator", None, phone, body, at))
-    click.echo("; ".join(summary[-1:]))
     summary += seed_demo_plans(db, report.region_code, time_limit_s=solve_seconds, echo=click.echo)
     db.dispose()
     app = create_app()

@@ -122,6 +122,14 @@ def resolve(message_id: str) -> Any:
     return redirect(url_for("intake.review"))
 
 
+#: The simulator's "sent messages" filter: ``?sent=`` → the reply templates it shows (all when empty).
+SENT_FILTERS: dict[str, tuple[str, ...]] = {
+    "all": (),
+    "couriers": ("courier_route_link", "route_changed", "courier_released"),
+    "pins": ("order_planned", "eta_changed"),
+}
+
+
 def message_kind(template: str) -> str:
     """A short, translated name for the kind of a sent text (its reply template)."""
     kinds = {
@@ -162,7 +170,9 @@ def simulator() -> Any:
                     dt.datetime.now(dt.UTC))
         send_due(db(), SimulatorTransport())  # the simulator "delivers" at once
         return redirect(url_for("intake.simulator", phone=form.phone.data))
+    shown_kind = request.args.get("sent", "all") if request.args.get("sent") in SENT_FILTERS else "all"
     thread = conversation(db(), form.phone.data) if form.phone.data else []
     shown = [(m, m.body or render_message(m.template, m.language, m.params)) for m in thread]
     return render_template("intake/simulator.html", form=form, thread=shown,
-                           sent=simulator_outbox(db(), _hub_scope()), message_kind=message_kind)
+                           sent=simulator_outbox(db(), _hub_scope(), SENT_FILTERS[shown_kind]),
+                           sent_filter=shown_kind, message_kind=message_kind)

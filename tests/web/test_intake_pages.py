@@ -122,6 +122,11 @@ def test_simulator_lists_sent_courier_links_and_pins(operator: FlaskClient, db: 
     pin = re.search(r"PIN is (\d{4,8})|暗証番号は(\d{4,8})", pin_sms.group(1))
     assert pin, pin_sms.group(1)
     assert pin_hash and pin_matches(order_id, pin.group(1) or pin.group(2), pin_hash)  # the PIN now valid
+    couriers = operator.get("/intake/simulator?sent=couriers").get_data(as_text=True)
+    assert "courier-link" in couriers and 'data-template="order_planned"' not in couriers
+    pins = operator.get("/intake/simulator?sent=pins").get_data(as_text=True)
+    assert 'data-template="order_planned"' in pins and "courier-link" not in pins
+    assert 'data-template="order_received"' in page and 'data-template="order_received"' not in pins
 
 
 def test_sent_messages_stay_within_the_operators_hubs(client: FlaskClient, db: Database, make_user,
