@@ -121,16 +121,19 @@ def home() -> Any:
         items = [ItemRequest(str(getattr(form, f"item{i}").data).strip(), getattr(form, f"qty{i}").data or 1)
                  for i in range(ITEM_ROWS) if (getattr(form, f"item{i}").data or "").strip()]
         day, part = (form.wish.data or "0:any").split(":")
-        try:
-            placed = ordering.place_order(
-                db(), chosen.resident_id, items, channel="proxy" if chosen.proxy_id else "web",
-                time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
-        except DomainError as error:
-            flash(str(error), "error")
+        if not items:  # asked in the resident's language rather than with the domain's message
+            flash(_("What do you need?"), "error")
         else:
-            flash(_("Order #%(number)s received. We will text you the delivery time.",
-                    number=placed.number), "ok")
-            return redirect(url_for("resident.home"))
+            try:
+                placed = ordering.place_order(
+                    db(), chosen.resident_id, items, channel="proxy" if chosen.proxy_id else "web",
+                    time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
+            except DomainError as error:
+                flash(str(error), "error")
+            else:
+                flash(_("Order #%(number)s received. We will text you the delivery time.",
+                        number=placed.number), "ok")
+                return redirect(url_for("resident.home"))
     history = {p.resident_id: ordering.orders_of(db(), p.resident_id) for p in people}
     return render_template("resident/home.html", form=form, people=people, history=history,
                            cancel_form=CancelForm(), tz=dt.UTC)

@@ -102,3 +102,175 @@ def test_another_residents_order_cannot_be_cancelled(client: FlaskClient, db: Da
     assert client.post(f"/order/{foreign.id}/cancel", data={"csrf_token": token}).status_code == 404
     with db.read() as s:
         assert s.get(Order, foreign.id).state == "confirmed"
+
+
+# --------------------------------------------------------------------------- sign-in codes
+
+
+def _sign_out(client: FlaskClient) -> None:
+    token = _token(client.get("/order/").get_data(as_text=True))
+    assert client.post("/order/sign-out", data={"csrf_token": token}).status_code == 302
+
+
+def test_a_code_signs_in_once_only(client: FlaskClient, db: Database, tiny_region: str) -> None:
+    from dispatch.services.signin import verify_login_code
+
+    _sign_in(client, db)
+    code = _latest_code(db, "+817000000001")
+    _sign_out(client)
+    assert client.get("/order/").status_code == 302
+    assert client.get("/order/code").status_code == 302  # no code pending after signing out
+    assert not verify_login_code(db, "+817000000001", code, "test-secret-key")  # used up
+
+
+def _count_codes(db: Database) -> int:
+    with db.read() as s:
+        return len(s.scalars(select(Message).where(Message.template == "login_code")).all())
+
+
+def test_codes_expire_and_only_the_newest_one_counts(db: Database, tiny_region: str) -> None:
+    import datetime as dt
+
+    from dispatch.services.signin import issue_login_code, verify_login_code
+
+    phone, pepper, t0 = "+817000000001", "pepper", dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    assert issue_login_code(db, phone, pepper, ttl_s=600, now=t0)
+    first = _latest_code(db, phone)
+    assert not verify_login_code(db, phone, first, pepper, now=t0 + dt.timedelta(seconds=601))  # expired
+    assert issue_login_code(db, phone, pepper, ttl_s=600, now=t0 + dt.timedelta(minutes=11))
+    second = _latest_code(db, phone)
+    at = t0 + dt.timedelta(minutes=12)
+    if first != second:
+        assert not verify_login_code(db, phone, first, pepper, now=at)
+    assert verify_login_code(db, phone, f" {second} ", pepper, now=at)  # spaces typed around it
+    assert not verify_login_code(db, phone, second, pepper, now=at)  # single use
+
+
+def test_at_most_three_codes_an_hour_are_texted_to_a_number(client: FlaskClient, db: Database,
+                                                             tiny_region: str) -> None:
+    for _ in range(4):
+        page = client.get("/order/sign-in").get_data(as_text=True)
+        response = client.post("/order/sign-in", data={"phone": "070-0000-0001", "csrf_token": _token(page)})
+        assert response.status_code == 302  # the same answer every time (nothing to enumerate)
+    assert _count_codes(db) == 3
+
+
+def test_sign_in_requests_are_rate_limited_per_client(client: FlaskClient, tiny_region: str) -> None:
+    token = _token(client.get("/order/sign-in").get_data(as_text=True))
+    answers = [client.post("/order/sign-in", data={"phone": f"090-9999-000{i}", "csrf_token": token})
+               .status_code for i in range(6)]
+    assert answers[:5] == [302] * 5 and answers[5] == 429
+
+
+# --------------------------------------------------------------------------- proxies on the web
+
+
+def _register_proxy(db: Database, phone: str, resident_code: str) -> str:
+    import datetime as dt
+
+    from dispatch.models import Proxy, Resident
+
+    with db.write() as s:
+        resident = s.scalars(select(Resident).where(Resident.code == resident_code)).one()
+        proxy = Proxy(resident_id=resident.id, name="息子", phone=phone, relation="family",
+                      consent_recorded_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                      consent_note="resident agreed at the hub")
+        s.add(proxy)
+        s.flush()
+        return proxy.id
+
+
+def test_a_registered_proxy_orders_for_their_resident_on_the_web(client: FlaskClient, db: Database,
+                                                                 tiny_region: str) -> None:
+    from dispatch.models import Resident
+
+    proxy_id = _register_proxy(db, "+819011112222", "R2")
+    _sign_in(client, db, typed="090-1111-2222", phone="+819011112222")
+    page = client.get("/order/").get_data(as_text=True)
+    options = re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]+)</option>', page)
+    for_whom = [(value, label) for value, label in options if "(R" in label]
+    assert len(for_whom) == 1 and "佐藤 一郎 (R2)" in for_whom[0][1]  # only the resident they act for
+    response = client.post("/order/", data={"csrf_token": _token(page), "resident": for_whom[0][0],
+                                            "wish": "0:any", "item0": "牛乳", "qty0": "2"})
+    assert response.status_code == 302
+    with db.read() as s:
+        order = s.scalars(select(Order)).one()
+        resident = s.get(Resident, order.resident_id)
+        confirmation = s.scalars(select(Message).where(Message.template == "order_received")).one()
+    assert order.channel == "proxy" and order.proxy_id == proxy_id and resident.code == "R2"
+    assert confirmation.phone == "+817000000002"  # the resident is told, in their language
+    assert f"#{order.number}" in client.get("/order/").get_data(as_text=True)
+
+
+def test_a_proxy_cannot_order_for_a_resident_they_do_not_act_for(client: FlaskClient, db: Database,
+                                                                tiny_region: str) -> None:
+    from dispatch.models import Resident
+
+    _register_proxy(db, "+819011112222", "R2")
+    with db.read() as s:
+        stranger = s.scalars(select(Resident.id).where(Resident.code == "R3")).one()
+    _sign_in(client, db, typed="090-1111-2222", phone="+819011112222")
+    token = _token(client.get("/order/").get_data(as_text=True))
+    response = client.post("/order/", data={"csrf_token": token, "resident": stranger, "wish": "0:any",
+                                            "item0": "牛乳", "qty0": "1"})
+    assert response.status_code == 200 and "Order for: Not a valid choice" in response.get_data(as_text=True)
+    with db.read() as s:
+        assert s.scalars(select(Order)).all() == []
+
+
+# --------------------------------------------------------------------------- cancel after planning
+
+
+def test_cancelling_a_planned_order_revises_the_plan_and_the_page_shows_it_cancelled(
+        client: FlaskClient, db: Database, tiny_region: str) -> None:
+    import datetime as dt
+
+    from dispatch.models import Plan, Resident
+    from tests.dispatch.factories import confirmed_day
+    from tests.dispatch.test_planning import latest_plan
+
+    day = confirmed_day(db, confirmed_at=dt.datetime.now(dt.UTC))
+    courier = day.courier_with_orders()
+    order_id = day.deliveries[courier][0]
+    with db.read() as s:
+        order = s.get(Order, order_id)
+        assert order is not None and order.state == "planned"
+        phone = s.get(Resident, order.resident_id).phone
+        number = order.number
+    _sign_in(client, db, typed=phone, phone=phone)
+    page = client.get("/order/").get_data(as_text=True)
+    assert re.search(rf"#{number}</strong> planned", page)
+    cancel = client.post(f"/order/{order_id}/cancel", data={"csrf_token": _token(page)})
+    assert cancel.status_code == 302
+    after = client.get("/order/").get_data(as_text=True)
+    assert "Order cancelled." in after
+    row = re.search(rf"<li><strong>#{number}</strong>(.*?)</li>", after, re.S)
+    assert row and "cancelled" in row.group(1) and "Cancel</button>" not in row.group(1)
+    revised = latest_plan(db, day.batch_id)
+    assert revised.version > day.plan.version and revised.state == "confirmed"
+    assert order_id not in {st.order_id for r in revised.routes for st in r.stops}
+    with db.read() as s:
+        assert s.get(Plan, day.plan.id).state == "superseded"
+        told = s.scalars(select(Message).where(Message.template == "stop_cancelled")).all()
+        resident_told = s.scalars(select(Message).where(Message.template == "cancelled",
+                                                        Message.order_id == order_id)).all()
+    assert [m.params["number"] for m in told] == [number] and len(resident_told) == 1
+    japanese = client.get("/order/?lang=ja").get_data(as_text=True)
+    assert re.search(rf"#{number}</strong> 取消", japanese)
+
+
+def test_a_bad_quantity_is_explained_and_nothing_is_ordered(client: FlaskClient, db: Database,
+                                                            tiny_region: str) -> None:
+    _sign_in(client, db)
+    page = client.get("/order/").get_data(as_text=True)
+    resident_id = re.search(r'<option[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/order/", data={"csrf_token": _token(page), "resident": resident_id,
+                                            "wish": "0:any", "item0": "米", "qty0": "25"})
+    assert response.status_code == 200
+    assert "Quantity 1: Number must be between 1 and 20." in response.get_data(as_text=True)
+    empty = client.post("/order/", data={"csrf_token": _token(page), "resident": resident_id,
+                                         "wish": "0:any"})
+    assert empty.status_code == 200 and 'class="flash error" role="alert">What do you need?' in \
+        empty.get_data(as_text=True)
+    with db.read() as s:
+        assert s.scalars(select(Order)).all() == []
