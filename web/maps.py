@@ -91,11 +91,12 @@ class ZoneShape:
 
 @dataclass(frozen=True)
 class RouteLine:
-    """One vehicle's legs: ``legs`` are WGS84 coordinate lists; drone legs are drawn dashed."""
+    """One vehicle's legs: ``legs`` are WGS84 (lon, lat) coordinate sequences, put into the GeoJSON
+    as they are (lists or tuples); drone legs are drawn dashed."""
 
     vehicle: str
     mode: str
-    legs: tuple[tuple[tuple[float, float], ...], ...]
+    legs: Sequence[Sequence[Sequence[float]]]
     label: str = ""
 
 
@@ -203,7 +204,7 @@ def _add_route(m: folium.Map, route: RouteLine, colour: str) -> None:
     drone = route.mode == "drone"
     features = [
         {"type": "Feature", "properties": {},
-         "geometry": {"type": "LineString", "coordinates": [list(c) for c in leg]}}
+         "geometry": {"type": "LineString", "coordinates": leg}}
         for leg in route.legs if len(leg) >= 2
     ]
     folium.GeoJson(

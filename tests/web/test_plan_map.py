@@ -21,7 +21,7 @@ def test_route_lines_are_the_stored_lines_in_route_order(db: Database, tiny_regi
     plan = latest_plan(db, batch_id)
     lines = route_lines(db, plan_id)
     assert [line.mode for line in lines] == [r.mode for r in plan.routes]
-    assert [[list(p) for p in line.legs[0]] for line in lines] == [r.path for r in plan.routes]
+    assert [list(line.legs) for line in lines] == [[r.path] for r in plan.routes]
     for line, route in zip(lines, plan.routes, strict=True):
         if route.drone_id:
             assert line.vehicle.endswith(f" #{route.sortie}")
