@@ -27,12 +27,18 @@ from dispatch.services.review import resolve_review
 from sms.sender import send_due
 from sms.service import receive_sms, render_message
 from sms.transports import SimulatorTransport
-from web.context import db
+from web.context import db, settings
 from web.forms import choices
 from web.security import access
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 ITEM_ROWS = 6
+
+
+@bp.app_context_processor
+def _simulator_flag() -> dict[str, bool]:
+    """Lets console pages (the confirmed plan) point to the simulator's sent texts in a demo."""
+    return {"sms_simulated": settings().sms_transport == "simulator"}
 
 
 def _hub_scope() -> set[str] | None:

@@ -162,7 +162,8 @@ def test_new_user_walks_the_demo_journey(demo: Demo, browser, db: Database) -> N
     op.wait_for_selector(".flash.ok")
     assert "Plan confirmed" in op.locator(".flash.ok").inner_text()
 
-    op.click('nav a[data-nav="simulator"]')  # where the demo user reads the texts
+    op.screenshot(path=str(ARTIFACTS / "demo-2b-plan-confirmed.png"))
+    op.click("#sent-hint a")  # "see them in the SMS simulator": where the demo user reads the texts
     _reload_until(op, 'li[data-template="courier_route_link"] a.courier-link')
     link = op.locator('li[data-template="courier_route_link"] a.courier-link').first.get_attribute("href")
     assert link and link.startswith(f"{demo.url}/courier/login/")
@@ -184,7 +185,7 @@ def test_new_user_walks_the_demo_journey(demo: Demo, browser, db: Database) -> N
     order_id = (stop.get_attribute("id") or "").removeprefix("order-")
     phone.screenshot(path=str(ARTIFACTS / "demo-4-courier-picked-up.png"), full_page=True)
 
-    op.reload()  # the resident's text with the PIN, as their phone shows it
+    op.click('nav a[data-nav="simulator"]')  # the resident's text with the PIN, as their phone shows it
     sms = op.locator(f'li[data-template="order_planned"][data-order="{number}"] .text')
     pin = PIN_TEXT.search(sms.inner_text())
     assert pin, sms.inner_text()

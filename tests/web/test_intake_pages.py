@@ -168,3 +168,25 @@ def test_console_menu_by_role(client: FlaskClient, make_user, tiny_region: str) 
     nav = client.get("/board").get_data(as_text=True)
     assert all(f'data-nav="{k}"' in nav for k in ("plans", "board", "planner"))
     assert 'data-nav="operations"' not in nav and 'data-nav="simulator"' not in nav
+
+
+def test_a_confirmed_plan_points_operators_to_the_simulator(operator: FlaskClient, db: Database) -> None:
+    from dispatch.models import Plan
+
+    _confirmed_and_sent(db)
+    with db.read() as s:
+        plan_id = s.scalars(select(Plan.id).where(Plan.state == "confirmed")).one()
+    page = operator.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert re.search(r'id="sent-hint">.*?<a href="/intake/simulator\?sent=couriers">', page)
+
+
+def test_planners_get_no_simulator_hint(client: FlaskClient, make_user, db: Database,
+                                        tiny_region: str) -> None:
+    from dispatch.models import Plan
+
+    _confirmed_and_sent(db)
+    login(client, make_user("planner"))
+    with db.read() as s:
+        plan_id = s.scalars(select(Plan.id).where(Plan.state == "confirmed")).one()
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "Confirmed at" in page and "sent-hint" not in page
