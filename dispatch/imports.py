@@ -1,6 +1,6 @@
 """Bulk order import (e.g. a post-office parcel manifest): every row checked, all or nothing.
 
-CSV columns (header required, UTF-8, optional BOM):
+CSV columns (header required; UTF-8 with or without BOM, or Shift_JIS as Japanese Excel saves it):
 
 ``resident``  resident code (required)
 ``items``     ``name:quantity[:unit]`` separated by ``;`` (required), e.g. ``米5kg:1;牛乳:2:本``
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,17 +69,35 @@ def _parse_items(text: str) -> tuple[ItemRequest, ...]:
     return tuple(items)
 
 
+def _decode(raw: bytes) -> str | None:
+    """The file's text: UTF-8 (with or without BOM), else Shift_JIS (cp932), which is what a
+    Japanese Excel saves as "CSV" and what many manifests arrive in; None when it is neither
+    (NUL bytes: a binary or UTF-16 file, which cp932 would otherwise read as nonsense)."""
+    if b"\x00" in raw:
+        return None
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _read(path: Path) -> tuple[list[_Row], list[ImportProblem]]:
     name = path.name
     problems: list[ImportProblem] = []
     rows: list[_Row] = []
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        raw = path.read_bytes()
     except OSError as error:
-        return [], [ImportProblem(name, 0, "(file)", str(error))]
-    with handle:
+        return [], [ImportProblem(name, 0, "(file)", error.strerror or str(error))]
+    text = _decode(raw)
+    if text is None:
+        return [], [ImportProblem(name, 0, "(file)", "not UTF-8 or Shift_JIS text; save it as CSV UTF-8")]
+    with io.StringIO(text, newline="") as handle:
         try:
-            reader = csv.DictReader(handle)
+            # strict: an unclosed quote is an error instead of swallowing the rest of the file
+            reader = csv.DictReader(handle, strict=True)
             header = reader.fieldnames or []
             unknown = [c for c in header if c not in COLUMNS]
             missing = [c for c in REQUIRED if c not in header]
@@ -95,6 +114,10 @@ def _read(path: Path) -> tuple[list[_Row], list[ImportProblem]]:
                 def bad(field: str, message: str, line: int = line) -> None:
                     problems.append(ImportProblem(name, line, field, message))
 
+                extra = record.pop(None, None)  # type: ignore[call-overload]
+                if extra:  # e.g. items separated by "," instead of ";": never drop them silently
+                    bad("(row)", f"{len(extra)} more value(s) than columns: "
+                                 f"{', '.join(map(repr, extra))} (separate items with ';')")
                 resident = (record.get("resident") or "").strip()
                 if not resident:
                     bad("resident", "required")
@@ -117,7 +140,9 @@ def _read(path: Path) -> tuple[list[_Row], list[ImportProblem]]:
                                      (record.get("origin") or "").strip() or None,
                                      TimeWish(int(day), part)))
         except csv.Error as error:
-            problems.append(ImportProblem(name, 0, "(syntax)", str(error)))
+            # the row that failed starts after the last one read completely
+            problems.append(ImportProblem(name, reader.line_num + 1, "(syntax)",
+                                          f"{error} (check the quotes)"))
     return rows, problems
 
 
