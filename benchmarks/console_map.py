@@ -8,12 +8,14 @@ day has 1,000 orders for four couriers: the solver would leave most unserved and
 not show the load we want to measure. The validator reports the synthetic plan's violations, as
 it would for any plan.
 
-Each page is fetched with the Flask test client as a signed-in admin. Its *first view* is the first
-fetch in a fresh process (a subprocess per page, as after a deploy: no Jinja or folium template
-compiled, nothing cached in memory); *warm* is the median of ``--runs`` fetches after a first one.
-Both are reported as wall-clock seconds and the process's CPU seconds (the machine is shared, so
-wall time includes waiting for a core), with the SQL statements of one warm fetch (a count that
-grows with the orders would be an N+1 query). The reference is measured in the same run:
+Each page is measured in its own fresh process (as after a deploy: no Jinja or folium template
+compiled, nothing cached in memory), fetched with the Flask test client as a signed-in admin: its
+*first view* is the first fetch, *warm* the median of ``--runs`` fetches after it. Both are
+reported as wall-clock seconds and the process's CPU seconds (the machine is shared, so wall time
+includes waiting for a core), with the SQL statements of one warm fetch (a count that grows with
+the orders would be an N+1 query). The 1,000-order pages are measured a second time with
+``gc.freeze()`` after start-up, to show what the garbage collector costs. The reference is
+measured in the same run:
 
 * the same pages for a day with ``--reference-orders`` orders (100 by default);
 * a naive folium map of the same plan: one ``folium.Marker`` per stop and one ``PolyLine`` per leg
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import math
 import os
@@ -182,50 +185,42 @@ def fetch(client: Any, path: str) -> tuple[float, float, int]:
     return wall, cpu, len(response.data)
 
 
-def first_view_child(url: str, path: str) -> None:
-    """In a fresh process (as after a deploy: nothing cached, no template compiled yet), print the
-    first fetch of ``path`` as JSON. Run by :func:`first_view`."""
+def page_child(url: str, path: str, runs: int, freeze: bool) -> None:
+    """Measure one page in this fresh process (as after a deploy: no Jinja or folium template
+    compiled, nothing cached): its first fetch, then ``runs`` more with their SQL statements;
+    print them as JSON. ``freeze``: ``gc.freeze()`` once the app is up. Run by :func:`measure`."""
     app, client = signed_in_app(url)
-    try:
-        wall, cpu, size = fetch(client, path)
-    finally:
-        app.extensions["hakobu"].db.dispose()
-    print(json.dumps({"wall": wall, "cpu": cpu, "size": size}))
-
-
-def first_view(url: str, path: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--first-view", url, path], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def timed_pages(url: str, plan_id: str, runs: int) -> dict[str, PageTimes]:
-    """Each page's first view (its own fresh process) and the medians of ``runs`` fetches after a
-    first one in this process, with the SQL statements of a warm fetch."""
-    paths = {name: path.format(plan_id=plan_id, day=DAY.isoformat()) for name, path in PAGES.items()}
-    firsts = {name: first_view(url, path) for name, path in paths.items()}
-    app, client = signed_in_app(url)
+    if freeze:
+        gc.freeze()
     engine = app.extensions["hakobu"].db.engine
     statements = [0]
 
     def count(*_args: Any) -> None:
         statements[0] += 1
 
-    event.listen(engine, "before_cursor_execute", count)
-    out = {}
     try:
-        for name, path in paths.items():
-            fetch(client, path)
-            statements[0] = 0
-            warm = [fetch(client, path) for _ in range(runs)]
-            n_statements = statements[0] // runs
-            out[name] = PageTimes(firsts[name]["wall"], firsts[name]["cpu"],
-                                  statistics.median(w for w, _c, _s in warm),
-                                  statistics.median(c for _w, c, _s in warm), n_statements, warm[-1][2])
+        first = fetch(client, path)
+        event.listen(engine, "before_cursor_execute", count)
+        warm = [fetch(client, path) for _ in range(runs)]
     finally:
-        event.remove(engine, "before_cursor_execute", count)
         app.extensions["hakobu"].db.dispose()
-    return out
+    print(json.dumps({"first": first, "warm": warm, "statements": statements[0] // runs}))
+
+
+def measure(url: str, path: str, runs: int, freeze: bool = False) -> PageTimes:
+    """One page's :class:`PageTimes`, measured in a fresh process (:func:`page_child`)."""
+    command = [sys.executable, __file__, "--page", url, path, "--runs", str(runs)]
+    out = subprocess.run(command + (["--gc-freeze"] if freeze else []), check=True,
+                         capture_output=True, text=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    return PageTimes(got["first"][0], got["first"][1], statistics.median(w for w, _c, _s in got["warm"]),
+                     statistics.median(c for _w, c, _s in got["warm"]), got["statements"], got["first"][2])
+
+
+def timed_pages(url: str, plan_id: str, runs: int, freeze: bool = False) -> dict[str, PageTimes]:
+    """Each page measured in its own fresh process."""
+    return {name: measure(url, path.format(plan_id=plan_id, day=DAY.isoformat()), runs, freeze)
+            for name, path in PAGES.items()}
 
 
 def naive_map(url: str, plan_id: str, runs: int) -> tuple[float, int]:
@@ -269,10 +264,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--reference-orders", type=int, default=100)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--first-view", nargs=2, metavar=("URL", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--page", nargs=2, metavar=("URL", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--gc-freeze", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.first_view:
-        first_view_child(*args.first_view)
+    if args.page:
+        page_child(*args.page, runs=args.runs, freeze=args.gc_freeze)
         return
 
     load_before = os.getloadavg()[0]
@@ -284,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         setup_s = time.perf_counter() - t0
         big = timed_pages(big_url, big_plan, args.runs)
         small = timed_pages(small_url, small_plan, args.runs)
+        frozen = timed_pages(big_url, big_plan, args.runs, freeze=True)
         naive_s, naive_bytes = naive_map(big_url, big_plan, max(3, args.runs // 2))
     load_after = os.getloadavg()[0]
 
@@ -294,9 +291,9 @@ def main(argv: list[str] | None = None) -> None:
         f"Izushi hub, {DAY.isoformat()}, synthetic plan delivering every order; Flask test client, "
         "signed-in admin. *First view*: the page's first fetch in a fresh process (as after a deploy: "
         "no template compiled, nothing cached), one process per page. *Warm*: median of "
-        f"{args.runs} fetches after a first one. Wall-clock seconds, with the process's CPU seconds "
-        "in brackets (the machine is shared: wall time includes waiting for a core). Reference "
-        "columns measured in the same run.",
+        f"{args.runs} fetches after it, in the same process. Wall-clock seconds, with the process's "
+        "CPU seconds in brackets (the machine is shared: wall time includes waiting for a core). "
+        "Reference columns measured in the same run.",
         "",
         f"| page | {n} orders first view (s) | {n} orders warm (s) | SQL statements | KiB | "
         f"{r} orders first view (s) | {r} orders warm (s) | ratio {n}/{r} warm |",
@@ -309,6 +306,18 @@ def main(argv: list[str] | None = None) -> None:
             f"{big_t.warm_wall:.3f} ({big_t.warm_cpu:.3f}) | {big_t.statements} (vs {ref.statements}) | "
             f"{big_t.size / 1024:.0f} | {ref.first_wall:.3f} ({ref.first_cpu:.3f}) | "
             f"{ref.warm_wall:.3f} ({ref.warm_cpu:.3f}) | {big_t.warm_wall / ref.warm_wall:.1f}x |")
+    lines += [
+        "",
+        f"The same {n}-order pages with `gc.freeze()` called once the app is up (which the app does not "
+        "do today): the objects of start-up (some 190,000, most of them pandas and scipy imported "
+        "by folium and the routing code) leave the garbage collector's full collections, which "
+        "otherwise cost 0.1-0.2 s in every second or third request of a large page.",
+        "",
+        "| page | first view (s) | warm (s) |",
+        "|---|---:|---:|",
+        *(f"| {name} | {t.first_wall:.3f} ({t.first_cpu:.3f}) | {t.warm_wall:.3f} ({t.warm_cpu:.3f}) |"
+          for name, t in frozen.items()),
+    ]
     plan = big["plan page"]
     lines += [
         "",
