@@ -164,7 +164,13 @@ def simulator() -> Any:
 
     Below the conversation, every text the simulator transport has sent to the operator's hubs
     (courier route links, residents' delivery PINs, …), so a trainer can open a courier's link and
-    read a resident's PIN the way their phones would show them."""
+    read a resident's PIN the way their phones would show them.
+
+    Only with the simulator transport: on a console that sends real SMS, a simulated text would
+    reach a real resident's phone, and draining the outbox here would mark real residents' queued
+    texts as sent without sending them."""
+    if settings().sms_transport != "simulator":
+        return render_template("intake/simulator_off.html", transport=settings().sms_transport), 409
     residents = simulator_residents(db(), _hub_scope())
     form = SimulatorForm()
     form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [

@@ -190,3 +190,31 @@ def test_planners_get_no_simulator_hint(client: FlaskClient, make_user, db: Data
         plan_id = s.scalars(select(Plan.id).where(Plan.state == "confirmed")).one()
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert "Confirmed at" in page and "sent-hint" not in page
+
+
+def test_the_simulator_is_off_when_the_console_sends_real_sms(database_url: str, make_user, db: Database,
+                                                              tiny_region: str) -> None:
+    """With Twilio configured, a simulated text would reach a real phone and the page's outbox drain
+    would mark real residents' queued texts sent without sending them: the page refuses."""
+    from dispatch.services import outbox
+    from web import create_app
+
+    app = create_app({"database_url": database_url, "secret_key": "test-secret-key", "tiles": "none",
+                      "sms_transport": "twilio", "outbox_worker": False, "TESTING": True})
+    try:
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        login(client, make_user("operator", hubs=("H1",)))
+        with db.write() as s:
+            outbox.queue(s, "+817000000001", "help", {}, "ja")
+        page = client.get("/intake/simulator")
+        assert page.status_code == 409 and "sends real SMS" in page.get_data(as_text=True)
+        token = csrf_token(client, "/operations")
+        posted = client.post("/intake/simulator", data={"csrf_token": token, "phone": "+817000000001",
+                                                        "body": "注文 米 2"})
+        assert posted.status_code == 409
+        with db.read() as s:
+            assert s.scalars(select(Message)).one().status == "queued"  # nothing drained, nothing sent
+            assert s.scalars(select(Order)).all() == []
+    finally:
+        app.extensions["hakobu"].db.dispose()
