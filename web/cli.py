@@ -6,6 +6,7 @@ routing, which must not import it.
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import threading
@@ -62,6 +63,7 @@ def serve(host: str, port: int, threads: int) -> None:
     from web import create_app
 
     app = create_app()
+    gc.freeze()  # start-up objects (folium, pandas) need no collecting: big pages stop paying for it
     click.echo(f"Hakobu console on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=threads)
 
