@@ -6,6 +6,8 @@ expected route, cost and time can be worked out on paper.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -14,8 +16,10 @@ from routing.core import (
     CoreInstance,
     CoreParams,
     CoreVehicle,
+    _Sisr,
     auto_strategies,
     sequence_slots,
+    sisr_applies,
     solve_core,
 )
 
@@ -316,6 +320,74 @@ def test_auto_races_path_cheapest_arc_and_insertion_with_pairs_first_to_insertio
     assert auto_strategies(inst) == ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION")
     paired = CoreInstance(**{**inst.__dict__, "pairs": ((1, 2),)})
     assert auto_strategies(paired)[0] == "PARALLEL_CHEAPEST_INSERTION"
+
+
+def route_cost_and_violations(inst: CoreInstance, routes: list[list[int]]) -> tuple[int, list[str]]:
+    """Independent re-check of plain-instance routes: capacity, windows, depot close, arc cost."""
+    dist, dur = inst.distance[0], inst.duration[0]
+    service, windows, cap = inst.service, inst.windows, inst.vehicles[0].capacities[0]
+    cost, bad = 0, []
+    for route in routes:
+        if sum(int(inst.demands[i][0]) for i in route) > cap:
+            bad.append(f"route {route} over capacity")
+        t, prev = int(windows[0][0]), 0
+        for node in [*route, 0]:
+            cost += int(dist[prev][node])
+            t = max(t + int(service[prev]) + int(dur[prev][node]), int(windows[node][0]))
+            if t > windows[node][1]:
+                bad.append(f"node {node} at {t} after {windows[node][1]}")
+            prev = node
+    return cost, bad
+
+
+def test_ruin_and_recreate_applies_only_to_plain_instances() -> None:
+    inst = random_instance(12, seed=5)
+    assert sisr_applies(inst)
+    for change in ({"pairs": ((1, 2),)}, {"penalty": (None, 50, *([None] * 10))},
+                   {"allowed": (None, (0,), *([None] * 10))},
+                   {"vehicles": (CoreVehicle(0, 0, capacities=(40,), fixed_cost=5),) * 8}):
+        assert not sisr_applies(CoreInstance(**{**inst.__dict__, **change}))
+
+
+def test_ruin_and_recreate_improves_one_route_per_customer_and_stays_feasible() -> None:
+    inst = random_instance(40, seed=6)
+    start = [[c] for c in range(1, 40)]
+    first_cost, first_bad = route_cost_and_violations(inst, start)
+    assert not first_bad  # every customer alone is feasible; the search may use 39 vehicles
+    search = _Sisr(CoreInstance(**{**inst.__dict__, "vehicles": inst.vehicles[:1] * 39}), seed=0)
+    found = search.search(start, time.time() + 1.0)
+    assert found is not None
+    routes, cost = found
+    assert sorted(c for r in routes for c in r) == list(range(1, 40))
+    recomputed, bad = route_cost_and_violations(inst, routes)
+    assert bad == []
+    assert cost == recomputed < first_cost
+    assert len(routes) < 39
+
+
+def test_ruin_and_recreate_builds_a_solution_from_nothing_or_says_it_cannot() -> None:
+    inst = random_instance(40, seed=8)
+    found = _Sisr(inst, seed=0).search([], time.time() + 0.5)
+    assert found is not None
+    routes, cost = found
+    assert sorted(c for r in routes for c in r) == list(range(1, 40))
+    assert route_cost_and_violations(inst, routes) == (cost, [])
+    one_vehicle = CoreInstance(**{**inst.__dict__, "vehicles": inst.vehicles[:1]})
+    assert _Sisr(one_vehicle, seed=0).search([], time.time() + 0.5) is None  # 40 capacity for ~200
+
+
+def test_a_timed_solve_of_a_plain_instance_is_feasible_and_costed_right() -> None:
+    inst = random_instance(40, seed=7)
+    result = solve_core(inst, CoreParams(time_limit_s=2.0, seed=1))
+    assert result.feasible
+    routes = [list(r) for r in result.routes if r]
+    assert sorted(c for r in routes for c in r) == list(range(1, 40))
+    recomputed, bad = route_cost_and_violations(inst, routes)
+    assert bad == []
+    assert result.objective == recomputed
+    for route, begin in zip(result.routes, result.start_times, strict=True):
+        if route:
+            assert result.arrival[route[0]] >= begin + int(inst.duration[0][0][route[0]])
 
 
 @pytest.mark.parametrize("metaheuristic", ["TABU_SEARCH", "ITERATED_LOCAL_SEARCH", "GREEDY_DESCENT"])
