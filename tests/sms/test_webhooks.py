@@ -270,3 +270,22 @@ def test_a_callback_for_an_unknown_message_is_accepted_and_changes_nothing(clien
                                                                            app: Flask) -> None:
     response = post_signed(client, {"MessageSid": "SMunknown", "MessageStatus": "delivered"}, STATUS)
     assert response.status_code == 204 and rows(app, Message) == 0
+
+
+def test_twilio_settings_come_from_the_environment(database_url: str, tiny_region: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token-from-env")
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("TWILIO_FROM", "+815000000000")
+    monkeypatch.setenv("HAKOBU_PUBLIC_URL", "https://tajima.example.jp")
+    app = _app(database_url)
+    try:
+        settings = app.extensions["hakobu"].settings
+        assert (settings.twilio_account_sid, settings.twilio_from) == ("AC" + "1" * 32, "+815000000000")
+        params = twilio_inbound()
+        signature = RequestValidator("token-from-env").compute_signature(
+            "https://tajima.example.jp" + INBOUND, params)
+        response = app.test_client().post(INBOUND, data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200 and rows(app, Order) == 1
+    finally:
+        app.extensions["hakobu"].db.dispose()
