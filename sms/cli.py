@@ -21,7 +21,7 @@ from dispatch.errors import ConfigError
 
 @click.group("sms")
 def sms_group() -> None:
-    """Outbound SMS: the outbox sender."""
+    """Outbound SMS: the outbox sender, and what it could not send."""
 
 
 @sms_group.command("worker")
@@ -57,6 +57,29 @@ def worker(interval: float, once: bool, database_url: str | None) -> None:
     thread.wake()
     while thread.is_alive():
         thread.join(0.5)
+
+
+@sms_group.command("problems")
+@click.option("--hours", type=click.IntRange(min=1), default=24, show_default=True,
+              help="How far back to list dead letters.")
+@database_option
+def problems(hours: int, database_url: str | None) -> None:
+    """List what the outbox cannot resolve by itself: dead letters (with the reason) and messages
+    stuck in 'sending' (a sender stopped before recording the provider's answer; check with the
+    provider before sending again). Ids and reasons only, no phone numbers."""
+    import datetime as dt
+
+    from dispatch.services.outbox import needing_attention
+
+    found = needing_attention(open_db(database_url), dt.datetime.now(dt.UTC), dt.timedelta(hours=hours))
+    if not found:
+        click.echo("nothing needs attention")
+        return
+    for item in found:
+        click.echo(f"{item.updated_at:%Y-%m-%d %H:%M} UTC  {item.status:8} {item.template:22} "
+                   f"message {item.id}  order {item.order_id or '-'}  attempts {item.attempts}  "
+                   f"{item.error or '(no error recorded)'}")
+    click.echo(f"{len(found)} message(s) need attention")
 
 
 commands = [sms_group]

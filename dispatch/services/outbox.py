@@ -175,3 +175,36 @@ def apply_status(db: Database, transport: str, external_id: str, status: str,
             message.error = error[:1000]
         message.updated_at = dt.datetime.now(dt.UTC)
         return True
+
+
+#: A message still ``sending`` after this long was claimed by a sender that never recorded the
+#: provider's answer (it crashed or lost the database): it may or may not have gone out.
+STUCK_AFTER = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class NeedsAttention:
+    """An outgoing message an operator has to look at (no phone number: ids and reasons only)."""
+
+    id: str
+    template: str
+    status: str
+    error: str
+    attempts: int
+    updated_at: dt.datetime
+    order_id: str | None
+
+
+def needing_attention(db: Database, now: dt.datetime, since: dt.timedelta = dt.timedelta(days=1),
+                      limit: int = 200) -> list[NeedsAttention]:
+    """Dead letters of the last ``since`` and messages stuck in ``sending``, newest first: the
+    cases the outbox never resolves by itself (it never re-sends blindly)."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(Message).where(
+                Message.direction == "out",
+                ((Message.status == "dead") & (Message.updated_at >= now - since))
+                | ((Message.status == "sending") & (Message.updated_at <= now - STUCK_AFTER)))
+            .order_by(Message.updated_at.desc()).limit(limit))
+        return [NeedsAttention(m.id, m.template, m.status, m.error, m.attempts, m.updated_at, m.order_id)
+                for m in rows]
