@@ -64,7 +64,7 @@ class Resident(IdMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Where a courier may leave a parcel when nobody answers: none | neighbour | hall | either,
     # with how and when the resident agreed (and which neighbour or hall) in the note.
-    handover_consent: Mapped[str] = mapped_column(String(16), default="none")
+    handover_consent: Mapped[str] = mapped_column(String(16), default="none")  # one of HANDOVER_CONSENT
     handover_consent_note: Mapped[str] = mapped_column(Text, default="")
 
     hub: Mapped[Hub] = relationship()
@@ -85,6 +85,10 @@ class Proxy(IdMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     resident: Mapped[Resident] = relationship()
+
+
+#: A resident's consent to a handover when nobody is home (region format ``handover``).
+HANDOVER_CONSENT = ("none", "neighbour", "hall", "either")
 
 
 class Volunteer(IdMixin, Base):

@@ -113,6 +113,7 @@ def _load_residents(
             "region_id": region.id, "hub_id": hubs[r.hub_code].id, "name": r.name,
             "phone": r.phone, "language": r.language, "lon": r.lon, "lat": r.lat,
             "drop_lon": r.drop_lon, "drop_lat": r.drop_lat, "notes": r.notes, "active": True,
+            "handover_consent": r.handover,
         }
         _upsert(session, existing, Resident, r.code, values, report, "residents")
     _deactivate(existing, seen, report, "residents")

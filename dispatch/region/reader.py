@@ -36,6 +36,8 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from dispatch.models.region import HANDOVER_CONSENT
+
 REGION_FILE = "region.toml"
 HUBS_FILE = "hubs.geojson"
 RESIDENTS_FILE = "residents.geojson"
@@ -103,6 +105,7 @@ class ResidentRecord:
     drop_lon: float | None  # drone drop point; None = no drone delivery
     drop_lat: float | None
     notes: str
+    handover: str = "none"  # consent to leave parcels with a neighbour / the community hall
 
 
 @dataclass(frozen=True)
@@ -542,7 +545,7 @@ def _check_hub_ref(ctx: _Context, f: _Fields, code: str, need: str = "") -> None
 
 # ------------------------------------------------------------------------------- hubs, people
 _HUB_FIELDS = ("id", "name", "kind", "drone_port", "opens", "closes", "cutoffs")
-_RESIDENT_FIELDS = ("id", "name", "phone", "language", "hub_id", "drop_lon", "drop_lat", "notes")
+_RESIDENT_FIELDS = ("id", "name", "phone", "language", "hub_id", "drop_lon", "drop_lat", "notes", "handover")
 _ROAD_FIELDS = ("id", "kind", "maxspeed_kmh", "oneway", "car")
 
 
@@ -611,12 +614,14 @@ def _read_residents(ctx: _Context, folder: Path) -> list[ResidentRecord]:
         hub_code = f.text("hub_id")
         _check_hub_ref(ctx, f, hub_code, need="hub")
         notes = f.text("notes", required=False)
+        handover = f.choice("handover", HANDOVER_CONSENT, required=False, default="none")
         drop = _drop_point(ctx, f, props)
         geom = _geometry(ctx, f, raw_geom, ("Point",))
         if f.failed or geom is None:
             continue
         residents.append(ResidentRecord(code, name, phone, language, hub_code, geom.x, geom.y,
-                                        drop[0] if drop else None, drop[1] if drop else None, notes))
+                                        drop[0] if drop else None, drop[1] if drop else None, notes,
+                                        handover))
     return residents
 
 

@@ -75,7 +75,6 @@ FAIL_REASONS = ("nobody_home", "refused", "address_not_found", "other")
 HANDOVER_KINDS = {"neighbour": "courier_to_neighbour", "hall": "courier_to_hall"}
 #: ``Resident.handover_consent`` values that allow each handover.
 CONSENT_ALLOWS = {"neighbour": frozenset({"neighbour", "either"}), "hall": frozenset({"hall", "either"})}
-CONSENT_VALUES = ("none", "neighbour", "hall", "either")
 MAX_NOTE_CHARS = 1000
 #: Route states in which the courier still carries out the route.
 WORKING = ("planned", "active")

@@ -20,8 +20,11 @@ from click.testing import CliRunner
 from pyproj import Transformer
 from shapely import STRtree
 from shapely.geometry import LineString, Point
+from sqlalchemy import select
 
 from dispatch.cli import region_group
+from dispatch.db import Database
+from dispatch.models import Resident
 from dispatch.region import (
     DEFAULT_BUFFER_M,
     RegionData,
@@ -31,6 +34,7 @@ from dispatch.region import (
     ZoneWindow,
     read_region,
 )
+from dispatch.region.importer import load_region
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "sample_regions" / "tiny"
@@ -300,6 +304,10 @@ CASES: list[tuple[str, Callable[[Path], None], str | list[str]]] = [
                           "endDateTime": "2026-12-05T09:00+09:00"}]),
      "zones.geojson:1: limitedApplicability: endDateTime 2026-12-05T09:00:00+09:00 is not after "
      "startDateTime 2026-12-05T17:00:00+09:00"),
+    ("unknown handover consent",
+     lambda f: set_prop(f, "residents.geojson", 2, "handover", "mailbox"),
+     "residents.geojson:2: handover: unknown value 'mailbox' "
+     "(expected one of none, neighbour, hall, either)"),
     ("negative zone buffer",
      lambda f: set_prop(f, "zones.geojson", 1, "extendedProperties", {"planning.bufferM": -5}),
      "zones.geojson:1: extendedProperties: planning.bufferM must be a number of metres >= 0, got -5"),
@@ -535,3 +543,14 @@ def test_region_check_reports_a_clean_region() -> None:
     result = CliRunner().invoke(region_group, ["check", str(TINY)])
     assert result.exit_code == 0, result.output
     assert "1 hubs, 5 residents, 11 roads, 1 zones, 2 volunteers, 1 drones" in result.stdout
+
+
+@pytest.mark.db
+def test_handover_consent_is_read_and_loaded(tiny: Path, db: Database) -> None:
+    set_prop(tiny, "residents.geojson", 2, "handover", "hall")
+    data = read_region(tiny)
+    assert [r.handover for r in data.residents][:3] == ["none", "hall", "none"]
+    load_region(db, data)
+    with db.read() as s:
+        consent = dict(s.execute(select(Resident.code, Resident.handover_consent)).all())
+    assert consent["R2"] == "hall" and consent["R1"] == "none"
