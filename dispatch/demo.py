@@ -18,6 +18,18 @@ a batch plans its cutoff's local day (:func:`dispatch.planning.build.horizon_of`
 Either way the morning volunteers of every Tajima hub are on shift (each hub has one every day of
 the week), so each hub's plan has a courier route. A restart on the same day adds nothing: orders are
 placed once per local day and each hub's batch of the day is closed and solved once.
+
+The simulated day (for planners)
+--------------------------------
+Planners replay days that happened. Before the demo day is seeded, :func:`seed_simulated_day` runs
+*yesterday* (local) through :func:`dispatch.simulate.simulate` into the demo database: residents
+text, batches close at both cutoffs, plans are solved and confirmed, drones fly and couriers deliver
+with the residents' PINs, a few fail or cancel. It runs first because a resident's bare ``取消``
+cancels their newest open order: run after the demo day, it would cancel today's orders. What the
+day leaves undelivered (orders asked for "tomorrow morning", parcels back at the hub) is taken by
+today's batches, as the scheduler would. Each solve stops at a solution limit (a few seconds at
+most), so the day is the same on any machine. Yesterday is simulated only when it has no orders:
+a restart (or yesterday's own demo day) keeps what is there.
 """
 
 from __future__ import annotations
@@ -27,11 +39,13 @@ import random
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.models import Batch, Hub, Message, Order, Plan, Region, Resident, Volunteer, utcnow
 from dispatch.requests import ItemRequest
@@ -49,10 +63,19 @@ ORDER_SPREAD = dt.timedelta(minutes=150)
 ORDER_GAP = dt.timedelta(minutes=5)
 #: Solver time per hub at start-up: the demo should open within ~20 s on a small machine.
 DEMO_SOLVE_SECONDS = 3.0
+#: The simulated past day: orders texted over the day, seed, and each batch's solve (an upper bound
+#: in seconds, and the solution limit that normally stops it first: ~0.5 s per batch on Tajima).
+SIMULATED_ORDERS = 30
+SIMULATED_SEED = 7
+SIMULATED_SOLVE_SECONDS = 2.0
+SIMULATED_SOLUTION_LIMIT = 100
 
 #: A function that takes an inbound SMS as the real service would (injected by the caller, who
 #: may import the SMS layer): (phone, body, received_at) -> anything.
 ReceiveSms = Callable[[str, str, dt.datetime], Any]
+if TYPE_CHECKING:  # dispatch.simulate imports this module
+    from dispatch.simulate import SmsEdge
+
 #: Where progress lines go while the demo is being prepared (``click.echo`` in the CLI).
 Echo = Callable[[str], None]
 
@@ -265,3 +288,37 @@ def simulator_outbox(db: Database, hub_ids: set[str] | None, templates: Collecti
                                    message.body or "", match.group(0) if match else None,
                                    message.updated_at))
     return out
+
+
+# --- the simulated past day (planners' replay, KPIs and scenarios) ----------------------------------
+
+
+def seed_simulated_day(db: Database, region_code: str, region_path: Path, sms: SmsEdge, settings: Settings,
+                       now: dt.datetime | None = None, orders: int = SIMULATED_ORDERS,
+                       echo: Echo | None = None) -> list[str]:
+    """Simulate yesterday (local) into ``db`` unless it already has orders (module docstring)."""
+    from dispatch.simulate import SimConfig, simulate  # it imports this module's texts
+
+    say = echo or (lambda line: None)
+    now = now or utcnow()
+    tz = demo_day(db, region_code, now).tz
+    day = now.astimezone(tz).date() - dt.timedelta(days=1)
+    with db.read() as s:
+        region_id = s.scalars(select(Region.id).where(Region.code == region_code)).one()
+        lo = dt.datetime.combine(day, dt.time(0), tz)
+        existing = s.scalar(select(func.count()).select_from(Order).where(
+            Order.region_id == region_id, Order.created_at >= lo,
+            Order.created_at < lo + dt.timedelta(days=1))) or 0
+    if existing or orders == 0:
+        return [f"past day {day.isoformat()} already has {existing} orders: not simulated again"
+                if existing else "no simulated day (--simulated-orders 0)"]
+    say(f"simulating {day.isoformat()} for planners: {orders} orders, each batch solved for at most "
+        f"{SIMULATED_SOLVE_SECONDS:g} s …")
+    config = SimConfig(region=region_path, orders=orders, seed=SIMULATED_SEED,
+                       time_limit_s=SIMULATED_SOLVE_SECONDS, solution_limit=SIMULATED_SOLUTION_LIMIT, day=day)
+    summary = simulate(db, config, sms, settings, region_code=region_code)
+    o = summary["orders"]
+    return [f"simulated day {day.isoformat()}: {o['total']} orders, {o['delivered']} delivered, "
+            f"{o['unserved']} unserved, {o['cancelled']} cancelled, {o['returned']} returned; "
+            f"{summary['drone_sorties']} drone sorties; {len(summary['batches'])} batches "
+            f"({summary['wall_seconds']} s)"]

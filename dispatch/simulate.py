@@ -14,6 +14,11 @@ Everything goes through the real services, in time order, on a real database:
 * a cancellation after planning revises the confirmed plan (:mod:`dispatch.services.disruptions`);
   the couriers then follow the revised routes.
 
+The day may be run into a database that holds other days (``hakobu demo`` adds a past simulated
+day to the demo database): the simulator then only drives its own batches' plans, and the summary
+accounts for the orders created on the simulated day (and the plans of its batches), not for the
+rest of the database.
+
 Nothing may be unaccounted for at the end of the day: every order is ``delivered``, ``cancelled``,
 ``returned`` (back at the hub after a failed attempt, waiting for another day) or ``unserved`` (with
 the planner's reason, or because it came after the last cutoff); ``summary.json`` says so and the
@@ -48,6 +53,7 @@ from dispatch.db import Database
 from dispatch.demo import DEMO_TEXTS
 from dispatch.errors import DomainError
 from dispatch.models import Batch, HandoffEvent, Hub, Message, Order, Plan, Region, Resident, Route
+from dispatch.models.courier import CourierAction
 from dispatch.planning import plan_batch
 from dispatch.region.importer import load_region
 from dispatch.region.reader import read_region
@@ -61,6 +67,8 @@ from dispatch.services.solving import solve_batch
 log = logging.getLogger(__name__)
 
 OPERATOR = "user:simulator"
+#: Couriers' action ids in a simulated day start with this (how :func:`simulated_days` finds them).
+ACTION_PREFIX = "sim"
 #: How long after a batch's plan is stored the (simulated) operator confirms it.
 CONFIRM_AFTER = dt.timedelta(minutes=2)
 _PIN = re.compile(r"(?:暗証番号は|PIN is )(\d{4})")
@@ -82,6 +90,7 @@ class SimConfig:
     orders: int
     seed: int = 1
     time_limit_s: float = 10.0
+    solution_limit: int | None = None  # stops each solve first: the same day on any machine
     day: dt.date | None = None  # default: the next Monday
     fail_rate: float = 0.05  # share of courier deliveries where nobody is home
     cancel_rate: float = 0.03  # share of orders the resident cancels later by SMS
@@ -97,9 +106,11 @@ class Day:
     settings: Settings
     tz: ZoneInfo
     rng: random.Random
+    date: dt.date  # the simulated local date (in couriers' action ids: two days never share one)
     queue: list[tuple[dt.datetime, int, int, Callable[[dt.datetime], None]]] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=itertools.count)
     scheduled: set[tuple[str, str, str]] = field(default_factory=set)  # what has events already
+    batch_ids: set[str] = field(default_factory=set)  # the batches this day closed (with orders)
     solves: list[dict[str, Any]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     failures: int = 0
@@ -115,12 +126,18 @@ def next_monday(today: dt.date) -> dt.date:
 
 
 def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
-             out: Path | None = None) -> dict[str, Any]:
-    """Run the day and return the summary (also written with ``plan.geojson`` to ``out``)."""
+             out: Path | None = None, *, region_code: str | None = None) -> dict[str, Any]:
+    """Run the day and return the summary (also written with ``plan.geojson`` to ``out``).
+
+    By default the schema is upgraded and ``config.region`` loaded first; a caller that has just
+    done both (the demo) passes the loaded ``region_code`` instead.
+    """
     started = time.perf_counter()
-    upgrade(db)
-    data = read_region(config.region)
-    code = load_region(db, data).region_code
+    if region_code is None:
+        upgrade(db)
+        code = load_region(db, read_region(config.region)).region_code
+    else:
+        code = region_code
     with db.read() as s:
         region = s.scalars(select(Region).where(Region.code == code)).one()
         tz = ZoneInfo(region.timezone)
@@ -128,7 +145,7 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
         residents = list(s.execute(select(Resident.phone, Resident.hub_id).where(
             Resident.region_id == region.id, Resident.active.is_(True)).order_by(Resident.code)))
     day_date = config.day or next_monday(dt.date.today())
-    day = Day(db, config, sms, settings, tz, random.Random(config.seed))
+    day = Day(db, config, sms, settings, tz, random.Random(config.seed), day_date)
     midnight = dt.datetime.combine(day_date, dt.time(), tz)
     cutoffs = {h.id: cutoff_instants(h.cutoffs or [], tz, midnight, midnight + dt.timedelta(days=1))
                for h in hubs}
@@ -138,11 +155,11 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
     _orders_arrive(day, residents, cutoffs, midnight)
     _run(day)
     sms.send_due(midnight + dt.timedelta(days=1))
-    summary = _summary(day, region.id, started)
+    summary = _summary(day, region.id, (midnight, midnight + dt.timedelta(days=1)), started)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-        (out / "plan.geojson").write_text(json.dumps(_geojson(db, region.id), ensure_ascii=False) + "\n")
+        (out / "plan.geojson").write_text(json.dumps(_geojson(db, day.batch_ids), ensure_ascii=False) + "\n")
     return summary
 
 
@@ -177,10 +194,12 @@ def _closer(day: Day, hub_id: str) -> Callable[[dt.datetime], None]:
         result = close_batch(day.db, hub_id, now, now=now)
         if not result.order_ids:
             return
+        day.batch_ids.add(result.batch_id)
         started = time.perf_counter()
         state = solve_batch(day.db.url, result.batch_id,
                             planner=lambda db, batch_id: plan_batch(
-                                db, batch_id, time_limit_s=day.config.time_limit_s))
+                                db, batch_id, time_limit_s=day.config.time_limit_s,
+                                solution_limit=day.config.solution_limit))
         seconds = round(time.perf_counter() - started, 2)
         day.solves.append({"batch_id": result.batch_id, "hub_id": hub_id, "cutoff": now.isoformat(),
                            "orders": len(result.order_ids), "state": state, "seconds": seconds})
@@ -252,9 +271,10 @@ def _sortie(day: Day, action: Callable[..., sorties.SortieRecord], route_id: str
 
 def _act(day: Day, kind: str, action: Callable[..., Any], volunteer_id: str, now: dt.datetime,
          *args: Any, **kwargs: Any) -> Any:
-    """One courier action with a fresh action id; refused actions are counted, not fatal (a
-    revision may have moved the stop to someone else)."""
-    action_id = f"sim{day.config.seed:04d}-{next(day.counter):08d}"
+    """One courier action with a fresh action id (unique per seed, date and action: an id is the
+    courier action's primary key, and a repeated id would be taken for a replayed action); refused
+    actions are counted, not fatal (a revision may have moved the stop to someone else)."""
+    action_id = f"{ACTION_PREFIX}{day.config.seed:04d}-{day.date:%Y%m%d}-{next(day.counter):08d}"
     try:
         return action(day.db, volunteer_id, *args, action_id=action_id, now=now, **kwargs)
     except DomainError as error:
@@ -293,9 +313,13 @@ def _pin_from_sms(day: Day, order_id: str) -> str | None:
 
 
 def _follow_revisions(day: Day, now: dt.datetime) -> None:
-    """After a cancellation: couriers follow the newest confirmed versions."""
+    """After a cancellation: couriers follow the newest confirmed versions (of this day's batches:
+    other days' plans in the same database are not the simulator's to drive)."""
+    if not day.batch_ids:
+        return
     with day.db.read() as s:
-        confirmed = s.scalars(select(Plan.id).where(Plan.state == "confirmed")).all()
+        confirmed = s.scalars(select(Plan.id).where(Plan.state == "confirmed",
+                                                    Plan.batch_id.in_(day.batch_ids))).all()
     for plan_id in confirmed:
         if ("plan", plan_id, "") not in day.scheduled:
             day.scheduled.add(("plan", plan_id, ""))
@@ -311,12 +335,17 @@ def _run(day: Day) -> None:
 # --- the day's account ---------------------------------------------------------------------------
 
 
-def _summary(day: Day, region_id: str, started: float) -> dict[str, Any]:
+def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
+             started: float) -> dict[str, Any]:
+    """The account of the orders created on the day and of the plans of the day's batches."""
+    lo, hi = window
     with day.db.read() as s:
-        orders = s.scalars(select(Order).where(Order.region_id == region_id)).all()
-        returned_ids = set(s.scalars(select(HandoffEvent.order_id).where(HandoffEvent.kind == "returned")))
-        plans = s.scalars(select(Plan).join(Batch, Batch.id == Plan.batch_id).order_by(
-            Batch.cutoff_at, Plan.version)).all()
+        orders = s.scalars(select(Order).where(Order.region_id == region_id, Order.created_at >= lo,
+                                               Order.created_at < hi)).all()
+        returned_ids = set(s.scalars(select(HandoffEvent.order_id).where(
+            HandoffEvent.kind == "returned", HandoffEvent.order_id.in_([o.id for o in orders]))))
+        plans = s.scalars(select(Plan).join(Batch, Batch.id == Plan.batch_id).where(
+            Plan.batch_id.in_(day.batch_ids)).order_by(Batch.cutoff_at, Plan.version)).all()
         last_reason: dict[str, str] = {}
         for plan in plans:
             for entry in plan.unserved:
@@ -329,8 +358,9 @@ def _summary(day: Day, region_id: str, started: float) -> dict[str, Any]:
         validations = [{"plan_id": p.id, "batch_id": p.batch_id, "version": p.version, "state": p.state,
                         "ok": bool(p.validation.get("ok")),
                         "violations": len(p.validation.get("violations", []))} for p in plans]
-        messages = dict(s.execute(select(Message.status, func.count()).where(Message.direction == "out")
-                                  .group_by(Message.status)).all())
+        messages = dict(s.execute(select(Message.status, func.count()).where(
+            Message.direction == "out", Message.created_at >= lo, Message.created_at < hi)
+            .group_by(Message.status)).all())
     counts: Counter[str] = Counter()
     unserved: Counter[str] = Counter()
     unaccounted = []
@@ -372,16 +402,28 @@ def _summary(day: Day, region_id: str, started: float) -> dict[str, Any]:
     }
 
 
-def _geojson(db: Database, region_id: str) -> dict[str, Any]:
-    """Every confirmed plan's legs and stops, in the routing GeoJSON format, as one collection."""
+def _geojson(db: Database, batch_ids: set[str]) -> dict[str, Any]:
+    """The day's confirmed plans' legs and stops, in the routing GeoJSON format, as one collection."""
     features: list[dict[str, Any]] = []
     with db.read() as s:
         rows = s.execute(select(Plan.batch_id, Plan.problem, Plan.solution)
-                         .join(Batch, Batch.id == Plan.batch_id).join(Hub, Hub.id == Batch.hub_id)
-                         .where(Hub.region_id == region_id, Plan.state == "confirmed")
+                         .join(Batch, Batch.id == Plan.batch_id)
+                         .where(Plan.batch_id.in_(batch_ids), Plan.state == "confirmed")
                          .order_by(Batch.cutoff_at)).all()
     for batch_id, problem_json, solution_json in rows:
         problem = routing.problem_from_json(problem_json)
         solution = routing.solution_from_json(solution_json)
         features += routing.plan_geojson(problem, solution, batch_id)["features"]
     return {"type": "FeatureCollection", "features": features}
+
+
+def simulated_days(db: Database, region_code: str) -> list[dt.date]:
+    """The local dates of the region's simulated days in ``db`` (oldest first): days with orders
+    that a simulated courier acted on (their action ids start with :data:`ACTION_PREFIX`)."""
+    with db.read() as s:
+        region = s.scalars(select(Region).where(Region.code == region_code)).one()
+        tz = ZoneInfo(region.timezone)
+        created = s.scalars(select(Order.created_at).join(CourierAction, CourierAction.order_id == Order.id)
+                            .where(Order.region_id == region.id,
+                                   CourierAction.action_id.like(f"{ACTION_PREFIX}%")).distinct())
+        return sorted({at.astimezone(tz).date() for at in created})

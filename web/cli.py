@@ -76,17 +76,22 @@ def serve(host: str, port: int, threads: int) -> None:
               show_default=True)
 @click.option("--solve-seconds", default=3.0, show_default=True, type=click.FloatRange(0.5, 120),
               help="Solver time per hub for the demo day's plans.")
+@click.option("--simulated-orders", default=30, show_default=True, type=click.IntRange(0, 500),
+              help="Orders of the simulated past day for planners (0: no simulated day).")
 @dispatch_cli.database_option
 def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_seconds: float,
-         database_url: str | None) -> None:
-    """Set up the demo: schema, the sample region, demo accounts, a demo day with its orders closed
-    into batches and planned (proposed plans to review); then serve. Restarting adds nothing."""
+         simulated_orders: int, database_url: str | None) -> None:
+    """Set up the demo: schema, the sample region, demo accounts, yesterday as a simulated day (for
+    planners), a demo day with its orders closed into batches and planned (proposed plans to
+    review); then serve. Restarting adds nothing."""
     from waitress import serve as waitress_serve
 
-    from dispatch.demo import seed_demo, seed_demo_day, seed_demo_plans
+    from dispatch.config import settings_from_env
+    from dispatch.demo import seed_demo, seed_demo_day, seed_demo_plans, seed_simulated_day
     from dispatch.region.importer import load_region
     from dispatch.region.reader import read_region
     from dispatch.schema import upgrade
+    from dispatch.simulate import simulated_days
     from sms.service import receive_sms
     from web import create_app
 
@@ -101,9 +106,13 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
     click.echo(f"region {report.region_code} loaded: " + "; ".join(report.lines()))
     password = os.environ.get("HAKOBU_DEMO_PASSWORD") or secrets.token_urlsafe(9)
     summary = seed_demo(db, report.region_code, password)
+    # First the past day (its residents' bare 取消 must not find today's orders; dispatch/demo.py).
+    summary += seed_simulated_day(db, report.region_code, region_path, simulate_cli.RealSms(db),
+                                  settings_from_env(), orders=simulated_orders, echo=click.echo)
     summary += seed_demo_day(db, report.region_code, lambda phone, body, at: receive_sms(
         db, "simulator", None, phone, body, at))
     summary += seed_demo_plans(db, report.region_code, time_limit_s=solve_seconds, echo=click.echo)
+    replayable = simulated_days(db, report.region_code)
     db.dispose()
     app = create_app()
     click.echo("")
@@ -113,6 +122,12 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
         click.echo(f"  {line}")
     click.echo("  proposed plans are waiting on the map page; courier links and PINs appear in the SMS "
                f"simulator ({base}intake/simulator) once a plan is confirmed")
+    if replayable:  # the planner's walk (docs/planners.md)
+        day = replayable[-1].isoformat()
+        click.echo(f"  planners: the simulated day {day}: replay {base}planner/replay?from={day}&to={day} "
+                   f"and KPIs {base}planner/?from={day}&to={day}")
+        for example in sorted((region_path / "scenarios").glob("*.toml")):
+            click.echo(f"    hakobu scenario run {example} --date {day} --database {url}")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(base,)).start()
     waitress_serve(app, host=host, port=port, threads=8)

@@ -159,15 +159,17 @@ def _sweep(db: object, scenario: object, out_dir: Path | None, workers: int | No
 def study_pack_command(start: dt.date, end: dt.date, out_dir: Path, grid_m: int, k_min: int,
                        hubs: tuple[str, ...], database_url: str | None) -> None:
     """Anonymous study-session pack: self-contained HTML, GeoPackage and CSV layers."""
-    from dispatch.studies.studypack import PackOptions, write_pack
+    from dispatch.studies.studypack import PackOptions, build_pack, write_built
 
     try:
         options = PackOptions(start, end, grid_m, k_min, list(hubs) or None)
-        written = write_pack(open_db(database_url), options, out_dir)
+        pack = build_pack(open_db(database_url), options)
     except (DomainError, ValueError) as error:
         fail(str(error))
-    for path in written:
+    for path in write_built(pack, out_dir):
         click.echo(f"written {path}")
+    for line in pack.suppression.lines():  # e.g. 250 m in a sparse valley: no cell has k households
+        click.echo(line)
 
 
 commands = [kpis_command, scenario_group]

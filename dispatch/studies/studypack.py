@@ -51,6 +51,8 @@ from routing.geo import geometry_to_metric, geometry_to_wgs84, to_metric
 Cell = tuple[int, int]
 #: Exported WGS84 coordinates are rounded to this step (degrees).
 COORD_STEP = 1e-4
+#: The grids suggested when cells are suppressed: coarser cells hold more households (k stays).
+SUGGESTED_GRIDS_M = (500, 1000, 2000, 5000)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,41 @@ class PackOptions:
             raise ValueError(f"k must be at least 2 households, got {self.k}")
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """How many inhabited cells the k rule kept out of the pack, and what a coarser grid would keep.
+
+    Sparse valleys often have no cell with k households at 250 m: the pack is then anonymous but has
+    no cells at all, and it must say so (not look like a region where nobody lives). Only counts are
+    reported (nothing about which cells); the remedy suggested is a coarser grid, never a smaller k.
+    """
+
+    grid_m: int
+    k: int
+    inhabited_cells: int
+    kept_cells: int
+    kept_households: int
+    suppressed_households: int
+    suggestion: tuple[int, int] | None  # (a coarser grid in metres, cells it would keep), if one helps
+
+    @property
+    def suppressed_cells(self) -> int:
+        return self.inhabited_cells - self.kept_cells
+
+    def lines(self) -> list[str]:
+        """Plain sentences for the command's output and the pack's HTML."""
+        out = [f"cells: {self.kept_cells} of {self.inhabited_cells} inhabited {self.grid_m} m cells kept "
+               f"({self.kept_households} households); {self.suppressed_cells} suppressed because they have "
+               f"fewer than k = {self.k} households ({self.suppressed_households} households not shown "
+               "on the map; they still count in the KPIs)"]
+        if self.kept_cells == 0:
+            out.append("no cell has enough households at this grid: the map shows routes and hubs only")
+        if self.suggestion is not None:
+            grid, kept = self.suggestion
+            out.append(f"a coarser grid keeps more: --grid {grid} would keep {kept} cell(s) (k unchanged)")
+        return out
+
+
 @dataclass
 class Pack:
     """Everything that goes out, already anonymous (the writers only format it)."""
@@ -80,6 +117,7 @@ class Pack:
     kpis_csv: str
     orders_by_hour: list[dict[str, object]]
     html: str
+    suppression: Suppression
 
 
 def _cells_of(facts: Facts, lonlat: list[tuple[float, float]], size: int) -> list[Cell]:
@@ -97,6 +135,7 @@ def build_pack(db: Database, options: PackOptions) -> Pack:
                          _cells_of(facts, [(r.lon, r.lat) for r in residents], size), strict=True))
     households = Counter(home_cell.values())
     published = {c for c, n in households.items() if n >= options.k}
+    suppression = _suppression(facts, options, residents, households, published)
     ordering: dict[Cell, set[str]] = defaultdict(set)
     orders: Counter[Cell] = Counter()
     delivered: Counter[Cell] = Counter()
@@ -122,9 +161,27 @@ def build_pack(db: Database, options: PackOptions) -> Pack:
         geometry=[shapely.Point(h.lon, h.lat) for h in facts.hubs.values()], crs="EPSG:4326")
     table = kpi_table(facts)
     by_hour = _orders_by_hour(facts)
-    pack = Pack(cells, routes, hubs, table.to_csv(), by_hour, "")
+    pack = Pack(cells, routes, hubs, table.to_csv(), by_hour, "", suppression)
     pack.html = _html(facts, options, pack, table.rows)
     return pack
+
+
+def _suppression(facts: Facts, options: PackOptions, residents: list[Any], households: Counter[Cell],
+                 published: set[Cell]) -> Suppression:
+    """Counts of kept and suppressed cells; when cells are suppressed, the first coarser grid of
+    :data:`SUGGESTED_GRIDS_M` that keeps more cells than this one."""
+    kept_households = sum(households[c] for c in published)
+    suggestion = None
+    if len(published) < len(households):
+        homes = [(r.lon, r.lat) for r in residents]
+        for grid in (g for g in SUGGESTED_GRIDS_M if g > options.grid_m):
+            counts = Counter(_cells_of(facts, homes, grid))
+            kept = sum(1 for n in counts.values() if n >= options.k)
+            if kept > len(published):
+                suggestion = (grid, kept)
+                break
+    return Suppression(options.grid_m, options.k, len(households), len(published), kept_households,
+                       sum(households.values()) - kept_households, suggestion)
 
 
 def _routes(db: Database, facts: Facts, inhabited: set[Cell], size: int) -> gpd.GeoDataFrame:
@@ -230,13 +287,17 @@ def _html(facts: Facts, options: PackOptions, pack: Pack, rows: list[Any]) -> st
     hubs = _geojson(pack.hubs, lambda d: {"color": "#000", "fillColor": "#0d6efd", "fillOpacity": 1,
                                           "radius": 7},
                     lambda d: f"{d['name']} ({d['kind']})")
+    notice = "" if pack.suppression.kept_cells else (
+        f'<p class="suppression"><strong>{escape(pack.suppression.lines()[1])}</strong>: '
+        f"{pack.suppression.suppressed_cells} inhabited cells have fewer than {options.k} households "
+        "(see Privacy below).</p>")
     maps = [MapSpec("pack-map", "Orders per cell, routes and hubs",
                     [MapLayer("cells", cells), MapLayer("routes", routes), MapLayer("hubs", hubs)])]
     ranges = [r for r in rows if r.day == "range"]
     by_hour = table_html(["hub", "day", "hour", "orders", "delivered"],
                          [list(r.values()) for r in pack.orders_by_hour])
     body = (f"<p>{escape(facts.region_name)} · {options.start.isoformat()} – {options.end.isoformat()} · "
-            f"generated {dt.date.today().isoformat()}</p>"
+            f"generated {dt.date.today().isoformat()}</p>{notice}"
             f"<h2>KPIs</h2>{kpi_rows_html(ranges)}{kpi_charts(ranges)}{factors_html()}"
             f"<h2>Orders by hour</h2>{by_hour}"
             "<h2>Privacy</h2>"
@@ -244,13 +305,18 @@ def _html(facts: Facts, options: PackOptions, pack: Pack, rows: list[Any]) -> st
             f"{options.grid_m} m cell; cells with fewer than {options.k} households are left out; "
             "route lines are cut out of every inhabited cell and its neighbours; ids are random for this "
             "export; times are rounded to the hour; coordinates to about 10 m. No names, "
-            "phone numbers or resident ids are included.</p>")
+            "phone numbers or resident ids are included.</p>"
+            + "".join(f'<p class="suppression">{escape(line)}.</p>' for line in pack.suppression.lines()))
     return document(f"Study pack: {facts.region_name}", body, maps, lang="en")
 
 
 def write_pack(db: Database, options: PackOptions, out: Path) -> list[Path]:
     """Build the pack and write its files into ``out`` (created); return the paths written."""
-    pack = build_pack(db, options)
+    return write_built(build_pack(db, options), out)
+
+
+def write_built(pack: Pack, out: Path) -> list[Path]:
+    """Write a built pack's files into ``out`` (created); return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     html = out / "study-pack.html"

@@ -140,6 +140,37 @@ def test_default_k_suppresses_every_cell_of_a_five_household_valley(db: Database
     assert scan(out, db) == []
 
 
+def test_an_empty_map_says_how_many_cells_were_suppressed_and_suggests_a_coarser_grid(
+        db: Database, tiny_region: str, tmp_path: Path) -> None:
+    """Every cell suppressed is not "nobody lives here": the pack and the command say what happened
+    and which grid would keep cells, and that grid does keep them."""
+    from web.cli import main
+
+    record_day(db)
+    day = DAY.isoformat()
+    result = CliRunner().invoke(main, ["export", "study-pack", "--from", day, "--to", day,
+                                       "--out", str(tmp_path / "pack"), "--database", db.url])
+    assert result.exit_code == 0, result.output
+    with db.read() as s:
+        homes = len(s.scalars(select(Resident)).all())
+    inhabited = re.search(r"cells: 0 of (\d+) inhabited 250 m cells kept \(0 households\); (\d+) suppressed "
+                          r"because they have fewer than k = 5 households \((\d+) households", result.output)
+    assert inhabited, result.output
+    assert inhabited.group(1) == inhabited.group(2) and int(inhabited.group(1)) >= 1
+    assert int(inhabited.group(3)) == homes
+    assert "no cell has enough households at this grid" in result.output
+    html = (tmp_path / "pack" / "study-pack.html").read_text(encoding="utf-8")
+    assert "no cell has enough households at this grid" in html and f"{inhabited.group(1)} inhabited" in html
+    hint = re.search(r"--grid (\d+) would keep (\d+) cell", result.output)
+    assert hint, result.output
+    grid, kept = int(hint.group(1)), int(hint.group(2))
+    assert grid > 250 and kept >= 1
+    write_pack(db, PackOptions(DAY, DAY, grid_m=grid), tmp_path / "coarse")  # k stays 5
+    cells = gpd.read_file(tmp_path / "coarse" / "study-pack.gpkg", layer="cells")
+    assert len(cells) == kept and (cells["households"] >= 5).all()
+    assert scan(tmp_path / "pack", db) == [] and scan(tmp_path / "coarse", db) == []
+
+
 def test_fresh_ids_in_every_export(db: Database, tiny_region: str, tmp_path: Path) -> None:
     record_day(db)
     a = write_pack(db, PackOptions(DAY, DAY, grid_m=2000, k=2), tmp_path / "a")
