@@ -107,6 +107,7 @@ class Volunteer(IdMixin, Base):
     shift_end: Mapped[dt.time] = mapped_column(Time)
     days: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # ["mon", ...]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="ja")  # of the courier's SMS
     #: Called off (courier cancelled mid-day): not planned for shifts starting before this instant.
     off_until: Mapped[dt.datetime | None] = mapped_column()
 

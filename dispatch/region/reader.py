@@ -63,6 +63,7 @@ VOLUNTEER_COLUMNS = (
     "id", "name", "phone", "hub_id", "mode", "capacity_kg", "max_parcels", "shift_start",
     "shift_end", "days",
 )
+VOLUNTEER_OPTIONAL = ("language",)
 DRONE_COLUMNS = ("id", "hub_id", "model", "payload_kg", "range_km", "cruise_kmh", "turnaround_min")
 
 _E164 = re.compile(r"\+[1-9]\d{7,14}")
@@ -155,6 +156,7 @@ class VolunteerRecord:
     shift_start: dt.time
     shift_end: dt.time
     days: tuple[str, ...]  # subset of DAYS, in week order
+    language: str = "ja"  # of the courier's SMS (route links, changes)
 
 
 @dataclass(frozen=True)
@@ -833,9 +835,10 @@ def _extended(f: _Fields, raw: Any) -> tuple[str | None, float]:
 
 
 # --------------------------------------------------------------------------------------- CSV
-def _csv_rows(sink: _Sink, folder: Path, name: str,
-              columns: Sequence[str]) -> list[tuple[int, dict[str, str]]] | None:
-    """The (line, {column: value}) of each record, after checking the header and cell counts."""
+def _csv_rows(sink: _Sink, folder: Path, name: str, columns: Sequence[str],
+              optional: Sequence[str] = ()) -> list[tuple[int, dict[str, str]]] | None:
+    """The (line, {column: value}) of each record, after checking the header and cell counts
+    (``columns`` are required in the header, ``optional`` ones may be there)."""
     text = _read_text(sink, folder, name)
     if text is None:
         return None
@@ -847,11 +850,12 @@ def _csv_rows(sink: _Sink, folder: Path, name: str,
             return None
         header = [h.strip() for h in header]
         missing = [c for c in columns if c not in header]
-        unknown = [h for h in header if h not in columns]
+        unknown = [h for h in header if h not in columns and h not in optional]
         for column in missing:
             sink.add(name, 1, column, "required column is missing from the header")
         for column in unknown:
-            sink.add(name, 1, column, f"unknown column (expected {','.join(columns)})")
+            extra = f"; optional: {','.join(optional)}" if optional else ""
+            sink.add(name, 1, column, f"unknown column (expected {','.join(columns)}{extra})")
         if len(set(header)) != len(header):
             sink.add(name, 1, _SYNTAX, "a column name appears twice in the header")
         if missing or unknown or len(set(header)) != len(header):
@@ -872,7 +876,7 @@ def _csv_rows(sink: _Sink, folder: Path, name: str,
 
 
 def _read_volunteers(ctx: _Context, folder: Path) -> list[VolunteerRecord]:
-    rows = _csv_rows(ctx.sink, folder, VOLUNTEERS_FILE, VOLUNTEER_COLUMNS)
+    rows = _csv_rows(ctx.sink, folder, VOLUNTEERS_FILE, VOLUNTEER_COLUMNS, VOLUNTEER_OPTIONAL)
     seen: dict[str, int] = {}
     volunteers = []
     for line, values in rows or []:
@@ -891,10 +895,11 @@ def _read_volunteers(ctx: _Context, folder: Path) -> list[VolunteerRecord]:
         if start and end and end <= start:
             f.bad("shift_end", f"shift_end {end:%H:%M} is not after shift_start {start:%H:%M}")
         days = _days(f, f.text("days"))
+        language = f.choice("language", LANGUAGES, required=False, default="ja")
         if f.failed or capacity is None or parcels is None or start is None or end is None:
             continue
         volunteers.append(VolunteerRecord(code, name, phone, hub_code, mode, capacity, int(parcels),
-                                          start, end, days))
+                                          start, end, days, language))
     return volunteers
 
 

@@ -96,7 +96,7 @@ def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: st
                 note = f"courier {volunteer.code} called off"
                 result.merge(_revise(session, plan, now, settings, note=note, drop_vehicles={volunteer_id}))
         count = len(result.bring_back)
-        outbox.queue(session, volunteer.phone, "courier_released", {"count": count}, "ja",
+        outbox.queue(session, volunteer.phone, "courier_released", {"count": count}, volunteer.language,
                      volunteer_id=volunteer.id, now=now,
                      dedupe_key=f"courier_released:{volunteer.id}:{now.astimezone(tz).date()}")
         log.info("courier %s called off by %s: %d moved, %d queued, %d to bring back", volunteer.code,
@@ -528,8 +528,9 @@ def _notify(session: Session, old: Plan, new: Plan, orders: dict[str, Order], re
         volunteer = session.get(Volunteer, volunteer_id)
         if volunteer is not None:
             for number in numbers:
-                outbox.queue(session, volunteer.phone, "stop_cancelled", {"number": number}, "ja",
-                             volunteer_id=volunteer.id, dedupe_key=f"stop_cancelled:{key}:{number}", now=now)
+                outbox.queue(session, volunteer.phone, "stop_cancelled", {"number": number},
+                             volunteer.language, volunteer_id=volunteer.id,
+                             dedupe_key=f"stop_cancelled:{key}:{number}", now=now)
     for volunteer_id in changed:
         volunteer = session.get(Volunteer, volunteer_id)
         if volunteer is None:

@@ -271,7 +271,8 @@ def queue_courier_link(session: Session, volunteer: Volunteer, template: str, se
     """Queue SMS ``template`` with a fresh single-use sign-in link to the courier's route page."""
     secret = issue_courier_link(session, volunteer.id, settings.secret_key, settings.courier_link_ttl_s, now)
     url = f"{settings.public_url.rstrip('/')}/courier/login/{secret}"
-    queued = outbox.queue(session, volunteer.phone, template, {"url": url}, "ja", volunteer_id=volunteer.id,
+    queued = outbox.queue(session, volunteer.phone, template, {"url": url}, volunteer.language,
+                          volunteer_id=volunteer.id,
                           now=now, dedupe_key=dedupe_key)
     return queued is not None
 

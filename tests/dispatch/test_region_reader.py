@@ -554,3 +554,20 @@ def test_handover_consent_is_read_and_loaded(tiny: Path, db: Database) -> None:
     with db.read() as s:
         consent = dict(s.execute(select(Resident.code, Resident.handover_consent)).all())
     assert consent["R2"] == "hall" and consent["R1"] == "none"
+
+
+@pytest.mark.db
+def test_a_volunteer_language_column_is_optional_and_names_bad_values(tiny: Path, db: Database) -> None:
+    from dispatch.models import Volunteer
+
+    replace_text(tiny, "volunteers.csv", "shift_end,days", "shift_end,days,language")
+    lines = (tiny / "volunteers.csv").read_text(encoding="utf-8").splitlines()
+    (tiny / "volunteers.csv").write_text("\n".join([lines[0], lines[1] + ",en",
+                                                    *(line + ",ja" for line in lines[2:])]) + "\n",
+                                        encoding="utf-8")
+    load_region(db, read_region(tiny))
+    with db.read() as s:
+        languages = dict(s.execute(select(Volunteer.code, Volunteer.language)).all())
+    assert languages["V1"] == "en" and languages["V2"] == "ja"
+    replace_text(tiny, "volunteers.csv", ",en", ",fr")
+    assert problems_of(tiny) == ["volunteers.csv:2: language: unknown value 'fr' (expected one of ja, en)"]

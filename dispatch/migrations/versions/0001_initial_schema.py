@@ -193,6 +193,7 @@ def upgrade() -> None:
     sa.Column('shift_end', sa.Time(), nullable=False),
     sa.Column('days', dispatch.models.base.JSONText(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('off_until', dispatch.models.base.UTCDateTime(), nullable=True),
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hub.id'], name=op.f('fk_volunteer_hub_id_hub')),
