@@ -308,8 +308,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{ref.warm_wall:.3f} ({ref.warm_cpu:.3f}) | {big_t.warm_wall / ref.warm_wall:.1f}x |")
     lines += [
         "",
-        f"The same {n}-order pages with `gc.freeze()` called once the app is up (which the app does not "
-        "do today): the objects of start-up (some 190,000, most of them pandas and scipy imported "
+        f"The same {n}-order pages with `gc.freeze()` called once the app is up (as `hakobu serve` "
+        "does): the objects of start-up (some 190,000, most of them pandas and scipy imported "
         "by folium and the routing code) leave the garbage collector's full collections, which "
         "otherwise cost 0.1-0.2 s in every second or third request of a large page.",
         "",
