@@ -417,11 +417,17 @@ def _geojson(db: Database, batch_ids: set[str]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def simulated_days(db: Database, region_code: str) -> list[dt.date]:
+def simulated_days(db: Database, region_code: str | None = None) -> list[dt.date]:
     """The local dates of the region's simulated days in ``db`` (oldest first): days with orders
-    that a simulated courier acted on (their action ids start with :data:`ACTION_PREFIX`)."""
+    that a simulated courier acted on (their action ids start with :data:`ACTION_PREFIX`). Without
+    a code, the first region (by code); none loaded: no days."""
     with db.read() as s:
-        region = s.scalars(select(Region).where(Region.code == region_code)).one()
+        query = select(Region).order_by(Region.code)
+        if region_code is not None:
+            query = query.where(Region.code == region_code)
+        region = s.scalars(query.limit(1)).first()
+        if region is None:
+            return []
         tz = ZoneInfo(region.timezone)
         created = s.scalars(select(Order.created_at).join(CourierAction, CourierAction.order_id == Order.id)
                             .where(Order.region_id == region.id,

@@ -14,17 +14,19 @@ from typing import Any
 import folium
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from dispatch.errors import DomainError
 from dispatch.queries import region_overview
+from dispatch.simulate import simulated_days
 from dispatch.studies.charts import bar_chart
-from dispatch.studies.facts import load_facts
-from dispatch.studies.kpis import FACTORS, HEADLINE, kpi_table
+from dispatch.studies.facts import load_facts, recent_days
+from dispatch.studies.kpis import FACTORS, HEADLINE, Kpis, kpi_table
 from dispatch.studies.replay import load_replay
-from dispatch.studies.reports import kpi_charts
+from dispatch.studies.reports import kpi_charts, scope_label
 from dispatch.studies.scenario_spec import ScenarioError, parse
 from dispatch.studies.scenarios import run_scenario
 from web.context import db, settings
@@ -66,6 +68,34 @@ def _hub_choices() -> list[tuple[str, str]]:
     return [(h.code, h.name) for h in overview.hubs if h.kind == "hub"] if overview else []
 
 
+def _days() -> list[dict[str, Any]]:
+    """Recent days with orders for the range form's shortcuts; simulated days are marked (a planner
+    should know a day came from ``hakobu simulate``, not from residents)."""
+    simulated = set(simulated_days(db()))
+    return [{"day": d, "orders": n, "simulated": d in simulated} for d, n in recent_days(db())]
+
+
+SHARES = frozenset({"on_time_share", "residents_reached_share"})
+
+
+def shown(key: str, value: object) -> str:
+    """A KPI as the page shows it: shares in percent, other decimals shortened; undefined is n/a
+    (the CSV keeps the exact values)."""
+    if value is None:
+        return _("n/a")
+    if key in SHARES and isinstance(value, int | float):
+        return f"{value * 100:.1f} %"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def _kpi_rows(ranges: list[Kpis]) -> list[tuple[str, str, list[str]]]:
+    """(translated label, key, shown value per scope) for each headline KPI."""
+    flat = [r.row() for r in ranges]
+    return [(_(label), key, [shown(key, r.get(key, 0)) for r in flat]) for label, key in HEADLINE]
+
+
 @bp.route("/")
 @access("planner", "admin")
 def index() -> Any:
@@ -78,13 +108,15 @@ def index() -> Any:
             problems.append(str(error))
     ranges = [r for r in table.rows if r.day == "range"] if table else []
     daily = [r for r in table.rows if r.day != "range" and r.hub == "all"] if table else []
-    charts = kpi_charts(ranges) if ranges else ""
+    charts = kpi_charts(ranges, _) if ranges else ""
     if len(daily) > 1:
         charts += bar_chart(_("Delivered per day"), [r.day for r in daily],
                             [(_("delivered"), [r.delivered for r in daily])])
     return render_template("planner/index.html", start=start, end=end, hub=(hubs or [""])[0],
-                           hubs=_hub_choices(), problems=problems, rows=[r.row() for r in ranges],
-                           headline=HEADLINE, charts=charts, factors=list(FACTORS.values()),
+                           hubs=_hub_choices(), days=_days(), problems=problems,
+                           scopes=[scope_label(r, _) for r in ranges],
+                           kpis=_kpi_rows(ranges) if ranges else [],
+                           charts=charts, factors=list(FACTORS.values()),
                            unserved=table.total().unserved if table else {},
                            basis=table.basis if table else "")
 
@@ -152,8 +184,9 @@ def replay() -> Any:
         happened = json.dumps(data.happened, ensure_ascii=False).replace("</", "<\\/")
         times = data.times
     return render_template("planner/replay.html", start=start, end=end, hub=(hubs or [""])[0],
-                           hubs=_hub_choices(), problems=problems, data=data, map=parts,
-                           happened=happened, times=times)
+                           hubs=_hub_choices(), days=_days(), problems=problems, data=data, map=parts,
+                           happened=happened, times=times,
+                           last_time=dt.datetime.fromisoformat(times[-1]) if times else None)
 
 
 class ScenarioForm(FlaskForm):
@@ -161,8 +194,8 @@ class ScenarioForm(FlaskForm):
     hub = SelectField(validators=[Optional()])
     drones = IntegerField(default=2, validators=[Optional(), NumberRange(0, 50)])
     volunteers = IntegerField(default=0, validators=[Optional(), NumberRange(0, 200)])
-    volunteer_mode = SelectField(default="car", choices=choices([("car", "car"), ("bicycle", "bicycle"),
-                                                                 ("walk", "walk")]))
+    volunteer_mode = SelectField(default="car", choices=choices(
+        [("car", _l("car")), ("bicycle", _l("bicycle")), ("walk", _l("walk"))]))
     remove_volunteers = StringField(validators=[Optional()])
     drone_range_km = IntegerField(validators=[Optional(), NumberRange(1, 200)])
     drone_payload_kg = IntegerField(validators=[Optional(), NumberRange(1, 50)])
@@ -207,8 +240,9 @@ def scenario() -> Any:
     overview = region_overview(db())
     zones = [(z.identifier, z.name) for z in overview.zones] if overview else []
     form.activate_zone.choices = choices([("", _("none")), *zones])
-    if request.method == "GET" and form.date.data is None:
-        form.date.data = dt.date.today()
+    if request.method == "GET" and form.date.data is None:  # the latest day before today with orders
+        past = [d for d, _n in recent_days(db()) if d < dt.date.today()]
+        form.date.data = past[0] if past else dt.date.today()
     problems: list[str] = []
     result, maps = None, []
     if form.validate_on_submit():
@@ -225,4 +259,8 @@ def scenario() -> Any:
                                                    tiles=settings().tiles)))
     elif request.method == "POST":
         problems = [f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]
-    return render_template("planner/scenario.html", form=form, problems=problems, result=result, maps=maps)
+    rows = [(_(label), label, shown(key, a), shown(key, b), "" if d is None else shown(key, d))
+            for (label, a, b, d), (_same, key) in zip(result.comparison(), HEADLINE, strict=True)
+            ] if result else []
+    return render_template("planner/scenario.html", form=form, problems=problems, result=result, rows=rows,
+                           maps=maps)

@@ -266,3 +266,21 @@ def _deliveries(s: Session, order_ids: list[str]) -> dict[str, tuple[dt.datetime
         last = events[-1]
         out[order_id] = (last.occurred_at, last.from_party.split(":", 1)[0])
     return out
+
+
+def recent_days(db: Database, *, region_code: str | None = None, limit: int = 8,
+                scan: int = 5000) -> list[tuple[dt.date, int]]:
+    """The latest local days with orders (newest first) and their order counts, from the newest
+    ``scan`` orders: what a planner picks a day from. Empty when no region is loaded."""
+    with db.read() as s:
+        try:
+            region = region_of(s, region_code)
+        except NotFound:
+            return []
+        tz = ZoneInfo(region.timezone)
+        created = s.scalars(select(Order.created_at).where(Order.region_id == region.id)
+                            .order_by(Order.created_at.desc()).limit(scan))
+        counts: dict[dt.date, int] = defaultdict(int)
+        for at in created:
+            counts[at.astimezone(tz).date()] += 1
+    return sorted(counts.items(), reverse=True)[:limit]

@@ -32,8 +32,14 @@ KIND_COLOURS = {
 
 @dataclass(frozen=True)
 class Step:
+    """One line of a parcel's timeline. ``what`` is the English text; ``code`` and ``args`` let a page
+    say it in its own language (``ordered`` (channel), ``batch``, ``eta`` (local end time),
+    ``handoff`` (kind, proof), ``sortie`` (order number, kind))."""
+
     at: dt.datetime
     what: str
+    code: str = ""
+    args: tuple[str, ...] = ()
 
 
 @dataclass
@@ -94,7 +100,9 @@ def load_replay(db: Database, start: dt.date, end: dt.date, hub_codes: list[str]
             drone = (e.from_party if e.from_party.startswith("drone:") else e.to_party).split(":", 1)[1]
             route_id = flown.get((e.order_id, drone))
             if route_id is not None:
-                sortie_events[route_id].append(Step(e.occurred_at, f"#{numbers.get(e.order_id)} {e.kind}"))
+                number = str(numbers.get(e.order_id))
+                sortie_events[route_id].append(Step(e.occurred_at, f"#{number} {e.kind}", "sortie",
+                                                    (number, e.kind)))
     return Replay(facts, happened, {"type": "FeatureCollection", "features": planned}, timelines, sorties,
                   dict(sortie_events))
 
@@ -136,15 +144,16 @@ def _timelines(facts: Facts, events: list[HandoffEvent], orders: dict[str, Order
         by_order[e.order_id].append(e)
     out = []
     for o in facts.orders:
-        steps = [Step(o.created_at, f"ordered ({o.channel})")]
+        steps = [Step(o.created_at, f"ordered ({o.channel})", "ordered", (o.channel,))]
         row = orders.get(o.id)
         batch = batches.get(row.batch_id) if row is not None and row.batch_id else None
         if batch is not None:
-            steps.append(Step(batch.cutoff_at, "batch closed"))
+            steps.append(Step(batch.cutoff_at, "batch closed", "batch"))
         if o.eta_window is not None:
-            until = o.eta_window[1].astimezone(facts.tz)
-            steps.append(Step(o.eta_window[0], f"ETA window until {until:%H:%M}"))
-        steps += [Step(e.occurred_at, f"{e.kind} ({e.proof})") for e in by_order.get(o.id, [])]
+            until = f"{o.eta_window[1].astimezone(facts.tz):%H:%M}"
+            steps.append(Step(o.eta_window[0], f"ETA window until {until}", "eta", (until,)))
+        steps += [Step(e.occurred_at, f"{e.kind} ({e.proof})", "handoff", (e.kind, e.proof))
+                  for e in by_order.get(o.id, [])]
         steps.sort(key=lambda s: s.at)
         out.append(ParcelTimeline(o.id, o.number, facts.hubs[o.hub_id].code, o.state, steps))
     return out

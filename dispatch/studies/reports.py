@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from dispatch.studies.charts import bar_chart
 from dispatch.studies.html import MapSpec, document, plan_layers, table_html
-from dispatch.studies.kpis import FACTORS, HEADLINE, Kpis
+from dispatch.studies.kpis import FACTORS, HEADLINE, MODES, Kpis
 from dispatch.studies.scenarios import DEFAULT_SOLUTION_LIMIT, ScenarioResult
 
 
@@ -28,19 +29,31 @@ def kpi_rows_html(rows: list[Kpis], caption: str = "") -> str:
     return table_html(headers, body, caption)
 
 
-def kpi_charts(rows: list[Kpis]) -> str:
-    """Pictures for what people would rather look at than read: per scope."""
-    labels = [f"{r.hub} {r.day}" for r in rows]
+def _same(text: str) -> str:
+    return text
+
+
+def scope_label(k: Kpis, tr: Callable[[str], str] = _same) -> str:
+    """"IZUSHI", "all hubs", or with the day when the row is one day ("IZUSHI 2026-03-03")."""
+    hub = tr("all hubs") if k.hub == "all" else k.hub
+    return hub if k.day == "range" else f"{hub} {k.day}"
+
+
+def kpi_charts(rows: list[Kpis], tr: Callable[[str], str] = _same) -> str:
+    """Pictures for what people would rather look at than read: per scope. ``tr`` translates the
+    titles and legends (the console passes gettext; the words are in web/translations; reports
+    and study packs stay English)."""
+    labels = [scope_label(r, tr) for r in rows]
     charts = [
-        bar_chart("Orders and delivered", labels, [("orders", [r.orders for r in rows]),
-                                                    ("delivered", [r.delivered for r in rows])]),
-        bar_chart("Kilometres by mode", labels, [(m, [r.km_by_mode.get(m, 0.0) for r in rows])
-                                                 for m in ("walk", "bicycle", "car", "drone")], unit="km"),
-        bar_chart("CO2: service vs household trips", labels,
-                  [("service", [r.co2_service_kg for r in rows]),
-                   ("baseline", [r.co2_baseline_kg for r in rows])], unit="kg"),
-        bar_chart("Lead time order → door (median)", labels, [("median", [r.lead_median_min for r in rows])],
-                  unit="min"),
+        bar_chart(tr("Orders and delivered"), labels, [(tr("orders"), [r.orders for r in rows]),
+                                                        (tr("delivered"), [r.delivered for r in rows])]),
+        bar_chart(tr("Kilometres by mode"), labels,
+                  [(tr(m), [r.km_by_mode.get(m, 0.0) for r in rows]) for m in MODES], unit="km"),
+        bar_chart(tr("CO2: service vs household trips"), labels,
+                  [(tr("service"), [r.co2_service_kg for r in rows]),
+                   (tr("baseline"), [r.co2_baseline_kg for r in rows])], unit="kg"),
+        bar_chart(tr("Lead time order → door (median)"), labels,
+                  [(tr("median"), [r.lead_median_min for r in rows])], unit=tr("min")),
     ]
     return '<div class="charts">' + "".join(charts) + "</div>"
 

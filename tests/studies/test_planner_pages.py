@@ -43,7 +43,9 @@ def test_kpi_page_and_csv(client: FlaskClient, make_user: Callable[..., str], db
     page = client.get(f"/planner/?{RANGE}").get_data(as_text=True)
     row = re.search(r'<tr data-kpi="delivered">(.*?)</tr>', page, re.S)
     assert row and re.findall(r"<td>(\d+)</td>", row.group(1)) == ["4", "4"]  # H1 and all
-    assert "on_time_share" in page and "0.75" in page and "<svg" in page and "MLIT" in page
+    share = re.search(r'<tr data-kpi="on_time_share">(.*?)</tr>', page, re.S)
+    assert share and re.findall(r"<td>([^<]*)</td>", share.group(1)) == ["75.0 %", "75.0 %"]  # 3 of 4
+    assert "<svg" in page and "MLIT" in page
     response = client.get(f"/planner/kpis.csv?{RANGE}&hub=H1")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
@@ -100,3 +102,27 @@ def test_scenario_page_names_a_bad_value_and_runs_nothing(client: FlaskClient, m
     assert 'data-kpi="drone sorties"' not in page
     page = _scenario(client, date="2030-01-01")
     assert "base.date: no orders on 2030-01-01" in page
+
+
+def test_planner_pages_speak_japanese(client: FlaskClient, make_user: Callable[..., str], db: Database,
+                                      tiny_region: str) -> None:
+    """Every KPI label, the basis, the scopes, the chart titles and each parcel's timeline come from the
+    catalogue: none of the English words is left on the Japanese pages."""
+    from dispatch.studies.kpis import HEADLINE
+
+    record_day(db, codes=("R1", "R2", "R3"))
+    login(client, make_user("planner"))
+    page = client.get(f"/planner/?{RANGE}&lang=ja").get_data(as_text=True)
+    labels = re.findall(r'<tr data-kpi="[^"]+"><th scope="row">([^<]+)</th>', page)
+    assert len(labels) == len(HEADLINE)
+    english = {label for label, _ in HEADLINE}
+    assert not english & set(labels), english & set(labels)
+    assert "時間内配達率" in labels and "根拠: 記録" in page and "全ハブ" in page
+    assert "注文数と配達数" in page and "手段別の走行距離" in page and "Orders and delivered" not in page
+    assert "開始日" in page and "注文のある日" in page
+    replay = client.get(f"/planner/replay?{RANGE}&lang=ja").get_data(as_text=True)
+    steps = " ".join(re.findall(r'<ol class="steps">(.*?)</ol>', replay, re.S))
+    assert "注文（ウェブ）" in steps and "バッチ締切" in steps and "配達員 → 住民" in steps
+    assert "ordered (" not in steps and "batch closed" not in steps
+    scenario = client.get("/planner/scenario?lang=ja").get_data(as_text=True)
+    assert ">車</option>" in scenario and ">car</option>" not in scenario

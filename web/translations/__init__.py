@@ -43,6 +43,23 @@ DYNAMIC_TERMS = (
     N_("dropped"), N_("invalid"), N_("replanned"), N_("returning"),
     # how a handoff was proven (dispatch.custody.PROOFS)
     N_("operator_confirm"), N_("courier_scan"), N_("resident_pin"), N_("resident_consent"), N_("drone_log"),
+    # handoff kinds (dispatch.custody.KIND_PARTIES), shown in the planners' replay
+    N_("supply_to_drone"), N_("supply_to_courier"), N_("supply_to_hub"), N_("drone_to_hub"),
+    N_("courier_to_hub"), N_("hub_to_courier"), N_("hub_to_drone"), N_("courier_to_resident"),
+    N_("drone_to_resident"), N_("courier_to_neighbour"), N_("courier_to_hall"),
+    # order channels (dispatch.services.ordering.CHANNELS)
+    N_("sms"), N_("web"), N_("proxy"), N_("phone"), N_("import"),
+    # planners: KPI labels (dispatch.studies.kpis.HEADLINE), bases, unserved reasons of the KPIs,
+    # chart titles and legends (dispatch.studies.reports.kpi_charts), CO2 factor names (FACTORS)
+    N_("orders"), N_("on-time share"), N_("lead time median (min)"), N_("lead time p90 (min)"),
+    N_("km walk"), N_("km bicycle"), N_("km car"), N_("km drone"), N_("courier hours"), N_("drone sorties"),
+    N_("drone flight km"), N_("parcels per courier hour"), N_("CO2 service (kg)"), N_("CO2 baseline (kg)"),
+    N_("CO2 saved (kg)"), N_("residents reached"), N_("unserved"),
+    N_("recorded"), N_("not delivered"), N_("not planned"),
+    N_("Orders and delivered"), N_("Kilometres by mode"), N_("CO2: service vs household trips"),
+    N_("Lead time order → door (median)"), N_("service"), N_("baseline"), N_("median"), N_("min"),
+    N_("private car, household shopping trip"), N_("volunteer's kei car"), N_("multicopter energy use"),
+    N_("grid electricity"), N_("road distance / straight distance"),
 )
 
 
