@@ -171,3 +171,41 @@ def test_sample_scenario_file_parses() -> None:
     sc = parse((REPO / "sample_regions/tajima/scenarios/two_more_drones.toml").read_text(encoding="utf-8"))
     assert sc.data["drones"]["add"][0]["count"] == 2
     assert isinstance(sc.date, dt.date)
+
+
+@pytest.mark.db
+def test_the_example_scenario_changes_the_figures_of_the_demos_simulated_day(db: Database) -> None:
+    """Issue 7's "two more drones" on Tajima: the example file, run on the day ``make demo`` simulates
+    (same seed and orders, on a Tuesday), shows a difference. Kannabe has no drone port, so its
+    drone-eligible orders (light enough, a drop point, due that day) went by car; two drones there
+    take some of them."""
+    from dispatch.config import Settings
+    from dispatch.demo import SIMULATED_ORDERS, SIMULATED_SEED, SIMULATED_SOLUTION_LIMIT
+    from dispatch.models import Hub, Order, Resident
+    from dispatch.simulate import SimConfig, simulate
+    from tests.conftest import TAJIMA
+    from tests.studies.day import TOKYO
+    from web.simulate_cli import RealSms
+
+    day = dt.date(2026, 12, 1)
+    config = SimConfig(region=TAJIMA, orders=SIMULATED_ORDERS, seed=SIMULATED_SEED, time_limit_s=2,
+                       solution_limit=SIMULATED_SOLUTION_LIMIT, day=day)
+    simulate(db, config, RealSms(db), Settings(secret_key="sim-pepper", public_url="https://hakobu.example"))
+    with db.read() as s:
+        kannabe = s.scalars(select(Hub).where(Hub.code == "KANNABE")).one()
+        eligible = [o.number for o, r in s.execute(select(Order, Resident).join(
+            Resident, Resident.id == Order.resident_id).where(Order.hub_id == kannabe.id))
+            if r.drop_lon is not None and o.weight_kg <= 4.5
+            and (o.window_start is None or o.window_start.astimezone(TOKYO).date() <= day)]
+    assert not kannabe.drone_port and eligible, "the day must give Kannabe orders a drone could carry"
+
+    sc = parse((REPO / "sample_regions/tajima/scenarios/two_more_drones.toml").read_text(encoding="utf-8"))
+    sc.data["base"]["date"] = day  # what --date does
+    result = run_scenario(db, sc)
+    base, changed = result.base.kpis, result.changed.kpis
+    assert base.drone_sorties == 0 and 0 < changed.drone_sorties <= len(eligible)
+    assert changed.km_by_mode.get("drone", 0) > 0
+    assert changed.km_by_mode.get("car", 0) < base.km_by_mode.get("car", 0)  # orders the car no longer takes
+    assert base.orders == changed.orders
+    diff = {label: d for label, _, _, d in result.comparison()}
+    assert diff["drone sorties"] == changed.drone_sorties
