@@ -119,3 +119,39 @@ def test_demo_accounts(db: Database, tiny_region: str) -> None:
     with db.read() as s:
         roles = dict(s.execute(select(User.email, User.role)).all())
     assert roles == {"operator@demo": "operator", "planner@demo": "planner", "admin@demo": "admin"}
+
+
+def test_yesterday_is_simulated_once_before_the_demo_day(db: Database, tiny_region: str) -> None:
+    """The planners' simulated day: yesterday through the real simulator, once; then the demo day as
+    before (its plan proposed, yesterday's confirmed ones untouched)."""
+    from dispatch.config import Settings
+    from dispatch.demo import seed_simulated_day
+    from dispatch.simulate import simulated_days
+    from tests.conftest import TINY
+    from web.simulate_cli import RealSms
+
+    settings = Settings(secret_key="demo-sim-pepper", public_url="http://127.0.0.1:5000")
+    tuesday = MORNING + dt.timedelta(days=1)  # yesterday was Monday: the tiny couriers work
+    lines = seed_simulated_day(db, "tiny", TINY, RealSms(db), settings, now=tuesday, orders=6)
+    assert lines[0].startswith(f"simulated day {MONDAY.isoformat()}: 6 orders"), lines
+    assert simulated_days(db, "tiny") == [MONDAY]
+    midnight = dt.datetime.combine(MONDAY, dt.time(0), TOKYO)
+    with db.read() as s:
+        states = list(s.scalars(select(Plan.state).join(Batch, Batch.id == Plan.batch_id).where(
+            Batch.cutoff_at >= midnight, Batch.cutoff_at < midnight + dt.timedelta(days=1))))
+    assert "confirmed" in states and "proposed" not in states
+    before = (_count(db, Order), _count(db, Batch), _count(db, Plan))
+
+    again = seed_simulated_day(db, "tiny", TINY, RealSms(db), settings, now=tuesday + dt.timedelta(hours=3))
+    assert again == [f"past day {MONDAY.isoformat()} already has 6 orders: not simulated again"]
+    assert (_count(db, Order), _count(db, Batch), _count(db, Plan)) == before
+
+    _seed(db, tuesday)  # the demo day, as `hakobu demo` continues
+    with db.read() as s:
+        proposed = [p.batch.cutoff_at for p in s.scalars(select(Plan).where(Plan.state == "proposed"))]
+        today = s.scalar(select(func.count()).select_from(Order).where(
+            Order.created_at >= tuesday.replace(hour=0)))
+    assert proposed == [tuesday]  # today's plan only
+    assert today == 5  # every tiny resident orders once today
+    assert seed_simulated_day(db, "tiny", TINY, RealSms(db), settings, now=tuesday, orders=0) == [
+        f"past day {MONDAY.isoformat()} already has 6 orders: not simulated again"]
