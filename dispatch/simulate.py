@@ -298,7 +298,8 @@ def _door(day: Day, volunteer_id: str, order_id: str, lon: float, lat: float, ba
         day.sms.send_due(now)
         return
     pin = _pin_from_sms(day, order_id)
-    _act(day, "deliver", delivery.deliver, volunteer_id, now, order_id=order_id, pin=pin or "0000")
+    _act(day, "deliver", delivery.deliver, volunteer_id, now, order_id=order_id, pin=pin or "0000",
+         lon=lon, lat=lat)  # where the phone is, as the courier page sends it: the replay draws it there
     day.sms.send_due(now)
 
 

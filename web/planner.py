@@ -11,7 +11,6 @@ import datetime as dt
 import json
 from typing import Any
 
-import folium
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -166,6 +165,21 @@ def _map_data(plan_features: list[dict[str, Any]]) -> MapData:
     )
 
 
+def _bounds(features: list[dict[str, Any]]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the features' points and lines, None when there are none."""
+    points = []
+    for f in features:
+        geometry = f["geometry"]
+        if geometry["type"] == "Point":
+            points.append(geometry["coordinates"])
+        elif geometry["type"] == "LineString":
+            points += geometry["coordinates"]
+    if not points:
+        return None
+    lons, lats = [float(p[0]) for p in points], [float(p[1]) for p in points]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
 @bp.route("/replay")
 @access("planner", "admin")
 def replay() -> Any:
@@ -179,7 +193,12 @@ def replay() -> Any:
     parts, happened, times = None, "[]", []
     if data is not None and region_overview(db()) is not None:
         m = build_map(_map_data(data.planned["features"]), _assets(), tiles=settings().tiles)
-        folium.FeatureGroup(name=_("What happened")).add_to(m)  # the slider draws into its own layer
+        # The slider draws into its own Leaflet layer (replay.html). A folium group added here, after
+        # build_map's layer control, broke the map's script (the control referred to it before it
+        # existed) and everything after it, the fitting to the day's bounds included.
+        bounds = _bounds([*data.planned["features"], *data.happened])
+        if bounds is not None:  # the day's routes and events, not the whole region
+            m.fit_bounds(bounds, padding=(20, 20))
         parts = render_parts(m)
         happened = json.dumps(data.happened, ensure_ascii=False).replace("</", "<\\/")
         times = data.times
