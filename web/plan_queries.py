@@ -217,6 +217,8 @@ class PlanView:
     region_code: str
     timezone: str
     cutoff_at: dt.datetime
+    batch_state: str  # closed / solving: a re-plan is on its way (the scheduler's worker solves it)
+    batch_reason: str
     version: int
     latest_id: str
     latest_version: int
@@ -232,8 +234,13 @@ class PlanView:
     couriers: tuple[tuple[str, str], ...]  # (volunteer id, label) on shift: targets of a move
 
     @property
+    def replanning(self) -> bool:
+        """A re-plan of this batch was asked for (force ground, weather hold) and is not done yet."""
+        return self.batch_state in ("closed", "solving") and self.batch_reason.startswith("re-plan: ")
+
+    @property
     def editable(self) -> bool:
-        return self.state == "proposed" and self.id == self.latest_id
+        return self.state == "proposed" and self.id == self.latest_id and not self.replanning
 
 
 def plan_hub(db: Database, plan_id: str) -> str | None:
@@ -255,7 +262,8 @@ def plan_view(db: Database, plan_id: str) -> PlanView | None:
         if plan is None:
             return None
         place = s.execute(
-            select(Batch.cutoff_at, Hub.id.label("hub_id"), Hub.name.label("hub_name"), Hub.lon, Hub.lat,
+            select(Batch.cutoff_at, Batch.state.label("batch_state"), Batch.reason.label("batch_reason"),
+                   Hub.id.label("hub_id"), Hub.name.label("hub_name"), Hub.lon, Hub.lat,
                    Region.code.label("region_code"), Region.timezone)
             .join(Hub, Hub.id == Batch.hub_id).join(Region, Region.id == Hub.region_id)
             .where(Batch.id == plan.batch_id)).one()
@@ -292,8 +300,9 @@ def plan_view(db: Database, plan_id: str) -> PlanView | None:
     return PlanView(
         id=plan.id, batch_id=plan.batch_id, hub_id=place.hub_id, hub_name=place.hub_name, hub_lon=place.lon,
         hub_lat=place.lat, region_code=place.region_code, timezone=place.timezone,
-        cutoff_at=place.cutoff_at, version=plan.version,
-        latest_id=latest.id, latest_version=latest.version, state=plan.state, note=plan.note,
+        cutoff_at=place.cutoff_at, batch_state=place.batch_state, batch_reason=place.batch_reason,
+        version=plan.version, latest_id=latest.id, latest_version=latest.version, state=plan.state,
+        note=plan.note,
         created_at=plan.created_at, confirmed_at=plan.confirmed_at,
         ok=bool(plan.validation.get("ok")), violations=tuple(plan.validation.get("violations", [])),
         routes=routes, unserved=unserved, kpis=_kpis(routes, unserved), couriers=couriers,

@@ -91,6 +91,8 @@ def show(plan_id: str) -> Any:
     view = plan_view(db(), plan_id)
     if view is None:
         abort(404)
+    if request.args.get("follow") and view.id != view.latest_id:  # a re-plan finished: show it
+        return redirect(url_for("plans.show", plan_id=view.latest_id))
     may_edit = current_user.role in ("operator", "admin") and view.editable
     sorties = plan_service.drone_sorties(db(), plan_id)
     return render_template(
@@ -104,6 +106,8 @@ def _confirm_refusal(view: PlanView) -> str | None:
     """Why confirming would be refused now, in the operator's words (None: it may be confirmed)."""
     if view.state != "proposed":
         return _("This version is %(state)s.", state=_(view.state))
+    if view.replanning:
+        return _("The batch is being planned again.")
     if view.id != view.latest_id:
         return _("A newer version (%(version)s) exists.", version=view.latest_version)
     if not view.ok:
@@ -209,9 +213,14 @@ def force_ground(plan_id: str) -> Any:
     form = OrderForm()
     if not form.validate_on_submit():
         return _bad_form(plan_id, form)
-    return _after(plan_id, lambda: plan_service.force_ground(
-        db(), plan_id, form.order_id.data, user_id=current_user.user_id,
-        time_limit_s=settings().solve_time_limit_s))
+    try:
+        plan_service.request_ground(db(), plan_id, form.order_id.data or "", user_id=current_user.user_id)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:  # the scheduler's worker re-plans the batch; this page refreshes until the version is there
+        flash(_("The order will go by ground: the batch is being planned again; the new version "
+                "appears here in a few seconds."), "ok")
+    return redirect(url_for("plans.show", plan_id=plan_id))
 
 
 @bp.route("/<plan_id>/confirm", methods=["POST"])

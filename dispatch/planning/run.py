@@ -53,8 +53,10 @@ def plan_batch(db: Database, batch_id: str, *, time_limit_s: float | None = None
     built, solution = solve_built(built, params)
     with db.write() as session:
         batch = _batch(session, batch_id)
+        # A re-plan requested by a person or a disruption says why (Batch.reason "re-plan: ...").
+        note = batch.reason.removeprefix("re-plan: ") if batch.reason.startswith("re-plan: ") else "solver"
         plan = save_version(session, batch, built.problem, solution, built.excluded,
-                            note="solver", user_id=user_id)
+                            note=note, user_id=user_id)
         log.info("batch %s planned: %s", batch_id, plan_summary(plan))
         return plan.id
 

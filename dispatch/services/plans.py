@@ -34,9 +34,8 @@ from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Volunteer
-from dispatch.planning.build import build_problem
 from dispatch.planning.retime import ground_stops, rebuilt, retime, without_order_on_drones
-from dispatch.planning.run import solve_built
+from dispatch.planning.run import plan_batch
 from dispatch.planning.store import save_version
 from dispatch.services import outbox
 from dispatch.services.pins import issue_pin
@@ -183,27 +182,42 @@ def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = 
     return _edit(db, plan_id, user_id, f"drop order {order_id}", change, dropped)
 
 
-def force_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None, *,
-                 time_limit_s: float | None = None, solution_limit: int | None = None) -> str:
-    """Forbid drones for an order and re-solve the batch (earlier edits of this plan are replaced
-    by the solver's new plan). Returns the new version's id."""
+def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None) -> str:
+    """Forbid drones for an order and send its batch back to the solver; returns the batch id.
+
+    The console calls this: a web request never solves. The scheduler's worker (``hakobu
+    scheduler``) re-plans the batch within seconds, and the new proposed version replaces the
+    operator's earlier edits of this plan (the solver plans from the orders, not from the edits).
+    """
     with db.write() as session:
-        plan, _ = _latest_proposed(session, plan_id)
+        plan, batch = _latest_proposed(session, plan_id)
         if order_id not in {o["id"] for o in plan.problem["orders"]}:
             raise DomainError(f"order {order_id} is not in this plan")
+        if batch.state in ("closed", "solving") and batch.reason.startswith("re-plan: "):
+            raise DomainError(f"batch {batch.id} is already being planned again ({batch.reason})")
         order = session.get(Order, order_id)
         assert order is not None
         order.force_ground = True
-    limit = time_limit_s if time_limit_s is not None else settings_from_env().solve_time_limit_s
-    params = routing.SolveParams(time_limit_s=limit, seed=0, solution_limit=solution_limit)
+        batch.state, batch.reason = "closed", f"re-plan: force ground order #{order.number}"
+        return batch.id
+
+
+def force_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None, *,
+                 time_limit_s: float | None = None, solution_limit: int | None = None) -> str:
+    """:func:`request_ground`, then the re-plan at once in this process (command line and tests;
+    the console only requests it). Returns the new version's id."""
+    from dispatch.services.solving import solve_batch
+
+    batch_id = request_ground(db, plan_id, order_id, user_id)
+    state = solve_batch(db.url, batch_id, planner=lambda d, b: plan_batch(
+        d, b, time_limit_s=time_limit_s, solution_limit=solution_limit, user_id=user_id))
+    if state != "solved":
+        raise DomainError(f"the re-plan of batch {batch_id} {state}")
     with db.read() as session:
-        plan, batch = _latest_proposed(session, plan_id)
-        built = build_problem(session, batch)
-    built, solution = solve_built(built, params)
-    with db.write() as session:
-        _latest_proposed(session, plan_id)  # nobody edited it meanwhile
-        return save_version(session, batch, built.problem, solution, built.excluded,
-                            note=f"force ground order {order_id} (re-solved)", user_id=user_id).id
+        plan_id = session.scalars(select(Plan.id).where(Plan.batch_id == batch_id)
+                                  .order_by(Plan.version.desc())).first()
+    assert plan_id is not None
+    return plan_id
 
 
 def _ordered(routes: list[routing.Route]) -> list[routing.Route]:

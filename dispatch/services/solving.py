@@ -78,7 +78,7 @@ def claim_for_solving(db: Database, batch_id: str) -> int | None:
     with db.write() as session:
         return session.scalar(
             update(Batch).where(Batch.id == batch_id, Batch.state == "closed")
-            .values(state="solving", attempts=Batch.attempts + 1, reason="")
+            .values(state="solving", attempts=Batch.attempts + 1)  # reason: why a re-plan was asked
             .returning(Batch.attempts)
         )
 
@@ -144,7 +144,7 @@ def requeue_interrupted(db: Database, max_attempts: int = MAX_AUTOMATIC_ATTEMPTS
         stuck = session.scalars(select(Batch).where(Batch.state == "solving").order_by(Batch.cutoff_at)).all()
         for batch in stuck:
             if batch.attempts < max_attempts:
-                batch.state, batch.reason = "closed", ""
+                batch.state = "closed"  # its reason (a requested re-plan) still holds
             else:
                 batch.state = "failed"
                 batch.reason = f"interrupted {batch.attempts} times (scheduler stopped during the solve)"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError
-from dispatch.models import Message, Order, Plan, Volunteer
+from dispatch.models import Batch, Message, Order, Plan, Volunteer
 from dispatch.planning import plan_batch
 from dispatch.services.pins import pin_matches
 from dispatch.services.plans import (
@@ -21,6 +21,7 @@ from dispatch.services.plans import (
     move_stop,
     pin_for_notification,
     reorder,
+    request_ground,
 )
 from dispatch.services.signin import redeem_courier_link
 from tests.dispatch.test_planning import CUTOFF, FAST, five_orders, latest_plan, states
@@ -125,6 +126,17 @@ def test_force_ground_takes_the_order_off_the_drone(db: Database, tiny_region: s
     assert target not in {st.order_id for r in plan.routes if r.drone_id for st in r.stops}
     with db.read() as s:
         assert s.get(Order, target).force_ground is True  # type: ignore[union-attr]
+        assert s.get(Batch, batch_id).state == "solved"  # type: ignore[union-attr]
+
+
+def test_a_re_plan_is_requested_once_and_left_to_the_solver(db: Database, tiny_region: str) -> None:
+    batch_id, plan_id, ids = planned(db)
+    assert request_ground(db, plan_id, ids["R4"]) == batch_id
+    with pytest.raises(DomainError, match="already being planned again"):
+        request_ground(db, plan_id, ids["R5"])
+    with db.read() as s:
+        batch = s.get(Batch, batch_id)
+        assert batch is not None and batch.state == "closed" and batch.reason.startswith("re-plan: ")
 
 
 def test_confirm_queues_links_etas_and_no_pin_in_the_database(db: Database, tiny_region: str) -> None:

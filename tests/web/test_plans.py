@@ -12,9 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dispatch.db import Database
-from dispatch.models import Message, Order, Plan
+from dispatch.models import Batch, Message, Order, Plan
+from dispatch.planning import plan_batch
+from dispatch.services.solving import solve_batch
 from tests.dispatch.test_plan_edits import deliveries, planned, volunteer_id
-from tests.dispatch.test_planning import latest_plan, states
+from tests.dispatch.test_planning import FAST, latest_plan, states
 from tests.web.conftest import csrf_token, login
 from web import create_app
 
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    """The real app, with a short solve budget so 'force ground' (a re-solve) stays quick."""
+    """The real app on the test database."""
     application = create_app({"database_url": database_url, "secret_key": "test-secret-key",
                               "tiles": "none", "solve_time_limit_s": 2.0, "TESTING": True})
     yield application
@@ -180,10 +182,19 @@ def test_force_ground_takes_an_order_off_the_drone(client: FlaskClient, make_use
     if not flown:
         pytest.skip("the solver flew no order in this plan: nothing to force to the ground")
     login(client, make_user("operator", hubs=("H1",)))
-    post(client, plan_id, "force-ground", order_id=flown[0])
+    page = post(client, plan_id, "force-ground", order_id=flown[0])
+    # The request only asks for the re-plan (a web request never solves) ...
+    assert "data-replanning" in page and 'http-equiv="refresh"' in page
+    assert latest_plan(db, batch_id).version == 1
+    with db.read() as s:
+        assert s.get(Batch, batch_id).state == "closed"  # type: ignore[union-attr]
+    # ... which the scheduler's worker function carries out.
+    assert solve_batch(db.url, batch_id, planner=lambda d, b: plan_batch(d, b, **FAST)) == "solved"
     new = latest_plan(db, batch_id)
     assert new.version == 2 and "force ground" in new.note
     assert flown[0] not in {st.order_id for r in new.routes if r.drone_id for st in r.stops}
+    followed = client.get(f"/plans/{plan_id}?follow=1")
+    assert followed.status_code == 302 and followed.headers["Location"].endswith(f"/plans/{new.id}")
 
 
 def test_a_bad_form_is_refused_with_a_message(client: FlaskClient, make_user, db, plan) -> None:
