@@ -27,7 +27,7 @@ import io
 import math
 import secrets
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,10 @@ class Suppression:
     kept_cells: int
     kept_households: int
     suppressed_households: int
-    suggestion: tuple[int, int] | None  # (a coarser grid in metres, cells it would keep), if one helps
+    #: (coarser grid in metres, cells it would keep, their households), each that keeps more cells
+    coarser: tuple[tuple[int, int, int], ...] = ()
+    routes_total: int = 0  # routes and sorties of the counted plans
+    routes_shown: int = 0  # those with a part left after the cut around homes
 
     @property
     def suppressed_cells(self) -> int:
@@ -101,9 +104,14 @@ class Suppression:
                "on the map; they still count in the KPIs)"]
         if self.kept_cells == 0:
             out.append("no cell has enough households at this grid: the map shows routes and hubs only")
-        if self.suggestion is not None:
-            grid, kept = self.suggestion
-            out.append(f"a coarser grid keeps more: --grid {grid} would keep {kept} cell(s) (k unchanged)")
+        if self.coarser:
+            options = "; ".join(f"--grid {grid} would keep {cells} cell(s) with {homes} households"
+                                for grid, cells, homes in self.coarser)
+            out.append(f"coarser grids keep more (k unchanged): {options}")
+        if self.routes_total:
+            out.append(f"route lines: {self.routes_shown} of {self.routes_total} routes have a part on the "
+                       f"map (lines are cut out of every inhabited {self.grid_m} m cell and its neighbours, "
+                       "so a coarser grid shows less of them)")
         return out
 
 
@@ -161,6 +169,8 @@ def build_pack(db: Database, options: PackOptions) -> Pack:
         geometry=[shapely.Point(h.lon, h.lat) for h in facts.hubs.values()], crs="EPSG:4326")
     table = kpi_table(facts)
     by_hour = _orders_by_hour(facts)
+    suppression = replace(suppression, routes_total=sum(1 for r in facts.routes if r.deliveries),
+                          routes_shown=len(routes))
     pack = Pack(cells, routes, hubs, table.to_csv(), by_hour, "", suppression)
     pack.html = _html(facts, options, pack, table.rows)
     return pack
@@ -168,20 +178,19 @@ def build_pack(db: Database, options: PackOptions) -> Pack:
 
 def _suppression(facts: Facts, options: PackOptions, residents: list[Any], households: Counter[Cell],
                  published: set[Cell]) -> Suppression:
-    """Counts of kept and suppressed cells; when cells are suppressed, the first coarser grid of
-    :data:`SUGGESTED_GRIDS_M` that keeps more cells than this one."""
+    """Counts of kept and suppressed cells; when cells are suppressed, what each coarser grid of
+    :data:`SUGGESTED_GRIDS_M` would keep (those that keep more cells than this one)."""
     kept_households = sum(households[c] for c in published)
-    suggestion = None
+    coarser = []
     if len(published) < len(households):
         homes = [(r.lon, r.lat) for r in residents]
         for grid in (g for g in SUGGESTED_GRIDS_M if g > options.grid_m):
             counts = Counter(_cells_of(facts, homes, grid))
-            kept = sum(1 for n in counts.values() if n >= options.k)
-            if kept > len(published):
-                suggestion = (grid, kept)
-                break
+            kept = [n for n in counts.values() if n >= options.k]
+            if len(kept) > len(published):
+                coarser.append((grid, len(kept), sum(kept)))
     return Suppression(options.grid_m, options.k, len(households), len(published), kept_households,
-                       sum(households.values()) - kept_households, suggestion)
+                       sum(households.values()) - kept_households, tuple(coarser))
 
 
 def _routes(db: Database, facts: Facts, inhabited: set[Cell], size: int) -> gpd.GeoDataFrame:
@@ -290,7 +299,9 @@ def _html(facts: Facts, options: PackOptions, pack: Pack, rows: list[Any]) -> st
     notice = "" if pack.suppression.kept_cells else (
         f'<p class="suppression"><strong>{escape(pack.suppression.lines()[1])}</strong>: '
         f"{pack.suppression.suppressed_cells} inhabited cells have fewer than {options.k} households "
-        "(see Privacy below).</p>")
+        "(see Privacy below)."
+        + "".join(f" {escape(line)}." for line in pack.suppression.lines() if line.startswith("coarser"))
+        + "</p>")
     maps = [MapSpec("pack-map", "Orders per cell, routes and hubs",
                     [MapLayer("cells", cells), MapLayer("routes", routes), MapLayer("hubs", hubs)])]
     ranges = [r for r in rows if r.day == "range"]

@@ -161,13 +161,13 @@ def test_an_empty_map_says_how_many_cells_were_suppressed_and_suggests_a_coarser
     assert "no cell has enough households at this grid" in result.output
     html = (tmp_path / "pack" / "study-pack.html").read_text(encoding="utf-8")
     assert "no cell has enough households at this grid" in html and f"{inhabited.group(1)} inhabited" in html
-    hint = re.search(r"--grid (\d+) would keep (\d+) cell", result.output)
+    hint = re.search(r"--grid (\d+) would keep (\d+) cell\(s\) with (\d+) households", result.output)
     assert hint, result.output
-    grid, kept = int(hint.group(1)), int(hint.group(2))
+    grid, kept, shown = int(hint.group(1)), int(hint.group(2)), int(hint.group(3))
     assert grid > 250 and kept >= 1
     write_pack(db, PackOptions(DAY, DAY, grid_m=grid), tmp_path / "coarse")  # k stays 5
     cells = gpd.read_file(tmp_path / "coarse" / "study-pack.gpkg", layer="cells")
-    assert len(cells) == kept and (cells["households"] >= 5).all()
+    assert len(cells) == kept and (cells["households"] >= 5).all() and cells["households"].sum() == shown
     assert scan(tmp_path / "pack", db) == [] and scan(tmp_path / "coarse", db) == []
 
 
@@ -190,3 +190,28 @@ def test_cli_refuses_a_backwards_range(db: Database, tiny_region: str, tmp_path:
                                        "--out", str(tmp_path / "x"), "--database", db.url])
     assert result.exit_code == 2 and "ends (2026-03-01) before it starts" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_simulated_tajima_day_passes_the_pii_scan_at_the_default_and_a_coarser_grid(
+        db: Database, tmp_path: Path) -> None:
+    """The demo's kind of day (300 residents, drop points, drones, failures) through the real
+    simulator: the defaults keep no cell and say so; --grid 1000 keeps some; neither leaks."""
+    from dispatch.config import Settings
+    from dispatch.demo import SIMULATED_SEED, SIMULATED_SOLUTION_LIMIT
+    from dispatch.simulate import SimConfig, simulate
+    from tests.conftest import TAJIMA
+    from web.simulate_cli import RealSms
+
+    day = DAY
+    config = SimConfig(region=TAJIMA, orders=20, seed=SIMULATED_SEED, time_limit_s=1,
+                       solution_limit=SIMULATED_SOLUTION_LIMIT, day=day)
+    summary = simulate(db, config, RealSms(db), Settings(secret_key="pack-pepper", public_url="https://x.example"))
+    assert summary["orders"]["delivered"] > 0
+    written = write_pack(db, PackOptions(day, day), tmp_path / "default")
+    assert len(gpd.read_file(tmp_path / "default" / "study-pack.gpkg", layer="cells")) == 0
+    html = next(p for p in written if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "no cell has enough households at this grid" in html and "--grid 1000 would keep" in html
+    write_pack(db, PackOptions(day, day, grid_m=1000), tmp_path / "coarse")
+    cells = gpd.read_file(tmp_path / "coarse" / "study-pack.gpkg", layer="cells")
+    assert len(cells) >= 1 and (cells["households"] >= 5).all()
+    assert scan(tmp_path / "default", db) == [] and scan(tmp_path / "coarse", db) == []
