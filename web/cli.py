@@ -11,6 +11,7 @@ import os
 import secrets
 import threading
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -128,6 +129,39 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
                    f"and KPIs {base}planner/?from={day}&to={day}")
         for example in sorted((region_path / "scenarios").glob("*.toml")):
             click.echo(f"    hakobu scenario run {example} --date {day} --database {url}")
+    scheduler_stop = start_demo_scheduler(url, solve_seconds)
+    click.echo("  the batch scheduler runs inside the demo: cutoffs close and re-plans (force ground, "
+               "weather hold) are solved in a worker process")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(base,)).start()
-    waitress_serve(app, host=host, port=port, threads=8)
+    gc.freeze()
+    try:
+        waitress_serve(app, host=host, port=port, threads=8)
+    finally:
+        scheduler_stop()
+
+
+def start_demo_scheduler(url: str, solve_seconds: float) -> Callable[[], None]:
+    """Run the batch scheduler in a thread of the demo (a deployment runs ``hakobu scheduler`` as its
+    own process): cutoffs close, and re-plans asked for in the console are solved in a worker
+    process, never in a web request. Returns the function that stops it."""
+    from dispatch.config import settings_from_env
+    from dispatch.db import Database
+    from dispatch.scheduler import BatchScheduler
+    from dispatch.services.solving import SolvePool
+
+    os.environ.setdefault("HAKOBU_SOLVE_TIME_LIMIT_S", str(max(solve_seconds, 1.0)))  # the workers read it
+    settings = settings_from_env()
+    db = Database(url)
+    service = BatchScheduler(db, settings, tick_s=5.0, make_pool=lambda: SolvePool(
+        db, workers=1, hard_timeout_s=settings.solve_time_limit_s * 3 + 60))
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), name="hakobu-demo-scheduler", daemon=True)
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(15)
+        db.dispose()
+
+    return halt
