@@ -782,6 +782,8 @@ def _run_worker(
     (GLS after a few seconds predicts GLS at the end far better than the cost of a construction
     does); the best solution of the race is then improved until ``deadline``. ``deadline`` is a
     ``time.time()`` instant so that the start-up of a worker process counts against the budget.
+    On plain instances (:func:`sisr_applies`, no ``solution_limit``) the race takes the first
+    ``1 - _SISR_SHARE`` of the budget and :class:`_Sisr` the rest, from the race's best routes.
     """
     started = time.perf_counter()
     model = _build(instance)
