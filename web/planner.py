@@ -1,5 +1,8 @@
 """Planners' pages: KPIs (with CSV), the replay of a day, and one what-if scenario at a time.
 
+A scenario is never solved inside a request: the form is checked here (fast), then the run goes to
+a background worker process (:mod:`dispatch.studies.runs`) and the page follows its progress.
+
 Access: planners and admins. Operators have none: the pages aggregate every hub of the region and
 the replay shows any hub's day, while an operator's scope is their own hubs (docs/planners.md).
 Views stay thin: the numbers come from :mod:`dispatch.studies`, the maps from :mod:`web.maps`.
@@ -9,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from dispatch.errors import DomainError
+from dispatch.errors import DomainError, NotFound
 from dispatch.queries import region_overview
 from dispatch.simulate import simulated_days
 from dispatch.studies.charts import bar_chart
@@ -26,16 +31,18 @@ from dispatch.studies.facts import load_facts, recent_days
 from dispatch.studies.kpis import FACTORS, HEADLINE, Kpis, kpi_table
 from dispatch.studies.replay import load_replay
 from dispatch.studies.reports import kpi_charts, scope_label
+from dispatch.studies.runs import ScenarioRunPool, recent_runs, settle, submit_run
 from dispatch.studies.scenario_spec import ScenarioError, parse
-from dispatch.studies.scenarios import run_scenario
+from dispatch.studies.scenarios import check_against_database
 from web.context import db, settings
 from web.forms import choices
 from web.maps import HubPoint, MapAssets, MapData, RouteLine, ZoneShape, build_map, render_parts
 from web.security import access
+from web.translations import N_
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 
-#: The web page runs small scenarios inline; the CLI is for long runs and sweeps.
+#: The web page runs small scenarios (in a background worker); the CLI is for long runs and sweeps.
 WEB_TIME_LIMIT_S = 10
 WEB_SOLUTION_LIMIT = 30
 
@@ -225,7 +232,8 @@ class ScenarioForm(FlaskForm):
 def scenario_toml(form: ScenarioForm) -> str:
     """The form as a scenario file: the page and the CLI share one format and one set of checks."""
     hub = form.hub.data or ""
-    lines = ['name = "web scenario"', "[base]", f"date = {form.date.data.isoformat()}"]
+    lines = [f"name = {json.dumps(scenario_name(form), ensure_ascii=False)}", "[base]",
+             f"date = {form.date.data.isoformat()}"]
     if hub:
         lines.append(f"hub = {json.dumps(hub)}")
     lines += ["[solve]", f"time_limit_s = {WEB_TIME_LIMIT_S}", f"solution_limit = {WEB_SOLUTION_LIMIT}"]
@@ -250,6 +258,45 @@ def scenario_toml(form: ScenarioForm) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scenario_name(form: ScenarioForm) -> str:
+    """A short name for the list of recent runs: the base day, the hub and what changes."""
+    changes = []
+    if form.drones.data:
+        changes.append(f"+{form.drones.data} drones")
+    if form.volunteers.data:
+        changes.append(f"+{form.volunteers.data} volunteers ({form.volunteer_mode.data})")
+    if form.remove_volunteers.data:
+        changes.append(f"-{form.remove_volunteers.data}")
+    if form.drone_range_km.data:
+        changes.append(f"range {form.drone_range_km.data} km")
+    if form.drone_payload_kg.data:
+        changes.append(f"payload {form.drone_payload_kg.data} kg")
+    if form.activate_zone.data:
+        changes.append(f"zone {form.activate_zone.data} on")
+    if form.cutoffs.data:
+        changes.append(f"cutoffs {form.cutoffs.data}")
+    where = form.hub.data or "all hubs"
+    return f"{form.date.data.isoformat()} {where}: {', '.join(changes) or 'no change'}"[:200]
+
+
+#: Run states the templates translate from data (``_(run.state)``); "done" and "failed" are marked
+#: with the batch states in web/translations.
+RUN_STATE_TERMS = (N_("queued"), N_("running"))
+
+_pool_lock = threading.Lock()
+
+
+def run_pool() -> ScenarioRunPool:
+    """This web process's pool of scenario workers (created on first use; one at a time by default:
+    the web host is small and a run keeps a core busy)."""
+    with _pool_lock:
+        pool = current_app.extensions.get("hakobu_scenario_runs")
+        if pool is None:
+            pool = ScenarioRunPool(db().url)
+            current_app.extensions["hakobu_scenario_runs"] = pool
+        return pool  # type: ignore[no-any-return]
+
+
 @bp.route("/scenario", methods=["GET", "POST"])
 @access("planner", "admin")
 def scenario() -> Any:
@@ -263,23 +310,67 @@ def scenario() -> Any:
         past = [d for d, _n in recent_days(db()) if d < dt.date.today()]
         form.date.data = past[0] if past else dt.date.today()
     problems: list[str] = []
-    result, maps = None, []
     if form.validate_on_submit():
         text = scenario_toml(form)
+        pool = run_pool()
         try:
-            result = run_scenario(db(), parse(text, "form"))
+            check_against_database(db(), parse(text, "form"))  # fast: bad input runs nothing
         except ScenarioError as error:
             problems = [p.removeprefix("form: ") for p in error.problems]
         except DomainError as error:
             problems = [str(error)]
-        if result is not None:
-            for side in (result.base, result.changed):
-                maps.append(render_parts(build_map(_map_data(side.plan_geojson["features"]), _assets(),
-                                                   tiles=settings().tiles)))
+        else:
+            if not pool.has_room():
+                problems = [_("Too many scenarios are waiting for a worker; try again in a few minutes.")]
+            else:
+                run_id = submit_run(db(), text, scenario_name(form), current_user.user_id)
+                pool.submit(run_id)
+                return redirect(url_for("planner.scenario_run", run_id=run_id))
     elif request.method == "POST":
         problems = [f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]
-    rows = [(_(label), label, shown(key, a), shown(key, b), "" if d is None else shown(key, d))
-            for (label, a, b, d), (_same, key) in zip(result.comparison(), HEADLINE, strict=True)
-            ] if result else []
-    return render_template("planner/scenario.html", form=form, problems=problems, result=result, rows=rows,
-                           maps=maps)
+    return render_template("planner/scenario.html", form=form, problems=problems,
+                           runs=[_run_view(r) for r in recent_runs(db())])
+
+
+def _progress_text(run: Any) -> str:
+    """The run's state in words: what the worker is doing, or why it failed."""
+    if run.state == "queued":
+        return _("waiting for a worker")
+    if run.state == "failed":
+        return run.reason
+    if run.state == "done":
+        return ""
+    step = (run.progress or {}).get("step", "")
+    done, total = (run.progress or {}).get("done", 0), (run.progress or {}).get("total", 0)
+    if step == "base":
+        return _("re-planning the base day: cutoff %(done)s of %(total)s", done=done, total=total)
+    if step == "scenario":
+        return _("re-planning the scenario: cutoff %(done)s of %(total)s", done=done, total=total)
+    if step == "saving":
+        return _("saving the comparison")
+    return _("copying the base day")
+
+
+def _run_view(run: Any) -> dict[str, Any]:
+    return {"id": run.id, "name": run.name, "state": run.state, "created_at": run.created_at,
+            "text": _progress_text(run)}
+
+
+@bp.route("/scenario/runs/<run_id>")
+@access("planner", "admin")
+def scenario_run(run_id: str) -> Any:
+    """One run: its progress (the page refreshes itself until it ends), then base vs scenario."""
+    pool = current_app.extensions.get("hakobu_scenario_runs")
+    try:
+        run = settle(db(), run_id, **({"queued_for_s": pool.queued_for_s} if pool else {}))
+    except NotFound:
+        abort(404)
+    result, rows, maps = run.result if run.state == "done" else None, [], []
+    if result:
+        rows = [(_(label), label, shown(key, a), shown(key, b), "" if d is None else shown(key, d))
+                for (label, a, b, d), key in zip(result["comparison"], result["keys"], strict=True)]
+        for side in ("base", "scenario"):
+            maps.append(render_parts(build_map(_map_data(result[side]["plan"]["features"]), _assets(),
+                                               tiles=settings().tiles)))
+    return render_template("planner/scenario_run.html", run=_run_view(run), result=result, rows=rows,
+                           maps=maps, runs=[_run_view(r) for r in recent_runs(db())])

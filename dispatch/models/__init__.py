@@ -7,10 +7,12 @@ from dispatch.models.messages import Message, OptOut
 from dispatch.models.orders import Batch, Order, OrderItem
 from dispatch.models.plans import CourierPosition, Plan, Route, Stop
 from dispatch.models.region import Drone, Hub, Proxy, Region, Resident, Road, Volunteer, Zone
+from dispatch.models.studies import RUN_STATES, ScenarioRun
 from dispatch.models.users import ROLES, AccessToken, User, user_hub
 
 __all__ = [
     "ROLES",
+    "RUN_STATES",
     "AccessToken",
     "Base",
     "Batch",
@@ -30,6 +32,7 @@ __all__ = [
     "Resident",
     "Road",
     "Route",
+    "ScenarioRun",
     "Stop",
     "User",
     "Volunteer",

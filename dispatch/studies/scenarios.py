@@ -297,9 +297,19 @@ def scope_codes(db: Database, sc: Scenario) -> list[str] | None:
     return [sc.hub, *(h["code"] for h in sc.data.get("hubs", {}).get("add", []))]
 
 
-def replan_day(db: Database, day: dt.date, hub_codes: list[str] | None, limits: Limits) -> int:
+#: ``progress(step, done, total)``: "snapshot", then "base" / "scenario" with cutoffs done of total.
+StepProgress = Callable[..., None]
+
+
+def _no_progress(step: str, done: int = 0, total: int = 0) -> None:
+    del step, done, total
+
+
+def replan_day(db: Database, day: dt.date, hub_codes: list[str] | None, limits: Limits,
+               progress: Callable[[int, int], None] | None = None) -> int:
     """Close every cutoff of the day (in time order, across hubs) and plan each batch; return the
-    number of batches planned. Unserved orders return to ``confirmed`` and the next cutoff takes them."""
+    number of batches planned. Unserved orders return to ``confirmed`` and the next cutoff takes them.
+    ``progress(done, total)`` is called after each cutoff (the web page shows it)."""
     with db.read() as s:
         region = s.scalars(select(Region)).one()
         tz = ZoneInfo(region.timezone)
@@ -309,12 +319,14 @@ def replan_day(db: Database, day: dt.date, hub_codes: list[str] | None, limits: 
     instants = sorted((c, h.id) for h in hubs
                       for c in cutoff_instants(h.cutoffs or [], tz, lo - dt.timedelta(microseconds=1), hi))
     planned = 0
-    for cutoff, hub_id in instants:
+    for done, (cutoff, hub_id) in enumerate(instants, start=1):
         result = close_batch(db, hub_id, cutoff, now=cutoff)
         if result.order_ids:
             plan_batch(db, result.batch_id, time_limit_s=limits.time_limit_s,
                        solution_limit=limits.solution_limit)
             planned += 1
+        if progress is not None:
+            progress(done, len(instants))
     return planned
 
 
@@ -344,7 +356,8 @@ def plans_geojson(db: Database) -> dict[str, Any]:
 
 
 def run_side(snapshot_path: Path, sc: Scenario, workdir: Path, name: str, *, changes: bool,
-             extra_drones: int = 0, extra_volunteers: int = 0, with_maps: bool = True) -> Side:
+             extra_drones: int = 0, extra_volunteers: int = 0, with_maps: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> Side:
     """Copy the snapshot, apply the changes (or not), re-plan the day and measure it."""
     started = time.perf_counter()
     path = workdir / f"{name}.sqlite"
@@ -354,7 +367,7 @@ def run_side(snapshot_path: Path, sc: Scenario, workdir: Path, name: str, *, cha
         if changes:
             apply_changes(db, sc, extra_drones, extra_volunteers)
         codes = scope_codes(db, sc)
-        batches = replan_day(db, sc.date, codes, Limits.of(sc))
+        batches = replan_day(db, sc.date, codes, Limits.of(sc), progress)
         facts = load_facts(db, sc.date, sc.date, hub_codes=codes, plans="latest")
         scope = {h.id for h in facts.hubs.values() if codes is None or h.code in codes}
         kpis = compute(facts, scope, None, hub=",".join(codes) if codes else "all")
@@ -386,14 +399,22 @@ class ScenarioResult:
         return compare(self.base.kpis, self.changed.kpis)
 
 
-def run_scenario(db: Database, sc: Scenario, *, workdir: Path | None = None) -> ScenarioResult:
-    """Check the scenario against ``db``, snapshot the base day, re-plan base and scenario."""
+def run_scenario(db: Database, sc: Scenario, *, workdir: Path | None = None,
+                 progress: StepProgress | None = None) -> ScenarioResult:
+    """Check the scenario against ``db``, snapshot the base day, re-plan base and scenario.
+
+    ``progress(step, done, total)`` hears "snapshot", then each cutoff of "base" and "scenario"
+    (the web page's background run shows it; the CLI passes none)."""
+    report = progress or _no_progress
     check_against_database(db, sc)
     with workspace(workdir) as work:
         snap = work / "snapshot.sqlite"
+        report("snapshot")
         snapshot(db, sc, snap)
-        base = run_side(snap, sc, work, "base", changes=False)
-        changed = run_side(snap, sc, work, "scenario", changes=True)
+        base = run_side(snap, sc, work, "base", changes=False,
+                        progress=lambda done, total: report("base", done, total))
+        changed = run_side(snap, sc, work, "scenario", changes=True,
+                           progress=lambda done, total: report("scenario", done, total))
     return ScenarioResult(sc, base, changed)
 
 

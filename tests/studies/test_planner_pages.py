@@ -10,17 +10,16 @@ from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
 
 from dispatch.db import Database
-from dispatch.models import Drone
 from tests.studies.day import DAY, record_day
-from tests.web.conftest import csrf_token, login
+from tests.web.conftest import login
 
 pytestmark = pytest.mark.db
 
 RANGE = f"from={DAY.isoformat()}&to={DAY.isoformat()}"
-PAGES = ("/planner/", "/planner/kpis.csv", "/planner/replay", "/planner/scenario")
+PAGES = ("/planner/", "/planner/kpis.csv", "/planner/replay", "/planner/scenario",
+         "/planner/scenario/runs/any")  # scenario runs in a worker: tests/web/test_planner_runs.py
 
 
 def test_operators_get_no_planner_page(client: FlaskClient, make_user: Callable[..., str],
@@ -70,38 +69,6 @@ def test_replay_page_shows_what_happened_beside_the_plan(client: FlaskClient, ma
     drone_orders = [o for o, mode in day.modes.items() if mode == "drone"]
     assert page.count("drone_to_resident") >= len(drone_orders)
     assert "cdn" not in page.lower() and "openstreetmap" not in page.lower()  # tiles "none": offline
-
-
-def _scenario(client: FlaskClient, **fields: str) -> str:
-    token = csrf_token(client, "/planner/scenario")
-    data = {"csrf_token": token, "date": DAY.isoformat(), "hub": "H1", "drones": "2", "volunteers": "0",
-            "volunteer_mode": "car", **fields}
-    return client.post("/planner/scenario", data=data).get_data(as_text=True)
-
-
-def test_scenario_page_runs_two_more_drones(client: FlaskClient, make_user: Callable[..., str],
-                                            db: Database, tiny_region: str) -> None:
-    with db.write() as s:
-        s.execute(update(Drone).values(status="maintenance"))
-    record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
-    login(client, make_user("planner"))
-    page = _scenario(client)
-    row = re.search(r'<tr data-kpi="drone sorties">(.*?)</tr>', page, re.S)
-    assert row, page[:2000]
-    base, changed, diff = re.findall(r"<td>([^<]*)</td>", row.group(1))
-    assert base == "0" and int(changed) > 0 and diff == changed
-    assert page.count('class="folium-map"') == 2
-
-
-def test_scenario_page_names_a_bad_value_and_runs_nothing(client: FlaskClient, make_user: Callable[..., str],
-                                                          db: Database, tiny_region: str) -> None:
-    record_day(db)
-    login(client, make_user("planner"))
-    page = _scenario(client, cutoffs="25:00")
-    assert "hubs.cutoffs.H1" in page and "HH:MM" in page
-    assert 'data-kpi="drone sorties"' not in page
-    page = _scenario(client, date="2030-01-01")
-    assert "base.date: no orders on 2030-01-01" in page
 
 
 def test_planner_pages_speak_japanese(client: FlaskClient, make_user: Callable[..., str], db: Database,

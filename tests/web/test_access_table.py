@@ -35,6 +35,7 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "planner.kpis_csv": {"planner", "admin"},
     "planner.replay": {"planner", "admin"},
     "planner.scenario": {"planner", "admin"},
+    "planner.scenario_run": {"planner", "admin"},
     "courier.link": {"public"},
     "courier.link_long": {"public"},
     "courier.sign_out": {"courier"},
