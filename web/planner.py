@@ -283,6 +283,32 @@ def scenario_name(form: ScenarioForm) -> str:
 #: with the batch states in web/translations.
 RUN_STATE_TERMS = (N_("queued"), N_("running"))
 
+#: The study pack's words (dispatch/studies/studypack.py and reports.py translate them from this
+#: catalogue without Flask). The extractor reads only web/, so they are marked here to stay in the
+#: catalogue; tests/studies/test_studypack.py fails when the Japanese pack has English left in it.
+STUDY_PACK_TERMS = (
+    N_("Study pack: %(region)s"), N_("%(region)s · %(start)s – %(end)s · generated %(today)s"),
+    N_("Orders per cell, routes and hubs"), N_("cells"), N_("routes"), N_("hubs"), N_("hub"), N_("day"),
+    N_("hour"), N_("Orders by hour"), N_("Privacy"),
+    N_("%(households)s households, %(orders)s orders, %(delivered)s delivered"),
+    N_("%(n)s inhabited cells have fewer than %(k)s households (see Privacy below)."),
+    N_("cells: %(kept)s of %(inhabited)s inhabited %(grid)s m cells kept (%(kept_households)s "
+       "households); %(suppressed)s suppressed because they have fewer than k = %(k)s households "
+       "(%(hidden)s households not shown on the map; they still count in the KPIs)"),
+    N_("no cell has enough households at this grid: the map shows routes and hubs only"),
+    N_("--grid %(grid)s would keep %(cells)s cell(s) with %(homes)s households"),
+    N_("coarser grids keep more (k unchanged): %(options)s"),
+    N_("route lines: %(shown)s of %(total)s routes have a part on the map (lines are cut out of "
+       "every inhabited %(grid)s m cell and its neighbours, so a coarser grid shows less of them)"),
+    N_("Anonymous, aggregated data: homes and stops are counted per %(grid)s m cell; cells with "
+       "fewer than %(k)s households are left out; route lines are cut out of every inhabited cell "
+       "and its neighbours; ids are random for this export; times are rounded to the hour; "
+       "coordinates to about 10 m. No names, phone numbers or resident ids are included."),
+    N_("Baseline: each delivered order replaces one household return trip by car to the nearest "
+       "supply point (straight distance × circuity × 2). Service: km by mode × factor (walk and "
+       "bicycle 0; drone = energy per km × grid factor)."),
+)
+
 _pool_lock = threading.Lock()
 
 

@@ -155,14 +155,16 @@ def _sweep(db: object, scenario: object, out_dir: Path | None, workers: int | No
 @click.option("--k", "k_min", type=click.IntRange(2, 1000), default=5, show_default=True,
               help="Suppress cells with fewer households than this.")
 @click.option("--hub", "hubs", multiple=True, help="Hub code (repeatable; default: all hubs).")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None,
+              help="Language of the HTML (default: the region's locale, ja for Tajima).")
 @database_option
 def study_pack_command(start: dt.date, end: dt.date, out_dir: Path, grid_m: int, k_min: int,
-                       hubs: tuple[str, ...], database_url: str | None) -> None:
+                       hubs: tuple[str, ...], lang: str | None, database_url: str | None) -> None:
     """Anonymous study-session pack: self-contained HTML, GeoPackage and CSV layers."""
     from dispatch.studies.studypack import PackOptions, build_pack, write_built
 
     try:
-        options = PackOptions(start, end, grid_m, k_min, list(hubs) or None)
+        options = PackOptions(start, end, grid_m, k_min, list(hubs) or None, lang)
         pack = build_pack(open_db(database_url), options)
     except (DomainError, ValueError) as error:
         fail(str(error))

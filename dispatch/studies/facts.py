@@ -115,6 +115,7 @@ class Facts:
     orders: list[OrderFact] = field(default_factory=list)
     routes: list[RouteFact] = field(default_factory=list)
     plan_ids: list[str] = field(default_factory=list)
+    locale: str = "ja_JP"  # the region's (the study pack speaks its language by default)
 
     def days(self) -> list[dt.date]:
         n = (self.end - self.start).days
@@ -202,7 +203,7 @@ def load_facts(db: Database, start: dt.date, end: dt.date, *, region_code: str |
         ))
     return Facts(region_code=region.code, region_name=region.name, crs=region.crs, tz=tz, start=start,
                  end=end, basis=basis, hubs={k: v for k, v in all_hubs.items()}, residents=residents,
-                 orders=facts, routes=routes, plan_ids=[p.id for p in counted])
+                 orders=facts, routes=routes, plan_ids=[p.id for p in counted], locale=region.locale)
 
 
 def _counted_plans(s: Session, hub_ids: set[str], lo: dt.datetime, hi: dt.datetime,

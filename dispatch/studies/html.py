@@ -102,16 +102,18 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
 """
 
 
-def table_html(headers: list[str], rows: list[list[object]], caption: str = "") -> str:
+def table_html(headers: list[str], rows: list[list[object]], caption: str = "", na: str = "n/a") -> str:
+    """A table; ``None`` cells read ``na`` (undefined, never 0) in the document's language."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(v, na))}</td>" for v in row) + "</tr>"
+                   for row in rows)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell(v: object) -> str:
+def _cell(v: object, na: str = "n/a") -> str:
     if v is None:
-        return "n/a"
+        return na
     if isinstance(v, float):
         return f"{v:,.3f}".rstrip("0").rstrip(".")
     return str(v)

@@ -7,26 +7,31 @@ from html import escape
 
 from dispatch.studies.charts import bar_chart
 from dispatch.studies.html import MapSpec, document, plan_layers, table_html
+from dispatch.studies.i18n import Translate, english
 from dispatch.studies.kpis import FACTORS, HEADLINE, MODES, Kpis
 from dispatch.studies.scenarios import DEFAULT_SOLUTION_LIMIT, ScenarioResult
 
 
-def factors_html() -> str:
-    """The CO2 factors and their sources, to print next to every CO2 figure."""
-    rows = [[f.name, f.value, f.unit, f.source] for f in FACTORS.values()]
-    return ("<h3>CO2 factors and sources</h3>"
-            + table_html(["factor", "value", "unit", "source"], rows)
-            + '<p class="note">Baseline: each delivered order replaces one household return trip by car to '
-              "the nearest supply point (straight distance × circuity × 2). Service: km by mode × factor "
-              "(walk and bicycle 0; drone = energy per km × grid factor).</p>")
+def factors_html(tr: Translate = english) -> str:
+    """The CO2 factors and their sources, to print next to every CO2 figure (sources stay as
+    published: titles of Japanese publications, with their English gloss)."""
+    rows = [[tr(f.name), f.value, f.unit, f.source] for f in FACTORS.values()]
+    return (f"<h3>{escape(tr('CO2 factors and sources'))}</h3>"
+            + table_html([tr("Factor"), tr("Value"), tr("Unit"), tr("Source")], rows)
+            + f'<p class="note">{escape(tr(BASELINE_NOTE))}</p>')
 
 
-def kpi_rows_html(rows: list[Kpis], caption: str = "") -> str:
+BASELINE_NOTE = ("Baseline: each delivered order replaces one household return trip by car to the nearest "
+                 "supply point (straight distance × circuity × 2). Service: km by mode × factor (walk and "
+                 "bicycle 0; drone = energy per km × grid factor).")
+
+
+def kpi_rows_html(rows: list[Kpis], caption: str = "", tr: Translate = english) -> str:
     """One column per scope (hub/day), one row per headline KPI."""
     flat = [r.row() for r in rows]
-    headers = ["KPI", *(f"{r['hub']} {r['day']}" for r in flat)]
-    body = [[label, *(r.get(key, 0) for r in flat)] for label, key in HEADLINE]
-    return table_html(headers, body, caption)
+    headers = [tr("KPI"), *(scope_label(r, tr) for r in rows)]
+    body = [[tr(label), *(r.get(key, 0) for r in flat)] for label, key in HEADLINE]
+    return table_html(headers, body, caption, na=tr("n/a"))
 
 
 def _same(text: str) -> str:

@@ -44,6 +44,7 @@ from dispatch.db import Database
 from dispatch.models import Plan
 from dispatch.studies.facts import Facts, load_facts
 from dispatch.studies.html import MapLayer, MapSpec, document, table_html
+from dispatch.studies.i18n import LANGUAGES, Translate, english, language_of, translator
 from dispatch.studies.kpis import kpi_table
 from dispatch.studies.reports import factors_html, kpi_charts, kpi_rows_html
 from routing.geo import geometry_to_metric, geometry_to_wgs84, to_metric
@@ -62,8 +63,13 @@ class PackOptions:
     grid_m: int = 250
     k: int = 5
     hubs: list[str] | None = None
+    #: the HTML's language, ``ja`` or ``en``; None: the region's locale (``ja`` for Tajima). The CSV
+    #: and GeoPackage keep English column names (tools read them).
+    lang: str | None = None
 
     def __post_init__(self) -> None:
+        if self.lang is not None and self.lang not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {self.lang!r}")
         if self.end < self.start:
             raise ValueError(f"the range ends ({self.end}) before it starts ({self.start})")
         if not 50 <= self.grid_m <= 5000:
@@ -96,23 +102,33 @@ class Suppression:
     def suppressed_cells(self) -> int:
         return self.inhabited_cells - self.kept_cells
 
-    def lines(self) -> list[str]:
-        """Plain sentences for the command's output and the pack's HTML."""
-        out = [f"cells: {self.kept_cells} of {self.inhabited_cells} inhabited {self.grid_m} m cells kept "
-               f"({self.kept_households} households); {self.suppressed_cells} suppressed because they have "
-               f"fewer than k = {self.k} households ({self.suppressed_households} households not shown "
-               "on the map; they still count in the KPIs)"]
+    def sentences(self, tr: Translate = english) -> dict[str, str]:
+        """Plain sentences for the command's output and the pack's HTML, by what they say: ``cells``
+        always; ``empty`` when no cell is kept; ``coarser`` and ``routes`` when they apply."""
+        out = {"cells": tr(
+            "cells: %(kept)s of %(inhabited)s inhabited %(grid)s m cells kept (%(kept_households)s "
+            "households); %(suppressed)s suppressed because they have fewer than k = %(k)s households "
+            "(%(hidden)s households not shown on the map; they still count in the KPIs)",
+            kept=self.kept_cells, inhabited=self.inhabited_cells, grid=self.grid_m,
+            kept_households=self.kept_households, suppressed=self.suppressed_cells, k=self.k,
+            hidden=self.suppressed_households)}
         if self.kept_cells == 0:
-            out.append("no cell has enough households at this grid: the map shows routes and hubs only")
+            out["empty"] = tr("no cell has enough households at this grid: the map shows routes and hubs "
+                              "only")
         if self.coarser:
-            options = "; ".join(f"--grid {grid} would keep {cells} cell(s) with {homes} households"
+            options = "; ".join(tr("--grid %(grid)s would keep %(cells)s cell(s) with %(homes)s households",
+                                   grid=grid, cells=cells, homes=homes)
                                 for grid, cells, homes in self.coarser)
-            out.append(f"coarser grids keep more (k unchanged): {options}")
+            out["coarser"] = tr("coarser grids keep more (k unchanged): %(options)s", options=options)
         if self.routes_total:
-            out.append(f"route lines: {self.routes_shown} of {self.routes_total} routes have a part on the "
-                       f"map (lines are cut out of every inhabited {self.grid_m} m cell and its neighbours, "
-                       "so a coarser grid shows less of them)")
+            out["routes"] = tr(
+                "route lines: %(shown)s of %(total)s routes have a part on the map (lines are cut out of "
+                "every inhabited %(grid)s m cell and its neighbours, so a coarser grid shows less of them)",
+                shown=self.routes_shown, total=self.routes_total, grid=self.grid_m)
         return out
+
+    def lines(self, tr: Translate = english) -> list[str]:
+        return list(self.sentences(tr).values())
 
 
 @dataclass
@@ -285,40 +301,50 @@ MODE_COLOURS = {"walk": "#2ca02c", "bicycle": "#17becf", "car": "#1f77b4", "dron
 
 
 def _html(facts: Facts, options: PackOptions, pack: Pack, rows: list[Any]) -> str:
+    """The pack's page in ``options.lang`` (default: the region's language); every word goes through
+    ``tr`` (the console's catalogue, :mod:`dispatch.studies.i18n`)."""
+    lang = options.lang or language_of(facts.locale)
+    tr = translator(lang)
     top = max([int(v) for v in pack.cells["orders"]] + [1]) if len(pack.cells) else 1
     cells = _geojson(pack.cells, lambda d: {"color": "#555", "weight": 1, "fillColor": "#fd7e14",
                                             "fillOpacity": 0.1 + 0.6 * int(d["orders"]) / top},
-                     lambda d: f"{d['households']} households, {d['orders']} orders, "
-                               f"{d['delivered']} delivered")
+                     lambda d: tr("%(households)s households, %(orders)s orders, %(delivered)s delivered",
+                                  households=d["households"], orders=d["orders"], delivered=d["delivered"]))
     routes = _geojson(pack.routes, lambda d: {"color": MODE_COLOURS.get(d["mode"], "#555"), "weight": 3,
                                               **({"dashArray": "6 5"} if d["mode"] == "drone" else {})},
-                      lambda d: f"{d['mode']} {d['day']} {d['depart_hour']}")
+                      lambda d: f"{tr(d['mode'])} {d['day']} {d['depart_hour']}")
     hubs = _geojson(pack.hubs, lambda d: {"color": "#000", "fillColor": "#0d6efd", "fillOpacity": 1,
                                           "radius": 7},
-                    lambda d: f"{d['name']} ({d['kind']})")
+                    lambda d: f"{d['name']} ({tr(d['kind'])})")
+    said = pack.suppression.sentences(tr)
     notice = "" if pack.suppression.kept_cells else (
-        f'<p class="suppression"><strong>{escape(pack.suppression.lines()[1])}</strong>: '
-        f"{pack.suppression.suppressed_cells} inhabited cells have fewer than {options.k} households "
-        "(see Privacy below)."
-        + "".join(f" {escape(line)}." for line in pack.suppression.lines() if line.startswith("coarser"))
+        f'<p class="suppression"><strong>{escape(said["empty"])}</strong>: '
+        + escape(tr("%(n)s inhabited cells have fewer than %(k)s households (see Privacy below).",
+                    n=pack.suppression.suppressed_cells, k=options.k))
+        + (f" {escape(said['coarser'])}." if "coarser" in said else "")
         + "</p>")
-    maps = [MapSpec("pack-map", "Orders per cell, routes and hubs",
-                    [MapLayer("cells", cells), MapLayer("routes", routes), MapLayer("hubs", hubs)])]
+    maps = [MapSpec("pack-map", tr("Orders per cell, routes and hubs"),
+                    [MapLayer(tr("cells"), cells), MapLayer(tr("routes"), routes),
+                     MapLayer(tr("hubs"), hubs)])]
     ranges = [r for r in rows if r.day == "range"]
-    by_hour = table_html(["hub", "day", "hour", "orders", "delivered"],
+    by_hour = table_html([tr("hub"), tr("day"), tr("hour"), tr("orders"), tr("delivered")],
                          [list(r.values()) for r in pack.orders_by_hour])
-    body = (f"<p>{escape(facts.region_name)} · {options.start.isoformat()} – {options.end.isoformat()} · "
-            f"generated {dt.date.today().isoformat()}</p>{notice}"
-            f"<h2>KPIs</h2>{kpi_rows_html(ranges)}{kpi_charts(ranges)}{factors_html()}"
-            f"<h2>Orders by hour</h2>{by_hour}"
-            "<h2>Privacy</h2>"
-            "<p class=\"note\">Anonymous, aggregated data: homes and stops are counted per "
-            f"{options.grid_m} m cell; cells with fewer than {options.k} households are left out; "
-            "route lines are cut out of every inhabited cell and its neighbours; ids are random for this "
-            "export; times are rounded to the hour; coordinates to about 10 m. No names, "
-            "phone numbers or resident ids are included.</p>"
-            + "".join(f'<p class="suppression">{escape(line)}.</p>' for line in pack.suppression.lines()))
-    return document(f"Study pack: {facts.region_name}", body, maps, lang="en")
+    period = tr("%(region)s · %(start)s – %(end)s · generated %(today)s", region=facts.region_name,
+                start=options.start.isoformat(), end=options.end.isoformat(),
+                today=dt.date.today().isoformat())
+    privacy = tr("Anonymous, aggregated data: homes and stops are counted per %(grid)s m cell; cells with "
+                 "fewer than %(k)s households are left out; route lines are cut out of every inhabited cell "
+                 "and its neighbours; ids are random for this export; times are rounded to the hour; "
+                 "coordinates to about 10 m. No names, phone numbers or resident ids are included.",
+                 grid=options.grid_m, k=options.k)
+    body = (f"<p>{escape(period)}</p>{notice}"
+            f"<h2>{escape(tr('KPIs'))}</h2>{kpi_rows_html(ranges, tr=tr)}{kpi_charts(ranges, tr)}"
+            f"{factors_html(tr)}"
+            f"<h2>{escape(tr('Orders by hour'))}</h2>{by_hour}"
+            f"<h2>{escape(tr('Privacy'))}</h2>"
+            f'<p class="note">{escape(privacy)}</p>'
+            + "".join(f'<p class="suppression">{escape(line)}.</p>' for line in said.values()))
+    return document(tr("Study pack: %(region)s", region=facts.region_name), body, maps, lang=lang)
 
 
 def write_pack(db: Database, options: PackOptions, out: Path) -> list[Path]:

@@ -100,7 +100,7 @@ def test_study_pack_passes_the_pii_scan_and_keeps_only_big_cells(db: Database, t
     upsert_user(db, "planner@example.jp", "Planner Hanako", "planner", "correct horse battery")
     record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
     out = tmp_path / "pack"
-    written = write_pack(db, PackOptions(DAY, DAY, grid_m=1000, k=2), out)
+    written = write_pack(db, PackOptions(DAY, DAY, grid_m=1000, k=2, lang="en"), out)
     assert {p.name for p in written} == {"study-pack.html", "study-pack.gpkg", "cells.csv", "routes.csv",
                                          "hubs.csv", "kpis.csv", "orders_by_hour.csv"}
     assert scan(out, db) == []
@@ -148,7 +148,7 @@ def test_an_empty_map_says_how_many_cells_were_suppressed_and_suggests_a_coarser
 
     record_day(db)
     day = DAY.isoformat()
-    result = CliRunner().invoke(main, ["export", "study-pack", "--from", day, "--to", day,
+    result = CliRunner().invoke(main, ["export", "study-pack", "--from", day, "--to", day, "--lang", "en",
                                        "--out", str(tmp_path / "pack"), "--database", db.url])
     assert result.exit_code == 0, result.output
     with db.read() as s:
@@ -209,9 +209,48 @@ def test_a_simulated_tajima_day_passes_the_pii_scan_at_the_default_and_a_coarser
     assert summary["orders"]["delivered"] > 0
     written = write_pack(db, PackOptions(day, day), tmp_path / "default")
     assert len(gpd.read_file(tmp_path / "default" / "study-pack.gpkg", layer="cells")) == 0
-    html = next(p for p in written if p.suffix == ".html").read_text(encoding="utf-8")
-    assert "no cell has enough households at this grid" in html and "--grid 1000 would keep" in html
+    html = next(p for p in written if p.suffix == ".html").read_text(encoding="utf-8")  # Tajima: ja
+    assert "この格子では世帯数が足りるセルがありません" in html and "--grid 1000 なら" in html
     write_pack(db, PackOptions(day, day, grid_m=1000), tmp_path / "coarse")
     cells = gpd.read_file(tmp_path / "coarse" / "study-pack.gpkg", layer="cells")
     assert len(cells) >= 1 and (cells["households"] >= 5).all()
     assert scan(tmp_path / "default", db) == [] and scan(tmp_path / "coarse", db) == []
+
+
+def test_the_pack_speaks_the_regions_language_and_english_on_request(db: Database, tiny_region: str,
+                                                                      tmp_path: Path) -> None:
+    """The tiny region's locale is ja_JP: by default every heading, KPI label, chart title and the
+    privacy and suppression notes are Japanese, and none of their English is left; ``--lang en``
+    gives the English pack. Both pass the PII scan; the CSV keeps its English column names."""
+    from dispatch.studies.kpis import HEADLINE
+    from web.cli import main
+
+    record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
+    day = DAY.isoformat()
+    for lang in ("", "en"):
+        args = ["export", "study-pack", "--from", day, "--to", day, "--database", db.url,
+                "--out", str(tmp_path / (lang or "default")), *(["--lang", lang] if lang else [])]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+    ja = (tmp_path / "default" / "study-pack.html").read_text(encoding="utf-8")
+    en = (tmp_path / "en" / "study-pack.html").read_text(encoding="utf-8")
+    assert '<html lang="ja">' in ja and '<html lang="en">' in en
+    japanese = ["勉強会資料", "<h2>指標</h2>", "<h2>時間帯別の注文</h2>", "<h2>プライバシー</h2>",
+                "時間内配達率", "注文数と配達数", "手段別の走行距離", "CO2 排出係数と出典",
+                "匿名化・集計済みのデータです",
+                "この格子では世帯数が足りるセルがありません", "セル: 人が住む 250 m セル", "全ハブ"]
+    assert [w for w in japanese if w not in ja] == []
+    english = ["Study pack:", "<h2>KPIs</h2>", "<h2>Orders by hour</h2>", "<h2>Privacy</h2>",
+               "Orders and delivered", "Kilometres by mode", "CO2 factors and sources",
+               "Anonymous, aggregated",
+               "no cell has enough households", "inhabited 250 m cells kept", "all hubs"]
+    assert [w for w in english if w not in en] == []
+    assert [w for w in english if w in ja] == []
+    labels = [label for label, _key in HEADLINE]
+    shown = re.findall(r"<tr><td>([^<]+)</td>", ja)
+    assert "時間内配達率" in shown and not set(labels) & set(shown), set(labels) & set(shown)
+    assert (tmp_path / "default" / "kpis.csv").read_text(encoding="utf-8").startswith("hub,day,")
+    assert scan(tmp_path / "default", db) == [] and scan(tmp_path / "en", db) == []
+    bad = CliRunner().invoke(main, ["export", "study-pack", "--from", day, "--to", day, "--lang", "fr",
+                                    "--out", str(tmp_path / "fr"), "--database", db.url])
+    assert bad.exit_code == 2 and "--lang" in bad.output and not (tmp_path / "fr").exists()
