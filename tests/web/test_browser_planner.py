@@ -122,3 +122,36 @@ def test_planner_replays_a_simulated_day_and_downloads_its_kpis(page, live_app: 
     total = next(r for r in rows if r["hub"] == "all" and r["day"] == "range")
     assert int(total["delivered"]) == delivered and int(total["orders"]) == summary["orders"]["total"]
     assert float(total["km_car"]) + float(total["km_bicycle"]) + float(total["km_walk"]) > 0
+
+
+def test_planner_runs_a_scenario_in_the_background_and_sees_the_comparison(
+        page, live_app: str, make_user, db: Database) -> None:  # noqa: F811
+    """Issue 7's step 3 in Chromium: the form returns at once with the run's page, which refreshes
+    itself (a meta refresh: no script, nothing for the CSP to block) until base vs scenario and the
+    two maps are there."""
+    make_user("planner", email="planner@example.jp")
+    config = SimConfig(region=TINY, orders=8, seed=3, time_limit_s=0.5, solution_limit=50, day=MONDAY,
+                       fail_rate=0.0, cancel_rate=0.0)
+    simulate(db, config, RealSms(db), Settings(secret_key="browser-test", public_url="http://127.0.0.1"),
+             region_code="tiny")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_app}/login")
+    page.fill("#email", "planner@example.jp")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_app}/planner/scenario")
+    page.fill("#date", MONDAY.isoformat())
+    page.fill("#drones", "2")
+    page.click(".scenario-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/planner/scenario/runs/[\w-]+$"))
+    first = page.locator(".run-state").get_attribute("data-state")
+    assert first in ("queued", "running")  # the request did not wait for the solve
+    page.screenshot(path=str(ARTIFACTS / "planner-scenario-running.png"), full_page=True)
+    page.wait_for_selector('tr[data-kpi="drone sorties"]', timeout=180_000)  # after some refreshes
+    assert page.locator(".run-state").get_attribute("data-state") == "done"
+    page.wait_for_selector(".maps .leaflet-container >> nth=1")
+    assert page.locator(".maps .leaflet-container").count() == 2
+    assert page.locator(f'tr[data-state="done"] a[href="{page.url.removeprefix(live_app)}"]').count() == 1
+    page.screenshot(path=str(ARTIFACTS / "planner-scenario-done.png"), full_page=True)
+    assert errors == []
