@@ -354,8 +354,7 @@ def scenario() -> Any:
                 return redirect(url_for("planner.scenario_run", run_id=run_id))
     elif request.method == "POST":
         problems = [f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]
-    return render_template("planner/scenario.html", form=form, problems=problems,
-                           runs=[_run_view(r) for r in recent_runs(db())])
+    return render_template("planner/scenario.html", form=form, problems=problems, runs=_recent())
 
 
 def _progress_text(run: Any) -> str:
@@ -377,6 +376,15 @@ def _progress_text(run: Any) -> str:
     return _("copying the base day")
 
 
+def _queued_limit() -> float | None:
+    pool = current_app.extensions.get("hakobu_scenario_runs")
+    return None if pool is None else float(pool.queued_for_s)
+
+
+def _recent() -> list[dict[str, Any]]:
+    return [_run_view(r) for r in recent_runs(db(), queued_for_s=_queued_limit())]
+
+
 def _run_view(run: Any) -> dict[str, Any]:
     return {"id": run.id, "name": run.name, "state": run.state, "created_at": run.created_at,
             "text": _progress_text(run)}
@@ -386,9 +394,8 @@ def _run_view(run: Any) -> dict[str, Any]:
 @access("planner", "admin")
 def scenario_run(run_id: str) -> Any:
     """One run: its progress (the page refreshes itself until it ends), then base vs scenario."""
-    pool = current_app.extensions.get("hakobu_scenario_runs")
     try:
-        run = settle(db(), run_id, **({"queued_for_s": pool.queued_for_s} if pool else {}))
+        run = settle(db(), run_id, queued_for_s=_queued_limit())
     except NotFound:
         abort(404)
     result, rows, maps = run.result if run.state == "done" else None, [], []
@@ -399,4 +406,4 @@ def scenario_run(run_id: str) -> Any:
             maps.append(render_parts(build_map(_map_data(result[side]["plan"]["features"]), _assets(),
                                                tiles=settings().tiles)))
     return render_template("planner/scenario_run.html", run=_run_view(run), result=result, rows=rows,
-                           maps=maps, runs=[_run_view(r) for r in recent_runs(db())])
+                           maps=maps, runs=_recent())

@@ -48,6 +48,8 @@ STALE_S = 30.0
 DEFAULT_HARD_TIMEOUT_S = 300.0
 #: Runs kept in the list of recent runs.
 RECENT = 10
+#: Runs that may wait for a slot in one web process, besides those running.
+MAX_WAITING = 4
 
 ACTIVE = ("queued", "running")
 
@@ -94,14 +96,21 @@ def _stale_reason(run: ScenarioRun, now: dt.datetime, queued_for_s: float) -> st
     return None
 
 
-def settle(db: Database, run_id: str, *, queued_for_s: float = 4 * DEFAULT_HARD_TIMEOUT_S) -> ScenarioRun:
+def queued_limit_s(workers: int = 1, max_waiting: int = MAX_WAITING,
+                   hard_timeout_s: float = DEFAULT_HARD_TIMEOUT_S) -> float:
+    """How long a run may stay queued before it counts as abandoned: every run ahead of it (and
+    itself) using its whole hard timeout, plus a margin of one more."""
+    return (max_waiting // workers + 2) * hard_timeout_s
+
+
+def settle(db: Database, run_id: str, *, queued_for_s: float | None = None) -> ScenarioRun:
     """The run as it is now; one left unfinished by a dead process is marked failed first."""
     with db.write() as s:
         run = s.get(ScenarioRun, run_id)
         if run is None:
             raise NotFound(f"scenario run {run_id!r} does not exist")
         if run.state in ACTIVE:
-            reason = _stale_reason(run, utcnow(), queued_for_s)
+            reason = _stale_reason(run, utcnow(), queued_limit_s() if queued_for_s is None else queued_for_s)
             if reason is not None:
                 run.state, run.reason, run.finished_at = "failed", reason, utcnow()
         s.flush()
@@ -109,11 +118,11 @@ def settle(db: Database, run_id: str, *, queued_for_s: float = 4 * DEFAULT_HARD_
         return run
 
 
-def recent_runs(db: Database, limit: int = RECENT) -> list[ScenarioRun]:
-    """The newest runs (any planner's: planners share their studies), settled, without results."""
+def recent_runs(db: Database, limit: int = RECENT, *, queued_for_s: float | None = None) -> list[ScenarioRun]:
+    """The newest runs (any planner's: planners share their studies), settled."""
     with db.read() as s:
         ids = list(s.scalars(select(ScenarioRun.id).order_by(ScenarioRun.created_at.desc()).limit(limit)))
-    return [settle(db, run_id) for run_id in ids]
+    return [settle(db, run_id, queued_for_s=queued_for_s) for run_id in ids]
 
 
 def fail_run(db: Database, run_id: str, reason: str) -> bool:
@@ -242,7 +251,7 @@ class ScenarioRunPool:
     """
 
     def __init__(self, db_url: str, *, workers: int = 1, hard_timeout_s: float = DEFAULT_HARD_TIMEOUT_S,
-                 max_waiting: int = 4) -> None:
+                 max_waiting: int = MAX_WAITING) -> None:
         self.db_url = db_url
         self.workers = workers
         self.hard_timeout_s = hard_timeout_s
@@ -256,7 +265,7 @@ class ScenarioRunPool:
     @property
     def queued_for_s(self) -> float:
         """How long a run may wait here before it counts as abandoned (every slot busy to the end)."""
-        return (self.max_waiting // self.workers + 2) * self.hard_timeout_s
+        return queued_limit_s(self.workers, self.max_waiting, self.hard_timeout_s)
 
     def has_room(self) -> bool:
         with self._lock:

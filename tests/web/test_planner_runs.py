@@ -175,8 +175,10 @@ def test_a_run_left_running_by_a_dead_process_is_shown_failed(
     """Left ``running`` by a worker that died with its web server: on this host the pid is gone; on
     another the heartbeat stopped. Either is shown failed with the reason when next looked at."""
     local, remote = submit_run(db, GOOD, "local"), submit_run(db, GOOD, "remote")
+    waiting = submit_run(db, GOOD, "waiting")  # queued by a web process that died before starting it
     old = utcnow() - dt.timedelta(minutes=5)
     with db.write() as s:
+        s.execute(update(ScenarioRun).where(ScenarioRun.id == waiting).values(pid=_dead_pid()))
         s.execute(update(ScenarioRun).where(ScenarioRun.id == local).values(
             state="running", pid=_dead_pid(), host=socket.gethostname(), heartbeat_at=utcnow()))
         s.execute(update(ScenarioRun).where(ScenarioRun.id == remote).values(
@@ -186,6 +188,8 @@ def test_a_run_left_running_by_a_dead_process_is_shown_failed(
     assert 'data-state="failed"' in page and "is gone; it stopped without finishing" in page
     listing = client.get("/planner/scenario").get_data(as_text=True)
     assert f'<tr data-run="{remote}" data-state="failed">' in listing and "stopped answering" in listing
+    assert f'<tr data-run="{waiting}" data-state="failed">' in listing
+    assert "stopped before the run started" in listing
     with db.read() as s:
         assert {r.state for r in s.scalars(select(ScenarioRun))} == {"failed"}
 
