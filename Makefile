@@ -18,10 +18,19 @@ demo: $(STAMP)
 	$(BIN)/hakobu demo --port $(PORT)
 
 ## test: set up .venv and run every test (on SQLite, then on PostgreSQL when HAKOBU_TEST_DATABASE_URL is set)
+## the two passes run side by side (they share no database); the PostgreSQL pass prints when done
 test: $(STAMP) browser
-	$(MAKE) --no-print-directory test-sqlite
-	@if [ -n "$$HAKOBU_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
-	else echo "HAKOBU_TEST_DATABASE_URL not set: database tests ran on SQLite only"; fi
+	@if [ -n "$$HAKOBU_TEST_DATABASE_URL" ]; then \
+		mkdir -p test-artifacts; \
+		( $(MAKE) --no-print-directory test-postgres > test-artifacts/test-postgres.log 2>&1; \
+		  echo $$? > test-artifacts/test-postgres.rc ) & \
+		$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; wait; \
+		echo "=== PostgreSQL pass (tests marked db) ==="; cat test-artifacts/test-postgres.log; \
+		pg=$$(cat test-artifacts/test-postgres.rc); \
+		echo "SQLite pass exit $$sqlite, PostgreSQL pass exit $$pg"; \
+		[ "$$sqlite" = 0 ] && [ "$$pg" = 0 ]; \
+	else $(MAKE) --no-print-directory test-sqlite && \
+		echo "HAKOBU_TEST_DATABASE_URL not set: database tests ran on SQLite only"; fi
 
 test-sqlite: $(STAMP)
 	env -u HAKOBU_TEST_DATABASE_URL $(BIN)/python -m pytest
