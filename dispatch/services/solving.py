@@ -14,15 +14,10 @@ whole pool); a process per solve can be killed on timeout and its exit code name
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import multiprocessing
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select, update
@@ -30,6 +25,7 @@ from sqlalchemy import select, update
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.models import Batch, utcnow
+from dispatch.workers import ProcessPool, watch_parent
 
 log = logging.getLogger(__name__)
 
@@ -158,115 +154,33 @@ def pending_batches(db: Database) -> list[str]:
         return list(session.scalars(query))
 
 
-def describe_exit(exitcode: int | None) -> str:
-    """A reason for a worker process that ended without finishing its solve."""
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"worker process killed by {name} during the solve"
-    return f"worker process exited with code {exitcode} during the solve"
-
-
-def _watch_parent(parent: int, interval_s: float = 0.5) -> None:
-    """Exit this worker when its parent (the scheduler) dies: its solve belongs to a dead leader."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval_s)
-        os._exit(70)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def _worker_main(db_url: str, batch_id: str, planner: Planner | None, parent: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s solve[{os.getpid()}] %(message)s")
-    _watch_parent(parent)
+    watch_parent(parent)  # a solve belongs to a live leader
     solve_batch(db_url, batch_id, planner)
 
 
-class SolvePool:
-    """At most ``workers`` solves at a time, each in a fresh ``spawn``-ed process.
+class SolvePool(ProcessPool):
+    """The scheduler's solves, each in its own worker process (:class:`dispatch.workers.ProcessPool`).
 
-    ``spawn`` rather than ``fork``: the scheduler has threads and open database connections, and a
-    forked child would also inherit the leader's lock file descriptor and keep the lock alive after
-    the leader dies. A solve running longer than ``hard_timeout_s`` is killed and marked failed.
+    A solve that times out or whose process dies leaves its batch ``failed`` with the reason; one
+    stopped by a shutdown goes back to the queue (``closed``) for the next leader.
     """
+
+    job = "solve"
 
     def __init__(self, db: Database, *, workers: int = 2, planner: Planner | None = None,
                  hard_timeout_s: float = 120.0) -> None:
+        super().__init__(workers=workers, hard_timeout_s=hard_timeout_s)
         self._db = db
         self._planner = planner
-        self._hard_timeout_s = hard_timeout_s
-        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="solve")
-        self._lock = threading.Lock()
-        self._in_flight: set[str] = set()
-        self._processes: dict[str, Any] = {}
-        self._closing = False
 
-    def submit(self, batch_id: str) -> bool:
-        """Queue a solve of ``batch_id``; False if it is already queued or running here."""
-        with self._lock:
-            if self._closing or batch_id in self._in_flight:
-                return False
-            self._in_flight.add(batch_id)
-        self._threads.submit(self._run, batch_id)
-        return True
+    def target(self, key: str) -> tuple[Callable[..., None], tuple[Any, ...]]:
+        return _worker_main, (self._db.url, key, self._planner)
 
-    def in_flight(self) -> frozenset[str]:
-        with self._lock:
-            return frozenset(self._in_flight)
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until nothing is queued or running; False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while self.in_flight():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def shutdown(self) -> None:
-        """Stop: kill running solves and leave their batches queued for the next leader."""
-        with self._lock:
-            self._closing = True
-            processes = list(self._processes.values())
-        for process in processes:
-            process.kill()
-        self._threads.shutdown(wait=True, cancel_futures=True)
-
-    def _run(self, batch_id: str) -> None:
-        try:
-            self._solve_in_process(batch_id)
-        except Exception:
-            log.exception("batch %s: could not run the solve", batch_id)
-        finally:
-            with self._lock:
-                self._in_flight.discard(batch_id)
-                self._processes.pop(batch_id, None)
-
-    def _solve_in_process(self, batch_id: str) -> None:
-        context = multiprocessing.get_context("spawn")
-        process = context.Process(target=_worker_main, name=f"solve-{batch_id}", daemon=True,
-                                  args=(self._db.url, batch_id, self._planner, os.getpid()))
-        with self._lock:
-            if self._closing:
-                return
-            process.start()
-            self._processes[batch_id] = process
-        started = dt.datetime.now(dt.UTC)
-        process.join(self._hard_timeout_s)
-        if process.is_alive():
-            process.kill()
-            process.join()
-            reason = f"timed out: still running after {self._hard_timeout_s:g} s, killed"
-        elif process.exitcode == 0:
-            return
-        else:
-            reason = describe_exit(process.exitcode)
-        if self._closing:
-            if release_batch(self._db, batch_id):
-                log.info("batch %s: solve stopped by shutdown; queued again", batch_id)
-            return
-        if mark_failed(self._db, batch_id, reason):
-            log.warning("batch %s failed after %s: %s", batch_id, dt.datetime.now(dt.UTC) - started, reason)
+    def ended(self, key: str, failure: str | None, *, stopped: bool) -> None:
+        if stopped:
+            if release_batch(self._db, key):
+                log.info("batch %s: solve stopped by shutdown; queued again", key)
+        elif failure is not None and mark_failed(self._db, key, failure):
+            log.warning("batch %s failed: %s", key, failure)

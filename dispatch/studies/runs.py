@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
 import os
-import signal
 import socket
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -37,6 +34,7 @@ from sqlalchemy import select, update
 from dispatch.db import Database
 from dispatch.errors import NotFound
 from dispatch.models import ScenarioRun, utcnow
+from dispatch.workers import ProcessPool, watch_parent
 
 log = logging.getLogger(__name__)
 
@@ -215,141 +213,41 @@ def execute_run(db_url: str, run_id: str) -> str:
         db.dispose()
 
 
-def describe_exit(exitcode: int | None) -> str:
-    """A reason for a worker process that ended without finishing its run."""
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"the worker process was killed by {name} during the run"
-    return f"the worker process exited with code {exitcode} during the run"
-
-
-def _watch_parent(parent: int, interval_s: float = 0.5) -> None:
-    """Exit when the web process that started this worker dies: no one enforces its timeout then,
-    and the run is marked failed when next looked at (no heartbeat)."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval_s)
-        os._exit(70)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def _worker_main(db_url: str, run_id: str, parent: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s scenario[{os.getpid()}] %(message)s")
-    _watch_parent(parent)
+    watch_parent(parent)
     execute_run(db_url, run_id)
 
 
-class ScenarioRunPool:
-    """At most ``workers`` scenario runs at a time, each in a fresh ``spawn``-ed process.
+class ScenarioRunPool(ProcessPool):
+    """At most ``workers`` scenario runs at a time, each in its own worker process
+    (:class:`dispatch.workers.ProcessPool`); one pool per web process (created on the first
+    submission). A run that times out, whose worker dies, or that the web process's shutdown stops
+    is marked failed with the reason."""
 
-    One per web process (created on the first submission). A run still going after
-    ``hard_timeout_s`` is killed and marked failed; a worker that dies is marked failed with its exit.
-    """
+    job = "run"
 
     def __init__(self, db_url: str, *, workers: int = 1, hard_timeout_s: float = DEFAULT_HARD_TIMEOUT_S,
                  max_waiting: int = MAX_WAITING) -> None:
+        super().__init__(workers=workers, hard_timeout_s=hard_timeout_s, max_waiting=max_waiting)
         self.db_url = db_url
-        self.workers = workers
-        self.hard_timeout_s = hard_timeout_s
-        self.max_waiting = max_waiting
-        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scenario")
-        self._lock = threading.Lock()
-        self._in_flight: set[str] = set()
-        self._processes: dict[str, Any] = {}
-        self._closing = False
 
     @property
     def queued_for_s(self) -> float:
         """How long a run may wait here before it counts as abandoned (every slot busy to the end)."""
-        return queued_limit_s(self.workers, self.max_waiting, self.hard_timeout_s)
+        return queued_limit_s(self.workers, self.max_waiting or 0, self.hard_timeout_s)
 
-    def has_room(self) -> bool:
-        with self._lock:
-            return not self._closing and len(self._in_flight) < self.workers + self.max_waiting
+    def target(self, key: str) -> tuple[Callable[..., None], tuple[Any, ...]]:
+        return _worker_main, (self.db_url, key)
 
-    def submit(self, run_id: str) -> bool:
-        """Queue the run here; False when the pool is full or closing (the caller says so)."""
-        with self._lock:
-            if self._closing or run_id in self._in_flight or \
-                    len(self._in_flight) >= self.workers + self.max_waiting:
-                return False
-            self._in_flight.add(run_id)
-        self._threads.submit(self._run, run_id)
-        return True
-
-    def in_flight(self) -> frozenset[str]:
-        with self._lock:
-            return frozenset(self._in_flight)
-
-    def pid_of(self, run_id: str) -> int | None:
-        with self._lock:
-            process = self._processes.get(run_id)
-        return None if process is None else process.pid
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while self.in_flight():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def shutdown(self) -> None:
-        """Kill running workers (their runs are marked failed) and stop."""
-        with self._lock:
-            self._closing = True
-            processes = list(self._processes.values())
-        for process in processes:
-            process.kill()
-        self._threads.shutdown(wait=True, cancel_futures=True)
-
-    def _run(self, run_id: str) -> None:
-        try:
-            self._run_in_process(run_id)
-        except Exception:
-            log.exception("scenario run %s: could not run the worker", run_id)
-            db = Database(self.db_url)
-            try:
-                fail_run(db, run_id, "could not start a worker process")
-            finally:
-                db.dispose()
-        finally:
-            with self._lock:
-                self._in_flight.discard(run_id)
-                self._processes.pop(run_id, None)
-
-    def _run_in_process(self, run_id: str) -> None:
-        context = multiprocessing.get_context("spawn")
-        process = context.Process(target=_worker_main, name=f"scenario-{run_id}", daemon=True,
-                                  args=(self.db_url, run_id, os.getpid()))
-        with self._lock:
-            closing = self._closing
-            if not closing:
-                process.start()
-                self._processes[run_id] = process
-        if closing:
-            reason = "the web process stopped before the run started"
-        else:
-            process.join(self.hard_timeout_s)
-            if process.is_alive():
-                process.kill()
-                process.join()
-                reason = f"timed out: still running after {self.hard_timeout_s:g} s, killed"
-            elif process.exitcode == 0:
-                process.close()
-                return
-            else:
-                reason = describe_exit(process.exitcode)
-            if self._closing:
-                reason = "the web process stopped during the run"
-            process.close()
+    def ended(self, key: str, failure: str | None, *, stopped: bool) -> None:
+        if failure is None:
+            return
+        reason = f"the web process {failure}" if stopped else failure
         db = Database(self.db_url)
         try:
-            if fail_run(db, run_id, reason):
-                log.warning("scenario run %s failed: %s", run_id, reason)
+            if fail_run(db, key, reason):
+                log.warning("scenario run %s failed: %s", key, reason)
         finally:
             db.dispose()
+
