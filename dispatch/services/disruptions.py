@@ -162,7 +162,9 @@ def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, 
              settings: Settings | None = None) -> Revision:
     """Switch a zone on or off by hand (``None``: back to its schedule). Sorties not yet flown whose
     path crosses a zone active now are moved to ground; the validator, given today's zones, says
-    which sorties those are."""
+    which drones fly those (all their sorties not yet taken off go to ground). A sortie already in
+    the air is the pilot's to divert; the revised version keeps the zones it was planned with, and
+    the next batches are planned with the new ones."""
     settings = settings or settings_from_env()
     with db.write() as session:
         zone = session.get(Zone, zone_id)
@@ -182,7 +184,7 @@ def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, 
                 blocked = {m.group(1) for v in report.violations if (m := _ZONE_VIOLATION.match(v))}
                 if blocked:
                     result.merge(_revise(session, plan, now, settings, note=f"no-fly zone {zone.identifier}",
-                                         ground_drones=blocked, zones=zones))
+                                         ground_drones=blocked))
         return result
 
 
@@ -251,14 +253,12 @@ def _store(session: Session, plan: Plan, problem: routing.Problem, solution: rou
 
 def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, *, note: str,
             drop_vehicles: frozenset[str] | set[str] = frozenset(), remove_orders: set[str] | None = None,
-            ground_drones: set[str] | None = None, zones: tuple[routing.Zone, ...] | None = None) -> Revision:
+            ground_drones: set[str] | None = None) -> Revision:
     """Store a new confirmed version of ``plan`` with the given vehicles / orders taken off and
     the orphaned stops re-inserted, and queue the SMS of everyone affected."""
     remove_orders = remove_orders or set()
     problem, solution = _without(plan, remove_orders) if remove_orders else (
         routing.problem_from_json(plan.problem), routing.solution_from_json(plan.solution))
-    if zones is not None:
-        problem = replace(problem, zones=zones)
     ids = [o.id for o in problem.orders]
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
     result = Revision(removed=sorted(remove_orders))
@@ -298,6 +298,7 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
             replace(o, modes=o.modes - {routing.DRONE}) if o.id in orphans else o for o in problem.orders))
 
     # 2. Cheapest feasible insertion of each orphan (most urgent first).
+    without_orphans = [*kept, *called_off]  # the fallback if the insertions do not validate
     changed: set[str] = set()
     unserved_extra: list[dict[str, str]] = []
     excluded_vehicles = set(drop_vehicles)
@@ -319,8 +320,8 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
     if not routing.validate(new_problem, new_solution).ok:
         # Never confirm an invalid plan: send every orphan back to the queue instead.
         log.warning("plan %s: revision (%s) did not validate; orphans queued", plan.id, note)
-        return _revise_by_queueing(session, plan, now, note, problem, solution, kept, orphans, result,
-                                   {r.vehicle_id for r in called_off})
+        return _revise_by_queueing(session, plan, now, settings, note, problem, solution, without_orphans,
+                                   orphans, result, {r.vehicle_id for r in called_off})
     new = _store(session, plan, new_problem, new_solution, note, unserved_extra, remove_orders)
     _confirm_revision(session, plan, new, now, cancelled={r.vehicle_id for r in called_off})
     result.plans.append(new.id)
@@ -328,9 +329,11 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
     return result
 
 
-def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, note: str, problem: routing.Problem,
-                        solution: routing.Solution, kept: list[routing.Route], orphans: list[str],
-                        result: Revision, cancelled: set[str]) -> Revision:
+def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, settings: Settings, note: str,
+                        problem: routing.Problem, solution: routing.Solution, kept: list[routing.Route],
+                        orphans: list[str], result: Revision, cancelled: set[str]) -> Revision:
+    """The revision without any insertion: every orphan back to the queue (``kept`` holds no stop of
+    theirs)."""
     result.moved.clear()
     result.queued = list(orphans)
     queued = set(orphans)
@@ -341,7 +344,7 @@ def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, note: st
     _confirm_revision(session, plan, new, now, cancelled=cancelled)
     result.plans.append(new.id)
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(orphans)))}
-    _notify(session, plan, new, orders, result, set(), now, settings_from_env())
+    _notify(session, plan, new, orders, result, set(), now, settings)
     return result
 
 

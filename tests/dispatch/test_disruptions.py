@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 import routing
 from dispatch.db import Database
-from dispatch.models import Batch, Hub, Message, Order, Plan, Volunteer
+from dispatch.models import Batch, Hub, Message, Order, Plan, Volunteer, Zone
 from dispatch.planning import plan_batch
 from dispatch.requests import ItemRequest
 from dispatch.services import delivery
-from dispatch.services.disruptions import courier_cancels, ground_drone, set_weather_hold
+from dispatch.services.disruptions import courier_cancels, ground_drone, set_weather_hold, set_zone
 from dispatch.services.ordering import cancel_order
 from dispatch.services.plans import confirm_plan
 from tests.dispatch.test_plan_edits import (
@@ -204,3 +204,36 @@ def test_weather_hold_sends_a_proposed_plan_back_to_the_solver(db: Database, tin
         assert s.get(Batch, batch_id).state == "closed"  # type: ignore[union-attr]
     plan_batch(db, batch_id, **FAST)
     assert drone_orders(latest_plan(db, batch_id)) == set()
+
+
+def test_a_zone_switched_on_over_a_pending_sortie_moves_it_to_ground(db: Database,
+                                                                     tiny_region: str) -> None:
+    batch_id, before, _ = confirmed(db)
+    pending = [r for r in before.routes if r.drone_id and r.depart_at > NOW]  # type: ignore[operator]
+    assert pending, "the tiny plan has a sortie after NOW"
+    sortie = pending[0]
+    drop = next(st for st in sortie.stops if st.kind == "delivery")
+    with db.read() as s:
+        hub = s.scalars(select(Hub).where(Hub.code == "H1")).one()
+    # A small temporary no-fly zone (switched off) over the drop point, e.g. a rescue helicopter.
+    mid_lon, mid_lat, d = drop.lon, drop.lat, 0.0004
+    square = [[mid_lon - d, mid_lat - d], [mid_lon + d, mid_lat - d], [mid_lon + d, mid_lat + d],
+              [mid_lon - d, mid_lat + d], [mid_lon - d, mid_lat - d]]
+    geometry = {"type": "Polygon", "coordinates": [square]}
+    with db.write() as s:
+        zone = Zone(region_id=hub.region_id, identifier="TEMP-1", name="rescue helicopter",
+                    type="PROHIBITED", geometry=geometry, applicability=[], feature={"geometry": geometry},
+                    active_override=False)
+        s.add(zone)
+        s.flush()
+        zone_id = zone.id
+    assert set_zone(db, zone_id, False, NOW, actor="user:test", settings=SETTINGS).plans == []  # still off
+
+    result = set_zone(db, zone_id, True, NOW, actor="user:test", settings=SETTINGS)
+
+    after = latest_plan(db, batch_id)
+    assert result.plans == [after.id] and after.validation["ok"], after.validation
+    assert drop.order_id in set(result.moved) | set(result.queued)
+    assert drop.order_id not in drone_orders(after)
+    assert all(not (r.drone_id == sortie.drone_id and r.depart_at > NOW)  # type: ignore[operator]
+               for r in after.routes)
