@@ -15,7 +15,7 @@ from dispatch.zones import zone_active_at, zone_validity_text
 
 
 @dataclass(frozen=True)
-class HubSummary:
+class HubPlace:
     id: str
     code: str
     name: str
@@ -23,6 +23,12 @@ class HubSummary:
     drone_port: bool
     lon: float
     lat: float
+
+
+@dataclass(frozen=True)
+class HubSummary(HubPlace):
+    """A hub with what the dashboard counts."""
+
     cutoffs: tuple[str, ...]
     weather_hold: bool
     residents: int
@@ -69,17 +75,6 @@ class RegionOverview:
         if not pts:
             return (35.5, 134.8)
         return (sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
-
-
-@dataclass(frozen=True)
-class HubPlace:
-    id: str
-    code: str
-    name: str
-    kind: str
-    drone_port: bool
-    lon: float
-    lat: float
 
 
 @dataclass(frozen=True)

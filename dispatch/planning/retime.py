@@ -13,6 +13,7 @@ remaining sorties are renumbered in time order.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -113,6 +114,41 @@ def without_order_on_drones(routes: list[routing.Route], order_id: str) -> list[
             r = replace(r, sortie=count[r.vehicle_id])
         out.append(r)
     return out
+
+
+#: Re-times a courier route: ``(vehicle, stops, depart) -> route`` (:func:`retime` by default).
+Retimer = Callable[[routing.Vehicle, list[routing.Stop], int | None], routing.Route | None]
+
+
+def take_off(problem: routing.Problem, routes: list[routing.Route], order_ids: Iterable[str],
+             retimer: Retimer | None = None) -> list[routing.Route]:
+    """``routes`` with every stop of ``order_ids`` removed: their direct sorties gone, their shuttle
+    stops dropped (sorties renumbered), each courier route that had one re-timed by ``retimer`` and
+    dropped when nothing is left on it."""
+    ids = set(order_ids)
+    for order_id in sorted(ids):
+        routes = without_order_on_drones(routes, order_id)
+    again = retimer or (lambda vehicle, stops, depart: retime(problem, vehicle, stops, depart))
+    out = []
+    for r in routes:
+        if r.mode != routing.DRONE and any(st.order_id in ids for st in r.stops):
+            vehicle = next(v for v in problem.vehicles if v.id == r.vehicle_id)
+            stops = [st for st in r.stops if st.order_id not in ids]
+            new = again(vehicle, stops, r.start) if stops else None
+            if new is not None:
+                out.append(new)
+        else:
+            out.append(r)
+    return out
+
+
+def in_solver_order(routes: list[routing.Route]) -> list[routing.Route]:
+    """Couriers first, then drones by drone and take-off time (the order the solver returns)."""
+    def key(r: routing.Route) -> tuple[bool, str, int]:
+        drone = r.mode == routing.DRONE
+        return drone, r.vehicle_id if drone else "", r.start
+
+    return sorted(routes, key=key)
 
 
 def rebuilt(solution: routing.Solution, routes: list[routing.Route],

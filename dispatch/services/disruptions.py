@@ -39,7 +39,7 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Volunteer, Zone
 from dispatch.planning.build import active_zones
-from dispatch.planning.retime import ground_stops, rebuilt, timed, without_order_on_drones
+from dispatch.planning.retime import ground_stops, in_solver_order, rebuilt, take_off, timed
 from dispatch.planning.store import save_version
 from dispatch.services import outbox
 from routing.travel import RoadNetwork
@@ -221,18 +221,7 @@ def _without(plan: Plan, order_ids: set[str]) -> tuple[routing.Problem, routing.
     """The plan's problem and solution with ``order_ids`` taken out entirely (cancelled orders)."""
     problem = routing.problem_from_json(plan.problem)
     solution = routing.solution_from_json(plan.solution)
-    routes = list(solution.routes)
-    for order_id in order_ids:
-        routes = without_order_on_drones(routes, order_id)
-    network = _Network(problem)
-    kept = []
-    for r in routes:
-        if r.mode != routing.DRONE and any(st.order_id in order_ids for st in r.stops):
-            stops = [st for st in r.stops if st.order_id not in order_ids]
-            if stops:
-                kept.append(network.route(_vehicle(problem, r.vehicle_id), stops, r.start))
-        else:
-            kept.append(r)
+    kept = take_off(problem, list(solution.routes), order_ids, _Network(problem).route)
     smaller = replace(problem, orders=tuple(o for o in problem.orders if o.id not in order_ids))
     unserved = tuple(u for u in solution.unserved if u.order_id not in order_ids)
     return smaller, rebuilt(solution, kept, unserved)
@@ -291,8 +280,7 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
                 called_off.append(_Network(problem).route(_vehicle(problem, r.vehicle_id), rest, r.start))
     # A courier route that delivered a shuttled parcel needs no drone any more for it: drop the
     # orphan's stops from every remaining route, then insert it afresh.
-    for order_id in orphans:
-        kept = _strip(problem, without_order_on_drones(kept, order_id), order_id)
+    kept = take_off(problem, kept, orphans, _Network(problem).route)
     if ground_drones is not None:
         problem = replace(problem, orders=tuple(
             replace(o, modes=o.modes - {routing.DRONE}) if o.id in orphans else o for o in problem.orders))
@@ -313,7 +301,7 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
         result.moved[order_id] = best.vehicle_id
         changed.add(best.vehicle_id)
     kept += called_off
-    routes = _ordered(kept)
+    routes = in_solver_order(kept)
     queued = set(result.queued)
     new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
     new_solution = rebuilt(solution, routes, tuple(u for u in solution.unserved if u.order_id not in queued))
@@ -339,7 +327,7 @@ def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, settings
     queued = set(orphans)
     new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
     extra = [{"order_id": o, "reason": "replanned", "detail": f"{note}: back to the queue"} for o in orphans]
-    new = _store(session, plan, new_problem, rebuilt(solution, _ordered(kept)), note, extra,
+    new = _store(session, plan, new_problem, rebuilt(solution, in_solver_order(kept)), note, extra,
                  set(result.removed))
     _confirm_revision(session, plan, new, now, cancelled=cancelled)
     result.plans.append(new.id)
@@ -348,31 +336,8 @@ def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, settings
     return result
 
 
-def _strip(problem: routing.Problem, routes: list[routing.Route], order_id: str) -> list[routing.Route]:
-    """``routes`` with every courier stop of ``order_id`` removed (re-timed)."""
-    out = []
-    network = None
-    for r in routes:
-        if r.mode != routing.DRONE and any(st.order_id == order_id for st in r.stops):
-            network = network or _Network(problem)
-            stops = [st for st in r.stops if st.order_id != order_id]
-            if stops:
-                out.append(network.route(_vehicle(problem, r.vehicle_id), stops, r.start))
-        else:
-            out.append(r)
-    return out
-
-
 def _vehicle(problem: routing.Problem, vehicle_id: str) -> routing.Vehicle:
     return next(v for v in problem.vehicles if v.id == vehicle_id)
-
-
-def _ordered(routes: list[routing.Route]) -> list[routing.Route]:
-    def key(r: routing.Route) -> tuple[bool, str, int]:
-        drone = r.mode == routing.DRONE
-        return drone, r.vehicle_id if drone else "", r.start
-
-    return sorted(routes, key=key)
 
 
 class _Network:
@@ -395,9 +360,6 @@ class _Network:
             self.cache[mode] = (index, dist, dur)
         ids = [index[p] for p in points]
         return dist[np.ix_(ids, ids)], dur[np.ix_(ids, ids)]
-
-    def warm(self, mode: str, points: list[tuple[float, float]]) -> None:
-        self._tables(mode, points)
 
     def route(self, vehicle: routing.Vehicle, stops: list[routing.Stop], depart: int | None) -> routing.Route:
         places = self.problem.places

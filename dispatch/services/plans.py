@@ -34,7 +34,7 @@ from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Volunteer
-from dispatch.planning.retime import ground_stops, rebuilt, retime, without_order_on_drones
+from dispatch.planning.retime import ground_stops, in_solver_order, rebuilt, retime, take_off
 from dispatch.planning.run import plan_batch
 from dispatch.planning.store import save_version
 from dispatch.services import outbox
@@ -107,17 +107,7 @@ def _served_on(solution: routing.Solution, order_id: str) -> routing.Route:
 
 def _take_off(problem: routing.Problem, solution: routing.Solution, order_id: str) -> list[routing.Route]:
     """All routes with ``order_id`` removed: its courier route re-timed, its drone sortie gone."""
-    routes = without_order_on_drones(list(solution.routes), order_id)
-    out = []
-    for r in routes:
-        if r.mode != routing.DRONE and any(st.order_id == order_id for st in r.stops):
-            vehicle = _courier(problem, r.vehicle_id)
-            new = retime(problem, vehicle, [st for st in r.stops if st.order_id != order_id], r.start)
-            if new is not None:
-                out.append(new)
-        else:
-            out.append(r)
-    return out
+    return take_off(problem, list(solution.routes), {order_id})
 
 
 # --- edits ---------------------------------------------------------------------------------------
@@ -139,7 +129,7 @@ def move_stop(db: Database, plan_id: str, order_id: str, to_vehicle_id: str, pos
         new = retime(problem, vehicle, stops, target.start if target is not None else None)
         assert new is not None
         routes = [r for r in routes if r is not target]
-        return problem, rebuilt(solution, _ordered([*routes, new]))
+        return problem, rebuilt(solution, in_solver_order([*routes, new]))
 
     return _edit(db, plan_id, user_id, f"move order {order_id} to {to_vehicle_id} at {position}", change)
 
@@ -218,15 +208,6 @@ def force_ground(db: Database, plan_id: str, order_id: str, user_id: str | None 
                                   .order_by(Plan.version.desc())).first()
     assert plan_id is not None
     return plan_id
-
-
-def _ordered(routes: list[routing.Route]) -> list[routing.Route]:
-    """Couriers first, then drones by drone and take-off time (the solver's order)."""
-    def key(r: routing.Route) -> tuple[bool, str, int]:
-        drone = r.mode == routing.DRONE
-        return drone, r.vehicle_id if drone else "", r.start
-
-    return sorted(routes, key=key)
 
 
 # --- confirming ----------------------------------------------------------------------------------
