@@ -93,7 +93,6 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
     from dispatch.region.reader import read_region
     from dispatch.schema import upgrade
     from dispatch.simulate import simulated_days
-    from sms.service import receive_sms
     from web import create_app
 
     url = database_url or os.environ.get("HAKOBU_DATABASE_URL") or "sqlite:///instance/demo.sqlite"
@@ -108,10 +107,10 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
     password = os.environ.get("HAKOBU_DEMO_PASSWORD") or secrets.token_urlsafe(9)
     summary = seed_demo(db, report.region_code, password)
     # First the past day (its residents' bare 取消 must not find today's orders; dispatch/demo.py).
-    summary += seed_simulated_day(db, report.region_code, region_path, simulate_cli.RealSms(db),
-                                  settings_from_env(), orders=simulated_orders, echo=click.echo)
-    summary += seed_demo_day(db, report.region_code, lambda phone, body, at: receive_sms(
-        db, "simulator", None, phone, body, at))
+    sms = simulate_cli.RealSms(db)  # inbound texts as the webhooks hand them to the SMS service
+    summary += seed_simulated_day(db, report.region_code, region_path, sms, settings_from_env(),
+                                  orders=simulated_orders, echo=click.echo)
+    summary += seed_demo_day(db, report.region_code, sms.receive)
     summary += seed_demo_plans(db, report.region_code, time_limit_s=solve_seconds, echo=click.echo)
     replayable = simulated_days(db, report.region_code)
     db.dispose()
