@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -c 'import routing.sisr; routing.sisr.warm_up()'
 	touch $(STAMP)
 
 ## demo: set up .venv, load the sample region, seed a demo day and start the console

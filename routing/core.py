@@ -50,12 +50,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import math
+import itertools
 import multiprocessing
 import time
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing import sisr
 
 UNREACHABLE: int = 10**9
 
@@ -76,7 +78,6 @@ METAHEURISTICS: tuple[str, ...] = (
 _LNS_TIME_LIMIT_MS = 30
 _RACE_SHARE = 0.2  # of the budget, per start, when a worker races several starts
 _SISR_SHARE = 0.8  # of the budget given to our ruin-and-recreate search on plain instances
-_SISR_T0 = 0.1  # initial annealing temperature, per unit of cost per customer (final: 1/100 of it)
 _UNLIMITED = 10**15  # capacity of a dimension without a limit
 
 
@@ -564,90 +565,34 @@ def sisr_applies(instance: CoreInstance) -> bool:
 
 class _Sisr:
     """Slack induction by string removals (Christiaens & Vanden Berghe 2020) with simulated
-    annealing, for the plain instances of :func:`sisr_applies`.
+    annealing, for the plain instances of :func:`sisr_applies` (kernels in :mod:`routing.sisr`).
 
     Why beside OR-Tools: guided local search cycles among a few solutions well above best-known on
     long-route and capacity-tight instances (benchmarks/README.md), while ruin-and-recreate keeps
-    moving. Insertions are evaluated for every position of every route at once with numpy: the
-    earliest service start before and the latest feasible start after each position make a
-    time-window check exact and O(1) per position.
+    moving.
     """
 
     def __init__(self, instance: CoreInstance, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
         veh = instance.vehicles[0]
-        self.depot = veh.start
+        depot = veh.start
         dist = np.asarray(instance.distance[0], dtype=np.int64)
         dur = np.asarray(instance.duration[0], dtype=np.int64)
-        self.cost = instance.distance_weight * dist + instance.time_weight * dur
-        self.travel = dur + np.asarray(instance.service, dtype=np.int64)[:, None]
         windows = np.asarray(instance.windows, dtype=np.int64)
         horizon = _horizon(instance)
-        self.early = windows[:, 0].copy()
-        self.late = np.minimum(windows[:, 1], horizon)
+        early = windows[:, 0].copy()
+        late = np.minimum(windows[:, 1], horizon)
         latest = horizon if veh.latest_end is None else min(veh.latest_end, horizon)
-        self.early[self.depot] = max(veh.earliest_start, windows[self.depot, 0])
-        self.late[self.depot] = min(latest, windows[self.depot, 1])
-        self.load = np.abs(np.asarray(instance.demands, dtype=np.int64))
-        self.capacity = np.asarray(veh.capacities, dtype=np.int64)
-        self.fleet = len(instance.vehicles)
-        customers = np.array([i for i in range(instance.num_nodes) if i != self.depot])
-        self.customers = customers
-        order = np.argsort(self.cost[np.ix_(customers, customers)], axis=1, kind="stable")
-        self.neighbours = {int(c): customers[order[k]] for k, c in enumerate(customers)}
-        self.remoteness = self.cost[self.depot]
-        self._travel = self.travel.tolist()
-        self._early = self.early.tolist()
-        self._late = self.late.tolist()
-        self.cost_t = np.ascontiguousarray(self.cost.T)
-        self.travel_t = np.ascontiguousarray(self.travel.T)
-        self.timed = bool(self.travel.any() or windows.any())
-        self.solo = {int(c): self.feasible([int(c)]) for c in customers}
-
-    # -- one route's cached data: edges (from, to, earliest start at from, latest start at to),
-    #    load, cost, earliest starts along the path
-    def _cache(self, route: list[int]) -> tuple[np.ndarray, np.ndarray, int, list[int], bool]:
-        travel, early, late = self._travel, self._early, self._late
-        path = [self.depot, *route, self.depot]
-        m = len(path)
-        start = [0] * m
-        latest = [0] * m
-        start[0] = early[self.depot]
-        for k in range(1, m):
-            start[k] = max(early[path[k]], start[k - 1] + travel[path[k - 1]][path[k]])
-        latest[-1] = late[self.depot]
-        for k in range(m - 2, -1, -1):
-            latest[k] = min(late[path[k]], latest[k + 1] - travel[path[k]][path[k + 1]])
-        tails, heads = path[:-1], path[1:]
-        edges = np.array([tails, heads, start[:-1], latest[1:], self.cost[tails, heads],
-                          self.early[heads]], dtype=np.int64)
-        load = self.load[route].sum(axis=0) if route else np.zeros_like(self.capacity)
-        cost = int(edges[4].sum())
-        ok = all(a <= b for a, b in zip(start, latest, strict=True))
-        return edges, load, cost, start, ok
-
-    def feasible(self, route: list[int]) -> bool:
-        _, load, _, _, ok = self._cache(route)
-        return ok and bool((load <= self.capacity).all())
-
-    def result(self, routes: list[list[int]], n_vehicles: int, label: str, started: float) -> CoreResult:
-        """``routes`` as a :class:`CoreResult`: earliest service starts, each vehicle leaving as
-        late as its first stop allows (like the finalizer of the OR-Tools model)."""
-        padded = [list(r) for r in routes] + [[] for _ in range(n_vehicles - len(routes))]
-        starts, ends, arrival = [], [], {}
-        cost = 0
-        for route in padded:
-            _, _, route_cost, start, _ = self._cache(route)
-            cost += route_cost
-            for k, node in enumerate(route, start=1):
-                arrival[node] = int(start[k])
-            leave = int(start[1] - self.travel[self.depot, route[0]]) if route else int(start[0])
-            starts.append(max(int(start[0]), leave))
-            ends.append(int(start[-1]) if route else int(start[0]))
-        return CoreResult(
-            routes=tuple(tuple(int(c) for c in r) for r in padded), start_times=tuple(starts),
-            arrival=arrival, end_times=tuple(ends), unserved=(), objective=cost, feasible=True,
-            runtime_s=time.perf_counter() - started, strategy=label,
+        early[depot] = max(veh.earliest_start, windows[depot, 0])
+        late[depot] = min(latest, windows[depot, 1])
+        self.plain = sisr.Plain(
+            depot=depot,
+            cost=instance.distance_weight * dist + instance.time_weight * dur,
+            travel=dur + np.asarray(instance.service, dtype=np.int64)[:, None],
+            early=early, late=late,
+            load=np.abs(np.asarray(instance.demands, dtype=np.int64)),
+            capacity=np.asarray(veh.capacities, dtype=np.int64),
+            fleet=len(instance.vehicles),
         )
 
     def search(self, routes: list[list[int]], deadline: float) -> tuple[list[list[int]], int] | None:
@@ -656,116 +601,29 @@ class _Sisr:
         ``routes`` must be feasible but may miss customers; they are inserted first. None when
         they do not fit (the fleet is too small for greedy insertion).
         """
-        cur = [list(r) for r in routes if r]
-        caches = [self._cache(r) for r in cur]
-        served = {c for r in cur for c in r}
-        missing = [int(c) for c in self.customers if int(c) not in served]
-        if missing and not self._recreate(cur, caches, missing, blinks=False):
-            return None
-        cur_cost = sum(c[2] for c in caches)
-        best, best_cost = [list(r) for r in cur], cur_cost
-        n = len(self.customers)
-        t_begin = time.time()
-        span = max(1e-3, deadline - t_begin)
-        # Temperatures relative to the cost per customer (measured on X and Solomon at 10 s:
-        # 0.1 -> 0.001 of it; the paper's 100 -> 1 would be 0.4 -> 0.004 on X instances).
-        unit = max(1.0, cur_cost / max(1, n))
-        t0 = _SISR_T0 * unit
-        t1 = t0 / 100
-        while True:
-            now = time.time()
-            if now >= deadline:
-                break
-            temp = t0 * (t1 / t0) ** ((now - t_begin) / span)
-            work, wcaches, removed = self._ruin(cur, caches)
-            if not self._recreate(work, wcaches, removed):
-                continue
-            cost = sum(c[2] for c in wcaches)
-            if cost < cur_cost - temp * math.log(self.rng.random()):
-                cur, caches, cur_cost = work, wcaches, cost
-                if cost < best_cost:
-                    best, best_cost = [list(r) for r in cur], cost
-        return best, best_cost
+        return sisr.search(self.plain, routes, deadline, self.seed)
 
-    def _ruin(self, routes: list[list[int]], caches: list[tuple[np.ndarray, ...]]
-              ) -> tuple[list[list[int]], list[tuple[np.ndarray, ...]], list[int]]:
-        rng = self.rng
-        where = {c: r for r, route in enumerate(routes) for c in route}
-        avg_removed, max_string = 10.0, 10.0
-        ls_max = min(max_string, len(where) / max(1, len(routes)))
-        ks_max = 4 * avg_removed / (1 + ls_max) - 1
-        ks = int(rng.uniform(1, ks_max + 1))
-        seed = int(self.customers[rng.integers(len(self.customers))])
-        work = list(routes)
-        wcaches = list(caches)
-        ruined: set[int] = set()
-        removed: list[int] = []
-        for c in self.neighbours[seed]:
-            if len(ruined) >= ks:
-                break
-            r = where.get(int(c))
-            if r is None or r in ruined:
-                continue
-            route = list(work[r])
-            length = int(rng.uniform(1, min(len(route), ls_max) + 1))
-            pos = route.index(int(c))
-            lo, hi = max(0, pos - length + 1), min(pos, len(route) - length)
-            first = int(rng.integers(lo, hi + 1))
-            removed += route[first:first + length]
-            del route[first:first + length]
-            work[r] = route
-            wcaches[r] = self._cache(route)
-            ruined.add(r)
-        keep = [i for i, route in enumerate(work) if route]
-        return [work[i] for i in keep], [wcaches[i] for i in keep], removed
-
-    def _recreate(self, routes: list[list[int]], caches: list[tuple[np.ndarray, ...]],
-                  removed: list[int], blinks: bool = True) -> bool:
-        rng = self.rng
-        pick = rng.random()
-        if pick < 4 / 11:
-            rng.shuffle(removed)
-        elif pick < 8 / 11:
-            removed.sort(key=lambda c: -int(self.load[c].sum()))
-        elif pick < 10 / 11:
-            removed.sort(key=lambda c: -int(self.remoteness[c]))
-        else:
-            removed.sort(key=lambda c: int(self.remoteness[c]))
-        cost, travel, early, late = self.cost, self.travel, self.early, self.late
-        for c in removed:
-            best_delta, best_at = None, None
-            if caches:
-                edges = np.concatenate([k[0] for k in caches], axis=1)
-                a, b, sa, lb, cab, eb = edges
-                sizes = [k[0].shape[1] for k in caches]
-                loads = np.array([k[1] for k in caches])
-                room = (loads + self.load[c] <= self.capacity).all(axis=1)
-                ok = np.repeat(room, sizes)
-                if blinks:
-                    ok &= rng.random(len(a)) > 0.01
-                if self.timed:
-                    tc = np.maximum(early[c], sa + self.travel_t[c][a])
-                    ok &= (tc <= late[c]) & (np.maximum(eb, tc + travel[c][b]) <= lb)
-                if ok.any():
-                    delta = np.where(ok, self.cost_t[c][a] + cost[c][b] - cab, np.iinfo(np.int64).max)
-                    k = int(np.argmin(delta))
-                    best_delta, best_at = int(delta[k]), k
-            if len(routes) < self.fleet and self.solo[c]:
-                fresh = int(cost[self.depot, c] + cost[c, self.depot])
-                if best_delta is None or fresh < best_delta:
-                    best_delta, best_at = fresh, -1
-            if best_at is None:
-                return False
-            if best_at < 0:
-                routes.append([c])
-                caches.append(self._cache([c]))
-                continue
-            ends = np.cumsum(sizes)
-            r = int(np.searchsorted(ends, best_at, side="right"))
-            pos = best_at - (int(ends[r - 1]) if r else 0)
-            routes[r] = [*routes[r][:pos], c, *routes[r][pos:]]
-            caches[r] = self._cache(routes[r])
-        return True
+    def result(self, routes: list[list[int]], n_vehicles: int, label: str, started: float) -> CoreResult:
+        """``routes`` as a :class:`CoreResult`: earliest service starts, each vehicle leaving as
+        late as its first stop allows (like the finalizer of the OR-Tools model)."""
+        plain = self.plain
+        padded = [list(r) for r in routes] + [[] for _ in range(n_vehicles - len(routes))]
+        starts, ends, arrival = [], [], {}
+        cost = 0
+        for route in padded:
+            path = [plain.depot, *route, plain.depot]
+            cost += sum(int(plain.cost[a, b]) for a, b in itertools.pairwise(path))
+            start = sisr.schedule(plain, route)
+            for k, node in enumerate(route, start=1):
+                arrival[node] = int(start[k])
+            leave = int(start[1] - plain.travel[plain.depot, route[0]]) if route else start[0]
+            starts.append(max(start[0], leave))
+            ends.append(start[-1] if route else start[0])
+        return CoreResult(
+            routes=tuple(tuple(int(c) for c in r) for r in padded), start_times=tuple(starts),
+            arrival=arrival, end_times=tuple(ends), unserved=(), objective=cost, feasible=True,
+            runtime_s=time.perf_counter() - started, strategy=label,
+        )
 
 
 def _run_worker(
