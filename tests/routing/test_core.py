@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from routing.core import (
     UNREACHABLE,
@@ -426,3 +428,34 @@ def test_inconsistent_instance_names_the_problem() -> None:
         )
     with pytest.raises(ValueError, match="vehicle 0: its shift"):
         solve_core(instance(line(0, 1), [CoreVehicle(0, 0, earliest_start=2000)]), FAST)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(3, 25))
+def test_ruin_and_recreate_keeps_routes_feasible_without_the_triangle_inequality(
+    seed: int, n: int
+) -> None:
+    """Removing a customer can make a route late when travel times are not metric (DIMACS
+    truncation, road matrices); the compiled search must reject such ruins, never return them."""
+    rng = np.random.default_rng(seed)
+    dist = rng.integers(1, 60, size=(n, n))
+    dur = rng.integers(1, 60, size=(n, n))
+    np.fill_diagonal(dist, 0)
+    np.fill_diagonal(dur, 0)
+    opens = rng.integers(0, 150, size=n)
+    windows = np.stack([opens, np.maximum(opens, dur[0]) + rng.integers(0, 80, size=n)], axis=1)
+    windows[0] = [0, 10_000]
+    demands = rng.integers(0, 4, size=(n, 2))
+    demands[0] = 0
+    service = rng.integers(0, 10, size=n)
+    service[0] = 0
+    inst = CoreInstance(
+        distance=(dist,), duration=(dur,), service=service, demands=demands,
+        windows=windows, vehicles=(CoreVehicle(0, 0, capacities=(6, 5)),) * n,
+    )
+    found = _Sisr(inst, seed=seed).search([], time.time() + 0.05)
+    assert found is not None  # every customer fits a vehicle of its own
+    routes, cost = found
+    assert sorted(c for r in routes for c in r) == list(range(1, n))
+    assert route_cost_and_violations(inst, routes) == (cost, [])
+    assert all(sum(int(demands[c][1]) for c in r) <= 5 for r in routes)
