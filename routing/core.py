@@ -35,10 +35,12 @@ How the search runs (see ``benchmarks/README.md`` for the measurements behind th
   best objective wins, ties going to the earlier start (so a run with ``solution_limit`` is
   deterministic).
 - On plain instances (:func:`sisr_applies`: one depot, identical vehicles, every visit
-  mandatory: the VRPLIB benchmarks' shape) the OR-Tools phase gets only part of the budget and
-  its result is improved by our own ruin-and-recreate search (:class:`_Sisr`, string removals and
-  greedy insertion with blinks under simulated annealing) until the deadline. It is skipped when a
-  ``solution_limit`` is set, so such runs stay deterministic (its stopping rule is the clock).
+  mandatory: the VRPLIB benchmarks' shape) our own ruin-and-recreate search (:class:`_Sisr`,
+  string removals and greedy insertion with blinks under simulated annealing, compiled with numba
+  in :mod:`routing.sisr`) has the whole budget, from nothing: measured, it ends closer to
+  best-known alone than after an OR-Tools phase, whose routes it cannot leave on some instances
+  (Solomon C204: a fourth route). It is skipped when a ``solution_limit`` is set, so such runs
+  stay deterministic (its stopping rule is the clock).
 - ``sequence`` chains (a drone's sorties) are enforced by disjoint time slots per chained vehicle
   (:func:`sequence_slots`), cumul bounds that OR-Tools' heuristics and filters see; a constraint
   between two vehicles' cumuls made every first solution fail on batches of 150+ orders.
@@ -77,7 +79,6 @@ METAHEURISTICS: tuple[str, ...] = (
 )
 _LNS_TIME_LIMIT_MS = 30
 _RACE_SHARE = 0.2  # of the budget, per start, when a worker races several starts
-_SISR_SHARE = 0.8  # of the budget given to our ruin-and-recreate search on plain instances
 _UNLIMITED = 10**15  # capacity of a dimension without a limit
 
 
@@ -633,6 +634,7 @@ def _run_worker(
     deadline: float,
     solution_limit: int | None,
     seed: int,
+    worker: int = 0,
 ) -> tuple[int, CoreResult]:
     """Build the model, race the starts, improve the best; returns (rank key, result).
 
@@ -640,24 +642,26 @@ def _run_worker(
     (GLS after a few seconds predicts GLS at the end far better than the cost of a construction
     does); the best solution of the race is then improved until ``deadline``. ``deadline`` is a
     ``time.time()`` instant so that the start-up of a worker process counts against the budget.
-    On plain instances (:func:`sisr_applies`, no ``solution_limit``) the race takes the first
-    ``1 - _SISR_SHARE`` of the budget and :class:`_Sisr` the rest, from the race's best routes.
+    On plain instances (:func:`sisr_applies`, no ``solution_limit``) :class:`_Sisr` searches
+    alone from nothing, seeded ``seed + worker`` so that parallel workers explore differently;
+    OR-Tools runs only when greedy insertion cannot fit the customers into the fleet.
     """
     started = time.perf_counter()
+    if solution_limit is None and sisr_applies(instance):
+        search = _Sisr(instance, seed + worker)
+        found = search.search([], deadline - 0.05)
+        if found is not None:
+            routes, cost = found
+            return (cost, search.result(routes, len(instance.vehicles), "SISR", started))
+        # Greedy insertion found no room in the fleet: OR-Tools with the rest of the budget.
     model = _build(instance)
     routing = model.routing
     routing.solver().ReSeed(seed)
-    final_deadline = deadline
-    sisr = solution_limit is None and _SISR_SHARE > 0 and sisr_applies(instance)
-    if sisr:
-        deadline = time.time() + (1 - _SISR_SHARE) * max(0.05, deadline - time.time())
     budget = max(0.05, deadline - time.time())
     best, best_cost, chosen = None, None, strategies[0]
     if len(strategies) > 1:
         for strategy in strategies:
-            # With our search to follow, the OR-Tools phase is only the race.
-            portion = 1 / len(strategies) if sisr else _RACE_SHARE
-            share = max(0.05, min(portion * budget, deadline - time.time()))
+            share = max(0.05, min(_RACE_SHARE * budget, deadline - time.time()))
             params = _search_parameters(strategy, metaheuristic, share, solution_limit)
             found = routing.SolveWithParameters(params)
             if found is not None and (best_cost is None or found.ObjectiveValue() < best_cost):
@@ -671,25 +675,6 @@ def _run_worker(
         improved = routing.SolveFromAssignmentWithParameters(best, params)
         assignment = best if improved is None or improved.ObjectiveValue() > best_cost else improved
     label = f"{chosen}+{metaheuristic}"
-    if sisr:
-        # Our search starts from OR-Tools' routes; visits they drop (or all of them, when the
-        # phase was too short for a first solution on a large instance) are inserted first.
-        search = _Sisr(instance, seed)
-        start = _decode(instance, model, assignment, label, started).routes if assignment else ()
-        found = search.search([list(r) for r in start], final_deadline - 0.05)
-        if found is not None:
-            routes, cost = found
-            if assignment is None or cost < assignment.ObjectiveValue():
-                # Decoded here, not through OR-Tools: RestoreAssignment rejects even OR-Tools'
-                # own routes on some instances (X-n153-k22); plain instances need no finalizer.
-                return (cost, search.result(routes, len(instance.vehicles), label + "+SISR", started))
-        elif time.time() < final_deadline - 0.05:
-            params = _search_parameters(chosen, metaheuristic, final_deadline - time.time(), None)
-            more = (routing.SolveWithParameters(params) if assignment is None
-                    else routing.SolveFromAssignmentWithParameters(assignment, params))
-            if more is not None and (assignment is None
-                                     or more.ObjectiveValue() < assignment.ObjectiveValue()):
-                assignment = more
     if assignment is None:
         return (2**62, _infeasible(instance, label, started))
     result = _decode(instance, model, assignment, label, started)
@@ -721,8 +706,8 @@ def solve_core(instance: CoreInstance, params: CoreParams) -> CoreResult:
                 strategies.append(s)
     workers = min(params.workers, len(strategies))
     groups = [tuple(strategies[w::workers]) for w in range(workers)]
-    args = [(instance, g, params.metaheuristic, deadline, params.solution_limit, params.seed)
-            for g in groups]
+    args = [(instance, g, params.metaheuristic, deadline, params.solution_limit, params.seed, w)
+            for w, g in enumerate(groups)]
     if workers == 1:
         outcomes = [_run_worker(*args[0])]
     else:

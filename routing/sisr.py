@@ -31,8 +31,8 @@ _AVG_REMOVED = 10.0  # c-bar of the paper: customers removed per ruin on average
 _MAX_STRING = 10.0  # L-max of the paper: longest string removed from one route
 _SPLIT_RATE = 0.5  # share of ruins of a route that keep a substring in the middle (split string)
 _BLINK = 0.01  # probability of skipping a position in the recreate step
-_T0 = 0.1  # initial annealing temperature, per unit of cost per customer
-_T_RATIO = 100.0  # initial / final temperature
+_T0 = 0.3  # initial annealing temperature, per unit of cost per customer
+_T_RATIO = 30.0  # initial / final temperature
 _CHUNK_S = 0.02  # wall-clock seconds between two looks at the clock and the temperature
 _INF = np.int64(2**62)
 
