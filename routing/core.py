@@ -547,26 +547,20 @@ def _infeasible(instance: CoreInstance, strategy: str, started: float) -> CoreRe
 
 
 def sisr_applies(instance: CoreInstance) -> bool:
-    """Whether :class:`_Sisr` can search ``instance``: one depot, one profile, identical vehicles
-    without fixed cost, range or duration limit, every visit mandatory and open to every vehicle,
-    no pairs or sequences, loads of one sign (the VRPLIB benchmarks' shape)."""
-    v0 = instance.vehicles[0]
+    """Whether :class:`_Sisr` can search ``instance``: no pickup and delivery pairs, no sortie
+    chains, no range limit (drones), loads of one sign (all pickups or all deliveries)."""
+    if instance.pairs or instance.sequence:
+        return False
+    if any(veh.max_distance is not None for veh in instance.vehicles):
+        return False
     demands = np.asarray(instance.demands)
-    if instance.pairs or instance.sequence or len(instance.distance) != 1:
-        return False
-    if any(v != v0 for v in instance.vehicles) or v0.start != v0.end:
-        return False
-    if v0.fixed_cost or v0.max_distance is not None or v0.max_duration is not None:
-        return False
-    if any(a is not None for a in instance.allowed) or any(p is not None for p in instance.penalty):
-        return False
     signed = demands <= 0 if instance.initial_load_free else demands >= 0
-    return bool(signed.all()) and not _forbidden(instance, 0).any()
+    return bool(signed.all())
 
 
 class _Sisr:
     """Slack induction by string removals (Christiaens & Vanden Berghe 2020) with simulated
-    annealing, for the plain instances of :func:`sisr_applies` (kernels in :mod:`routing.sisr`).
+    annealing, for the instances of :func:`sisr_applies` (kernels in :mod:`routing.sisr`).
 
     Why beside OR-Tools: guided local search cycles among a few solutions well above best-known on
     long-route and capacity-tight instances (benchmarks/README.md), while ruin-and-recreate keeps
@@ -574,55 +568,77 @@ class _Sisr:
     """
 
     def __init__(self, instance: CoreInstance, seed: int) -> None:
+        self.instance = instance
         self.seed = seed
-        veh = instance.vehicles[0]
-        depot = veh.start
-        dist = np.asarray(instance.distance[0], dtype=np.int64)
-        dur = np.asarray(instance.duration[0], dtype=np.int64)
-        windows = np.asarray(instance.windows, dtype=np.int64)
+        n = instance.num_nodes
+        vehicles = instance.vehicles
         horizon = _horizon(instance)
-        early = windows[:, 0].copy()
-        late = np.minimum(windows[:, 1], horizon)
-        latest = horizon if veh.latest_end is None else min(veh.latest_end, horizon)
-        early[depot] = max(veh.earliest_start, windows[depot, 0])
-        late[depot] = min(latest, windows[depot, 1])
-        self.plain = sisr.Plain(
-            depot=depot,
-            cost=instance.distance_weight * dist + instance.time_weight * dur,
-            travel=dur + np.asarray(instance.service, dtype=np.int64)[:, None],
-            early=early, late=late,
+        windows = np.asarray(instance.windows, dtype=np.int64)
+        service = np.asarray(instance.service, dtype=np.int64)
+        profiles = range(len(instance.distance))
+        terminals = _terminal_nodes(instance)
+        shift = []
+        for veh in vehicles:
+            latest = horizon if veh.latest_end is None else min(veh.latest_end, horizon)
+            s, e = windows[veh.start], windows[veh.end]
+            shift.append((max(veh.earliest_start, s[0]), min(latest, s[1]),
+                          max(veh.earliest_start, e[0]), min(latest, e[1])))
+        allowed = np.ones((n, len(vehicles)), dtype=np.bool_)
+        for node, ok in enumerate(instance.allowed):
+            if ok is not None:
+                allowed[node] = False
+                allowed[node, list(ok)] = True
+        penalty = np.full(n, -1, dtype=np.int64)
+        for node, pen in enumerate(instance.penalty):
+            if pen is not None:
+                penalty[node] = pen
+        self.fleet = sisr.Fleet(
+            visits=np.array([i for i in range(n) if i not in terminals], dtype=np.int64),
+            cost=np.stack([_arc_cost(instance, p) for p in profiles]),
+            travel=np.stack([np.where(_forbidden(instance, p), UNREACHABLE,
+                                      np.asarray(instance.duration[p], dtype=np.int64)
+                                      + service[:, None]) for p in profiles]),
+            early=windows[:, 0].copy(), late=np.minimum(windows[:, 1], horizon),
             load=np.abs(np.asarray(instance.demands, dtype=np.int64)),
-            capacity=np.asarray(veh.capacities, dtype=np.int64),
-            fleet=len(instance.vehicles),
+            start=np.array([veh.start for veh in vehicles], dtype=np.int64),
+            end=np.array([veh.end for veh in vehicles], dtype=np.int64),
+            profile=np.array([veh.profile for veh in vehicles], dtype=np.int64),
+            capacity=np.array([veh.capacities for veh in vehicles], dtype=np.int64).reshape(
+                len(vehicles), -1),
+            fixed=np.array([veh.fixed_cost for veh in vehicles], dtype=np.int64),
+            shift=np.array(shift, dtype=np.int64),
+            max_duration=np.array([sisr.NO_LIMIT if veh.max_duration is None else veh.max_duration
+                                   for veh in vehicles], dtype=np.int64),
+            allowed=allowed, penalty=penalty,
         )
 
-    def search(self, routes: list[list[int]], deadline: float) -> tuple[list[list[int]], int] | None:
-        """Improve ``routes`` until ``deadline``: the best solution found and its cost.
+    def search(self, deadline: float) -> tuple[list[list[int]], int] | None:
+        """Search from nothing until ``deadline``: the best routes (one per vehicle) and their
+        cost, or None when a mandatory visit fits no vehicle (greedy insertion)."""
+        return sisr.search(self.fleet, deadline, self.seed)
 
-        ``routes`` must be feasible but may miss customers; they are inserted first. None when
-        they do not fit (the fleet is too small for greedy insertion).
-        """
-        return sisr.search(self.plain, routes, deadline, self.seed)
-
-    def result(self, routes: list[list[int]], n_vehicles: int, label: str, started: float) -> CoreResult:
-        """``routes`` as a :class:`CoreResult`: earliest service starts, each vehicle leaving as
-        late as its first stop allows (like the finalizer of the OR-Tools model)."""
-        plain = self.plain
-        padded = [list(r) for r in routes] + [[] for _ in range(n_vehicles - len(routes))]
+    def result(self, routes: list[list[int]], label: str, started: float) -> CoreResult:
+        """``routes`` (one per vehicle) as a :class:`CoreResult`: each vehicle leaves as late as
+        it can without coming back later, every service starts as early as it can."""
+        fleet = self.fleet
         starts, ends, arrival = [], [], {}
         cost = 0
-        for route in padded:
-            path = [plain.depot, *route, plain.depot]
-            cost += sum(int(plain.cost[a, b]) for a, b in itertools.pairwise(path))
-            start = sisr.schedule(plain, route)
-            for k, node in enumerate(route, start=1):
-                arrival[node] = int(start[k])
-            leave = int(start[1] - plain.travel[plain.depot, route[0]]) if route else start[0]
-            starts.append(max(start[0], leave))
-            ends.append(start[-1] if route else start[0])
+        for r, route in enumerate(routes):
+            p = int(fleet.profile[r])
+            path = [int(fleet.start[r]), *route, int(fleet.end[r])]
+            if route:
+                cost += int(fleet.fixed[r]) + sum(int(fleet.cost[p, a, b])
+                                                  for a, b in itertools.pairwise(path))
+            times = sisr.schedule(fleet, r, route)
+            arrival.update(zip(route, times.arrival, strict=True))
+            starts.append(times.depart)
+            ends.append(times.back)
+        unserved = tuple(int(i) for i in fleet.visits if int(i) not in arrival)
+        cost += sum(int(fleet.penalty[i]) for i in unserved)
         return CoreResult(
-            routes=tuple(tuple(int(c) for c in r) for r in padded), start_times=tuple(starts),
-            arrival=arrival, end_times=tuple(ends), unserved=(), objective=cost, feasible=True,
+            routes=tuple(tuple(int(c) for c in r) for r in routes), start_times=tuple(starts),
+            arrival=arrival, end_times=tuple(ends), unserved=unserved, objective=cost,
+            feasible=all(fleet.penalty[i] >= 0 for i in unserved),
             runtime_s=time.perf_counter() - started, strategy=label,
         )
 
@@ -649,10 +665,10 @@ def _run_worker(
     started = time.perf_counter()
     if solution_limit is None and sisr_applies(instance):
         search = _Sisr(instance, seed + worker)
-        found = search.search([], deadline - 0.05)
+        found = search.search(deadline - 0.05)
         if found is not None:
             routes, cost = found
-            return (cost, search.result(routes, len(instance.vehicles), "SISR", started))
+            return (cost, search.result(routes, "SISR", started))
         # Greedy insertion found no room in the fleet: OR-Tools with the rest of the budget.
     model = _build(instance)
     routing = model.routing

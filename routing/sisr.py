@@ -1,20 +1,24 @@
-"""Compiled kernels of the ruin-and-recreate search on plain instances (SISR, numba).
+"""Compiled kernels of the ruin-and-recreate search (SISR, numba) used by :mod:`routing.core`.
 
 Slack induction by string removals (Christiaens & Vanden Berghe 2020): remove a few strings of
-consecutive customers from routes near a random seed customer, re-insert every removed customer
-at its cheapest feasible position (skipping each position with a small "blink" probability),
-accept the result under simulated annealing. Its strength is the number of iterations: hundreds
-of thousands in a few seconds. The first version of this search was numpy-vectorised Python and
-managed about a thousand iterations per second on 100 customers; compiled with numba the same
-algorithm runs 50-100 times more (benchmarks/README.md, tuning log), which is what closes most of
-the gap to VROOM and PyVRP.
+consecutive visits from routes near a random seed visit, re-insert every removed visit at its
+cheapest feasible position (skipping each position with a small "blink" probability), accept the
+result under simulated annealing. Its strength is the number of iterations: hundreds of thousands
+in a few seconds. The first version of this search was numpy-vectorised Python and managed about
+a thousand iterations per second on 100 customers; compiled with numba the same algorithm runs
+about fifty times more (benchmarks/README.md, tuning log).
 
-Only :mod:`routing.core` calls this module; the arrays are prepared there (:class:`Plain`).
-State of a solution: ``seq[r, :rlen[r]]`` the customers of route slot ``r`` (slots with
-``rlen == 0`` are unused vehicles), ``est[r, k]`` / ``lst[r, k]`` the earliest and latest
-feasible service start at position ``k`` of the path depot, customers..., depot, ``load[r]`` and
-``cost[r]``. With the earliest start before and the latest start after a position, inserting a
-customer there is checked exactly in O(1) (time windows with waiting allowed).
+The fleet is a set of *slots*, one per vehicle, each with its own start and end node, travel
+profile, capacities, shift, fixed cost (paid when the route is not empty) and route-duration
+limit; a visit may be restricted to some slots and may be optional behind a drop penalty (it is
+then left out whenever inserting it costs more than its penalty or nothing fits). Pickup and
+delivery pairs, drone range limits and sortie chains are not modelled here (OR-Tools does those).
+
+State of a solution: ``seq[r, :rlen[r]]`` the visits of slot ``r``; along its path (start,
+visits..., end) ``est``/``lst`` the earliest and latest feasible service start, ``cumt`` the travel
+time from the start and ``pmin`` the running minimum of ``late - cumt``. With these, inserting a
+visit anywhere is checked exactly in O(1): capacity, time windows (waiting allowed) and the
+shortest possible route duration, ``max(end - latest departure, travel time)``.
 """
 
 from __future__ import annotations
@@ -27,74 +31,95 @@ import time
 import numba as nb
 import numpy as np
 
-_AVG_REMOVED = 10.0  # c-bar of the paper: customers removed per ruin on average
+_AVG_REMOVED = 10.0  # c-bar of the paper: visits removed per ruin on average
 _MAX_STRING = 10.0  # L-max of the paper: longest string removed from one route
 _SPLIT_RATE = 0.5  # share of ruins of a route that keep a substring in the middle (split string)
 _BLINK = 0.01  # probability of skipping a position in the recreate step
-_T0 = 0.3  # initial annealing temperature, per unit of cost per customer
+_T0 = 0.3  # initial annealing temperature, per unit of cost per visit
 _T_RATIO = 30.0  # initial / final temperature
 _CHUNK_S = 0.02  # wall-clock seconds between two looks at the clock and the temperature
 _INF = np.int64(2**62)
+NO_LIMIT = int(_INF)  # max_duration of a slot without a duration limit
 
 
 @dataclasses.dataclass(frozen=True)
-class Plain:
-    """A plain instance as the kernels read it (one depot, identical vehicles, all mandatory).
+class Fleet:
+    """An instance as the kernels read it (prepared by :class:`routing.core._Sisr`).
 
-    ``travel[a, b]`` is the time from the service start at ``a`` to arrival at ``b`` (service of
-    ``a`` included); ``load`` holds absolute demands (every load has one sign on a plain
-    instance); ``early``/``late`` of the depot are the vehicles' shift.
+    ``cost[p]`` and ``travel[p]`` are profile ``p``'s arc cost and time from the service start at
+    ``a`` to arrival at ``b`` (service of ``a`` included); ``load`` holds absolute demands (loads
+    of one sign); per slot ``r``: ``start``/``end`` nodes, ``profile``, ``capacity[r]``,
+    ``fixed``, ``shift`` = (earliest start, latest start, earliest end, latest end) and
+    ``max_duration`` (:data:`NO_LIMIT` = none); ``allowed[i, r]`` whether visit ``i`` may go on slot
+    ``r``; ``penalty[i]`` the drop penalty of an optional visit, -1 for a mandatory one.
     """
 
-    depot: int
+    visits: np.ndarray
     cost: np.ndarray
     travel: np.ndarray
     early: np.ndarray
     late: np.ndarray
     load: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    profile: np.ndarray
     capacity: np.ndarray
-    fleet: int
-
-    @property
-    def customers(self) -> np.ndarray:
-        return np.array([i for i in range(self.cost.shape[0]) if i != self.depot], dtype=np.int64)
-
-
-def schedule(plain: Plain, route: list[int]) -> list[int]:
-    """Earliest service starts along depot, ``route``, depot (the result's arrival times)."""
-    path = [plain.depot, *route, plain.depot]
-    starts = [int(plain.early[plain.depot])]
-    for a, b in itertools.pairwise(path):
-        starts.append(max(int(plain.early[b]), starts[-1] + int(plain.travel[a, b])))
-    return starts
+    fixed: np.ndarray
+    shift: np.ndarray
+    max_duration: np.ndarray
+    allowed: np.ndarray
+    penalty: np.ndarray
 
 
-def search(plain: Plain, routes: list[list[int]], deadline: float, seed: int
-           ) -> tuple[list[list[int]], int] | None:
-    """Improve feasible ``routes`` (customers may be missing: they are inserted first) until the
-    ``time.time()`` instant ``deadline``; returns the best routes and their cost, or None when the
-    missing customers do not fit the fleet (greedy insertion found no feasible position)."""
-    n = plain.cost.shape[0]
-    customers = plain.customers
-    fleet = max(plain.fleet, len(routes))
-    width = n + 2
-    state = _empty_state(fleet, width, plain.load.shape[1])
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """One slot's times: departure, service start at each visit, return."""
+
+    depart: int
+    arrival: tuple[int, ...]
+    back: int
+
+
+def schedule(fleet: Fleet, r: int, route: list[int]) -> Schedule:
+    """Slot ``r`` driving ``route``: it leaves as late as it can without returning later
+    (``max(earliest return - travel time, ...)`` capped by the latest feasible departure), which
+    also gives the shortest route duration; then every service starts as early as it can."""
+    p, s_early, s_late, e_early, e_late = (int(fleet.profile[r]), *(int(x) for x in fleet.shift[r]))
+    path = [int(fleet.start[r]), *route, int(fleet.end[r])]
+    travel = [int(fleet.travel[p, a, b]) for a, b in itertools.pairwise(path)]
+    early = [s_early, *(int(fleet.early[c]) for c in route), e_early]
+    late = [s_late, *(int(fleet.late[c]) for c in route), e_late]
+    est, cum = [s_early], [0]
+    for k, t in enumerate(travel, start=1):
+        est.append(max(early[k], est[-1] + t))
+        cum.append(cum[-1] + t)
+    depart = min(min(lt - c for lt, c in zip(late, cum, strict=True)), est[-1] - cum[-1])
+    depart = max(s_early, depart) if route else s_early
+    times = [max(e, depart + c) for e, c in zip(est, cum, strict=True)]
+    return Schedule(depart, tuple(times[1:-1]), times[-1] if route else s_early)
+
+
+def search(fleet: Fleet, deadline: float, seed: int) -> tuple[list[list[int]], int] | None:
+    """Search from nothing until the ``time.time()`` instant ``deadline``; returns the best
+    routes (one list per slot) and their cost (arcs, fixed costs, penalties of left-out
+    visits), or None when a mandatory visit fits nowhere (greedy insertion)."""
+    n = fleet.cost.shape[1]
+    n_slots = fleet.start.shape[0]
+    state = _empty_state(n_slots, n + 2, fleet.load.shape[1])
     route_of = np.full(n, -1, dtype=np.int64)
-    for r, route in enumerate(routes):
-        state[0][r, :len(route)] = route
-        state[1][r] = len(route)
-    statics = _statics(plain, customers)
-    served = {c for route in routes for c in route}
-    missing = np.array([c for c in customers if int(c) not in served], dtype=np.int64)
+    statics = _statics(fleet)
     _seed(seed)
-    if not _start(missing, state, route_of, *statics):
+    unserved = np.empty(n, np.int64)
+    n_unserved = _start(state, route_of, unserved, *statics)
+    if n_unserved < 0:
         return None
     work = tuple(a.copy() for a in state)
     best = tuple(a.copy() for a in state)
-    cur_cost = int(state[5].sum())
+    penalty = fleet.penalty
+    cur_cost = int(state[5].sum()) + int(penalty[unserved[:n_unserved]].sum())
     best_cost = cur_cost
-    # Temperatures relative to the cost per customer (measured on X and Solomon at 10 s).
-    t0 = _T0 * max(1.0, cur_cost / max(1, len(customers)))
+    # Temperatures relative to the cost per visit (measured on X and Solomon at 10 s).
+    t0 = _T0 * max(1.0, cur_cost / max(1, len(fleet.visits)))
     t1 = t0 / _T_RATIO
     begin = time.time()
     span = max(1e-3, deadline - begin)
@@ -102,8 +127,9 @@ def search(plain: Plain, routes: list[list[int]], deadline: float, seed: int
     while True:  # at least one chunk, so that warm_up() compiles every kernel
         now = time.time()
         temp = t0 * (t1 / t0) ** min(1.0, (now - begin) / span)
-        cur_cost, best_cost = _run(chunk, temp, cur_cost, best_cost, state, work, best,
-                                   route_of, *statics)
+        cur_cost, best_cost, n_unserved = _run(
+            chunk, temp, cur_cost, best_cost, n_unserved, unserved, state, work, best, route_of,
+            *statics)
         left = deadline - time.time()
         if left <= 0:
             break
@@ -111,52 +137,61 @@ def search(plain: Plain, routes: list[list[int]], deadline: float, seed: int
         rate = chunk / max(time.time() - now, 1e-6)
         chunk = int(max(1, min(rate * _CHUNK_S, rate * left, 2 * chunk + 1)))
     seq, rlen = best[0], best[1]
-    found = [seq[r, :rlen[r]].tolist() for r in range(fleet) if rlen[r]]
-    return found, best_cost
+    return [seq[r, :rlen[r]].tolist() for r in range(n_slots)], best_cost
 
 
 def warm_up() -> None:
-    """Compile every kernel (about 5 s) or load it from numba's cache beside this file.
+    """Compile every kernel (about 10 s) or load it from numba's cache beside this file.
 
     Run once when the environment is set up (``make``), so that no solve pays the compilation
     inside its time budget.
     """
     n = 6
     coords = np.arange(n, dtype=np.int64)
-    cost = np.abs(coords[:, None] - coords[None, :])
-    plain = Plain(depot=0, cost=cost, travel=cost, early=np.zeros(n, np.int64),
-                  late=np.full(n, 100, np.int64), load=np.ones((n, 1), np.int64),
-                  capacity=np.array([3], np.int64), fleet=3)
-    search(plain, [], time.time() + 0.05, 0)
+    cost = np.abs(coords[:, None] - coords[None, :])[None]
+    slots = 3
+    fleet = Fleet(
+        visits=coords[1:], cost=cost, travel=cost, early=np.zeros(n, np.int64),
+        late=np.full(n, 100, np.int64), load=np.ones((n, 1), np.int64),
+        start=np.zeros(slots, np.int64), end=np.zeros(slots, np.int64),
+        profile=np.zeros(slots, np.int64), capacity=np.full((slots, 1), 3, np.int64),
+        fixed=np.zeros(slots, np.int64), shift=np.tile(np.array([0, 100, 0, 100]), (slots, 1)),
+        max_duration=np.full(slots, NO_LIMIT, np.int64), allowed=np.ones((n, slots), np.bool_),
+        penalty=np.full(n, -1, np.int64),
+    )
+    search(fleet, time.time() + 0.05, 0)
 
 
-def _empty_state(fleet: int, width: int, dims: int) -> tuple[np.ndarray, ...]:
-    return (np.zeros((fleet, width), np.int64), np.zeros(fleet, np.int64),
-            np.zeros((fleet, width), np.int64), np.zeros((fleet, width), np.int64),
-            np.zeros((fleet, dims), np.int64), np.zeros(fleet, np.int64))
+def _empty_state(n_slots: int, width: int, dims: int) -> tuple[np.ndarray, ...]:
+    """seq, rlen, est, lst, load, cost, cumt, pmin (see the module docstring)."""
+    wide = [np.zeros((n_slots, width), np.int64) for _ in range(5)]
+    return (wide[0], np.zeros(n_slots, np.int64), wide[1], wide[2],
+            np.zeros((n_slots, dims), np.int64), np.zeros(n_slots, np.int64), wide[3], wide[4])
 
 
-def _statics(plain: Plain, customers: np.ndarray) -> tuple:
+def _statics(fleet: Fleet) -> tuple:
     """The read-only arrays every kernel takes, in the kernels' argument order."""
-    cost = np.ascontiguousarray(plain.cost, dtype=np.int64)
-    travel = np.ascontiguousarray(plain.travel, dtype=np.int64)
-    early = np.ascontiguousarray(plain.early, dtype=np.int64)
-    late = np.ascontiguousarray(plain.late, dtype=np.int64)
-    load = np.ascontiguousarray(plain.load, dtype=np.int64)
-    capacity = np.ascontiguousarray(plain.capacity, dtype=np.int64)
-    order = np.argsort(cost[np.ix_(customers, customers)], axis=1, kind="stable")
-    neighbours = np.zeros((cost.shape[0], len(customers)), dtype=np.int64)
-    neighbours[customers] = customers[order]
-    depot = plain.depot
-    solo = np.zeros(cost.shape[0], dtype=np.bool_)
-    for c in customers:
-        starts = schedule(plain, [int(c)])
-        solo[c] = (starts[1] <= late[c] and starts[2] <= late[depot]
-                   and bool((load[c] <= capacity).all()))
+    def arr(a: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=dtype)
+
+    n = fleet.cost.shape[1]
+    visits = arr(fleet.visits)
+    # Neighbours of each visit: every visit by increasing cost (first profile) from it.
+    order = np.argsort(fleet.cost[0][np.ix_(visits, visits)], axis=1, kind="stable")
+    neighbours = np.zeros((n, len(visits)), dtype=np.int64)
+    neighbours[visits] = visits[order]
+    load = arr(fleet.load)
     weight = load.sum(axis=1)
-    remote = cost[depot].copy()
-    return (depot, customers, neighbours, solo, weight, remote, cost, travel, early, late, load,
-            capacity)
+    remote = fleet.cost[0][int(fleet.start[0])].astype(np.int64)
+    # Slots alike in everything are interchangeable: an insertion is tried on one empty slot of
+    # each kind only.
+    keys = np.column_stack([fleet.start, fleet.end, fleet.profile, fleet.capacity, fleet.fixed,
+                            fleet.shift, fleet.max_duration, fleet.allowed.T])
+    kind = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return (visits, neighbours, weight, remote, arr(fleet.penalty), arr(fleet.allowed, np.bool_),
+            arr(fleet.cost), arr(fleet.travel), arr(fleet.early), arr(fleet.late), load,
+            arr(fleet.start), arr(fleet.end), arr(fleet.profile), arr(fleet.capacity),
+            arr(fleet.fixed), arr(fleet.shift), arr(fleet.max_duration), kind)
 
 
 @nb.njit(cache=True)
@@ -165,43 +200,57 @@ def _seed(seed: int) -> None:
 
 
 @nb.njit(cache=True)
-def _refresh(r, state, route_of, depot, cost, travel, early, late, load):
-    """Recompute slot ``r``'s starts, load and cost; False when a window or the shift is missed."""
-    seq, rlen, est, lst, rload, rcost = state
+def _refresh(r, state, route_of, cost, travel, early, late, load, start, end, profile, fixed,
+             shift, max_duration):
+    """Recompute slot ``r``'s times, load and cost; False when a window, the shift or the
+    duration limit is missed."""
+    seq, rlen, est, lst, rload, rcost, cumt, pmin = state
     size = rlen[r]
+    p = profile[r]
     for d in range(load.shape[1]):
         rload[r, d] = 0
-    prev = depot
-    t = early[depot]
+    prev = start[r]
+    t = shift[r, 0]
     est[r, 0] = t
-    total = 0
-    ok = True
+    cumt[r, 0] = 0
+    pmin[r, 0] = shift[r, 1]
+    total = fixed[r] if size > 0 else 0
+    ok = t <= shift[r, 1]
     for k in range(size):
         node = seq[r, k]
         route_of[node] = r
-        t = max(early[node], t + travel[prev, node])
+        step = travel[p, prev, node]
+        t = max(early[node], t + step)
         if t > late[node]:
             ok = False
         est[r, k + 1] = t
-        total += cost[prev, node]
+        cumt[r, k + 1] = cumt[r, k] + step
+        pmin[r, k + 1] = min(pmin[r, k], late[node] - cumt[r, k + 1])
+        total += cost[p, prev, node]
         for d in range(load.shape[1]):
             rload[r, d] += load[node, d]
         prev = node
-    t = max(early[depot], t + travel[prev, depot])
-    if t > late[depot]:
+    step = travel[p, prev, end[r]]
+    t = max(shift[r, 2], t + step)
+    if t > shift[r, 3]:
         ok = False
     est[r, size + 1] = t
-    total += cost[prev, depot]
-    nxt = depot
-    latest = late[depot]
+    cumt[r, size + 1] = cumt[r, size] + step
+    pmin[r, size + 1] = min(pmin[r, size], shift[r, 3] - cumt[r, size + 1])
+    if size > 0:
+        total += cost[p, prev, end[r]]
+        if max(t - pmin[r, size + 1], cumt[r, size + 1]) > max_duration[r]:
+            ok = False
+    nxt = end[r]
+    latest = shift[r, 3]
     lst[r, size + 1] = latest
     for k in range(size - 1, -1, -1):
         node = seq[r, k]
-        latest = min(late[node], latest - travel[node, nxt])
+        latest = min(late[node], latest - travel[p, node, nxt])
         lst[r, k + 1] = latest
         nxt = node
-    lst[r, 0] = min(late[depot], latest - travel[depot, nxt])
-    rcost[r] = total if size > 0 else 0
+    lst[r, 0] = min(shift[r, 1], latest - travel[p, start[r], nxt])
+    rcost[r] = total
     return ok
 
 
@@ -215,6 +264,8 @@ def _copy_route(r, src, dst, route_of):
     for k in range(size + 2):
         dst[2][r, k] = src[2][r, k]
         dst[3][r, k] = src[3][r, k]
+        dst[6][r, k] = src[6][r, k]
+        dst[7][r, k] = src[7][r, k]
     for d in range(src[4].shape[1]):
         dst[4][r, d] = src[4][r, d]
     dst[1][r] = size
@@ -222,88 +273,113 @@ def _copy_route(r, src, dst, route_of):
 
 
 @nb.njit(cache=True)
-def _start(missing, state, route_of, depot, customers, neighbours, solo, weight, remote,
-           cost, travel, early, late, load, capacity):
-    """Schedule the given routes, then insert ``missing`` greedily (no blinks)."""
-    for r in range(state[1].shape[0]):
-        if not _refresh(r, state, route_of, depot, cost, travel, early, late, load):
-            return False
-        for d in range(load.shape[1]):
-            if state[4][r, d] > capacity[d]:
-                return False
-    touched = np.zeros(state[1].shape[0], np.bool_)
-    order = missing[np.argsort(-weight[missing], kind="mergesort")]
-    return _insert(order, 0.0, state, route_of, touched, depot, solo, cost, travel, early, late,
-                   load, capacity)
+def _start(state, route_of, unserved, visits, neighbours, weight, remote, penalty, allowed,
+           cost, travel, early, late, load, start, end, profile, capacity, fixed, shift,
+           max_duration, kind):
+    """Insert every visit greedily, heaviest first (no blinks); the number left out, or -1
+    when a mandatory visit fits nowhere."""
+    n_slots = state[1].shape[0]
+    for r in range(n_slots):
+        _refresh(r, state, route_of, cost, travel, early, late, load, start, end, profile, fixed,
+                 shift, max_duration)
+    touched = np.zeros(n_slots, np.bool_)
+    order = visits[np.argsort(-weight[visits], kind="mergesort")]
+    return _insert(order, 0.0, state, route_of, touched, unserved, 0, penalty, allowed, cost,
+                   travel, early, late, load, start, end, profile, capacity, fixed, shift,
+                   max_duration, kind)
 
 
 @nb.njit(cache=True)
-def _insert(order, blink, state, route_of, touched, depot, solo, cost, travel, early, late,
-            load, capacity):
-    """Insert the customers of ``order`` one by one at their cheapest feasible position (a new
-    route when cheaper and a vehicle is free); False when one has no feasible position."""
+def _insert(order, blink, state, route_of, touched, unserved, n_unserved, penalty, allowed,
+            cost, travel, early, late, load, start, end, profile, capacity, fixed, shift,
+            max_duration, kind):
+    """Insert the visits of ``order`` one by one at their cheapest feasible position; optional
+    visits that fit nowhere or cost more than their penalty are appended to ``unserved``.
+    Returns the new length of ``unserved``, or -1 when a mandatory visit fits nowhere."""
     seq, rlen, est, lst, rload = state[0], state[1], state[2], state[3], state[4]
-    fleet = rlen.shape[0]
+    cumt, pmin = state[6], state[7]
+    n_slots = rlen.shape[0]
+    tried = np.zeros(kind.max() + 1, np.bool_)
     for i in range(order.shape[0]):
         c = order[i]
         best, best_r, best_k = _INF, -1, -1
-        for r in range(fleet):
+        tried[:] = False
+        for r in range(n_slots):
             size = rlen[r]
-            if size == 0:
+            if not allowed[c, r]:
                 continue
+            if size == 0:
+                if tried[kind[r]]:
+                    continue
+                tried[kind[r]] = True
             fits = True
             for d in range(load.shape[1]):
-                if rload[r, d] + load[c, d] > capacity[d]:
+                if rload[r, d] + load[c, d] > capacity[r, d]:
                     fits = False
                     break
             if not fits:
                 continue
-            prev = depot
+            p = profile[r]
+            e = size + 1
+            prev = start[r]
             for k in range(size + 1):
-                nxt = seq[r, k] if k < size else depot
+                nxt = seq[r, k] if k < size else end[r]
                 if blink > 0.0 and np.random.random() < blink:
                     prev = nxt
                     continue
-                delta = cost[prev, c] + cost[c, nxt] - cost[prev, nxt]
+                delta = cost[p, prev, c] + cost[p, c, nxt] - cost[p, prev, nxt]
+                if size == 0:
+                    delta += fixed[r] + cost[p, prev, nxt]
                 if delta < best:
-                    tc = max(early[c], est[r, k] + travel[prev, c])
-                    if tc <= late[c] and max(early[nxt], tc + travel[c, nxt]) <= lst[r, k + 1]:
+                    t_ac = travel[p, prev, c]
+                    t_cb = travel[p, c, nxt]
+                    tc = max(early[c], est[r, k] + t_ac)
+                    nxt_early = early[nxt] if k < size else shift[r, 2]
+                    tb = max(nxt_early, tc + t_cb)
+                    feasible = tc <= late[c] and tb <= lst[r, k + 1]
+                    if feasible and max_duration[r] < _INF:
+                        extra = t_ac + t_cb - travel[p, prev, nxt]
+                        depart = min(pmin[r, k], late[c] - cumt[r, k] - t_ac,
+                                     lst[r, k + 1] - cumt[r, k + 1] - extra)
+                        back = max(est[r, e], tb + cumt[r, e] - cumt[r, k + 1])
+                        feasible = max(back - depart, cumt[r, e] + extra) <= max_duration[r]
+                    if feasible:
                         best, best_r, best_k = delta, r, k
                 prev = nxt
-        if solo[c]:
-            fresh = cost[depot, c] + cost[c, depot]
-            if fresh < best:
-                for r in range(fleet):
-                    if rlen[r] == 0:
-                        best, best_r, best_k = fresh, r, 0
-                        break
+        if penalty[c] >= 0 and (best_r < 0 or best >= penalty[c]):
+            unserved[n_unserved] = c
+            n_unserved += 1
+            continue
         if best_r < 0:
-            return False
+            return -1
         size = rlen[best_r]
         for k in range(size, best_k, -1):
             seq[best_r, k] = seq[best_r, k - 1]
         seq[best_r, best_k] = c
         rlen[best_r] = size + 1
-        _refresh(best_r, state, route_of, depot, cost, travel, early, late, load)
+        _refresh(best_r, state, route_of, cost, travel, early, late, load, start, end, profile,
+                 fixed, shift, max_duration)
         touched[best_r] = True
-    return True
+    return n_unserved
 
 
 @nb.njit(cache=True)
-def _ruin(state, route_of, touched, removed, depot, customers, neighbours, cost, travel, early,
-          late, load):
-    """Remove strings near a random seed customer; returns how many customers went into
-    ``removed`` (-1 when a shortened route broke a window: travel times need not obey the
-    triangle inequality, e.g. after DIMACS truncation)."""
+def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, early, late,
+          load, start, end, profile, fixed, shift, max_duration):
+    """Remove strings near a random seed visit; returns how many visits went into ``removed``
+    (-1 when a shortened route broke a window or its duration limit: travel times need not obey
+    the triangle inequality, e.g. after DIMACS truncation or on road matrices)."""
     seq, rlen = state[0], state[1]
     used = 0
+    served = 0
     for r in range(rlen.shape[0]):
         if rlen[r] > 0:
             used += 1
-    ls_max = min(_MAX_STRING, customers.shape[0] / max(1, used))
+            served += rlen[r]
+    ls_max = min(_MAX_STRING, served / max(1, used))
     ks_max = 4.0 * _AVG_REMOVED / (1.0 + ls_max) - 1.0
     ks = int(1.0 + np.random.random() * ks_max)
-    seed = customers[np.random.randint(0, customers.shape[0])]
+    seed = visits[np.random.randint(0, visits.shape[0])]
     n_removed = 0
     ruined = 0
     ok = True
@@ -339,7 +415,8 @@ def _ruin(state, route_of, touched, removed, depot, customers, neighbours, cost,
                 seq[r, w] = node
                 w += 1
         rlen[r] = w
-        if not _refresh(r, state, route_of, depot, cost, travel, early, late, load):
+        if not _refresh(r, state, route_of, cost, travel, early, late, load, start, end, profile,
+                        fixed, shift, max_duration):
             ok = False
         touched[r] = True
         ruined += 1
@@ -347,23 +424,27 @@ def _ruin(state, route_of, touched, removed, depot, customers, neighbours, cost,
 
 
 @nb.njit(cache=True)
-def _run(iterations, temp, cur_cost, best_cost, cur, work, best, route_of, depot, customers,
-         neighbours, solo, weight, remote, cost, travel, early, late, load, capacity):
+def _run(iterations, temp, cur_cost, best_cost, n_unserved, unserved, cur, work, best, route_of,
+         visits, neighbours, weight, remote, penalty, allowed, cost, travel, early, late, load,
+         start, end, profile, capacity, fixed, shift, max_duration, kind):
     """``iterations`` of ruin, recreate and annealing acceptance at temperature ``temp``.
 
     ``work`` equals ``cur`` on entry and on exit; only the slots an iteration touched are copied
     back (accepted: work -> cur; rejected: cur -> work). ``best`` is copied whole on a new best.
+    ``unserved[:n_unserved]`` (optional visits left out of ``cur``) are offered again every
+    iteration. Returns the current and best costs and the new ``n_unserved``.
     """
-    fleet = cur[1].shape[0]
-    touched = np.zeros(fleet, np.bool_)
-    removed = np.empty(customers.shape[0], np.int64)
+    n_slots = cur[1].shape[0]
+    touched = np.zeros(n_slots, np.bool_)
+    removed = np.empty(visits.shape[0] + 1, np.int64)
+    left_out = np.empty(visits.shape[0] + 1, np.int64)
     for _ in range(iterations):
         touched[:] = False
-        n_removed = _ruin(work, route_of, touched, removed, depot, customers, neighbours, cost,
-                          travel, early, late, load)
-        ok = n_removed >= 0
-        if ok:
-            order = removed[:max(0, n_removed)].copy()
+        n_removed = _ruin(work, route_of, touched, removed, visits, neighbours, cost, travel,
+                          early, late, load, start, end, profile, fixed, shift, max_duration)
+        n_left = -1
+        if n_removed >= 0:
+            order = np.concatenate((removed[:n_removed], unserved[:n_unserved]))
             pick = np.random.random()
             if pick < 4.0 / 11.0:
                 np.random.shuffle(order)
@@ -373,24 +454,35 @@ def _run(iterations, temp, cur_cost, best_cost, cur, work, best, route_of, depot
                 order = order[np.argsort(-remote[order], kind="mergesort")]
             else:
                 order = order[np.argsort(remote[order], kind="mergesort")]
-            ok = _insert(order, _BLINK, work, route_of, touched, depot, solo, cost, travel, early,
-                         late, load, capacity)
+            n_left = _insert(order, _BLINK, work, route_of, touched, left_out, 0, penalty,
+                             allowed, cost, travel, early, late, load, start, end, profile,
+                             capacity, fixed, shift, max_duration, kind)
+        ok = n_left >= 0
         cost_new = cur_cost
         if ok:
-            for r in range(fleet):
+            for r in range(n_slots):
                 if touched[r]:
                     cost_new += work[5][r] - cur[5][r]
+            for i in range(n_unserved):
+                cost_new -= penalty[unserved[i]]
+            for i in range(n_left):
+                cost_new += penalty[left_out[i]]
             ok = cost_new < cur_cost - temp * math.log(1.0 - np.random.random())
-        for r in range(fleet):
+        for r in range(n_slots):
             if touched[r]:
                 if ok:
                     _copy_route(r, work, cur, route_of)
                 else:
                     _copy_route(r, cur, work, route_of)
+        if not ok:  # visits left out of cur may sit in a rejected route
+            for i in range(n_unserved):
+                route_of[unserved[i]] = -1
         if ok:
             cur_cost = cost_new
+            n_unserved = n_left
+            unserved[:n_left] = left_out[:n_left]
             if cost_new < best_cost:
                 best_cost = cost_new
-                for r in range(fleet):
+                for r in range(n_slots):
                     _copy_route(r, cur, best, route_of)
-    return cur_cost, best_cost
+    return cur_cost, best_cost, n_unserved

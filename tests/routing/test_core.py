@@ -17,6 +17,7 @@ from routing.core import (
     UNREACHABLE,
     CoreInstance,
     CoreParams,
+    CoreResult,
     CoreVehicle,
     _Sisr,
     auto_strategies,
@@ -342,40 +343,44 @@ def route_cost_and_violations(inst: CoreInstance, routes: list[list[int]]) -> tu
     return cost, bad
 
 
-def test_ruin_and_recreate_applies_only_to_plain_instances() -> None:
+def test_ruin_and_recreate_applies_without_pairs_chains_or_range_limits() -> None:
     inst = random_instance(12, seed=5)
     assert sisr_applies(inst)
-    for change in ({"pairs": ((1, 2),)}, {"penalty": (None, 50, *([None] * 10))},
+    for change in ({"penalty": (None, 50, *([None] * 10))},
                    {"allowed": (None, (0,), *([None] * 10))},
                    {"vehicles": (CoreVehicle(0, 0, capacities=(40,), fixed_cost=5),) * 8}):
+        assert sisr_applies(CoreInstance(**{**inst.__dict__, **change}))
+    mixed = np.asarray(inst.demands).copy()
+    mixed[3] = -mixed[3]
+    for change in ({"pairs": ((1, 2),)}, {"sequence": ((0, 1, 0),)}, {"demands": mixed},
+                   {"vehicles": (CoreVehicle(0, 0, capacities=(40,), max_distance=500),) * 8}):
         assert not sisr_applies(CoreInstance(**{**inst.__dict__, **change}))
 
 
-def test_ruin_and_recreate_improves_one_route_per_customer_and_stays_feasible() -> None:
-    inst = random_instance(40, seed=6)
-    start = [[c] for c in range(1, 40)]
-    first_cost, first_bad = route_cost_and_violations(inst, start)
-    assert not first_bad  # every customer alone is feasible; the search may use 39 vehicles
-    search = _Sisr(CoreInstance(**{**inst.__dict__, "vehicles": inst.vehicles[:1] * 39}), seed=0)
-    found = search.search(start, time.time() + 1.0)
+def test_ruin_and_recreate_beats_one_route_per_customer_and_stays_feasible() -> None:
+    inst = CoreInstance(**{**random_instance(40, seed=6).__dict__,
+                           "vehicles": (CoreVehicle(0, 0, capacities=(40,)),) * 39})
+    alone_cost, alone_bad = route_cost_and_violations(inst, [[c] for c in range(1, 40)])
+    assert not alone_bad  # every customer alone is feasible
+    found = _Sisr(inst, seed=0).search(time.time() + 1.0)
     assert found is not None
     routes, cost = found
+    assert len(routes) == 39  # one per vehicle, unused ones empty
     assert sorted(c for r in routes for c in r) == list(range(1, 40))
-    recomputed, bad = route_cost_and_violations(inst, routes)
-    assert bad == []
-    assert cost == recomputed < first_cost
-    assert len(routes) < 39
+    assert route_cost_and_violations(inst, routes) == (cost, [])
+    assert cost < alone_cost
+    assert sum(1 for r in routes if r) < 39
 
 
 def test_ruin_and_recreate_builds_a_solution_from_nothing_or_says_it_cannot() -> None:
     inst = random_instance(40, seed=8)
-    found = _Sisr(inst, seed=0).search([], time.time() + 0.5)
+    found = _Sisr(inst, seed=0).search(time.time() + 0.5)
     assert found is not None
     routes, cost = found
     assert sorted(c for r in routes for c in r) == list(range(1, 40))
     assert route_cost_and_violations(inst, routes) == (cost, [])
     one_vehicle = CoreInstance(**{**inst.__dict__, "vehicles": inst.vehicles[:1]})
-    assert _Sisr(one_vehicle, seed=0).search([], time.time() + 0.5) is None  # 40 capacity for ~200
+    assert _Sisr(one_vehicle, seed=0).search(time.time() + 0.5) is None  # 40 capacity for ~200
 
 
 def test_a_timed_solve_of_a_plain_instance_is_feasible_and_costed_right() -> None:
@@ -453,9 +458,120 @@ def test_ruin_and_recreate_keeps_routes_feasible_without_the_triangle_inequality
         distance=(dist,), duration=(dur,), service=service, demands=demands,
         windows=windows, vehicles=(CoreVehicle(0, 0, capacities=(6, 5)),) * n,
     )
-    found = _Sisr(inst, seed=seed).search([], time.time() + 0.05)
+    found = _Sisr(inst, seed=seed).search(time.time() + 0.05)
     assert found is not None  # every customer fits a vehicle of its own
     routes, cost = found
     assert sorted(c for r in routes for c in r) == list(range(1, n))
     assert route_cost_and_violations(inst, routes) == (cost, [])
     assert all(sum(int(demands[c][1]) for c in r) <= 5 for r in routes)
+
+
+def check_result(inst: CoreInstance, result: CoreResult) -> list[str]:
+    """Independent re-check of a CoreResult against every constraint SISR models: allowed
+    vehicles, capacities, windows, shifts, route durations, each visit once or left out when
+    optional, and the objective (arcs, fixed costs, drop penalties)."""
+    bad, cost, seen = [], 0, []
+    service, windows = np.asarray(inst.service), np.asarray(inst.windows)
+    for v, (veh, route) in enumerate(zip(inst.vehicles, result.routes, strict=True)):
+        dist, dur = np.asarray(inst.distance[veh.profile]), np.asarray(inst.duration[veh.profile])
+        seen += route
+        if not route:
+            continue
+        cost += veh.fixed_cost
+        load = np.abs(np.asarray(inst.demands)[list(route)]).sum(axis=0)
+        if (load > np.asarray(veh.capacities)).any():
+            bad.append(f"vehicle {v} carries {load.tolist()} > {veh.capacities}")
+        t, prev = result.start_times[v], veh.start
+        if t < max(veh.earliest_start, windows[veh.start][0]) or t > windows[veh.start][1]:
+            bad.append(f"vehicle {v} leaves at {t}")
+        for node in route:
+            allowed = inst.allowed[node] if inst.allowed else None
+            if allowed is not None and v not in allowed:
+                bad.append(f"node {node} on vehicle {v}, allowed {allowed}")
+            cost += inst.distance_weight * int(dist[prev][node]) + inst.time_weight * int(dur[prev][node])
+            at = result.arrival[node]
+            if at < t + service[prev] + dur[prev][node] or not windows[node][0] <= at <= windows[node][1]:
+                bad.append(f"node {node} served at {at}")
+            t, prev = at, node
+        cost += inst.distance_weight * int(dist[prev][veh.end]) + inst.time_weight * int(dur[prev][veh.end])
+        end = result.end_times[v]
+        latest = min(windows[veh.end][1], veh.latest_end if veh.latest_end is not None else 10**9)
+        if end < t + service[prev] + dur[prev][veh.end] or end > latest:
+            bad.append(f"vehicle {v} back at {end} (latest {latest})")
+        if veh.max_duration is not None and end - result.start_times[v] > veh.max_duration:
+            bad.append(f"vehicle {v} out {end - result.start_times[v]} > {veh.max_duration}")
+    terminals = {x for veh in inst.vehicles for x in (veh.start, veh.end)}
+    visits = [i for i in range(inst.num_nodes) if i not in terminals]
+    if sorted(seen + list(result.unserved)) != visits:
+        bad.append(f"visits {sorted(seen)} + unserved {sorted(result.unserved)} != {visits}")
+    for node in result.unserved:
+        if inst.penalty[node] is None:
+            bad.append(f"mandatory node {node} left out")
+        else:
+            cost += inst.penalty[node]
+    if cost != result.objective:
+        bad.append(f"objective {result.objective} != recomputed {cost}")
+    return bad
+
+
+def rich_instance(seed: int, n: int, n_vehicles: int) -> CoreInstance:
+    """Two terminals (a hub and a home), two travel profiles, vehicles with their own start,
+    end, shift, duration limit, fixed cost and capacities; optional deliveries with windows,
+    penalties and allowed vehicles."""
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, 100, size=(n, 2))
+    dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    opens = rng.integers(0, 200, size=n)
+    windows = np.stack([opens, opens + rng.integers(20, 200, size=n)], axis=1)
+    windows[:2] = [0, 600]
+    demands = -rng.integers(1, 6, size=(n, 2))
+    demands[:2] = 0
+    vehicles = []
+    trip = 2 * int(dist[0, 1]) + 8  # hub <-> home on the slow profile: even an unused vehicle
+    for v in range(n_vehicles):    # makes it in OR-Tools' model
+        begin = int(rng.integers(0, 100))
+        vehicles.append(CoreVehicle(  # the first goes hub -> home: both nodes are terminals
+            start=0 if v == 0 else int(rng.integers(0, 2)), end=1 if v == 0 else int(rng.integers(0, 2)),
+            profile=int(rng.integers(0, 2)),
+            capacities=(int(rng.integers(8, 25)), int(rng.integers(5, 15))),
+            fixed_cost=int(rng.integers(0, 200)), earliest_start=begin,
+            latest_end=begin + trip + int(rng.integers(150, 500)),
+            max_duration=None if rng.random() < 0.4 else trip + int(rng.integers(80, 300)),
+        ))
+    allowed = tuple(None if i < 2 or rng.random() < 0.6 else
+                    tuple(int(v) for v in np.flatnonzero(rng.random(n_vehicles) < 0.5))
+                    for i in range(n))
+    penalty = tuple(None if i < 2 else int(rng.integers(50, 400)) for i in range(n))
+    return CoreInstance(
+        distance=(dist, dist), duration=(dist, 2 * dist), service=rng.integers(0, 8, size=n),
+        demands=demands, windows=windows, vehicles=tuple(vehicles), allowed=allowed,
+        penalty=penalty, time_weight=1, initial_load_free=True,
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(3, 30), n_vehicles=st.integers(1, 6))
+def test_ruin_and_recreate_respects_every_rich_constraint(seed: int, n: int, n_vehicles: int) -> None:
+    inst = rich_instance(seed, n, n_vehicles)
+    assert sisr_applies(inst)
+    search = _Sisr(inst, seed=seed)
+    found = search.search(time.time() + 0.05)
+    assert found is not None  # every visit is optional
+    routes, cost = found
+    result = search.result(routes, "SISR", time.perf_counter())
+    assert result.objective == cost
+    assert result.feasible
+    assert check_result(inst, result) == []
+
+
+def test_a_timed_solve_of_a_rich_batch_runs_ruin_and_recreate_and_checks_out() -> None:
+    """Fixed costs, optional visits, mixed vehicles: the timed solve is SISR's; the checker above
+    also accepts OR-Tools' plan of the same batch (the deterministic path, a solution limit)."""
+    inst = rich_instance(11, 60, 6)
+    timed = solve_core(inst, CoreParams(time_limit_s=1.0, seed=0))
+    assert timed.strategy == "SISR"
+    assert timed.feasible
+    assert check_result(inst, timed) == []
+    reference = solve_core(inst, CoreParams(time_limit_s=1.0, solution_limit=200))
+    assert reference.strategy.endswith("GUIDED_LOCAL_SEARCH")
+    assert check_result(inst, reference) == []
