@@ -34,13 +34,14 @@ How the search runs (see ``benchmarks/README.md`` for the measurements behind th
   until the deadline; workers run in separate processes (starts are dealt round-robin) and the
   best objective wins, ties going to the earlier start (so a run with ``solution_limit`` is
   deterministic).
-- On plain instances (:func:`sisr_applies`: one depot, identical vehicles, every visit
-  mandatory: the VRPLIB benchmarks' shape) our own ruin-and-recreate search (:class:`_Sisr`,
-  string removals and greedy insertion with blinks under simulated annealing, compiled with numba
-  in :mod:`routing.sisr`) has the whole budget, from nothing: measured, it ends closer to
-  best-known alone than after an OR-Tools phase, whose routes it cannot leave on some instances
-  (Solomon C204: a fourth route). It is skipped when a ``solution_limit`` is set, so such runs
-  stay deterministic (its stopping rule is the clock).
+- On every instance without pickup-and-delivery pairs, sortie chains or range limits
+  (:func:`sisr_applies`: the VRPLIB benchmarks and drone-less batches whose parcels wait at the
+  hub) our own ruin-and-recreate search (:class:`_Sisr`, string removals and greedy insertion with
+  blinks under simulated annealing, compiled with numba in :mod:`routing.sisr`) has the whole
+  budget, from nothing: measured, it ends closer to best-known alone than after an OR-Tools phase,
+  whose routes it cannot leave on some instances (Solomon C204: a fourth route), and it beats
+  OR-Tools on the Tajima ground-only batches (benchmarks/README.md). It is skipped when a
+  ``solution_limit`` is set, so such runs stay deterministic (its stopping rule is the clock).
 - ``sequence`` chains (a drone's sorties) are enforced by disjoint time slots per chained vehicle
   (:func:`sequence_slots`), cumul bounds that OR-Tools' heuristics and filters see; a constraint
   between two vehicles' cumuls made every first solution fail on batches of 150+ orders.
@@ -543,7 +544,7 @@ def _infeasible(instance: CoreInstance, strategy: str, started: float) -> CoreRe
 
 
 # --------------------------------------------------------------------------------------------
-# ruin and recreate on plain instances (SISR)
+# ruin and recreate (SISR) on instances without pairs, sortie chains or range limits
 
 
 def sisr_applies(instance: CoreInstance) -> bool:
@@ -568,7 +569,6 @@ class _Sisr:
     """
 
     def __init__(self, instance: CoreInstance, seed: int) -> None:
-        self.instance = instance
         self.seed = seed
         n = instance.num_nodes
         vehicles = instance.vehicles
@@ -658,7 +658,7 @@ def _run_worker(
     (GLS after a few seconds predicts GLS at the end far better than the cost of a construction
     does); the best solution of the race is then improved until ``deadline``. ``deadline`` is a
     ``time.time()`` instant so that the start-up of a worker process counts against the budget.
-    On plain instances (:func:`sisr_applies`, no ``solution_limit``) :class:`_Sisr` searches
+    On the instances of :func:`sisr_applies` (without ``solution_limit``) :class:`_Sisr` searches
     alone from nothing, seeded ``seed + worker`` so that parallel workers explore differently;
     OR-Tools runs only when greedy insertion cannot fit the customers into the fleet.
     """

@@ -105,6 +105,8 @@ def search(fleet: Fleet, deadline: float, seed: int) -> tuple[list[list[int]], i
     visits), or None when a mandatory visit fits nowhere (greedy insertion)."""
     n = fleet.cost.shape[1]
     n_slots = fleet.start.shape[0]
+    if not len(fleet.visits):
+        return [[] for _ in range(n_slots)], 0
     state = _empty_state(n_slots, n + 2, fleet.load.shape[1])
     route_of = np.full(n, -1, dtype=np.int64)
     statics = _statics(fleet)

@@ -383,6 +383,17 @@ def test_ruin_and_recreate_builds_a_solution_from_nothing_or_says_it_cannot() ->
     assert _Sisr(one_vehicle, seed=0).search(time.time() + 0.5) is None  # 40 capacity for ~200
 
 
+def test_a_timed_solve_without_visits_returns_idle_vehicles() -> None:
+    """A batch whose orders were all cancelled still gets a (empty) plan, not an error."""
+    inst = CoreInstance(
+        distance=(line(0, 5),), duration=(line(0, 5),), service=np.zeros(2, dtype=np.int64),
+        demands=np.zeros((2, 1), dtype=np.int64), windows=np.array([[0, 100], [0, 100]]),
+        vehicles=(CoreVehicle(0, 1, capacities=(5,)),),
+    )
+    result = solve_core(inst, CoreParams(time_limit_s=0.5))
+    assert (result.routes, result.unserved, result.objective, result.feasible) == (((),), (), 0, True)
+
+
 def test_a_timed_solve_of_a_plain_instance_is_feasible_and_costed_right() -> None:
     inst = random_instance(40, seed=7)
     result = solve_core(inst, CoreParams(time_limit_s=2.0, seed=1))
