@@ -376,9 +376,10 @@ def _insert(order, blink, fresh_ok, state, route_of, touched, unserved, n_unserv
 @nb.njit(cache=True)
 def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, early, late,
           load, start, end, profile, fixed, shift, max_duration):
-    """Remove strings near a random seed visit; returns how many visits went into ``removed``
-    (-1 when a shortened route broke a window or its duration limit: travel times need not obey
-    the triangle inequality, e.g. after DIMACS truncation or on road matrices)."""
+    """Remove strings near a random seed visit, or (one time in fifty) a whole route; returns
+    how many visits went into ``removed`` (-1 when a shortened route broke a window or its
+    duration limit: travel times need not obey the triangle inequality, e.g. after DIMACS
+    truncation or on road matrices) and whether a route was emptied."""
     seq, rlen = state[0], state[1]
     used = 0
     served = 0
