@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE_OPTION = "hakobu_write"
+_SIGNALS = "hakobu_signals"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -57,23 +58,25 @@ class Database:
     """An engine plus the two ways of using it: :meth:`write` and :meth:`read`.
 
     Service functions own their transaction with ``with db.write() as session:``; nothing else
-    commits. Callbacks registered with :meth:`after_commit` (e.g. waking the outbox sender) run
-    only once the data they depend on is durable.
+    commits. A callback registered with :meth:`after_commit` for a topic (e.g. waking the outbox
+    sender for ``"outbox"``) runs once the data it depends on is durable, and only after a
+    transaction that signalled that topic (:func:`signal`): a write that queued nothing wakes nothing, so
+    a worker whose own bookkeeping is a write transaction does not wake itself forever.
     """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._after_commit: list[Callable[[], None]] = []
+        self._after_commit: list[tuple[str, Callable[[], None]]] = []
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after every successful write transaction of this database."""
-        self._after_commit.append(callback)
+    def after_commit(self, topic: str, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after each committed write transaction that signalled ``topic``."""
+        self._after_commit.append((topic, callback))
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -83,13 +86,15 @@ class Database:
             session.connection(execution_options={_WRITE_OPTION: True})
             yield session
             session.commit()
+            signalled: set[str] = session.info.get(_SIGNALS, set())
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
-        for callback in self._after_commit:
-            callback()
+        for topic, callback in self._after_commit:
+            if topic in signalled:
+                callback()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -106,3 +111,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def signal(session: Session, topic: str) -> None:
+    """Mark the write transaction of ``session`` as one that ``topic``'s listeners must hear of
+    once it commits (see :meth:`Database.after_commit`); nothing happens if it rolls back."""
+    session.info.setdefault(_SIGNALS, set()).add(topic)

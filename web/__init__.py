@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from dispatch.config import Settings, settings_from_env
 from dispatch.db import Database
+from dispatch.services import outbox
 from sms import webhooks as sms_webhooks
 from web import auth, board, console, courier, intake, operations, planner, plans, resident, security
 from web.context import Hakobu
@@ -84,7 +85,7 @@ def _init_sms(app: Flask, settings: Settings) -> None:
 
         state: Hakobu = app.extensions["hakobu"]
         worker = OutboxWorker(state.db, build_transport(settings))
-        state.db.after_commit(worker.wake)
+        state.db.after_commit(outbox.TOPIC, worker.wake)
         worker.start()
         app.extensions["hakobu_outbox"] = worker
 

@@ -24,9 +24,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch.db import Database
+from dispatch.db import Database, signal
 from dispatch.models import Message, OptOut
 
+#: The after-commit topic of a transaction that queued a message (``Database.after_commit``).
+TOPIC = "outbox"
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_S = 30
 #: Outbound status progression; a callback may only move a message forward in it.
@@ -65,6 +67,8 @@ def queue(
             session.add(message)
     except IntegrityError:
         return None  # a concurrent transaction queued the same dedupe_key first
+    if status == "queued":
+        signal(session, TOPIC)  # wake the sender once this commits
     return message
 
 

@@ -277,3 +277,23 @@ def test_opted_out_residents_and_couriers_get_nothing_all_day_long(db: Database,
     api = TwilioApiDouble()
     send_due(db, _twilio(api), now=at + dt.timedelta(hours=1), limit=1000)
     assert api.requests and {r["data"]["To"] for r in api.requests} == {keep}
+
+
+def test_only_a_commit_that_queued_a_message_wakes_the_sender(db: Database, tiny_region: str) -> None:
+    """Issue 13, item 6: the sender's own claims are write transactions; if every commit woke it,
+    an idle server would loop on a core. Only commits that queued a message wake it."""
+    wakes: list[int] = []
+    db.after_commit(outbox.TOPIC, lambda: wakes.append(1))
+    resident = _resident_id(db)
+    with db.write() as s:  # a write that queues nothing
+        s.get(Resident, resident).name = "Renamed"  # type: ignore[union-attr]
+    assert wakes == []
+    place_order(db, resident, [ItemRequest("米", 1)], channel="web", now=NOW)
+    assert wakes == [1]
+    assert send_due(db, SimulatorTransport(), now=NOW).sent == 1  # claims and marks: no wake
+    assert send_due(db, SimulatorTransport(), now=NOW).sent == 0
+    assert wakes == [1]
+    with pytest.raises(RuntimeError), db.write() as s:  # queued, then rolled back: no wake
+        outbox.queue(s, "+817000000001", "help", {}, "ja", now=NOW)
+        raise RuntimeError("rolled back")
+    assert wakes == [1]
