@@ -2,10 +2,12 @@
 
 Build a :class:`Problem` (or load one with :func:`problem_from_json`), call
 ``solve(problem, SolveParams(...))`` for a :class:`Solution`, check it with :func:`validate` and
-export it with :func:`plan_geojson`. Only ``routing.core`` imports OR-Tools; nothing here imports
-``dispatch``.
+export it with :func:`plan_geojson`. :mod:`routing.repair` changes a solved plan a little without
+solving again (time a route, remove orders, cheapest feasible insertion). Only ``routing.core``
+imports OR-Tools; nothing here imports ``dispatch``.
 """
 
+from routing import repair
 from routing.geojson import plan_geojson
 from routing.io import (
     load_problem,
@@ -62,6 +64,7 @@ __all__ = [
     "plan_geojson",
     "problem_from_json",
     "problem_to_json",
+    "repair",
     "solution_from_json",
     "solution_to_json",
     "solve",

@@ -13,6 +13,7 @@ from routing.geo import to_metric, to_wgs84
 from routing.model import Model, build_model, leg_matrices
 from routing.params import SolveParams
 from routing.problem import DRONE, Problem, Vehicle
+from routing.repair import km_by_mode, schedule
 from routing.solution import Cost, Route, Solution, Stop, Unserved
 from routing.travel import UNREACHABLE
 from routing.travel.matrices import build_travel
@@ -107,7 +108,7 @@ def decode(model: Model, result: core.CoreResult | None) -> Solution:
         routes=tuple(routes),
         unserved=tuple(unserved),
         cost=_cost(model, routes, unserved),
-        km_by_mode=_km(routes),
+        km_by_mode=km_by_mode(routes),
         feasible=True if result is None else result.feasible,
     )
 
@@ -206,15 +207,10 @@ def _schedule(
     veh = inst.vehicles[vi]
     service = model.service[model.slots[vi].profile]
     windows = inst.windows
-    t = max(veh.earliest_start, int(windows[veh.start, 0]), free_at or 0)
-    start, prev, times = t, veh.start, []
-    for i in nodes:
-        arrival = t + int(secs[prev, i])
-        begin = max(arrival, int(windows[i, 0]))
-        t = begin + int(service[i])
-        times.append((arrival, begin, t))
-        prev = i
-    end = t + int(secs[prev, veh.end])
+    legs = [int(secs[a, b]) for a, b in pairwise([veh.start, *nodes, veh.end])]
+    services = [int(service[i]) for i in nodes]
+    start = max(veh.earliest_start, int(windows[veh.start, 0]), free_at or 0)
+    times, end = schedule(start, legs, [int(windows[i, 0]) for i in nodes], services)
     if times:
         push = times[0][1] - times[0][0]
         start += push
@@ -222,15 +218,9 @@ def _schedule(
     late = any(begin > windows[i, 1] for i, (_, begin, _) in zip(nodes, times, strict=True))
     too_long = veh.max_duration is not None and end - start > veh.max_duration
     if late or too_long or (veh.latest_end is not None and end > veh.latest_end):
-        start, prev, times = result.start_times[vi], veh.start, []
-        t = start
-        for i in nodes:
-            arrival = t + int(secs[prev, i])
-            begin = max(result.arrival[i], arrival)
-            t = begin + int(service[i])
-            times.append((arrival, begin, t))
-            prev = i
-        end = max(result.end_times[vi], t + int(secs[prev, veh.end]))
+        start = result.start_times[vi]
+        times, end = schedule(start, legs, [int(result.arrival[i]) for i in nodes], services)
+        end = max(result.end_times[vi], end)
     return start, times, end
 
 
@@ -290,13 +280,6 @@ def _cost(model: Model, routes: list[Route], unserved: list[Unserved]) -> Cost:
     return Cost(
         time=w.time_per_s * busy, distance=w.distance_per_m * metres, fixed=fixed, unserved=penalty
     )
-
-
-def _km(routes: list[Route]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for r in routes:
-        out[r.mode] = round(out.get(r.mode, 0.0) + r.distance_m / 1000, 3)
-    return out
 
 
 # --- why an order was dropped ----------------------------------------------------------------

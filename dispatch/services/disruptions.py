@@ -28,7 +28,6 @@ import re
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,10 +38,9 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Volunteer, Zone
 from dispatch.planning.build import active_zones
-from dispatch.planning.retime import ground_stops, in_solver_order, rebuilt, take_off, timed
 from dispatch.planning.store import save_version
 from dispatch.services import outbox
-from routing.travel import RoadNetwork
+from routing import repair
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +218,7 @@ def _current_plan(session: Session, batch_id: str) -> Plan | None:
 def _without(plan: Plan, order_ids: set[str]) -> tuple[routing.Problem, routing.Solution]:
     """The plan's problem and solution with ``order_ids`` taken out entirely (cancelled orders)."""
     problem = routing.problem_from_json(plan.problem)
-    solution = routing.solution_from_json(plan.solution)
-    kept = take_off(problem, list(solution.routes), order_ids, _Network(problem).route)
-    smaller = replace(problem, orders=tuple(o for o in problem.orders if o.id not in order_ids))
-    unserved = tuple(u for u in solution.unserved if u.order_id not in order_ids)
-    return smaller, rebuilt(solution, kept, unserved)
+    return repair.drop_orders(problem, routing.solution_from_json(plan.solution), order_ids)
 
 
 def _store(session: Session, plan: Plan, problem: routing.Problem, solution: routing.Solution,
@@ -251,6 +245,7 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
     ids = [o.id for o in problem.orders]
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
     result = Revision(removed=sorted(remove_orders))
+    legs = repair.RoadLegs(problem)  # one road table for every re-timing and insertion below
 
     # 1. Routes that lose their vehicle: which of their orders must find another one.
     orphans: list[str] = []
@@ -277,34 +272,30 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
             # custody record needs it, and the courier returns those parcels from it.
             rest = [st for st in r.stops if st.order_id not in orphans]
             if rest:
-                called_off.append(_Network(problem).route(_vehicle(problem, r.vehicle_id), rest, r.start))
+                called_off.append(repair.retime(problem, r, rest, legs=legs))
     # A courier route that delivered a shuttled parcel needs no drone any more for it: drop the
     # orphan's stops from every remaining route, then insert it afresh.
-    kept = take_off(problem, kept, orphans, _Network(problem).route)
+    kept = repair.remove_orders(problem, kept, orphans, legs=legs)
     if ground_drones is not None:
         problem = replace(problem, orders=tuple(
             replace(o, modes=o.modes - {routing.DRONE}) if o.id in orphans else o for o in problem.orders))
 
     # 2. Cheapest feasible insertion of each orphan (most urgent first).
     without_orphans = [*kept, *called_off]  # the fallback if the insertions do not validate
-    changed: set[str] = set()
-    unserved_extra: list[dict[str, str]] = []
-    excluded_vehicles = set(drop_vehicles)
-    for order_id in sorted(orphans, key=lambda o: (problem.order(o).priority, problem.order(o).window[1])):
-        best = _best_insertion(problem, solution, kept, order_id, orders, excluded_vehicles, t_now)
-        if best is None:
-            result.queued.append(order_id)
-            unserved_extra.append({"order_id": order_id, "reason": "replanned",
-                                   "detail": f"{note}: no courier could take it; back to the queue"})
-            continue
-        kept = [r for r in kept if not (r.mode != routing.DRONE and r.vehicle_id == best.vehicle_id)] + [best]
-        result.moved[order_id] = best.vehicle_id
-        changed.add(best.vehicle_id)
-    kept += called_off
-    routes = in_solver_order(kept)
+    handled = {o.id for o in orders.values() if o.state in HANDLED}
+    insertion = repair.insert_orders(problem, kept, orphans, now=t_now, handled=handled,
+                                     excluded=drop_vehicles, legs=legs)
+    result.moved.update(insertion.placed)
+    result.queued += insertion.left
+    changed = set(insertion.placed.values())
+    unserved_extra = [{"order_id": order_id, "reason": "replanned",
+                       "detail": f"{note}: no courier could take it; back to the queue"}
+                      for order_id in insertion.left]
+    routes = repair.in_solver_order([*insertion.routes, *called_off])
     queued = set(result.queued)
     new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
-    new_solution = rebuilt(solution, routes, tuple(u for u in solution.unserved if u.order_id not in queued))
+    new_solution = repair.with_routes(solution, routes,
+                                      tuple(u for u in solution.unserved if u.order_id not in queued))
     if not routing.validate(new_problem, new_solution).ok:
         # Never confirm an invalid plan: send every orphan back to the queue instead.
         log.warning("plan %s: revision (%s) did not validate; orphans queued", plan.id, note)
@@ -327,94 +318,13 @@ def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, settings
     queued = set(orphans)
     new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
     extra = [{"order_id": o, "reason": "replanned", "detail": f"{note}: back to the queue"} for o in orphans]
-    new = _store(session, plan, new_problem, rebuilt(solution, in_solver_order(kept)), note, extra,
-                 set(result.removed))
+    new = _store(session, plan, new_problem, repair.with_routes(solution, repair.in_solver_order(kept)), note,
+                 extra, set(result.removed))
     _confirm_revision(session, plan, new, now, cancelled=cancelled)
     result.plans.append(new.id)
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(orphans)))}
     _notify(session, plan, new, orders, result, set(), now, settings)
     return result
-
-
-def _vehicle(problem: routing.Problem, vehicle_id: str) -> routing.Vehicle:
-    return next(v for v in problem.vehicles if v.id == vehicle_id)
-
-
-class _Network:
-    """One road table for all the points an insertion may visit, so trying every position of every
-    courier costs matrix lookups rather than a shortest-path search each."""
-
-    def __init__(self, problem: routing.Problem) -> None:
-        self.problem = problem
-        self.roads = RoadNetwork(problem.roads, problem.crs)
-        self.cache: dict[str, tuple[dict[tuple[float, float], int], np.ndarray, np.ndarray]] = {}
-
-    def _tables(self, mode: str, points: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-        index, dist, dur = self.cache.get(mode, ({}, np.zeros((0, 0)), np.zeros((0, 0))))
-        missing = [p for p in dict.fromkeys(points) if p not in index]
-        if missing:
-            every = [*index, *missing]
-            table = self.roads.table(np.array(every), modes=[mode])
-            index = {p: i for i, p in enumerate(every)}
-            dist, dur = table.distance[mode], table.duration[mode]
-            self.cache[mode] = (index, dist, dur)
-        ids = [index[p] for p in points]
-        return dist[np.ix_(ids, ids)], dur[np.ix_(ids, ids)]
-
-    def route(self, vehicle: routing.Vehicle, stops: list[routing.Stop], depart: int | None) -> routing.Route:
-        places = self.problem.places
-        start, end = places[vehicle.start], places[vehicle.end]
-        points = [(start.lon, start.lat), *((s.lon, s.lat) for s in stops), (end.lon, end.lat)]
-        dist, dur = self._tables(vehicle.mode, points)
-        return timed(self.problem, vehicle, stops, depart, dist, dur)
-
-
-def _fits(problem: routing.Problem, vehicle: routing.Vehicle, route: routing.Route) -> bool:
-    """A quick screen of one candidate route (the validator has the final word on the whole plan)."""
-    orders = {o.id: o for o in problem.orders}
-    if route.end > vehicle.shift_end:
-        return False
-    if vehicle.max_duration is not None and route.end - route.start > vehicle.max_duration:
-        return False
-    if route.start_load_kg > vehicle.capacity_kg + 1e-9 or route.start_parcels > vehicle.max_parcels:
-        return False
-    for st in route.stops:
-        if st.load_kg > vehicle.capacity_kg + 1e-9 or st.load_parcels > vehicle.max_parcels:
-            return False
-        order = orders[st.order_id]
-        if vehicle.mode not in order.modes:
-            return False
-        if st.kind == "delivery" and st.start > order.window[1]:
-            return False
-    return True
-
-
-def _best_insertion(problem: routing.Problem, solution: routing.Solution, routes: list[routing.Route],
-                    order_id: str, orders: dict[str, Order], excluded: set[str],
-                    t_now: float) -> routing.Route | None:
-    """The cheapest feasible courier route with ``order_id`` inserted, or None."""
-    network = _Network(problem)
-    order = problem.order(order_id)
-    by_vehicle = {r.vehicle_id: r for r in routes if r.mode != routing.DRONE}
-    best: tuple[int, routing.Route] | None = None
-    for vehicle in problem.vehicles:
-        if vehicle.id in excluded or vehicle.mode not in order.modes or vehicle.shift_end <= t_now:
-            continue
-        current = by_vehicle.get(vehicle.id)
-        stops = list(current.stops) if current is not None else []
-        first_open = max((i + 1 for i, st in enumerate(stops)
-                          if st.order_id in orders and orders[st.order_id].state in HANDLED), default=0)
-        new_stops = ground_stops(problem, rebuilt(solution, routes), vehicle, order_id)
-        depart = current.start if current is not None else max(vehicle.shift_start, int(t_now))
-        before = (current.end - current.start) if current is not None else 0
-        for at in range(first_open, len(stops) + 1):
-            candidate = network.route(vehicle, [*stops[:at], *new_stops, *stops[at:]], depart)
-            if not _fits(problem, vehicle, candidate):
-                continue
-            added = (candidate.end - candidate.start) - before
-            if best is None or added < best[0]:
-                best = (added, candidate)
-    return best[1] if best is not None else None
 
 
 def _confirm_revision(session: Session, old: Plan, new: Plan, now: dt.datetime,

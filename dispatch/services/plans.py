@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -34,12 +34,12 @@ from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Volunteer
-from dispatch.planning.retime import ground_stops, in_solver_order, rebuilt, retime, take_off
 from dispatch.planning.run import plan_batch
 from dispatch.planning.store import save_version
 from dispatch.services import outbox
 from dispatch.services.pins import issue_pin
 from dispatch.services.signin import issue_courier_link
+from routing import repair
 
 #: The resident's ETA window: the planned time rounded down to this step, lasting ``ETA_WINDOW``.
 ETA_STEP = dt.timedelta(minutes=15)
@@ -93,21 +93,12 @@ def _courier(problem: routing.Problem, vehicle_id: str) -> routing.Vehicle:
     raise NotFound(f"courier {vehicle_id!r} is not in this plan's problem (not on shift)")
 
 
-def _ground_route(solution: routing.Solution, vehicle_id: str) -> routing.Route | None:
-    return next((r for r in solution.routes if r.vehicle_id == vehicle_id and r.mode != routing.DRONE), None)
-
-
 def _served_on(solution: routing.Solution, order_id: str) -> routing.Route:
     for r in solution.routes:
         if any(st.order_id == order_id and st.kind == "delivery" for st in r.stops):
             return r
     raise DomainError(f"order {order_id} is not on a route of this plan "
                       "(unserved orders cannot be moved)")
-
-
-def _take_off(problem: routing.Problem, solution: routing.Solution, order_id: str) -> list[routing.Route]:
-    """All routes with ``order_id`` removed: its courier route re-timed, its drone sortie gone."""
-    return take_off(problem, list(solution.routes), {order_id})
 
 
 # --- edits ---------------------------------------------------------------------------------------
@@ -120,16 +111,8 @@ def move_stop(db: Database, plan_id: str, order_id: str, to_vehicle_id: str, pos
 
     def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
         _served_on(solution, order_id)
-        vehicle = _courier(problem, to_vehicle_id)
-        routes = _take_off(problem, solution, order_id)
-        target = _ground_route(rebuilt(solution, routes), to_vehicle_id)
-        stops = list(target.stops) if target is not None else []
-        at = max(0, min(position, len(stops)))
-        stops[at:at] = ground_stops(problem, solution, vehicle, order_id)
-        new = retime(problem, vehicle, stops, target.start if target is not None else None)
-        assert new is not None
-        routes = [r for r in routes if r is not target]
-        return problem, rebuilt(solution, in_solver_order([*routes, new]))
+        _courier(problem, to_vehicle_id)
+        return problem, repair.move_order(problem, solution, order_id, to_vehicle_id, position)
 
     return _edit(db, plan_id, user_id, f"move order {order_id} to {to_vehicle_id} at {position}", change)
 
@@ -140,18 +123,10 @@ def reorder(db: Database, plan_id: str, vehicle_id: str, order_ids: list[str],
     order of the route exactly once); pickups keep their places in the sequence."""
 
     def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
-        route = _ground_route(solution, vehicle_id)
-        if route is None:
-            raise DomainError(f"courier {vehicle_id} has no route in this plan")
-        deliveries = {st.order_id: st for st in route.stops if st.kind == "delivery"}
-        if sorted(order_ids) != sorted(deliveries):
-            raise DomainError(f"reorder must list each order of the route once: {sorted(deliveries)}")
-        queue = iter(order_ids)
-        stops = [deliveries[next(queue)] if st.kind == "delivery" else st for st in route.stops]
-        new = retime(problem, _courier(problem, vehicle_id), stops, route.start)
-        assert new is not None
-        routes = [new if r is route else r for r in solution.routes]
-        return problem, rebuilt(solution, routes)
+        try:
+            return problem, repair.reorder(problem, solution, vehicle_id, order_ids)
+        except repair.RepairError as error:
+            raise DomainError(str(error)) from error
 
     return _edit(db, plan_id, user_id, f"reorder {vehicle_id}", change)
 
@@ -162,10 +137,7 @@ def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = 
     def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
         if not any(o.id == order_id for o in problem.orders):
             raise DomainError(f"order {order_id} is not in this plan")
-        routes = _take_off(problem, solution, order_id)
-        unserved = tuple(u for u in solution.unserved if u.order_id != order_id)
-        smaller = replace(problem, orders=tuple(o for o in problem.orders if o.id != order_id))
-        return smaller, rebuilt(solution, routes, unserved)
+        return repair.drop_orders(problem, solution, {order_id})
 
     dropped = [{"order_id": order_id, "reason": "dropped",
                 "detail": "dropped by the operator to the next batch"}]
