@@ -18,6 +18,9 @@ history is kept), and everyone whose day changed gets an SMS in the same transac
 Why insertion and not a new solve: the other couriers are already out with parcels and told their
 stops; a re-solve would reshuffle every route for the sake of a few stops. Insertion changes only the
 routes that must change. A *proposed* (unconfirmed) plan is simply solved again by the scheduler.
+The routes are changed by :mod:`routing.repair` (removal, re-timing, insertion; no database); this
+module loads the plan, decides from the orders' states what must move, saves the version and
+queues the messages.
 """
 
 from __future__ import annotations
