@@ -47,6 +47,7 @@ from sqlalchemy import func, or_, select
 
 from dispatch.config import Settings
 from dispatch.db import Database
+from dispatch.demo_texts import DEMO_TEXTS
 from dispatch.models import Batch, Hub, Message, Order, Plan, Region, Resident, Volunteer, utcnow
 from dispatch.requests import ItemRequest
 from dispatch.services.batching import close_batch, parse_cutoff
@@ -54,9 +55,7 @@ from dispatch.services.ordering import place_order
 from dispatch.services.solving import release_batch, solve_batch
 from dispatch.services.users import upsert_user
 
-#: (SMS text, or web items) residents typically send; Japanese and English.
-DEMO_TEXTS = ("注文 米5kg 1、牛乳 2本", "注文 パン 2 午後", "注文 卵 1、豆腐 2", "注文 薬 1",
-              "注文 トイレットペーパー 1 明日の午前", "ORDER milk 2, bread 1", "注文 お茶 2、野菜 1")
+#: Web items residents typically order (their SMS texts: :data:`dispatch.demo_texts.DEMO_TEXTS`).
 WEB_ITEMS = ((("米", 1), ("牛乳", 1)), (("水", 2),), (("新聞", 1), ("パン", 1)))
 #: The demo day's orders arrive over this long before the batches close (5 minutes apart at most).
 ORDER_SPREAD = dt.timedelta(minutes=150)
@@ -73,7 +72,7 @@ SIMULATED_SOLUTION_LIMIT = 100
 #: A function that takes an inbound SMS as the real service would (injected by the caller, who
 #: may import the SMS layer): (phone, body, received_at) -> anything.
 ReceiveSms = Callable[[str, str, dt.datetime], Any]
-if TYPE_CHECKING:  # dispatch.simulate imports this module
+if TYPE_CHECKING:  # at run time imported only when a day is simulated (it imports OR-Tools)
     from dispatch.simulate import SmsEdge
 
 #: Where progress lines go while the demo is being prepared (``click.echo`` in the CLI).
@@ -297,7 +296,7 @@ def seed_simulated_day(db: Database, region_code: str, region_path: Path, sms: S
                        now: dt.datetime | None = None, orders: int = SIMULATED_ORDERS,
                        echo: Echo | None = None) -> list[str]:
     """Simulate yesterday (local) into ``db`` unless it already has orders (module docstring)."""
-    from dispatch.simulate import SimConfig, simulate  # it imports this module's texts
+    from dispatch.simulate import SimConfig, simulate  # OR-Tools: only when a day is simulated
 
     say = echo or (lambda line: None)
     now = now or utcnow()

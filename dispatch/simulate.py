@@ -50,7 +50,7 @@ from sqlalchemy import func, select
 import routing
 from dispatch.config import Settings
 from dispatch.db import Database
-from dispatch.demo import DEMO_TEXTS
+from dispatch.demo_texts import DEMO_TEXTS
 from dispatch.errors import DomainError
 from dispatch.models import Batch, HandoffEvent, Hub, Message, Order, Plan, Region, Resident, Route
 from dispatch.models.courier import CourierAction
