@@ -18,11 +18,11 @@ import click
 
 from dispatch import audit_cli, scheduler_cli
 from dispatch import cli as dispatch_cli
-from dispatch.studies import cli as studies_cli
 from routing import bench
 from routing import cli as routing_cli
 from sms import cli as sms_cli
 from web import simulate_cli
+from web.studies import cli as studies_cli
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = REPO / "sample_regions" / "tajima"

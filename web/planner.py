@@ -5,7 +5,8 @@ a background worker process (:mod:`dispatch.studies.runs`) and the page follows 
 
 Access: planners and admins. Operators have none: the pages aggregate every hub of the region and
 the replay shows any hub's day, while an operator's scope is their own hubs (docs/planners.md).
-Views stay thin: the numbers come from :mod:`dispatch.studies`, the maps from :mod:`web.maps`.
+Views stay thin: the numbers come from :mod:`dispatch.studies`, the charts from :mod:`web.studies`,
+the maps from :mod:`web.maps`.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from dispatch.errors import DomainError, NotFound
 from dispatch.queries import region_overview
 from dispatch.simulate import simulated_days
-from dispatch.studies.charts import bar_chart
 from dispatch.studies.facts import load_facts, recent_days
 from dispatch.studies.kpis import FACTORS, HEADLINE, Kpis, kpi_table
 from dispatch.studies.replay import load_replay
-from dispatch.studies.reports import kpi_charts, scope_label
 from dispatch.studies.runs import ScenarioRunPool, recent_runs, settle, submit_run
 from dispatch.studies.scenario_spec import ScenarioError, parse
 from dispatch.studies.scenarios import check_against_database
@@ -38,6 +37,8 @@ from web.context import db, settings
 from web.forms import choices
 from web.maps import HubPoint, MapAssets, MapData, RouteLine, ZoneShape, build_map, render_parts
 from web.security import access
+from web.studies.charts import bar_chart
+from web.studies.reports import kpi_charts, scope_label
 from web.translations import N_
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
@@ -283,7 +284,7 @@ def scenario_name(form: ScenarioForm) -> str:
 #: with the batch states in web/translations.
 RUN_STATE_TERMS = (N_("queued"), N_("running"))
 
-#: The study pack's words (dispatch/studies/studypack.py and reports.py translate them from this
+#: The study pack's words (web/studies/pack_page.py and reports.py translate them from this
 #: catalogue without Flask). The extractor reads only web/, so they are marked here to stay in the
 #: catalogue; tests/studies/test_studypack.py fails when the Japanese pack has English left in it.
 STUDY_PACK_TERMS = (

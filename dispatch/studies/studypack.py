@@ -17,6 +17,12 @@ anonymous and aggregated. The rules (docs/planners.md, "Privacy"):
 
 Outputs: ``study-pack.html`` (self-contained), ``study-pack.gpkg`` (layers ``cells``, ``routes``,
 ``hubs``), and CSV: ``cells.csv``, ``routes.csv``, ``hubs.csv``, ``kpis.csv``, ``orders_by_hour.csv``.
+
+This module is the pack's domain part: it decides what may leave (the rules above) and writes the
+data files. The HTML page is presentation and is rendered by :mod:`web.studies.pack_page` from the
+:class:`Pack` built here (its words come from the console's catalogue and its map script from the
+console's vendored Leaflet, both files of ``web``); :func:`write_built` takes that page as a string.
+Everything anonymous is decided here, so the page can only show what the data files hold.
 """
 
 from __future__ import annotations
@@ -28,7 +34,6 @@ import math
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +41,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import box, mapping
+from shapely.geometry import box
 from sqlalchemy import select
 
 import routing
 from dispatch.db import Database
 from dispatch.models import Plan
 from dispatch.studies.facts import Facts, load_facts
-from dispatch.studies.html import MapLayer, MapSpec, document, table_html
-from dispatch.studies.i18n import LANGUAGES, Translate, english, language_of, translator
-from dispatch.studies.kpis import kpi_table
-from dispatch.studies.reports import factors_html, kpi_charts, kpi_rows_html
+from dispatch.studies.kpis import Kpis, kpi_table
 from routing.geo import geometry_to_metric, geometry_to_wgs84, to_metric
 
 Cell = tuple[int, int]
@@ -63,13 +65,8 @@ class PackOptions:
     grid_m: int = 250
     k: int = 5
     hubs: list[str] | None = None
-    #: the HTML's language, ``ja`` or ``en``; None: the region's locale (``ja`` for Tajima). The CSV
-    #: and GeoPackage keep English column names (tools read them).
-    lang: str | None = None
 
     def __post_init__(self) -> None:
-        if self.lang is not None and self.lang not in LANGUAGES:
-            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {self.lang!r}")
         if self.end < self.start:
             raise ValueError(f"the range ends ({self.end}) before it starts ({self.start})")
         if not 50 <= self.grid_m <= 5000:
@@ -102,35 +99,6 @@ class Suppression:
     def suppressed_cells(self) -> int:
         return self.inhabited_cells - self.kept_cells
 
-    def sentences(self, tr: Translate = english) -> dict[str, str]:
-        """Plain sentences for the command's output and the pack's HTML, by what they say: ``cells``
-        always; ``empty`` when no cell is kept; ``coarser`` and ``routes`` when they apply."""
-        out = {"cells": tr(
-            "cells: %(kept)s of %(inhabited)s inhabited %(grid)s m cells kept (%(kept_households)s "
-            "households); %(suppressed)s suppressed because they have fewer than k = %(k)s households "
-            "(%(hidden)s households not shown on the map; they still count in the KPIs)",
-            kept=self.kept_cells, inhabited=self.inhabited_cells, grid=self.grid_m,
-            kept_households=self.kept_households, suppressed=self.suppressed_cells, k=self.k,
-            hidden=self.suppressed_households)}
-        if self.kept_cells == 0:
-            out["empty"] = tr("no cell has enough households at this grid: the map shows routes and hubs "
-                              "only")
-        if self.coarser:
-            options = "; ".join(tr("--grid %(grid)s would keep %(cells)s cell(s) with %(homes)s households",
-                                   grid=grid, cells=cells, homes=homes)
-                                for grid, cells, homes in self.coarser)
-            out["coarser"] = tr("coarser grids keep more (k unchanged): %(options)s", options=options)
-        if self.routes_total:
-            out["routes"] = tr(
-                "route lines: %(shown)s of %(total)s routes have a part on the map (lines are cut out of "
-                "every inhabited %(grid)s m cell and its neighbours, so a coarser grid shows less of them)",
-                shown=self.routes_shown, total=self.routes_total, grid=self.grid_m)
-        return out
-
-    def lines(self, tr: Translate = english) -> list[str]:
-        return list(self.sentences(tr).values())
-
-
 @dataclass
 class Pack:
     """Everything that goes out, already anonymous (the writers only format it)."""
@@ -140,8 +108,13 @@ class Pack:
     hubs: gpd.GeoDataFrame
     kpis_csv: str
     orders_by_hour: list[dict[str, object]]
-    html: str
     suppression: Suppression
+    options: PackOptions
+    region_name: str
+    #: the region's locale (``ja_JP``): the page's default language
+    locale: str
+    #: KPIs over the whole range, per hub and for all hubs (no per-day rows: those are in kpis.csv)
+    kpi_ranges: list[Kpis]
 
 
 def _cells_of(facts: Facts, lonlat: list[tuple[float, float]], size: int) -> list[Cell]:
@@ -187,9 +160,8 @@ def build_pack(db: Database, options: PackOptions) -> Pack:
     by_hour = _orders_by_hour(facts)
     suppression = replace(suppression, routes_total=sum(1 for r in facts.routes if r.deliveries),
                           routes_shown=len(routes))
-    pack = Pack(cells, routes, hubs, table.to_csv(), by_hour, "", suppression)
-    pack.html = _html(facts, options, pack, table.rows)
-    return pack
+    return Pack(cells, routes, hubs, table.to_csv(), by_hour, suppression, options, facts.region_name,
+                facts.locale, [r for r in table.rows if r.day == "range"])
 
 
 def _suppression(facts: Facts, options: PackOptions, residents: list[Any], households: Counter[Cell],
@@ -278,87 +250,15 @@ def _orders_by_hour(facts: Facts) -> list[dict[str, object]]:
             for (h, d, hour), n in sorted(counts.items())]
 
 
-def _geojson(frame: gpd.GeoDataFrame, style_of: Any, label_of: Any) -> dict[str, Any]:
-    features = []
-    for row in frame.itertuples(index=False):
-        data = row._asdict()
-        features.append({"type": "Feature", "geometry": _rounded(mapping(data.pop("geometry"))),
-                         "properties": {"_style": style_of(data), "_label": label_of(data)}})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _rounded(geometry: dict[str, Any]) -> dict[str, Any]:
-    """Coordinates to 4 decimals (the export's :data:`COORD_STEP`)."""
-    def walk(c: Any) -> Any:
-        if isinstance(c, (list, tuple)) and c and isinstance(c[0], float | int):
-            return [round(float(v), 4) for v in c]
-        return [walk(x) for x in c]
-
-    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
-
-
-MODE_COLOURS = {"walk": "#2ca02c", "bicycle": "#17becf", "car": "#1f77b4", "drone": "#d62728"}
-
-
-def _html(facts: Facts, options: PackOptions, pack: Pack, rows: list[Any]) -> str:
-    """The pack's page in ``options.lang`` (default: the region's language); every word goes through
-    ``tr`` (the console's catalogue, :mod:`dispatch.studies.i18n`)."""
-    lang = options.lang or language_of(facts.locale)
-    tr = translator(lang)
-    top = max([int(v) for v in pack.cells["orders"]] + [1]) if len(pack.cells) else 1
-    cells = _geojson(pack.cells, lambda d: {"color": "#555", "weight": 1, "fillColor": "#fd7e14",
-                                            "fillOpacity": 0.1 + 0.6 * int(d["orders"]) / top},
-                     lambda d: tr("%(households)s households, %(orders)s orders, %(delivered)s delivered",
-                                  households=d["households"], orders=d["orders"], delivered=d["delivered"]))
-    routes = _geojson(pack.routes, lambda d: {"color": MODE_COLOURS.get(d["mode"], "#555"), "weight": 3,
-                                              **({"dashArray": "6 5"} if d["mode"] == "drone" else {})},
-                      lambda d: f"{tr(d['mode'])} {d['day']} {d['depart_hour']}")
-    hubs = _geojson(pack.hubs, lambda d: {"color": "#000", "fillColor": "#0d6efd", "fillOpacity": 1,
-                                          "radius": 7},
-                    lambda d: f"{d['name']} ({tr(d['kind'])})")
-    said = pack.suppression.sentences(tr)
-    notice = "" if pack.suppression.kept_cells else (
-        f'<p class="suppression"><strong>{escape(said["empty"])}</strong>: '
-        + escape(tr("%(n)s inhabited cells have fewer than %(k)s households (see Privacy below).",
-                    n=pack.suppression.suppressed_cells, k=options.k))
-        + (f" {escape(said['coarser'])}." if "coarser" in said else "")
-        + "</p>")
-    maps = [MapSpec("pack-map", tr("Orders per cell, routes and hubs"),
-                    [MapLayer(tr("cells"), cells), MapLayer(tr("routes"), routes),
-                     MapLayer(tr("hubs"), hubs)])]
-    ranges = [r for r in rows if r.day == "range"]
-    by_hour = table_html([tr("hub"), tr("day"), tr("hour"), tr("orders"), tr("delivered")],
-                         [list(r.values()) for r in pack.orders_by_hour])
-    period = tr("%(region)s · %(start)s – %(end)s · generated %(today)s", region=facts.region_name,
-                start=options.start.isoformat(), end=options.end.isoformat(),
-                today=dt.date.today().isoformat())
-    privacy = tr("Anonymous, aggregated data: homes and stops are counted per %(grid)s m cell; cells with "
-                 "fewer than %(k)s households are left out; route lines are cut out of every inhabited cell "
-                 "and its neighbours; ids are random for this export; times are rounded to the hour; "
-                 "coordinates to about 10 m. No names, phone numbers or resident ids are included.",
-                 grid=options.grid_m, k=options.k)
-    body = (f"<p>{escape(period)}</p>{notice}"
-            f"<h2>{escape(tr('KPIs'))}</h2>{kpi_rows_html(ranges, tr=tr)}{kpi_charts(ranges, tr)}"
-            f"{factors_html(tr)}"
-            f"<h2>{escape(tr('Orders by hour'))}</h2>{by_hour}"
-            f"<h2>{escape(tr('Privacy'))}</h2>"
-            f'<p class="note">{escape(privacy)}</p>'
-            + "".join(f'<p class="suppression">{escape(line)}.</p>' for line in said.values()))
-    return document(tr("Study pack: %(region)s", region=facts.region_name), body, maps, lang=lang)
-
-
-def write_pack(db: Database, options: PackOptions, out: Path) -> list[Path]:
-    """Build the pack and write its files into ``out`` (created); return the paths written."""
-    return write_built(build_pack(db, options), out)
-
-
-def write_built(pack: Pack, out: Path) -> list[Path]:
-    """Write a built pack's files into ``out`` (created); return the paths written."""
+def write_built(pack: Pack, out: Path, html: str | None = None) -> list[Path]:
+    """Write a built pack's files into ``out`` (created), with ``html`` (the page rendered by
+    :func:`web.studies.pack_page.pack_html`) as ``study-pack.html``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    html = out / "study-pack.html"
-    html.write_text(pack.html, encoding="utf-8")
-    written.append(html)
+    if html is not None:
+        page = out / "study-pack.html"
+        page.write_text(html, encoding="utf-8")
+        written.append(page)
     gpkg = out / "study-pack.gpkg"
     if gpkg.exists():
         gpkg.unlink()

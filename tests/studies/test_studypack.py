@@ -16,9 +16,10 @@ from sqlalchemy import select
 from dispatch.db import Database
 from dispatch.models import Proxy, Resident, User, Volunteer
 from dispatch.services.users import upsert_user
-from dispatch.studies.studypack import PackOptions, write_pack
+from dispatch.studies.studypack import PackOptions
 from tests.studies.day import DAY, record_day
 from tests.studies.offline import external_references
+from web.studies.pack_page import write_pack
 
 pytestmark = pytest.mark.db
 
@@ -100,7 +101,7 @@ def test_study_pack_passes_the_pii_scan_and_keeps_only_big_cells(db: Database, t
     upsert_user(db, "planner@example.jp", "Planner Hanako", "planner", "correct horse battery")
     record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
     out = tmp_path / "pack"
-    written = write_pack(db, PackOptions(DAY, DAY, grid_m=1000, k=2, lang="en"), out)
+    written = write_pack(db, PackOptions(DAY, DAY, grid_m=1000, k=2), out, lang="en")
     assert {p.name for p in written} == {"study-pack.html", "study-pack.gpkg", "cells.csv", "routes.csv",
                                          "hubs.csv", "kpis.csv", "orders_by_hour.csv"}
     assert scan(out, db) == []

@@ -50,7 +50,7 @@ DYNAMIC_TERMS = (
     # order channels (dispatch.services.ordering.CHANNELS)
     N_("sms"), N_("web"), N_("proxy"), N_("phone"), N_("import"),
     # planners: KPI labels (dispatch.studies.kpis.HEADLINE), bases, unserved reasons of the KPIs,
-    # chart titles and legends (dispatch.studies.reports.kpi_charts), CO2 factor names (FACTORS)
+    # chart titles and legends (web.studies.reports.kpi_charts), CO2 factor names (FACTORS)
     N_("orders"), N_("on-time share"), N_("lead time median (min)"), N_("lead time p90 (min)"),
     N_("km walk"), N_("km bicycle"), N_("km car"), N_("km drone"), N_("courier hours"), N_("drone sorties"),
     N_("drone flight km"), N_("parcels per courier hour"), N_("CO2 service (kg)"), N_("CO2 baseline (kg)"),

@@ -2,8 +2,9 @@
 
 A document opened offline from a USB stick in a town hall must work and must not call anyone:
 Leaflet's script and stylesheet are inlined (with its images as ``data:`` URIs), maps have no tile
-layer, data is embedded as JSON. Leaflet is read from the copy vendored for the console
-(``web/static/vendor/leaflet``); the web package is not imported, only that folder is read.
+layer, data is embedded as JSON. Leaflet is the copy vendored for the console
+(``web/static/vendor/leaflet``), read as this package's own data (:mod:`importlib.resources`), so
+one copy serves the console and every document and an upgrade of it reaches both.
 
 Maps are drawn by a few lines of our own JavaScript rather than folium: folium would pull its
 plugins from CDNs, and the document must stay inert (text is set with ``textContent``, never HTML).
@@ -16,10 +17,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
-LEAFLET = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor" / "leaflet"
+LEAFLET = resources.files("web").joinpath("static", "vendor", "leaflet")
 MODE_COLOURS = {"walk": "#2ca02c", "bicycle": "#17becf", "car": "#1f77b4", "drone": "#d62728"}
 
 
@@ -42,16 +43,16 @@ class MapSpec:
 
 def leaflet_inline() -> tuple[str, str]:
     """(css, js) of the vendored Leaflet, the CSS with its images as data URIs."""
-    css = (LEAFLET / "leaflet.css").read_text(encoding="utf-8")
+    css = LEAFLET.joinpath("leaflet.css").read_text(encoding="utf-8")
 
     def data_uri(match: re.Match[str]) -> str:
-        path = LEAFLET / match.group(1)
+        path = LEAFLET.joinpath(*match.group(1).split("/"))
         if not path.is_file():
             return "none"
         return f"url(data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')})"
 
     css = re.sub(r"url\((images/[A-Za-z0-9_.\-]+)\)", data_uri, css)
-    js = (LEAFLET / "leaflet.js").read_text(encoding="utf-8")
+    js = LEAFLET.joinpath("leaflet.js").read_text(encoding="utf-8")
     return css, js
 
 

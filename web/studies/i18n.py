@@ -4,17 +4,18 @@ The study sessions are held in Japanese municipalities, so the public pack speak
 default (the region's locale) and English on request. Its words are the console's: KPI labels, chart
 titles and CO2 factor names are already translated in ``web/translations/ja/LC_MESSAGES/messages.po``,
 and the pack's own sentences are added there (marked for the extractor in ``web/planner.py``). The
-``.po`` is read directly with Babel, like :mod:`dispatch.studies.html` reads the vendored Leaflet:
-no Flask, no compiled ``.mo`` needed, and an edited catalogue is picked up by the next export.
+``.po`` is read directly with Babel, as package data of :mod:`web.translations` (like
+:mod:`web.studies.html` reads the vendored Leaflet): no Flask app or request, no compiled ``.mo``
+needed (the command line exports packs too), and an edited catalogue is picked up by the next export.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from typing import Any, Protocol
 
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
+TRANSLATIONS = resources.files("web.translations")
 LANGUAGES = ("ja", "en")
 
 
@@ -31,7 +32,7 @@ def language_of(locale: str) -> str:
 def _messages(lang: str) -> dict[str, str]:
     from babel.messages.pofile import read_po
 
-    path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    path = TRANSLATIONS.joinpath(lang, "LC_MESSAGES", "messages.po")
     with path.open("rb") as source:
         catalogue = read_po(source, locale=lang)
     return {str(m.id): str(m.string) for m in catalogue

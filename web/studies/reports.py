@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from dispatch.studies.charts import bar_chart
-from dispatch.studies.html import MapSpec, document, plan_layers, table_html
-from dispatch.studies.i18n import Translate, english
 from dispatch.studies.kpis import FACTORS, HEADLINE, MODES, Kpis
 from dispatch.studies.scenarios import DEFAULT_SOLUTION_LIMIT, ScenarioResult
+from web.studies.charts import bar_chart
+from web.studies.html import MapSpec, document, plan_layers, table_html
+from web.studies.i18n import Translate, english
 
 
 def factors_html(tr: Translate = english) -> str:

@@ -1,5 +1,8 @@
 """``hakobu kpis``, ``hakobu scenario run`` and ``hakobu export study-pack`` (registered in web/cli.py).
 
+Entry points of the planners' studies: the numbers come from :mod:`dispatch.studies`, the HTML
+(scenario report, study pack's page) from this package, which is why the commands live in ``web``.
+
 Bad input (a scenario with an unknown key, an unknown hub, a range that ends before it starts) is
 reported as ``error: ...`` lines with exit status 2, and nothing runs.
 """
@@ -112,8 +115,8 @@ def _problems(problems: list[str]) -> None:
 
 
 def _single(db: object, scenario: object, out_dir: Path | None) -> None:
-    from dispatch.studies.reports import scenario_report
     from dispatch.studies.scenarios import run_scenario, write_outputs
+    from web.studies.reports import scenario_report
 
     result = run_scenario(db, scenario)  # type: ignore[arg-type]
     click.echo(f"scenario {result.scenario.name!r} on {result.scenario.date}")
@@ -162,15 +165,17 @@ def study_pack_command(start: dt.date, end: dt.date, out_dir: Path, grid_m: int,
                        hubs: tuple[str, ...], lang: str | None, database_url: str | None) -> None:
     """Anonymous study-session pack: self-contained HTML, GeoPackage and CSV layers."""
     from dispatch.studies.studypack import PackOptions, build_pack, write_built
+    from web.studies.pack_page import pack_html, suppression_lines
 
     try:
-        options = PackOptions(start, end, grid_m, k_min, list(hubs) or None, lang)
+        options = PackOptions(start, end, grid_m, k_min, list(hubs) or None)
         pack = build_pack(open_db(database_url), options)
     except (DomainError, ValueError) as error:
         fail(str(error))
-    for path in write_built(pack, out_dir):
+    for path in write_built(pack, out_dir, pack_html(pack, lang)):
         click.echo(f"written {path}")
-    for line in pack.suppression.lines():  # e.g. 250 m in a sparse valley: no cell has k households
+    # e.g. 250 m in a sparse valley: no cell has k households
+    for line in suppression_lines(pack.suppression):
         click.echo(line)
 
 
