@@ -176,6 +176,32 @@ def test_imports_point_down_the_layers() -> None:
     assert violations == [], "layering violations:\n" + "\n".join(violations)
 
 
+def _path_segments(node: ast.expr) -> tuple[bool, list[str]]:
+    """For ``a / "b" / "c"``: whether ``__file__`` is in it, and its string segments in order."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left_file, left = _path_segments(node.left)
+        right_file, right = _path_segments(node.right)
+        return left_file or right_file, left + right
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return False, [part for part in node.value.split("/") if part]
+    return any(isinstance(n, ast.Name) and n.id == "__file__" for n in ast.walk(node)), []
+
+
+def test_no_package_reads_another_packages_files_by_path() -> None:
+    """An import the graph cannot see: ``Path(__file__).parents[2] / "web" / "static"`` makes the
+    domain depend on the web layer's files. A package reads only its own (package data)."""
+    violations = []
+    for module, path in module_files().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+                continue
+            from_file, segments = _path_segments(node)
+            others = set(PACKAGES) - {_layer(module)}
+            if from_file and segments and segments[0] in others:
+                violations.append(f"{module} (line {node.lineno}) reads {'/'.join(segments)}")
+    assert violations == [], "reads of another package's files:\n" + "\n".join(sorted(set(violations)))
+
+
 def test_the_graph_reader_sees_lazy_relative_and_submodule_imports(tmp_path: Path) -> None:
     """The reader itself: an import inside a function, a relative import and ``from pkg import
     submodule`` are all edges, and a cycle made of them is found and named."""
