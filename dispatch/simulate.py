@@ -7,7 +7,8 @@ Everything goes through the real services, in time order, on a real database:
 * each hub's batch closes at each cutoff (:func:`~dispatch.services.batching.close_batch`) and is
   solved by the worker function the scheduler uses (:func:`~dispatch.services.solving.solve_batch`);
   a valid plan is confirmed two minutes later (as an operator would);
-* drones take off and land at their planned times (:mod:`dispatch.services.sorties`), couriers pick
+* hub staff fly the drones at their planned times through the same services as the drone page
+  (:mod:`dispatch.services.sorties`: checklist and take-off, drops, landing), couriers pick
   up, share their position, and deliver at the planned ETAs with the PIN the resident read in their
   SMS (:mod:`dispatch.services.delivery`); a seeded share of deliveries fail (nobody home), and the
   parcel goes back to the hub and into the next batch;
@@ -238,8 +239,7 @@ def _schedule_plan(day: Day, plan_id: str, now: dt.datetime) -> None:
             if ("sortie", route_id, "") in day.scheduled or depart is None or back is None:
                 continue
             day.scheduled.add(("sortie", route_id, ""))
-            day.at(max(depart, now), lambda t, r=route_id: _sortie(day, sorties.take_off, r, t), rank=0)
-            day.at(max(back, now), lambda t, r=route_id: _sortie(day, sorties.land, r, t), rank=0)
+            _schedule_sortie(day, route_id, depart, back, stops, now)
             continue
         assert volunteer_id is not None
         first = max(depart or now, now)
@@ -259,13 +259,46 @@ def _schedule_plan(day: Day, plan_id: str, now: dt.datetime) -> None:
                     day, v, o, x, y, b, t), rank=2)
 
 
-def _sortie(day: Day, action: Callable[..., sorties.SortieRecord], route_id: str, now: dt.datetime) -> None:
+def _schedule_sortie(day: Day, route_id: str, depart: dt.datetime, back: dt.datetime,
+                     stops: list[tuple[str, str, dt.datetime | None, float, float]],
+                     now: dt.datetime) -> None:
+    """Hub staff fly the sortie as planned: checklist and take-off, a drop at each drop point's
+    ETA (unattended drop points: no PIN), landing on return."""
+    day.at(max(depart, now), lambda t: _take_off(day, route_id, t), rank=0)
+    for order_id, kind, eta, _lon, _lat in stops:
+        if kind == "delivery":
+            day.at(max(eta or depart, now), lambda t, o=order_id: _sortie(
+                day, "drop", lambda: sorties.drop(day.db, route_id, o, OPERATOR, t), t), rank=0)
+    day.at(max(back, now), lambda t: _sortie(
+        day, "land", lambda: sorties.land(day.db, route_id, OPERATOR, t), t), rank=0)
+
+
+def _take_off(day: Day, route_id: str, now: dt.datetime) -> None:
+    """Take off after the checklist (battery and weather checked, the planned payload, a permit
+    reference if a zone needs one); a sortie that may not fly (weather hold, drone grounded) is
+    aborted, its orders sent to the ground for the next batch."""
+    checklist = sorties.PreFlight(battery_checked=True, weather_checked=True, permit_ref="SIM-PERMIT")
     try:
-        record = action(day.db, route_id, OPERATOR, now)
-    except DomainError as error:  # the sortie was grounded by a revision meanwhile
-        day.skipped[f"sortie: {type(error).__name__}"] += 1
+        record = sorties.take_off(day.db, route_id, OPERATOR, now, checklist)
+    except DomainError as error:
+        day.skipped[f"take_off: {type(error).__name__}"] += 1
+        why = f"may not fly: {error}"[:sorties.MAX_TEXT]
+        _sortie(day, "abort", lambda: sorties.abort(day.db, route_id, OPERATOR, now, why, to_ground=True),
+                now)
         return
     day.skipped.update({f"sortie: {why}": 1 for why in record.skipped.values()})
+    day.sms.send_due(now)
+
+
+def _sortie(day: Day, kind: str, action: Callable[[], object], now: dt.datetime) -> None:
+    """One staff action on a sortie; refused ones are counted (a revision may have grounded it)."""
+    try:
+        result = action()
+    except DomainError as error:
+        day.skipped[f"{kind}: {type(error).__name__}"] += 1
+        return
+    if isinstance(result, sorties.SortieRecord):
+        day.skipped.update({f"sortie: {why}": 1 for why in result.skipped.values()})
     day.sms.send_due(now)
 
 

@@ -7,6 +7,7 @@ from dispatch.models.messages import Message, OptOut
 from dispatch.models.orders import Batch, Order, OrderItem
 from dispatch.models.plans import CourierPosition, Plan, Route, Stop
 from dispatch.models.region import Drone, Hub, Proxy, Region, Resident, Road, Volunteer, Zone
+from dispatch.models.sorties import SortieLog
 from dispatch.models.studies import RUN_STATES, ScenarioRun
 from dispatch.models.users import ROLES, AccessToken, User, user_hub
 
@@ -33,6 +34,7 @@ __all__ = [
     "Road",
     "Route",
     "ScenarioRun",
+    "SortieLog",
     "Stop",
     "User",
     "Volunteer",

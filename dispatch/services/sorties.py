@@ -1,115 +1,408 @@
-"""Drone sorties as hub staff record them: take-off and landing (issue 5, items 6-7).
+"""Drone sorties as hub staff fly them: pre-flight checklist and take-off, drop, landing, abort
+(issue 5, items 6-7; issue 13, item 2).
 
-A sortie is a drone Route row of a confirmed plan. Hub staff (or the simulator) record when it took
-off and when it came back; each records the custody of every parcel on board, proven by the drone's
-flight log (``drone_log``), with the staff member as the actor:
+A sortie is a drone Route row of a confirmed plan. Hub staff (on ``/drones``, or the simulator)
+record each step; each moves the custody of the parcels on board, with the staff member as the
+actor, and the order's state, in the same transaction as the resident's SMS:
 
-* **shuttle** sortie (supply point → hub): take-off ``supply_to_drone``, landing ``drone_to_hub``.
-  The order stays ``planned``: it is not yet out for delivery, a courier picks it up at the hub
-  (which :mod:`dispatch.services.delivery` allows only once the landing is recorded);
-* **direct** sortie (hub → the resident's drop point → hub): take-off ``hub_to_drone`` (order
-  ``dispatched → in_transit``, the resident told it is on its way), and at the drop
-  ``drone_to_resident`` (order ``delivered``, the receipt SMS queued).
+* **take-off** (:func:`take_off`), only with a :class:`PreFlight` checklist (battery, weather,
+  payload against the drone's limit, a permit reference when a zone on the path needs one), kept
+  in a :class:`~dispatch.models.SortieLog` row. Custody ``supply_to_drone`` (shuttle) or
+  ``hub_to_drone`` (direct; order ``planned → dispatched → in_transit``, resident told it is on
+  its way);
+* **drop** at the resident's drop point (:func:`drop`, direct sorties): ``drone_to_resident``,
+  proven by the resident's delivery PIN when a person receives it (``resident_pin``) or by the
+  flight log for an unattended drop point (``drone_log``); order ``delivered``, receipt queued;
+* **landing** (:func:`land`): a shuttle's parcels go to the hub (``drone_to_hub``), which releases
+  them to the couriers (:mod:`dispatch.services.delivery` refuses the pick-up until then). A direct
+  sortie lands only once every parcel was dropped (or it is aborted);
+* **abort** (:func:`abort`), before or after take-off: parcels on board come back to the hub's
+  custody (``returned``), and an order not delivered goes back to the queue for the next batch
+  (``in_transit → returned → confirmed`` or ``planned → confirmed``), to the ground if staff say so
+  (``force_ground``); the resident is told (``rescheduled``). A shuttle's parcel that was already
+  on board lands at the hub anyway, so it stays planned and released to its courier.
 
-Recording twice is harmless: a parcel whose custody already moved is skipped.
+Parcels whose custody is elsewhere are reported in :attr:`SortieRecord.skipped`, never moved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import shapely
+from pyproj import Transformer
+from shapely.geometry import LineString, shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState, transition
-from dispatch.models import Batch, Order, Plan, Resident, Route
+from dispatch.models import (
+    Batch,
+    Drone,
+    Hub,
+    OperatorAlert,
+    Order,
+    Plan,
+    Region,
+    Resident,
+    Route,
+    SortieLog,
+    Zone,
+)
 from dispatch.services import outbox
 from dispatch.services.delivery import holder
 from dispatch.services.handoffs import append_event
+from dispatch.services.pins import MAX_ATTEMPTS, PinResult, PinStatus, normalise_pin, pin_matches
+from dispatch.zones import zone_active_at
+
+#: Zone types a drone may cross only under a permit (PROHIBITED ones it never crosses).
+PERMIT_TYPES = frozenset({"REQ_AUTHORIZATION", "CONDITIONAL"})
+#: Longest free text (abort reason, permit reference) staff may record.
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class PreFlight:
+    """The pilot's checklist before take-off, recorded with it.
+
+    ``payload_kg`` is the weight on the scale (None: the planned weight of the parcels);
+    ``permit_ref`` the permit's reference (free text for now) when a zone on the path needs one.
+    """
+
+    battery_checked: bool
+    weather_checked: bool
+    payload_kg: float | None = None
+    permit_ref: str = ""
 
 
 @dataclass
 class SortieRecord:
-    """Which parcels moved (``moved``) and which were left alone, with why (``skipped``)."""
+    """Which parcels moved (order numbers in ``moved``) and which were left alone, with why."""
 
     route_id: str
     moved: list[int] = field(default_factory=list)
     skipped: dict[int, str] = field(default_factory=dict)
 
 
-def _sortie(session: Session, route_id: str) -> Route:
-    route = session.get(Route, route_id)
+# --- lookups ------------------------------------------------------------------------------------
+
+
+def sortie_in(session: Session, route_id: str, hub_ids: Iterable[str] | None = None) -> Route:
+    """The drone route of a confirmed plan (row-locked on PostgreSQL), else :class:`NotFound`.
+
+    ``hub_ids`` limits it to a user's hubs: a sortie of another hub is reported as not existing.
+    """
+    route = session.scalars(select(Route).where(Route.id == route_id).with_for_update()).one_or_none()
     if route is None or route.drone_id is None:
         raise NotFound(f"drone sortie {route_id!r} does not exist")
-    plan = session.get(Plan, route.plan_id)
-    if plan is None or plan.state != "confirmed":
+    plan = session.get_one(Plan, route.plan_id)
+    if hub_ids is not None and session.get_one(Batch, plan.batch_id).hub_id not in set(hub_ids):
+        raise NotFound(f"drone sortie {route_id!r} does not exist")
+    if plan.state != "confirmed":
         raise DomainError(f"sortie {route_id} is not on a confirmed plan")
     return route
 
 
-def _orders(session: Session, route: Route) -> list[tuple[Order, str]]:
-    """(order, stop kind) of every parcel of the sortie, in stop order."""
-    out = []
+def sortie_orders(session: Session, route: Route) -> list[tuple[Order, str]]:
+    """(order, role) of every parcel of the sortie, once each, in stop order; role is
+    ``delivery`` (direct: dropped at the drop point) or ``shuttle`` (flown to the hub)."""
+    seen: dict[str, tuple[Order, str]] = {}
     for stop in sorted(route.stops, key=lambda s: s.seq):
-        order = session.get(Order, stop.order_id)
-        assert order is not None
-        out.append((order, stop.kind))
-    return out
+        if stop.order_id not in seen:
+            order = session.get_one(Order, stop.order_id)
+            seen[stop.order_id] = (order, "delivery" if stop.kind == "delivery" else "shuttle")
+    return list(seen.values())
 
 
-def take_off(db: Database, route_id: str, actor: str, now: dt.datetime) -> SortieRecord:
-    """Record the sortie's take-off: the drone takes custody of every parcel on board."""
+def sortie_kind(route: Route) -> str:
+    """``shuttle`` (supply point → hub) or ``direct`` (hub → drop points → hub)."""
+    return "shuttle" if any(st.kind in ("load", "transfer") for st in route.stops) else "direct"
+
+
+def _zone_of(session: Session, route: Route) -> ZoneInfo:
+    plan = session.get_one(Plan, route.plan_id)
+    hub = session.get_one(Hub, session.get_one(Batch, plan.batch_id).hub_id)
+    return ZoneInfo(session.get_one(Region, hub.region_id).timezone)
+
+
+def permit_zones(session: Session, route: Route, at: dt.datetime) -> list[Zone]:
+    """The zones needing a permit (:data:`PERMIT_TYPES`, in force at ``at``) that the sortie's
+    flight path crosses, within each zone's safety buffer.
+
+    The path is the stored display line (WGS84, through the detour waypoints) or, when it was
+    never computed, the straight legs hub → stops → hub. Both are projected to the region's
+    metric CRS before buffering, so ``buffer_m`` is metres.
+    """
+    plan = session.get_one(Plan, route.plan_id)
+    hub = session.get_one(Hub, session.get_one(Batch, plan.batch_id).hub_id)
+    region = session.get_one(Region, hub.region_id)
+    points = route.path or [[hub.lon, hub.lat], *([st.lon, st.lat] for st in route.stops), [hub.lon, hub.lat]]
+    if len(points) < 2:
+        return []
+    to_metric = Transformer.from_crs("EPSG:4326", region.crs, always_xy=True).transform
+    line = shapely.transform(LineString([(float(x), float(y)) for x, y in points]), to_metric,
+                             interleaved=False)
+    found = []
+    for zone in session.scalars(select(Zone).where(Zone.region_id == region.id, Zone.type.in_(PERMIT_TYPES))
+                                .order_by(Zone.identifier)):
+        if not zone_active_at(zone.applicability or [], zone.active_override, at):
+            continue
+        area = shapely.transform(shape(zone.geometry), to_metric, interleaved=False)
+        if line.intersects(area.buffer(zone.buffer_m or 0.0)):
+            found.append(zone)
+    return found
+
+
+def planned_payload(session: Session, route: Route) -> float:
+    """Kilograms the sortie carries at once: all of its parcels (a sortie loads them together)."""
+    return round(sum(order.weight_kg for order, _ in sortie_orders(session, route)), 3)
+
+
+def _text(value: str, what: str, required: bool = False) -> str:
+    cleaned = (value or "").strip()
+    if required and not cleaned:
+        raise DomainError(f"the {what} is empty")
+    if len(cleaned) > MAX_TEXT:
+        raise DomainError(f"the {what} is {len(cleaned)} characters long; at most {MAX_TEXT}")
+    return cleaned
+
+
+def _aware(now: dt.datetime) -> None:
+    if now.tzinfo is None:
+        raise ValueError(f"naive datetime {now.isoformat()} given where an aware one is needed")
+
+
+# --- take-off -------------------------------------------------------------------------------------
+
+
+def _check_preflight(session: Session, route: Route, drone: Drone, checklist: PreFlight,
+                     now: dt.datetime) -> tuple[float, list[Zone], str]:
+    """(payload kg, zones needing the permit, permit reference), or :class:`DomainError` naming
+    the first item of the checklist that stops the take-off."""
+    hub = session.get_one(Hub, drone.hub_id)
+    if hub.weather_hold:
+        raise DomainError(f"weather hold at {hub.name}: drones stay on the ground")
+    if drone.status != "available":
+        raise DomainError(f"drone {drone.code} is {drone.status}")
+    if not checklist.battery_checked:
+        raise DomainError("check the battery before take-off")
+    if not checklist.weather_checked:
+        raise DomainError("check the weather before take-off")
+    payload = planned_payload(session, route) if checklist.payload_kg is None else checklist.payload_kg
+    if not (payload >= 0):
+        raise DomainError(f"payload {payload!r} kg is not a weight")
+    if payload > drone.payload_kg:
+        raise DomainError(f"payload {payload:g} kg is over drone {drone.code}'s limit of "
+                          f"{drone.payload_kg:g} kg")
+    zones = permit_zones(session, route, now)
+    permit = _text(checklist.permit_ref, "permit reference")
+    if zones and not permit:
+        names = ", ".join(z.identifier for z in zones)
+        raise DomainError(f"the path crosses {names}: enter the permit reference")
+    return payload, zones, permit
+
+
+def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklist: PreFlight, *,
+             hub_ids: Iterable[str] | None = None) -> SortieRecord:
+    """Record the take-off after the pre-flight checklist: the drone takes every parcel on board.
+
+    Refused (:class:`DomainError`, nothing recorded) when the sortie already took off or ended, the
+    hub is under a weather hold, the drone is not available, or the checklist is incomplete.
+    """
+    _aware(now)
     with db.write() as session:
-        route = _sortie(session, route_id)
-        drone = f"drone:{route.drone_id}"
+        route = sortie_in(session, route_id, hub_ids)
+        if route.state != "planned":
+            raise DomainError(f"sortie {route.id} is {route.state}: it cannot take off again")
+        drone = session.get_one(Drone, route.drone_id)
+        payload, zones, permit = _check_preflight(session, route, drone, checklist, now)
         record = SortieRecord(route.id)
-        for order, kind in _orders(session, route):
+        party = f"drone:{drone.id}"
+        for order, role in sortie_orders(session, route):
             held_by = holder(session, order)
-            if order.state != OrderState.PLANNED.value or held_by.split(":", 1)[0] not in ("hub", "supply"):
+            if order.state != OrderState.PLANNED or held_by.split(":", 1)[0] not in ("hub", "supply"):
                 record.skipped[order.number] = f"{order.state}, held by {held_by.split(':', 1)[0]}"
                 continue
-            event = "supply_to_drone" if held_by.startswith("supply:") else "hub_to_drone"
-            append_event(session, order.id, event, held_by, drone, actor, "drone_log", now)
-            if kind == "delivery":  # a direct sortie: the parcel is now out for delivery
+            kind = "supply_to_drone" if held_by.startswith("supply:") else "hub_to_drone"
+            append_event(session, order.id, kind, held_by, party, actor, "drone_log", now)
+            if role == "delivery":  # a direct sortie: the parcel is now out for delivery
                 transition(order, OrderState.DISPATCHED)
                 transition(order, OrderState.IN_TRANSIT)
-                _tell(session, order, "out_for_delivery", {}, now)
+                _tell(session, order, "out_for_delivery", {}, f"out_for_delivery:{order.id}:{route.id}", now)
             order.updated_at = now
             record.moved.append(order.number)
+        session.add(SortieLog(
+            route_id=route.id, drone_id=drone.id, payload_kg=payload, payload_limit_kg=drone.payload_kg,
+            battery_checked=True, weather_checked=True, permit_ref=permit,
+            permit_zones=[z.identifier for z in zones], checked_by=actor, taken_off_at=now, outcome="flying"))
         route.state = "active"
         return record
 
 
-def land(db: Database, route_id: str, actor: str, now: dt.datetime) -> SortieRecord:
-    """Record the sortie's drops and landing: parcels go to the resident's drop point (direct) or to
-    the hub (shuttle)."""
+# --- drop -----------------------------------------------------------------------------------------
+
+
+def drop(db: Database, route_id: str, order_id: str, actor: str, now: dt.datetime, *,
+         pin: str | None = None, max_attempts: int = MAX_ATTEMPTS,
+         hub_ids: Iterable[str] | None = None) -> PinResult:
+    """The drone left the parcel at the resident's drop point.
+
+    With ``pin`` (a person received it and told the pilot their delivery PIN), the PIN is checked
+    as at the door: wrong tries are counted and kept (status ``wrong``), the ``max_attempts``-th
+    locks it and alerts the hub's operators (status ``locked``); a locked PIN refuses even the right
+    one. Without a PIN (an unattended drop point) the flight log is the proof. Right or unattended:
+    ``drone_to_resident``, order ``delivered``, receipt queued.
+    """
+    _aware(now)
+    typed = None if pin is None or not pin.strip() else normalise_pin(pin)
     with db.write() as session:
-        route = _sortie(session, route_id)
-        drone = f"drone:{route.drone_id}"
-        plan = session.get(Plan, route.plan_id)
-        assert plan is not None
+        route = sortie_in(session, route_id, hub_ids)
+        order = next((o for o, role in sortie_orders(session, route)
+                      if o.id == order_id and role == "delivery"), None)
+        if order is None:
+            raise NotFound(f"order {order_id!r} is not dropped by this sortie")
+        order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()).one()
+        party = f"drone:{route.drone_id}"
+        if order.state != OrderState.IN_TRANSIT or holder(session, order) != party:
+            raise DomainError(f"order #{order.number} is {order.state}, not on board of this drone")
+        proof = "drone_log"
+        if typed is not None:
+            refused = _check_pin(session, order, typed, max_attempts, now)
+            if refused is not None:
+                return refused
+            proof = "resident_pin"
+        elif order.pin_locked:
+            raise DomainError(f"order #{order.number}: the PIN is locked; an operator looks at it first")
+        drop_lon, drop_lat = _drop_point(session, order)
+        event = append_event(session, order.id, "drone_to_resident", party, f"resident:{order.resident_id}",
+                             actor, proof, now, lon=drop_lon, lat=drop_lat)
+        transition(order, OrderState.DELIVERED)
+        order.updated_at = now
+        local = now.astimezone(_zone_of(session, route))
+        _tell(session, order, "delivered", {"time": local.strftime("%H:%M")}, f"delivered:{order.id}", now)
+        return PinResult(PinStatus.OK, tries_left=max_attempts - order.pin_attempts, event_id=event.id)
+
+
+def _check_pin(session: Session, order: Order, typed: str, max_attempts: int,
+               now: dt.datetime) -> PinResult | None:
+    """None when ``typed`` is the order's PIN, else the refusal (the try counted and kept)."""
+    if order.pin_hash is None:
+        raise DomainError(f"order #{order.number} has no delivery PIN")
+    if order.pin_locked:
+        return PinResult(PinStatus.LOCKED, tries_left=0)
+    if pin_matches(order.id, typed, order.pin_hash):
+        return None
+    order.pin_attempts += 1
+    tries_left = max(max_attempts - order.pin_attempts, 0)
+    if tries_left:
+        return PinResult(PinStatus.WRONG, tries_left=tries_left)
+    order.pin_locked = True
+    session.add(OperatorAlert(hub_id=order.hub_id, kind="pin_locked", order_id=order.id,
+                              resident_id=order.resident_id,
+                              text=f"delivery PIN locked after {max_attempts} wrong tries at a drone drop",
+                              created_at=now))
+    return PinResult(PinStatus.LOCKED, tries_left=0, alert_operator=True)
+
+
+def _drop_point(session: Session, order: Order) -> tuple[float | None, float | None]:
+    resident = session.get(Resident, order.resident_id)
+    if resident is None:
+        return None, None
+    return resident.drop_lon, resident.drop_lat
+
+
+# --- landing and abort ----------------------------------------------------------------------------
+
+
+def _log(session: Session, route: Route, actor: str) -> SortieLog:
+    """The sortie's log row (made for an abort before take-off, which has no checklist)."""
+    log = session.scalars(select(SortieLog).where(SortieLog.route_id == route.id)).one_or_none()
+    if log is None:
+        drone = session.get_one(Drone, route.drone_id)
+        log = SortieLog(route_id=route.id, drone_id=drone.id, payload_limit_kg=drone.payload_kg,
+                        checked_by=actor, permit_zones=[], outcome="flying")
+        session.add(log)
+    return log
+
+
+def land(db: Database, route_id: str, actor: str, now: dt.datetime, *,
+         hub_ids: Iterable[str] | None = None) -> SortieRecord:
+    """Record the landing at the hub: a shuttle's parcels are handed to the hub (``drone_to_hub``)
+    and so released to their couriers. A direct sortie must have dropped every parcel first
+    (:func:`drop`), or be aborted (:func:`abort`), else :class:`DomainError`."""
+    _aware(now)
+    with db.write() as session:
+        route = sortie_in(session, route_id, hub_ids)
+        if route.state != "active":
+            raise DomainError(f"sortie {route.id} is {route.state}: only a sortie in the air lands")
+        party = f"drone:{route.drone_id}"
         record = SortieRecord(route.id)
-        for order, kind in _orders(session, route):
-            if holder(session, order) != drone:
+        parcels = sortie_orders(session, route)
+        still = [o.number for o, role in parcels if role == "delivery" and holder(session, o) == party]
+        if still:
+            raise DomainError(f"order #{still[0]} is still on board: record its drop, or abort the sortie")
+        for order, role in parcels:
+            if role == "delivery":
+                continue
+            if holder(session, order) != party:
                 record.skipped[order.number] = "not on board"
                 continue
-            if kind == "delivery":
-                append_event(session, order.id, "drone_to_resident", drone, f"resident:{order.resident_id}",
-                             actor, "drone_log", now)
-                transition(order, OrderState.DELIVERED)
-                local = now.astimezone(ZoneInfo(plan.problem["timezone"]))
-                _tell(session, order, "delivered", {"time": local.strftime("%H:%M")}, now)
-            else:
-                append_event(session, order.id, "drone_to_hub", drone, f"hub:{order.hub_id}", actor,
-                             "drone_log", now)
+            append_event(session, order.id, "drone_to_hub", party, f"hub:{order.hub_id}", actor,
+                         "drone_log", now)
             order.updated_at = now
             record.moved.append(order.number)
+        log = _log(session, route, actor)
+        log.landed_at, log.outcome = now, "landed"
         route.state = "done"
         return record
+
+
+def abort(db: Database, route_id: str, actor: str, now: dt.datetime, reason: str, *,
+          to_ground: bool = False, hub_ids: Iterable[str] | None = None) -> SortieRecord:
+    """The sortie does not fly, or turns back: see the module docstring. ``reason`` is required
+    (kept in the sortie log, not in the custody chain). ``to_ground`` forbids drones for the
+    orders sent back to the queue, so the next batch gives them to a courier."""
+    _aware(now)
+    why = _text(reason, "reason", required=True)
+    with db.write() as session:
+        route = sortie_in(session, route_id, hub_ids)
+        if route.state not in ("planned", "active"):
+            raise DomainError(f"sortie {route.id} is {route.state}: there is nothing to abort")
+        party = f"drone:{route.drone_id}"
+        record = SortieRecord(route.id)
+        for order, role in sortie_orders(session, route):
+            held_by = holder(session, order)
+            if held_by == party:
+                append_event(session, order.id, "returned", party, f"hub:{order.hub_id}", actor,
+                             "operator_confirm", now, note=why)
+                if role == "shuttle":  # back at the hub all the same: released to its courier
+                    order.updated_at = now
+                    record.moved.append(order.number)
+                    continue
+                transition(order, OrderState.RETURNED)
+            elif order.state != OrderState.PLANNED or held_by.split(":", 1)[0] not in ("hub", "supply"):
+                record.skipped[order.number] = f"{order.state}, held by {held_by.split(':', 1)[0]}"
+                continue
+            _requeue(session, order, route, to_ground, now)
+            record.moved.append(order.number)
+        log = _log(session, route, actor)
+        log.aborted_at, log.outcome, log.abort_reason = now, "aborted", why
+        route.state = "cancelled"
+        return record
+
+
+def _requeue(session: Session, order: Order, route: Route, to_ground: bool, now: dt.datetime) -> None:
+    """Offer the order to the next batch (to the ground if asked) and tell the resident."""
+    transition(order, OrderState.CONFIRMED)
+    if to_ground:
+        order.force_ground = True
+    order.updated_at = now
+    _tell(session, order, "rescheduled", {}, f"rescheduled:{order.id}:{route.id}", now)
 
 
 def pending_sorties(db: Database, hub_id: str) -> list[str]:
@@ -118,14 +411,13 @@ def pending_sorties(db: Database, hub_id: str) -> list[str]:
         return list(session.scalars(
             select(Route.id).join(Plan, Plan.id == Route.plan_id).join(Batch, Batch.id == Plan.batch_id)
             .where(Batch.hub_id == hub_id, Plan.state == "confirmed", Route.drone_id.is_not(None),
-                   Route.state != "done")
+                   Route.state.in_(("planned", "active")))
             .order_by(Route.depart_at)))
 
 
-def _tell(session: Session, order: Order, template: str, params: dict[str, object],
+def _tell(session: Session, order: Order, template: str, params: dict[str, object], key: str,
           now: dt.datetime) -> None:
     resident = session.get(Resident, order.resident_id)
     if resident is not None:
         outbox.queue(session, resident.phone, template, {"number": order.number, **params},
-                     resident.language, resident_id=resident.id, order_id=order.id,
-                     dedupe_key=f"{template}:{order.id}:drone", now=now)
+                     resident.language, resident_id=resident.id, order_id=order.id, dedupe_key=key, now=now)

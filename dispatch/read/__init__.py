@@ -1,0 +1,1 @@
+"""Read models: the queries behind the pages, one module per page or concern (issue 12)."""

@@ -1,0 +1,327 @@
+"""Hub staff fly drone sorties on real confirmed plans: checklist, take-off, drop, landing, abort."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from dispatch.config import Settings
+from dispatch.db import Database
+from dispatch.errors import DomainError, NotFound
+from dispatch.models import (
+    Batch,
+    Drone,
+    HandoffEvent,
+    Hub,
+    Message,
+    OperatorAlert,
+    Order,
+    Plan,
+    Region,
+    Route,
+    SortieLog,
+    Volunteer,
+    Zone,
+)
+from dispatch.planning import plan_batch
+from dispatch.read.drones import late_sortie_orders, todays_sorties
+from dispatch.requests import ItemRequest
+from dispatch.services import delivery, sorties
+from dispatch.services.handoffs import verify_custody
+from dispatch.services.pins import PinStatus
+from dispatch.services.plans import confirm_plan
+from tests.dispatch.factories import CONFIRMED_AT, SETTINGS, pin_of
+from tests.dispatch.test_delivery import aid, shuttle_day
+from tests.dispatch.test_planning import CUTOFF, FAST, latest_plan, order_batch
+
+pytestmark = pytest.mark.db
+
+STAFF = "user:staff1"
+OK = sorties.PreFlight(battery_checked=True, weather_checked=True)
+LATE = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class DroneDay:
+    """A confirmed plan whose only vehicle is the hub's drone: R4's and R5's light parcels (both
+    have drop points) go by direct sortie. ``orders``: resident code -> order id; ``sortie``: the
+    route id of the sortie that drops R4's parcel; ``drone``: the drone's id."""
+
+    batch_id: str
+    orders: dict[str, str]
+    sortie: str
+    drone: str
+    depart_at: dt.datetime
+
+
+def drone_day(db: Database, settings: Settings = SETTINGS, cutoff: dt.datetime = CUTOFF,
+              confirmed_at: dt.datetime = CONFIRMED_AT) -> DroneDay:
+    """Every courier off (inactive), so the solver certainly plans the drone: nothing else can
+    carry these parcels, and leaving them unserved costs more than flying."""
+    with db.write() as s:
+        for volunteer in s.scalars(select(Volunteer)):
+            volunteer.active = False
+    batch_id, orders = order_batch(db, {"R4": [ItemRequest("パン", 1)], "R5": [ItemRequest("パン", 1)]},
+                                   cutoff=cutoff)
+    plan_id = plan_batch(db, batch_id, **FAST)
+    confirm_plan(db, plan_id, None, confirmed_at, settings)
+    plan = latest_plan(db, batch_id)
+    assert plan.state == "confirmed"
+    route = next(r for r in plan.routes if r.drone_id is not None
+                 and any(st.order_id == orders["R4"] and st.kind == "delivery" for st in r.stops))
+    assert route.drone_id is not None and route.depart_at is not None
+    return DroneDay(batch_id, orders, route.id, route.drone_id, route.depart_at)
+
+
+@pytest.fixture
+def day(db: Database, tiny_region: str) -> DroneDay:
+    return drone_day(db)
+
+
+def order(db: Database, order_id: str) -> Order:
+    with db.read() as s:
+        return s.get_one(Order, order_id)
+
+
+def chain(db: Database, order_id: str) -> list[tuple[str, str]]:
+    with db.read() as s:
+        return [(e.kind, e.proof) for e in s.scalars(
+            select(HandoffEvent).where(HandoffEvent.order_id == order_id).order_by(HandoffEvent.seq))]
+
+
+def sent(db: Database, template: str, order_id: str) -> list[Message]:
+    with db.read() as s:
+        return list(s.scalars(select(Message).where(Message.template == template,
+                                                    Message.order_id == order_id)))
+
+
+def route_state(db: Database, route_id: str) -> str:
+    with db.read() as s:
+        return s.get_one(Route, route_id).state
+
+
+def on_board(db: Database, route_id: str) -> list[str]:
+    with db.read() as s:
+        route = s.get_one(Route, route_id)
+        return [st.order_id for st in route.stops if st.kind == "delivery"]
+
+
+# --- take-off -------------------------------------------------------------------------------------
+
+
+def test_take_off_records_the_checklist_and_puts_the_parcel_out_for_delivery(db: Database,
+                                                                              day: DroneDay) -> None:
+    at = day.depart_at
+    record = sorties.take_off(db, day.sortie, STAFF, at, OK)
+    r4 = day.orders["R4"]
+    assert order(db, r4).number in record.moved and not record.skipped
+    assert order(db, r4).state == "in_transit"
+    assert chain(db, r4) == [("hub_to_drone", "drone_log")]
+    assert len(sent(db, "out_for_delivery", r4)) == 1
+    assert route_state(db, day.sortie) == "active"
+    with db.read() as s:
+        log = s.scalars(select(SortieLog).where(SortieLog.route_id == day.sortie)).one()
+        assert (log.battery_checked, log.weather_checked, log.outcome) == (True, True, "flying")
+        assert log.payload_kg == pytest.approx(sum(order(db, o).weight_kg for o in on_board(db, day.sortie)))
+        assert log.payload_limit_kg == 4.5 and log.taken_off_at == at and log.checked_by == STAFF
+    with pytest.raises(DomainError, match="cannot take off again"):
+        sorties.take_off(db, day.sortie, STAFF, at, OK)
+
+
+@pytest.mark.parametrize(("checklist", "message"), [
+    (sorties.PreFlight(battery_checked=False, weather_checked=True), "battery"),
+    (sorties.PreFlight(battery_checked=True, weather_checked=False), "weather"),
+    (sorties.PreFlight(battery_checked=True, weather_checked=True, payload_kg=5.0),
+     "over drone D1's limit of 4.5"),
+])
+def test_an_incomplete_checklist_refuses_the_take_off_and_records_nothing(
+        db: Database, day: DroneDay, checklist: sorties.PreFlight, message: str) -> None:
+    with pytest.raises(DomainError, match=message):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, checklist)
+    assert order(db, day.orders["R4"]).state == "planned" and chain(db, day.orders["R4"]) == []
+    assert route_state(db, day.sortie) == "planned"
+    with db.read() as s:
+        assert s.scalars(select(SortieLog)).all() == []
+
+
+def test_no_take_off_under_a_weather_hold_or_with_a_grounded_drone(db: Database, day: DroneDay) -> None:
+    with db.write() as s:
+        s.scalars(select(Hub).where(Hub.kind == "hub")).one().weather_hold = True
+    with pytest.raises(DomainError, match="weather hold"):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    with db.write() as s:
+        s.scalars(select(Hub).where(Hub.kind == "hub")).one().weather_hold = False
+        s.get_one(Drone, day.drone).status = "grounded"
+    with pytest.raises(DomainError, match="grounded"):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+
+
+def test_a_zone_needing_a_permit_on_the_path_asks_for_the_permit_reference(db: Database,
+                                                                            day: DroneDay) -> None:
+    with db.write() as s:
+        route = s.get_one(Route, day.sortie)
+        region = s.scalars(select(Region)).one()
+        (x, y) = route.path[len(route.path) // 2] if route.path else (route.stops[0].lon, route.stops[0].lat)
+        d = 0.0005
+        square = [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]
+        s.add(Zone(region_id=region.id, identifier="TINY-DID", name="Densely inhabited",
+                   type="REQ_AUTHORIZATION", geometry={"type": "Polygon", "coordinates": [square]},
+                   applicability=[], feature={}, buffer_m=10.0))
+    with pytest.raises(DomainError, match="TINY-DID: enter the permit reference"):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    with_permit = sorties.PreFlight(battery_checked=True, weather_checked=True, permit_ref="MLIT-2026-0042")
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, with_permit)
+    with db.read() as s:
+        log = s.scalars(select(SortieLog)).one()
+        assert (log.permit_ref, log.permit_zones) == ("MLIT-2026-0042", ["TINY-DID"])
+
+
+# --- drop and landing -----------------------------------------------------------------------------
+
+
+def test_drop_at_an_unattended_drop_point_delivers_by_the_flight_log(db: Database, day: DroneDay) -> None:
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    r4 = day.orders["R4"]
+    with pytest.raises(DomainError, match="still on board"):
+        sorties.land(db, day.sortie, STAFF, day.depart_at + dt.timedelta(minutes=5))
+    at = day.depart_at + dt.timedelta(minutes=4)
+    result = sorties.drop(db, day.sortie, r4, STAFF, at)
+    assert result.ok and order(db, r4).state == "delivered"
+    assert chain(db, r4) == [("hub_to_drone", "drone_log"), ("drone_to_resident", "drone_log")]
+    (receipt,) = sent(db, "delivered", r4)
+    assert receipt.params["time"] == at.astimezone(CUTOFF.tzinfo).strftime("%H:%M")
+    for other in on_board(db, day.sortie):
+        if other != r4:
+            sorties.drop(db, day.sortie, other, STAFF, at)
+    record = sorties.land(db, day.sortie, STAFF, at + dt.timedelta(minutes=4))
+    assert record.moved == [] and route_state(db, day.sortie) == "done"
+    with db.read() as s:
+        log = s.scalars(select(SortieLog)).one()
+        assert (log.outcome, log.landed_at) == ("landed", at + dt.timedelta(minutes=4))
+    assert verify_custody(db).ok
+
+
+def test_drop_with_the_residents_pin_counts_wrong_tries_and_locks(db: Database, day: DroneDay) -> None:
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    r4 = day.orders["R4"]
+    right = pin_of(db, r4)
+    wrong = f"{(int(right) + 1) % 10000:04d}"
+    at = day.depart_at + dt.timedelta(minutes=4)
+    first = sorties.drop(db, day.sortie, r4, STAFF, at, pin=wrong)
+    assert (first.status, first.tries_left) == (PinStatus.WRONG, 4)
+    assert order(db, r4).state == "in_transit" and order(db, r4).pin_attempts == 1
+    ok = sorties.drop(db, day.sortie, r4, STAFF, at, pin=right)
+    assert ok.ok and chain(db, r4)[-1] == ("drone_to_resident", "resident_pin")
+    with pytest.raises(DomainError, match="not on board"):
+        sorties.drop(db, day.sortie, r4, STAFF, at, pin=right)
+
+
+def test_five_wrong_pins_at_the_drop_lock_it_and_alert_the_operators(db: Database, day: DroneDay) -> None:
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    r4 = day.orders["R4"]
+    wrong = f"{(int(pin_of(db, r4)) + 1) % 10000:04d}"
+    results = [sorties.drop(db, day.sortie, r4, STAFF, day.depart_at, pin=wrong) for _ in range(5)]
+    assert results[-1].status is PinStatus.LOCKED and results[-1].alert_operator
+    with db.read() as s:
+        assert [a.kind for a in s.scalars(select(OperatorAlert))] == ["pin_locked"]
+    with pytest.raises(DomainError, match="PIN is locked"):
+        sorties.drop(db, day.sortie, r4, STAFF, day.depart_at)  # not even as unattended
+    assert order(db, r4).state == "in_transit"
+
+
+def test_an_order_of_another_sortie_is_not_found(db: Database, day: DroneDay) -> None:
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    with pytest.raises(NotFound):
+        sorties.drop(db, day.sortie, "no-such-order", STAFF, day.depart_at)
+    with db.read() as s:
+        hub = s.scalars(select(Hub).where(Hub.kind == "hub")).one().id
+    with pytest.raises(NotFound):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK, hub_ids={f"not-{hub}"})
+
+
+# --- abort ----------------------------------------------------------------------------------------
+
+
+def test_an_aborted_flight_brings_the_parcel_back_and_offers_it_to_the_ground(db: Database,
+                                                                              day: DroneDay) -> None:
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    r4 = day.orders["R4"]
+    with pytest.raises(DomainError, match="reason is empty"):
+        sorties.abort(db, day.sortie, STAFF, day.depart_at, "  ")
+    record = sorties.abort(db, day.sortie, STAFF, day.depart_at + dt.timedelta(minutes=2), "gusts",
+                           to_ground=True)
+    assert order(db, r4).number in record.moved
+    got = order(db, r4)
+    assert (got.state, got.force_ground) == ("confirmed", True)  # the next batch plans it by road
+    assert chain(db, r4) == [("hub_to_drone", "drone_log"), ("returned", "operator_confirm")]
+    with db.read() as s:
+        assert s.scalars(select(HandoffEvent.to_party).where(HandoffEvent.kind == "returned")).first() == \
+            f"hub:{got.hub_id}"
+        log = s.scalars(select(SortieLog)).one()
+        assert (log.outcome, log.abort_reason) == ("aborted", "gusts")
+    assert len(sent(db, "rescheduled", r4)) == 1
+    assert route_state(db, day.sortie) == "cancelled"
+    with pytest.raises(DomainError, match="nothing to abort"):
+        sorties.abort(db, day.sortie, STAFF, day.depart_at, "again")
+    assert verify_custody(db).ok
+
+
+def test_a_sortie_aborted_before_take_off_sends_its_orders_back_to_the_queue(db: Database,
+                                                                              day: DroneDay) -> None:
+    r4 = day.orders["R4"]
+    sorties.abort(db, day.sortie, STAFF, day.depart_at, "drone would not arm")
+    got = order(db, r4)
+    assert (got.state, got.force_ground) == ("confirmed", False) and chain(db, r4) == []
+    with db.read() as s:
+        log = s.scalars(select(SortieLog)).one()
+        assert (log.taken_off_at, log.outcome) == (None, "aborted")
+    with pytest.raises(DomainError, match="cancelled: it cannot take off"):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+
+
+# --- shuttle: the landing releases the parcel to its courier --------------------------------------
+
+
+def test_a_shuttle_landing_releases_its_parcel_to_the_courier(db: Database, tiny_region: str) -> None:
+    order_id, courier, drone, _supply = shuttle_day(db)
+    with db.read() as s:
+        sortie = s.scalars(select(Route.id).where(Route.drone_id == drone, Route.plan_id.in_(
+            select(Plan.id).where(Plan.state == "confirmed")))).one()
+        depart = s.get_one(Route, sortie).depart_at
+    assert depart is not None
+    sorties.take_off(db, sortie, STAFF, depart, OK)
+    assert order(db, order_id).state == "planned"  # in the air, not yet out for delivery
+    waiting = delivery.pick_up(db, courier, aid(), depart, order_ids=[order_id])
+    assert waiting.detail["waiting"] == [order_id]
+    record = sorties.land(db, sortie, STAFF, depart + dt.timedelta(minutes=10))
+    assert record.moved == [order(db, order_id).number]
+    picked = delivery.pick_up(db, courier, aid(), depart + dt.timedelta(minutes=11), order_ids=[order_id])
+    assert picked.detail["picked"] == [order_id]
+    assert [k for k, _ in chain(db, order_id)] == ["supply_to_drone", "drone_to_hub", "hub_to_courier"]
+    assert verify_custody(db).ok
+
+
+# --- what staff and the board see -----------------------------------------------------------------
+
+
+def test_todays_sorties_in_order_with_late_ones_flagged(db: Database, day: DroneDay) -> None:
+    early = todays_sorties(db, None, day.depart_at, LATE)
+    assert [r.depart_at for r in early] == sorted(r.depart_at for r in early)
+    row = next(r for r in early if r.route_id == day.sortie)
+    assert (row.status, row.kind, row.drone_code, row.payload_limit_kg) == ("waiting", "direct", "D1", 4.5)
+    assert any(p.order_id == day.orders["R4"] and p.role == "delivery" for p in row.parcels)
+    later = day.depart_at + LATE + dt.timedelta(minutes=1)
+    assert next(r for r in todays_sorties(db, None, later, LATE) if r.route_id == day.sortie).status == "late"
+    with db.read() as s:
+        assert day.orders["R4"] in late_sortie_orders(s, None, later, LATE)
+        assert day.orders["R4"] not in late_sortie_orders(s, None, day.depart_at + LATE, LATE)
+    sorties.take_off(db, day.sortie, STAFF, later, OK)
+    with db.read() as s:
+        assert day.orders["R4"] not in late_sortie_orders(s, None, later, LATE)
+    tomorrow = day.depart_at + dt.timedelta(days=1)
+    assert [r.route_id for r in todays_sorties(db, None, tomorrow, LATE)] == [day.sortie]  # still in the air
+    with db.read() as s:
+        assert s.scalars(select(Batch.id)).all() == [day.batch_id]
