@@ -41,6 +41,7 @@ class Settings:
     login_code_ttl_s: int = 600
     courier_link_ttl_s: int = 12 * 3600
     pin_max_attempts: int = 5
+    sortie_late_after_min: int = 15  # the board flags a sortie not taken off this long after its start
     session_cookie_secure: bool = False
     outbox_worker: bool = True  # send queued SMS from a background thread of this process
     extra: dict[str, Any] = field(default_factory=dict)  # flask-only keys passed through by web

@@ -41,8 +41,9 @@ from dispatch.models import (
     Volunteer,
     utcnow,
 )
+from dispatch.read.drones import late_sortie_orders
 from dispatch.services.delivery import acknowledge_alert
-from web.context import db
+from web.context import db, settings
 from web.plans import hub_scope
 from web.security import access
 
@@ -54,7 +55,7 @@ OVERDUE_AFTER = dt.timedelta(minutes=30)
 #: States in which a parcel is somewhere between the hub and the door (shown whatever the day).
 MOVING = ("dispatched", "in_transit", "failed", "returned")
 #: Exception codes, most urgent first (the board's sort order).
-EXCEPTIONS = ("welfare", "pin_locked", "failed", "overdue", "returned")
+EXCEPTIONS = ("welfare", "pin_locked", "failed", "sortie_late", "overdue", "returned")
 #: How often the page polls for changes.
 POLL_SECONDS = 10
 
@@ -110,8 +111,12 @@ def _timezone(session: Session, hub_ids: set[str] | None) -> str:
 
 
 def build_board(database: Database, hub_ids: set[str] | None, day: dt.date | None = None,
-                now: dt.datetime | None = None) -> Board:
-    """The board of ``day`` (the region's local date; today by default) for the given hubs."""
+                now: dt.datetime | None = None, sortie_late_after: dt.timedelta | None = None) -> Board:
+    """The board of ``day`` (the region's local date; today by default) for the given hubs.
+
+    With ``sortie_late_after``, the parcels of a drone sortie that has not taken off that long
+    after its planned start are flagged ``sortie_late`` (hub staff should fly or abort it).
+    """
     now = now or utcnow()
     with database.read() as s:
         tz = _timezone(s, hub_ids)
@@ -137,8 +142,10 @@ def build_board(database: Database, hub_ids: set[str] | None, day: dt.date | Non
             .where(Plan.state == "confirmed", Stop.kind == "delivery", Stop.order_id.in_(ids))).all())
         names = _party_names(s, events)
         alerts = _alerts(s, database, hub_ids)
+        late = set() if sortie_late_after is None else late_sortie_orders(s, hub_ids, now, sortie_late_after)
     welfare = {a.number for a in alerts if a.kind == "welfare" and a.number is not None}
-    rows = [_row(o, code, events.get(o.id, []), etas.get(o.id), names, now, welfare) for o, code in orders]
+    rows = [_row(o, code, events.get(o.id, []), etas.get(o.id), names, now, welfare, o.id in late)
+            for o, code in orders]
     rows.sort(key=_urgency)
     return Board(day=day, timezone=tz, generated_at=now, parcels=tuple(rows), alerts=tuple(alerts))
 
@@ -198,7 +205,7 @@ def _aware(value: Any) -> dt.datetime:
 
 
 def _row(order: Order, code: str, chain: list[HandoffEvent], eta: dt.datetime | None,
-         names: dict[str, str], now: dt.datetime, welfare: set[int]) -> ParcelRow:
+         names: dict[str, str], now: dt.datetime, welfare: set[int], sortie_late: bool = False) -> ParcelRow:
     holder = names.get(chain[-1].to_party, chain[-1].to_party) if chain else _("at the hub")
     exceptions = []
     if order.number in welfare:
@@ -207,6 +214,8 @@ def _row(order: Order, code: str, chain: list[HandoffEvent], eta: dt.datetime | 
         exceptions.append("pin_locked")
     if order.state == "failed":
         exceptions.append("failed")
+    if sortie_late:
+        exceptions.append("sortie_late")
     if (eta is not None and order.state in ("planned", "dispatched", "in_transit")
             and now > eta + OVERDUE_AFTER):
         exceptions.append("overdue")
@@ -239,7 +248,12 @@ def _day() -> dt.date | None:
 
 def exception_label(code: str) -> str:
     return {"welfare": _("welfare note"), "pin_locked": _("PIN locked"), "failed": _("delivery failed"),
-            "overdue": _("overdue"), "returned": _("returned")}.get(code, code)
+            "sortie_late": _("drone sortie not taken off"), "overdue": _("overdue"),
+            "returned": _("returned")}.get(code, code)
+
+
+def _late_after() -> dt.timedelta:
+    return dt.timedelta(minutes=settings().sortie_late_after_min)
 
 
 class AcknowledgeForm(FlaskForm):
@@ -254,7 +268,7 @@ def can_acknowledge() -> bool:
 @bp.route("")
 @access("operator", "planner", "admin")
 def board() -> Any:
-    view = build_board(db(), hub_scope(), _day())
+    view = build_board(db(), hub_scope(), _day(), sortie_late_after=_late_after())
     return render_template("board/board.html", board=view, poll_seconds=POLL_SECONDS,
                            exception_label=exception_label, day_arg=request.args.get("day", ""),
                            can_acknowledge=can_acknowledge(), ack_form=AcknowledgeForm())
@@ -281,7 +295,7 @@ def acknowledge(alert_id: str) -> Any:
 @access("operator", "planner", "admin")
 def data() -> Any:
     """The board as JSON for the page's poller: labels translated and times local, ready to show."""
-    view = build_board(db(), hub_scope(), _day())
+    view = build_board(db(), hub_scope(), _day(), sortie_late_after=_late_after())
     may_ack, day_arg = can_acknowledge(), request.args.get("day") or None
 
     def when(value: dt.datetime | None) -> str:
