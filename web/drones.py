@@ -83,6 +83,11 @@ def status_label(code: str) -> str:
             "landed": _("landed"), "aborted": _("aborted")}.get(code, code)
 
 
+def drone_status_label(code: str) -> str:
+    return {"available": _("available"), "grounded": _("grounded"),
+            "maintenance": _("maintenance")}.get(code, code)
+
+
 def kind_label(code: str) -> str:
     return {"shuttle": _("shuttle (supply point → hub)"), "direct": _("direct (drop point)")}.get(code, code)
 
@@ -102,7 +107,7 @@ def show(route_id: str) -> Any:
     takeoff = TakeOffForm(payload_kg=row.payload_kg)
     return render_template("drones/sortie.html", s=row, takeoff=takeoff, drop_form=DropForm(),
                            land_form=LandForm(), abort_form=AbortForm(), status_label=status_label,
-                           kind_label=kind_label)
+                           kind_label=kind_label, drone_status_label=drone_status_label)
 
 
 def _act(route_id: str, form: FlaskForm, action: Callable[[], str]) -> Any:
