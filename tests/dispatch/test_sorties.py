@@ -57,16 +57,23 @@ class DroneDay:
     depart_at: dt.datetime
 
 
-def drone_day(db: Database, settings: Settings = SETTINGS, cutoff: dt.datetime = CUTOFF,
-              confirmed_at: dt.datetime = CONFIRMED_AT) -> DroneDay:
-    """Every courier off (inactive), so the solver certainly plans the drone: nothing else can
-    carry these parcels, and leaving them unserved costs more than flying."""
+def drone_plan(db: Database, cutoff: dt.datetime = CUTOFF,
+               residents: tuple[str, ...] = ("R4", "R5")) -> tuple[str, str, dict[str, str]]:
+    """A proposed plan that certainly has a drone sortie: every courier is off (inactive), so
+    nothing but the hub's drone can carry these light parcels to residents with a drop point,
+    and leaving them unserved costs the solver more than flying. Returns (batch id, plan id,
+    {resident code: order id})."""
     with db.write() as s:
         for volunteer in s.scalars(select(Volunteer)):
             volunteer.active = False
-    batch_id, orders = order_batch(db, {"R4": [ItemRequest("パン", 1)], "R5": [ItemRequest("パン", 1)]},
-                                   cutoff=cutoff)
-    plan_id = plan_batch(db, batch_id, **FAST)
+    batch_id, orders = order_batch(db, {code: [ItemRequest("パン", 1)] for code in residents}, cutoff=cutoff)
+    return batch_id, plan_batch(db, batch_id, **FAST), orders
+
+
+def drone_day(db: Database, settings: Settings = SETTINGS, cutoff: dt.datetime = CUTOFF,
+              confirmed_at: dt.datetime = CONFIRMED_AT) -> DroneDay:
+    """:func:`drone_plan` for R4 and R5, confirmed."""
+    batch_id, plan_id, orders = drone_plan(db, cutoff)
     confirm_plan(db, plan_id, None, confirmed_at, settings)
     plan = latest_plan(db, batch_id)
     assert plan.state == "confirmed"
