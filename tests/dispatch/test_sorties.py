@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -332,3 +333,32 @@ def test_todays_sorties_in_order_with_late_ones_flagged(db: Database, day: Drone
     assert [r.route_id for r in todays_sorties(db, None, tomorrow, LATE)] == [day.sortie]  # still in the air
     with db.read() as s:
         assert s.scalars(select(Batch.id)).all() == [day.batch_id]
+
+
+# --- the simulator flies through the same services ------------------------------------------------
+
+
+def test_the_simulated_day_flies_every_sortie_through_the_staff_services(db: Database,
+                                                                         tmp_path: Path) -> None:
+    from dispatch.simulate import SimConfig, simulate
+    from tests.conftest import TINY
+    from tests.dispatch.test_simulate import MONDAY
+    from tests.dispatch.test_simulate import SETTINGS as SIM_SETTINGS
+    from web.simulate_cli import RealSms
+
+    config = SimConfig(region=TINY, orders=14, seed=4, time_limit_s=0.5, day=MONDAY, fail_rate=0.35,
+                       cancel_rate=0.3)
+    summary = simulate(db, config, RealSms(db), SIM_SETTINGS, tmp_path)
+    assert summary["drone_sorties"] > 0 and summary["audit"]["ok"]
+    with db.read() as s:
+        flown = s.scalars(select(Route).join(Plan, Plan.id == Route.plan_id).where(
+            Route.drone_id.is_not(None), Plan.state == "confirmed")).all()
+        logs = {log.route_id: log for log in s.scalars(select(SortieLog))}
+        assert flown and all(r.state in ("done", "cancelled") for r in flown)
+        for route in flown:
+            log = logs[route.id]
+            assert log.outcome in ("landed", "aborted") and log.checked_by == "user:simulator"
+            if log.outcome == "landed":
+                assert log.battery_checked and log.weather_checked and log.taken_off_at is not None
+        dropped = s.scalars(select(HandoffEvent.proof).where(HandoffEvent.kind == "drone_to_resident")).all()
+    assert dropped and set(dropped) == {"drone_log"}  # unattended drop points
