@@ -71,7 +71,8 @@ def _actor() -> str:
 
 def _visible(route_id: str) -> SortieRow:
     try:
-        return sortie_row(db(), route_id, _scope(), utcnow(), _late_after())
+        with db().read() as session:
+            return sortie_row(session, route_id, _scope(), utcnow(), _late_after())
     except NotFound:
         log.warning("user %s asked for drone sortie %s (unknown or another hub's)", current_user.user_id,
                     route_id)
@@ -95,7 +96,8 @@ def kind_label(code: str) -> str:
 @bp.route("")
 @access("operator", "admin")
 def index() -> Any:
-    rows = todays_sorties(db(), _scope(), utcnow(), _late_after())
+    with db().read() as session:
+        rows = todays_sorties(session, _scope(), utcnow(), _late_after())
     return render_template("drones/index.html", sorties=rows, status_label=status_label,
                            kind_label=kind_label)
 

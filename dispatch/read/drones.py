@@ -1,8 +1,9 @@
 """The drone operations page's read model: the sorties of today's confirmed plans, in order.
 
 Hub staff fly from this list (``web/drones.py``); the handoff board uses :func:`late_sortie_orders`
-to flag the parcels of a sortie that did not take off in time. Plain frozen dataclasses out, no
-ORM objects, so views and templates never touch a session.
+to flag the parcels of a sortie that did not take off in time. Each function takes the caller's
+(read) session first and returns plain frozen dataclasses: no ORM object leaves, nothing is
+written, and ``now`` is an argument, never the clock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dispatch.db import Database
 from dispatch.errors import NotFound
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, SortieLog
 from dispatch.services.delivery import holder
@@ -132,30 +132,28 @@ def _row(session: Session, route: Route, now: dt.datetime, late_after: dt.timede
         abort_reason=log.abort_reason if log else "")
 
 
-def todays_sorties(db: Database, hub_ids: Iterable[str] | None, now: dt.datetime,
+def todays_sorties(session: Session, hub_ids: Iterable[str] | None, now: dt.datetime,
                    late_after: dt.timedelta) -> list[SortieRow]:
     """The sorties of today's confirmed plans for ``hub_ids`` (None: every hub), in take-off order.
 
     A sortie that has not taken off ``late_after`` past its planned start is ``late``."""
     scope = None if hub_ids is None else set(hub_ids)
-    with db.read() as session:
-        return [_row(session, route, now, late_after) for route in _today(session, scope, now)]
+    return [_row(session, route, now, late_after) for route in _today(session, scope, now)]
 
 
-def sortie_row(db: Database, route_id: str, hub_ids: Iterable[str] | None, now: dt.datetime,
+def sortie_row(session: Session, route_id: str, hub_ids: Iterable[str] | None, now: dt.datetime,
                late_after: dt.timedelta) -> SortieRow:
     """One sortie of a confirmed plan of ``hub_ids``; :class:`NotFound` for any other."""
     scope = None if hub_ids is None else set(hub_ids)
-    with db.read() as session:
-        found = session.execute(
-            select(Route, Plan.state, Batch.hub_id).join(Plan, Plan.id == Route.plan_id)
-            .join(Batch, Batch.id == Plan.batch_id).where(Route.id == route_id)).first()
-        if found is None:
-            raise NotFound(f"drone sortie {route_id!r} does not exist")
-        route, plan_state, hub_id = found
-        if route.drone_id is None or plan_state != "confirmed" or (scope is not None and hub_id not in scope):
-            raise NotFound(f"drone sortie {route_id!r} does not exist")
-        return _row(session, route, now, late_after)
+    found = session.execute(
+        select(Route, Plan.state, Batch.hub_id).join(Plan, Plan.id == Route.plan_id)
+        .join(Batch, Batch.id == Plan.batch_id).where(Route.id == route_id)).first()
+    if found is None:
+        raise NotFound(f"drone sortie {route_id!r} does not exist")
+    route, plan_state, hub_id = found
+    if route.drone_id is None or plan_state != "confirmed" or (scope is not None and hub_id not in scope):
+        raise NotFound(f"drone sortie {route_id!r} does not exist")
+    return _row(session, route, now, late_after)
 
 
 def late_sortie_orders(session: Session, hub_ids: set[str] | None, now: dt.datetime,

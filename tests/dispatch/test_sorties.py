@@ -28,7 +28,7 @@ from dispatch.models import (
     Zone,
 )
 from dispatch.planning import plan_batch
-from dispatch.read.drones import late_sortie_orders, todays_sorties
+from dispatch.read.drones import SortieRow, late_sortie_orders, todays_sorties
 from dispatch.requests import ItemRequest
 from dispatch.services import delivery, sorties
 from dispatch.services.handoffs import verify_custody
@@ -316,13 +316,17 @@ def test_a_shuttle_landing_releases_its_parcel_to_the_courier(db: Database, tiny
 
 
 def test_todays_sorties_in_order_with_late_ones_flagged(db: Database, day: DroneDay) -> None:
-    early = todays_sorties(db, None, day.depart_at, LATE)
+    def listed(now: dt.datetime) -> list[SortieRow]:
+        with db.read() as s:
+            return todays_sorties(s, None, now, LATE)
+
+    early = listed(day.depart_at)
     assert [r.depart_at for r in early] == sorted(r.depart_at for r in early)
     row = next(r for r in early if r.route_id == day.sortie)
     assert (row.status, row.kind, row.drone_code, row.payload_limit_kg) == ("waiting", "direct", "D1", 4.5)
     assert any(p.order_id == day.orders["R4"] and p.role == "delivery" for p in row.parcels)
     later = day.depart_at + LATE + dt.timedelta(minutes=1)
-    assert next(r for r in todays_sorties(db, None, later, LATE) if r.route_id == day.sortie).status == "late"
+    assert next(r for r in listed(later) if r.route_id == day.sortie).status == "late"
     with db.read() as s:
         assert day.orders["R4"] in late_sortie_orders(s, None, later, LATE)
         assert day.orders["R4"] not in late_sortie_orders(s, None, day.depart_at + LATE, LATE)
@@ -330,7 +334,7 @@ def test_todays_sorties_in_order_with_late_ones_flagged(db: Database, day: Drone
     with db.read() as s:
         assert day.orders["R4"] not in late_sortie_orders(s, None, later, LATE)
     tomorrow = day.depart_at + dt.timedelta(days=1)
-    assert [r.route_id for r in todays_sorties(db, None, tomorrow, LATE)] == [day.sortie]  # still in the air
+    assert [r.route_id for r in listed(tomorrow)] == [day.sortie]  # still in the air
     with db.read() as s:
         assert s.scalars(select(Batch.id)).all() == [day.batch_id]
 
