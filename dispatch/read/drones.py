@@ -82,11 +82,11 @@ def _status(route: Route, now: dt.datetime, late_after: dt.timedelta) -> str:
 
 def _today(session: Session, hub_ids: set[str] | None, now: dt.datetime) -> list[Route]:
     """Drone routes of confirmed plans whose batch closed on the hub's local today, and every
-    sortie still in the air whatever its day, in planned take-off order."""
+    sortie still in the air whatever its day or plan version, in planned take-off order."""
     query = (select(Route, Batch.cutoff_at, Region.timezone)
              .join(Plan, Plan.id == Route.plan_id).join(Batch, Batch.id == Plan.batch_id)
              .join(Hub, Hub.id == Batch.hub_id).join(Region, Region.id == Hub.region_id)
-             .where(Plan.state == "confirmed", Route.drone_id.is_not(None))
+             .where(or_(Plan.state == "confirmed", Route.state == "active"), Route.drone_id.is_not(None))
              .order_by(Route.depart_at, Route.position))
     if hub_ids is not None:
         query = query.where(Batch.hub_id.in_(hub_ids))
@@ -151,7 +151,8 @@ def sortie_row(session: Session, route_id: str, hub_ids: Iterable[str] | None, n
     if found is None:
         raise NotFound(f"drone sortie {route_id!r} does not exist")
     route, plan_state, hub_id = found
-    if route.drone_id is None or plan_state != "confirmed" or (scope is not None and hub_id not in scope):
+    flyable = plan_state == "confirmed" or route.state == "active"  # see sorties.sortie_in
+    if route.drone_id is None or not flyable or (scope is not None and hub_id not in scope):
         raise NotFound(f"drone sortie {route_id!r} does not exist")
     return _row(session, route, now, late_after)
 

@@ -93,17 +93,21 @@ class SortieRecord:
 
 
 def sortie_in(session: Session, route_id: str, hub_ids: Iterable[str] | None = None) -> Route:
-    """The drone route of a confirmed plan (row-locked on PostgreSQL), else :class:`NotFound`.
+    """The drone route (row-locked on PostgreSQL) of a confirmed plan, or already in the air,
+    else :class:`NotFound`.
 
+    A sortie that took off stays flyable when a revision supersedes its plan meanwhile: the drone
+    and its parcels must come down (drop, land or abort) whatever the new version says.
     ``hub_ids`` limits it to a user's hubs: a sortie of another hub is reported as not existing.
     """
-    route = session.scalars(select(Route).where(Route.id == route_id).with_for_update()).one_or_none()
+    route = session.scalars(select(Route).where(Route.id == route_id).with_for_update()
+                            .execution_options(populate_existing=True)).one_or_none()
     if route is None or route.drone_id is None:
         raise NotFound(f"drone sortie {route_id!r} does not exist")
     plan = session.get_one(Plan, route.plan_id)
     if hub_ids is not None and session.get_one(Batch, plan.batch_id).hub_id not in set(hub_ids):
         raise NotFound(f"drone sortie {route_id!r} does not exist")
-    if plan.state != "confirmed":
+    if plan.state != "confirmed" and route.state != "active":
         raise DomainError(f"sortie {route_id} is not on a confirmed plan")
     return route
 
@@ -266,7 +270,8 @@ def drop(db: Database, route_id: str, order_id: str, actor: str, now: dt.datetim
                       if o.id == order_id and role == "delivery"), None)
         if order is None:
             raise NotFound(f"order {order_id!r} is not dropped by this sortie")
-        order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()).one()
+        order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()
+                                .execution_options(populate_existing=True)).one()
         party = f"drone:{route.drone_id}"
         if order.state != OrderState.IN_TRANSIT or holder(session, order) != party:
             raise DomainError(f"order #{order.number} is {order.state}, not on board of this drone")

@@ -366,3 +366,27 @@ def test_the_simulated_day_flies_every_sortie_through_the_staff_services(db: Dat
                 assert log.battery_checked and log.weather_checked and log.taken_off_at is not None
         dropped = s.scalars(select(HandoffEvent.proof).where(HandoffEvent.kind == "drone_to_resident")).all()
     assert dropped and set(dropped) == {"drone_log"}  # unattended drop points
+
+
+def test_a_sortie_in_the_air_still_comes_down_after_a_revision(db: Database, day: DroneDay) -> None:
+    from dispatch.services.disruptions import set_weather_hold
+
+    with db.read() as s:
+        plan_id = s.get_one(Route, day.sortie).plan_id
+        drone_routes = select(Route).where(Route.plan_id == plan_id, Route.drone_id.is_not(None))
+        flights = sorted(s.scalars(drone_routes), key=lambda r: r.depart_at)
+        hub = s.scalars(select(Hub.id).where(Hub.kind == "hub")).one()
+        first = (flights[0].id, flights[0].depart_at, [st.order_id for st in flights[0].stops])
+    assert len(flights) == 2  # one drone, two drop points: two sorties one after the other
+    route_id, depart, parcels = first
+    sorties.take_off(db, route_id, STAFF, depart, OK)
+    set_weather_hold(db, hub, True, depart + dt.timedelta(minutes=1), actor=STAFF, settings=SETTINGS)
+    with db.read() as s:
+        assert s.get_one(Plan, plan_id).state == "superseded"  # the later sortie was moved off
+        listed = [r.route_id for r in todays_sorties(s, None, depart + dt.timedelta(minutes=2), LATE)]
+    assert route_id in listed  # the pilot still sees the drone in the air
+    for order_id in parcels:
+        assert sorties.drop(db, route_id, order_id, STAFF, depart + dt.timedelta(minutes=3)).ok
+    sorties.land(db, route_id, STAFF, depart + dt.timedelta(minutes=6))
+    assert route_state(db, route_id) == "done"
+    assert all(order(db, o).state == "delivered" for o in parcels)
