@@ -44,7 +44,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sortie_log_drone_id'), ['drone_id'], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table('sortie_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sortie_log_drone_id'))
