@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState, can_transition, transition
-from dispatch.models import Batch, Hub, Order, Region, utcnow
+from dispatch.localtime import timezone_of
+from dispatch.models import Batch, Hub, Order
 
 #: How far back the catch-up looks for missed cutoffs (see :func:`due_cutoffs`).
 CATCH_UP_WINDOW = dt.timedelta(hours=24)
@@ -61,8 +62,7 @@ class CloseResult:
     state: str
 
 
-def close_batch(db: Database, hub_id: str, cutoff_at: dt.datetime, *,
-                now: dt.datetime | None = None) -> CloseResult:
+def close_batch(db: Database, hub_id: str, cutoff_at: dt.datetime, *, now: dt.datetime) -> CloseResult:
     """Close the batch of ``hub_id`` at ``cutoff_at`` and claim its orders; idempotent.
 
     ``cutoff_at`` may not lie after ``now``: a batch closed early for a future cutoff would claim
@@ -70,20 +70,21 @@ def close_batch(db: Database, hub_id: str, cutoff_at: dt.datetime, *,
     cutoff but after the close. Close early with ``cutoff_at = now`` instead
     (:func:`close_early_if_full`).
     """
-    now = now or utcnow()
     _check_instant(cutoff_at, now)
     with db.write() as session:
-        return _close_in(session, db.dialect, hub_id, cutoff_at, now)
+        _lock_hub(session, db.dialect, hub_id)
+        existing = _existing_batch(session, hub_id, cutoff_at)
+        if existing is not None:
+            return existing
+        return _open_batch(session, db.dialect, hub_id, cutoff_at, now)
 
 
-def close_early_if_full(db: Database, hub_id: str, threshold: int, *,
-                        now: dt.datetime | None = None) -> CloseResult | None:
+def close_early_if_full(db: Database, hub_id: str, threshold: int, *, now: dt.datetime) -> CloseResult | None:
     """Close a batch of ``hub_id`` at ``now`` when it has ``threshold`` or more waiting orders.
 
     The count and the close run in one write transaction (with the hub row locked on PostgreSQL),
     so two callers cannot both decide the hub is full and close two batches of the same orders.
     """
-    now = now or utcnow()
     with db.write() as session:
         _lock_hub(session, db.dialect, hub_id)
         waiting = session.scalar(
@@ -91,7 +92,10 @@ def close_early_if_full(db: Database, hub_id: str, threshold: int, *,
         ) or 0
         if waiting < threshold:
             return None
-        return _close_in(session, db.dialect, hub_id, now, now)
+        existing = _existing_batch(session, hub_id, now)
+        if existing is not None:
+            return existing
+        return _open_batch(session, db.dialect, hub_id, now, now)
 
 
 def waiting_orders(db: Database, hub_id: str, now: dt.datetime) -> int:
@@ -124,14 +128,19 @@ def _lock_hub(session: Session, dialect: str, hub_id: str) -> Hub:
     return hub
 
 
-def _close_in(session: Session, dialect: str, hub_id: str, cutoff_at: dt.datetime,
-              now: dt.datetime) -> CloseResult:
-    _lock_hub(session, dialect, hub_id)
+def _existing_batch(session: Session, hub_id: str, cutoff_at: dt.datetime) -> CloseResult | None:
+    """The batch already closed for this key (``created=False``, nothing claimed), if any."""
     existing = session.scalars(
         select(Batch).where(Batch.hub_id == hub_id, Batch.cutoff_at == cutoff_at)
     ).one_or_none()
-    if existing is not None:
-        return CloseResult(existing.id, hub_id, cutoff_at, False, (), existing.state)
+    if existing is None:
+        return None
+    return CloseResult(existing.id, hub_id, cutoff_at, False, (), existing.state)
+
+
+def _open_batch(session: Session, dialect: str, hub_id: str, cutoff_at: dt.datetime,
+                now: dt.datetime) -> CloseResult:
+    """Insert the batch and claim its orders (the hub is locked and the key is free)."""
     batch = Batch(hub_id=hub_id, cutoff_at=cutoff_at, state="closed", closed_at=now)
     session.add(batch)
     session.flush()
@@ -206,25 +215,22 @@ def due_cutoffs(db: Database, hub_id: str, now: dt.datetime) -> list[dt.datetime
     served: an order older than the window is taken by the first batch inside it.
     """
     with db.read() as session:
-        row = session.execute(
-            select(Hub.cutoffs, Region.timezone).join(Region, Hub.region_id == Region.id)
-            .where(Hub.id == hub_id)
-        ).one_or_none()
-        if row is None:
+        hub = session.get(Hub, hub_id)
+        if hub is None:
             raise NotFound(f"hub {hub_id!r} does not exist")
+        cutoffs, tz = list(hub.cutoffs), timezone_of(session, hub)
         newest = session.scalar(select(func.max(Batch.cutoff_at)).where(Batch.hub_id == hub_id))
-    cutoffs, timezone = row
     window_start = now - CATCH_UP_WINDOW
     if newest is None:
-        return cutoff_instants(cutoffs, ZoneInfo(timezone), window_start, now)[-1:]
-    return cutoff_instants(cutoffs, ZoneInfo(timezone), max(newest, window_start), now)
+        return cutoff_instants(cutoffs, tz, window_start, now)[-1:]
+    return cutoff_instants(cutoffs, tz, max(newest, window_start), now)
 
 
-def close_due_batches(db: Database, hub_id: str, *, now: dt.datetime | None = None) -> list[CloseResult]:
+def close_due_batches(db: Database, hub_id: str, *, now: dt.datetime) -> list[CloseResult]:
     """Close every due cutoff of ``hub_id`` (:func:`due_cutoffs`) in order; the scheduler's one job.
 
     Safe to run from several threads or processes at once: each close is idempotent, and cutoffs
-    are closed oldest first, so a waiting order lands in the earliest batch it belongs to.
+    are closed oldest first, so a waiting order lands in the earliest batch it belongs to. Each
+    close is its own transaction, so one hub's long backlog never holds the write lock for long.
     """
-    now = now or utcnow()
     return [close_batch(db, hub_id, cutoff, now=now) for cutoff in due_cutoffs(db, hub_id, now)]

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.ids import new_id
@@ -30,7 +31,7 @@ from dispatch.requests import (
     Request,
 )
 from dispatch.requests import OptOut as OptOutRequest
-from dispatch.services import ordering, outbox
+from dispatch.services import notify, ordering, outbox
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Reply:
     language: str = "ja"
     duplicate: bool = False
     order_id: str | None = None
+    timezone: str = "UTC"  # the region's, for times in the text (see outbox.message_timezone)
 
 
 @dataclass
@@ -64,12 +66,13 @@ class _Sender:
     proxy: Proxy | None = None
 
 
-def receive_message(db: Database, inbound: Inbound, request: Request, *,
+def receive_message(db: Database, inbound: Inbound, request: Request, settings: Settings, *,
                     reply_inline: bool = False) -> Reply:
-    """Store, deduplicate, act on and answer ``inbound``.
+    """Store, deduplicate, act on and answer ``inbound``; its ``received_at`` is the clock.
 
     ``reply_inline``: the transport answers in the HTTP response (Twilio TwiML), so the reply is
-    recorded as ``inline`` and the outbox worker never sends it again.
+    recorded as ``inline`` and the outbox worker never sends it again. ``settings`` are the
+    deployment's (a cancel re-plans and texts couriers their new route link).
     """
     if inbound.external_id is not None:
         earlier = _earlier_reply(db, inbound)
@@ -77,7 +80,7 @@ def receive_message(db: Database, inbound: Inbound, request: Request, *,
             return earlier
     try:
         with db.write() as session:
-            return _handle(session, inbound, request, reply_inline)
+            return _handle(session, inbound, request, settings, reply_inline)
     except IntegrityError:
         # A concurrent delivery of the same MessageSid won the race; answer as it did.
         earlier = _earlier_reply(db, inbound)
@@ -98,7 +101,7 @@ def _earlier_reply(db: Database, inbound: Inbound) -> Reply | None:
             inbound_id=first.id, message_id=reply.id if reply else None,
             template=reply.template if reply else "", params=dict(reply.params or {}) if reply else {},
             language=reply.language if reply else inbound.language_hint, duplicate=True,
-            order_id=first.order_id,
+            order_id=first.order_id, timezone=outbox.message_timezone(session, reply or first),
         )
 
 
@@ -114,7 +117,8 @@ def storable(text: str) -> str:
     return text.translate(_UNSTORABLE)
 
 
-def _handle(session: Session, inbound: Inbound, request: Request, reply_inline: bool) -> Reply:
+def _handle(session: Session, inbound: Inbound, request: Request, settings: Settings,
+            reply_inline: bool) -> Reply:
     message = Message(
         direction="in", transport=inbound.transport,
         external_id=inbound.external_id or f"local-{new_id()}",
@@ -126,7 +130,7 @@ def _handle(session: Session, inbound: Inbound, request: Request, reply_inline: 
     session.flush()
     sender = _identify(session, message.phone, inbound.language_hint)
     message.resident_id = sender.resident.id if sender.resident else None
-    template, params, order_id = _act(session, message, sender, request, inbound.received_at)
+    template, params, order_id = _act(session, message, sender, request, inbound.received_at, settings)
     message.order_id = order_id
     if template == "stopped":  # confirm the opt-out once, then never write to the number again
         first = not outbox.is_opted_out(session, sender.phone)
@@ -136,7 +140,8 @@ def _handle(session: Session, inbound: Inbound, request: Request, reply_inline: 
     else:
         reply = _queue_reply(session, message, sender, template, params, reply_inline)
     return Reply(inbound_id=message.id, message_id=reply.id if reply else None, template=template,
-                 params=params, language=sender.language, order_id=order_id)
+                 params=params, language=sender.language, order_id=order_id,
+                 timezone=outbox.message_timezone(session, message))
 
 
 def _identify(session: Session, phone: str, language_hint: str) -> _Sender:
@@ -162,7 +167,7 @@ def _review(message: Message, reason: str) -> None:
 
 
 def _act(session: Session, message: Message, sender: _Sender, request: Request,
-         now: dt.datetime) -> tuple[str, dict[str, Any], str | None]:
+         now: dt.datetime, settings: Settings) -> tuple[str, dict[str, Any], str | None]:
     """Carry out ``request``; returns (reply template, parameters, order id)."""
     if isinstance(request, OptOutRequest):
         return "stopped", {}, None
@@ -172,14 +177,14 @@ def _act(session: Session, message: Message, sender: _Sender, request: Request,
     if isinstance(request, AskHelp):
         return "help", {}, None
     if isinstance(request, OnBehalf):
-        return _on_behalf(session, message, sender, request, now)
+        return _on_behalf(session, message, sender, request, now, settings)
     if sender.resident is None:
         if sender.proxy is not None and _single_ward(session, sender.proxy):
             resident = sender.proxy.resident
-            return _as_resident(session, message, resident, request, now, proxy=sender.proxy)
+            return _as_resident(session, message, resident, request, now, settings, proxy=sender.proxy)
         _review(message, "unknown number" if sender.proxy is None else "proxy without resident code")
         return "unknown_number", {}, None
-    return _as_resident(session, message, sender.resident, request, now)
+    return _as_resident(session, message, sender.resident, request, now, settings)
 
 
 def _single_ward(session: Session, proxy: Proxy) -> bool:
@@ -189,7 +194,7 @@ def _single_ward(session: Session, proxy: Proxy) -> bool:
 
 
 def _on_behalf(session: Session, message: Message, sender: _Sender, request: OnBehalf,
-               now: dt.datetime) -> tuple[str, dict[str, Any], str | None]:
+               now: dt.datetime, settings: Settings) -> tuple[str, dict[str, Any], str | None]:
     resident = session.scalars(select(Resident).where(
         func.upper(Resident.code) == request.resident_code.upper(), Resident.active)).first()
     if resident is None:
@@ -201,11 +206,12 @@ def _on_behalf(session: Session, message: Message, sender: _Sender, request: OnB
         _review(message, f"number is not a registered proxy of {resident.code}")
         return "proxy_not_allowed", {"resident": resident.code}, None
     message.resident_id = resident.id
-    return _as_resident(session, message, resident, request.request, now, proxy=proxy)
+    return _as_resident(session, message, resident, request.request, now, settings, proxy=proxy)
 
 
 def _as_resident(session: Session, message: Message, resident: Resident, request: Request,
-                 now: dt.datetime, proxy: Proxy | None = None) -> tuple[str, dict[str, Any], str | None]:
+                 now: dt.datetime, settings: Settings,
+                 proxy: Proxy | None = None) -> tuple[str, dict[str, Any], str | None]:
     if isinstance(request, PlaceOrder):
         try:
             order = ordering.create_order(
@@ -228,7 +234,7 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
         order = ordering.find_cancellable(session, resident.id, request.number)
         if order is None:
             return "nothing_to_cancel", {"number": request.number}, None
-        if not ordering.cancel(session, order, "cancelled by SMS", now):
+        if not ordering.cancel(session, order, "cancelled by SMS", now, settings):
             return "cancel_not_possible", {"number": order.number}, order.id
         return "cancelled", {"number": order.number}, order.id
     if isinstance(request, NotUnderstood):
@@ -247,15 +253,5 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
 
 def _queue_reply(session: Session, message: Message, sender: _Sender, template: str,
                  params: dict[str, Any], inline: bool, force: bool = False) -> Message | None:
-    if not force and outbox.is_opted_out(session, sender.phone):
-        return None
-    reply = Message(
-        direction="out", transport=message.transport, phone=sender.phone, template=template,
-        params=params, language=sender.language, kind=template,
-        status="inline" if inline else "queued", resident_id=message.resident_id,
-        order_id=message.order_id, in_reply_to=message.id, next_attempt_at=message.created_at,
-        created_at=message.created_at, updated_at=message.created_at,
-    )
-    session.add(reply)
-    session.flush()
-    return reply
+    return notify.reply(session, message, sender.phone, sender.language, template, params,
+                        inline=inline, even_if_opted_out=force)

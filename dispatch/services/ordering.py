@@ -1,8 +1,9 @@
 """Placing, cancelling and looking up orders, for every channel (SMS, web, proxy, phone, import).
 
-The functions here work inside a caller's transaction (``session``) so that an inbound SMS, its
-order and its reply are committed together; :func:`place_order` is the stand-alone use case for
-the web and phone channels.
+Two kinds of function, as everywhere in :mod:`dispatch.services`: steps that take the caller's
+``session`` (:func:`create_order`, :func:`cancel`, ...) so that an inbound SMS, its order and its
+reply commit together, and the use cases :func:`place_order` and :func:`cancel_order` for the web
+and phone channels, which open their own transaction and text the resident.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dispatch.catalogue import parcels_for, unit_weight_kg
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import CANCELLABLE_BY_RESIDENT, TERMINAL, OrderState, transition
+from dispatch.localtime import timezone_of
 from dispatch.models import Hub, Order, OrderItem, Region, Resident
 from dispatch.requests import ItemRequest, TimeWish
-from dispatch.services import outbox
+from dispatch.services import notify
 
 CHANNELS = ("sms", "web", "proxy", "phone", "import")
 MAX_ITEMS = 20
@@ -112,7 +115,7 @@ def create_order(
     hub = session.get(Hub, resident.hub_id)
     region = session.get(Region, resident.region_id)
     assert hub is not None and region is not None
-    start, end = delivery_window(hub, ZoneInfo(region.timezone), time_wish, now)
+    start, end = delivery_window(hub, timezone_of(session, region), time_wish, now)
     order = Order(
         region_id=region.id, number=_next_number(session, region.id), hub_id=hub.id,
         resident_id=resident.id, state=OrderState.RECEIVED.value, channel=channel,
@@ -136,11 +139,10 @@ def create_order(
 
 def place_order(
     db: Database, resident_id: str, items: Sequence[ItemRequest], *, channel: str,
-    now: dt.datetime | None = None, time_wish: TimeWish | None = None,
+    now: dt.datetime, time_wish: TimeWish | None = None,
     entered_by_user_id: str | None = None, proxy_id: str | None = None, priority: int = 2,
 ) -> OrderSummary:
     """Web, phone and proxy entry: create the order and queue the resident's confirmation SMS."""
-    now = now or dt.datetime.now(dt.UTC)
     with db.write() as session:
         resident = session.get(Resident, resident_id)
         if resident is None:
@@ -148,9 +150,8 @@ def place_order(
         order = create_order(session, resident, items, channel=channel, now=now,
                              time_wish=time_wish, entered_by_user_id=entered_by_user_id,
                              proxy_id=proxy_id, priority=priority)
-        outbox.queue(session, resident.phone, "order_received", order_params(order),
-                     resident.language, resident_id=resident.id, order_id=order.id,
-                     dedupe_key=f"order_received:{order.id}", now=now)
+        notify.text_resident(session, order, "order_received", order_params(order), now=now,
+                             dedupe_key=f"order_received:{order.id}")
         return summarize(order)
 
 
@@ -182,8 +183,11 @@ def find_cancellable(session: Session, resident_id: str, number: int | None) -> 
     return orders[0] if orders else None
 
 
-def cancel(session: Session, order: Order, reason: str, now: dt.datetime) -> bool:
-    """Cancel ``order`` if a resident may still cancel it; False when it is too late."""
+def cancel(session: Session, order: Order, reason: str, now: dt.datetime, settings: Settings) -> bool:
+    """Cancel ``order`` if a resident may still cancel it; False when it is too late.
+
+    A planned order is also taken off its plan (``settings``: the courier gets a new route link).
+    """
     if OrderState(order.state) not in CANCELLABLE_BY_RESIDENT:
         return False
     was_planned = order.state == OrderState.PLANNED.value
@@ -194,25 +198,21 @@ def cancel(session: Session, order: Order, reason: str, now: dt.datetime) -> boo
         from dispatch.services.disruptions import order_cancelled
 
         session.flush()
-        order_cancelled(session, order, now)
+        order_cancelled(session, order, now, settings)
     return True
 
 
-def cancel_order(db: Database, order_id: str, reason: str, *, resident_id: str | None = None,
-                 now: dt.datetime | None = None) -> bool:
+def cancel_order(db: Database, order_id: str, reason: str, settings: Settings, *, now: dt.datetime,
+                 resident_id: str | None = None) -> bool:
     """Stand-alone cancel (web, console). ``resident_id`` limits it to that resident's orders."""
-    now = now or dt.datetime.now(dt.UTC)
     with db.write() as session:
         order = session.get(Order, order_id)
         if order is None or (resident_id is not None and order.resident_id != resident_id):
             raise NotFound(f"order {order_id} not found")
-        done = cancel(session, order, reason, now)
+        done = cancel(session, order, reason, now, settings)
         if done:
-            resident = session.get(Resident, order.resident_id)
-            assert resident is not None
-            outbox.queue(session, resident.phone, "cancelled", {"number": order.number},
-                         resident.language, resident_id=resident.id, order_id=order.id,
-                         dedupe_key=f"cancelled:{order.id}", now=now)
+            notify.text_resident(session, order, "cancelled", {}, now=now,
+                                 dedupe_key=f"cancelled:{order.id}")
         return done
 
 

@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database, signal
-from dispatch.models import Message, OptOut
+from dispatch.localtime import timezone_of
+from dispatch.models import Message, OptOut, Order, Resident, Volunteer
 
 #: The after-commit topic of a transaction that queued a message (``Database.after_commit``).
 TOPIC = "outbox"
@@ -45,11 +46,14 @@ def queue(
     session: Session, phone: str, template: str, params: Mapping[str, Any], language: str, *,
     resident_id: str | None = None, volunteer_id: str | None = None, order_id: str | None = None,
     dedupe_key: str | None = None, in_reply_to: str | None = None, now: dt.datetime | None = None,
-    status: str = "queued", transport: str = "outbox",
+    status: str = "queued", transport: str = "outbox", even_if_opted_out: bool = False,
 ) -> Message | None:
     """Queue an SMS inside the caller's transaction; None when the number opted out or the
-    ``dedupe_key`` was queued before."""
-    if is_opted_out(session, phone):
+    ``dedupe_key`` was queued before. Services call it through :mod:`dispatch.services.notify`.
+
+    ``even_if_opted_out`` is only for the single confirmation of a STOP itself.
+    """
+    if not even_if_opted_out and is_opted_out(session, phone):
         return None
     if dedupe_key is not None:
         existing = session.scalars(select(Message).where(Message.dedupe_key == dedupe_key)).first()
@@ -82,6 +86,21 @@ class Outgoing:
     params: dict[str, Any]
     language: str
     attempts: int
+    timezone: str  # IANA name of the recipient's region: times in the text are its clock times
+
+
+def message_timezone(session: Session, message: Message) -> str:
+    """The timezone a message is rendered in: the region of its order, resident or volunteer.
+
+    A message tied to none of them (a sign-in code, the answer to an unknown number) carries no
+    time of day; it is rendered in UTC.
+    """
+    for model, key in ((Order, message.order_id), (Resident, message.resident_id),
+                       (Volunteer, message.volunteer_id)):
+        row = session.get(model, key) if key is not None else None
+        if row is not None:
+            return timezone_of(session, row).key
+    return "UTC"
 
 
 def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]:
@@ -109,7 +128,8 @@ def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]
                 message.error = "recipient opted out (STOP) after this was queued"
                 continue
             result.append(Outgoing(message.id, message.phone, message.template,
-                                   dict(message.params or {}), message.language, message.attempts))
+                                   dict(message.params or {}), message.language, message.attempts,
+                                   message_timezone(session, message)))
         return result
 
 

@@ -32,7 +32,7 @@ from dispatch.custody import InvalidHandoff
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState, transition
-from dispatch.models import Order, utcnow
+from dispatch.models import Order
 from dispatch.services.handoffs import append_event
 
 #: Wrong tries before the PIN locks (``Settings.pin_max_attempts`` has the same default).
@@ -110,31 +110,19 @@ def issue_pin(session: Session, order: Order) -> str:
 
 
 def check_pin(
-    db: Database, order_id: str, pin: str, actor: str, *, at: dt.datetime | None = None,
+    session: Session, order_id: str, pin: str, actor: str, *, at: dt.datetime,
     lon: float | None = None, lat: float | None = None, max_attempts: int = MAX_ATTEMPTS,
 ) -> PinResult:
-    """Check the PIN the courier (``actor``, ``volunteer:<id>``) typed in for this order.
+    """Check the PIN the courier (``actor``, ``volunteer:<id>``) typed in for this order, inside the
+    caller's write transaction (a session from ``Database.write()``).
 
     Right: the order becomes ``delivered`` and a ``courier_to_resident`` handoff proven by
-    ``resident_pin`` is appended, in one transaction. Wrong: the try is counted (and kept: the
-    result is returned, not raised, so the count commits); the ``max_attempts``-th wrong try locks
+    ``resident_pin`` is appended at ``at``. Wrong: the try is counted (and kept: the result is
+    returned, not raised, so the caller commits the count); the ``max_attempts``-th wrong try locks
     the PIN and asks for an operator alert. Locked: refused, even the right PIN, without counting.
     The order row is locked for the check, so concurrent guesses cannot exceed ``max_attempts``.
-    """
-    with db.write() as session:
-        return check_pin_in(session, order_id, pin, actor, at=at, lon=lon, lat=lat,
-                            max_attempts=max_attempts)
-
-
-def check_pin_in(
-    session: Session, order_id: str, pin: str, actor: str, *, at: dt.datetime | None = None,
-    lon: float | None = None, lat: float | None = None, max_attempts: int = MAX_ATTEMPTS,
-) -> PinResult:
-    """:func:`check_pin` inside the caller's write transaction (a session from ``Database.write()``).
-
-    For services that commit more with the delivery (the courier's deduplicated action and the
-    resident's receipt SMS, :mod:`dispatch.services.delivery`). The caller must commit even a
-    wrong or locking result, or the try is not counted.
+    The use case is :func:`dispatch.services.delivery.deliver`, which commits the courier's
+    deduplicated action and the resident's receipt SMS with it.
     """
     typed = normalise_pin(pin)
     if not actor.startswith("volunteer:"):
@@ -158,7 +146,7 @@ def check_pin_in(
     transition(order, OrderState.DELIVERED)
     event = append_event(
         session, order.id, "courier_to_resident", actor, f"resident:{order.resident_id}", actor,
-        "resident_pin", at or utcnow(), lon=lon, lat=lat,
+        "resident_pin", at, lon=lon, lat=lat,
     )
     return PinResult(PinStatus.OK, tries_left=max_attempts - order.pin_attempts, event_id=event.id)
 

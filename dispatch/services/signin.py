@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.models import AccessToken, Proxy, Resident
-from dispatch.services import outbox
+from dispatch.services import notify
 
 CODE_ATTEMPTS = 5
 CODES_PER_HOUR = 3
@@ -47,13 +48,11 @@ def principals_for_phone(session: Session, phone: str) -> list[Principal]:
     return result
 
 
-def issue_login_code(db: Database, phone: str, pepper: str, ttl_s: int,
-                     now: dt.datetime | None = None) -> bool:
+def issue_login_code(db: Database, phone: str, pepper: str, ttl_s: int, *, now: dt.datetime) -> bool:
     """Text a sign-in code to ``phone`` if it belongs to a resident or proxy.
 
     Returns whether a code was sent; callers must not reveal it (no account enumeration).
     """
-    now = now or dt.datetime.now(dt.UTC)
     with db.write() as session:
         people = principals_for_phone(session, phone)
         if not people:
@@ -68,16 +67,14 @@ def issue_login_code(db: Database, phone: str, pepper: str, ttl_s: int,
             f"{phone}:{code}:{now.timestamp()}", pepper), expires_at=now + dt.timedelta(seconds=ttl_s),
             created_at=now))
         language = session.scalars(select(Resident.language).where(Resident.phone == phone)).first()
-        queued = outbox.queue(session, phone, "login_code",
-                              {"code": code, "minutes": max(1, ttl_s // 60)}, language or "ja", now=now)
+        queued = notify.text_phone(session, phone, language or "ja", "login_code",
+                                   {"code": code, "minutes": max(1, ttl_s // 60)}, now=now)
         # The hash covers the issue time so equal codes for one number never collide.
         return queued is not None
 
 
-def verify_login_code(db: Database, phone: str, code: str, pepper: str,
-                      now: dt.datetime | None = None) -> bool:
+def verify_login_code(db: Database, phone: str, code: str, pepper: str, *, now: dt.datetime) -> bool:
     """True once for the newest valid code of ``phone``; wrong tries count towards a lock."""
-    now = now or dt.datetime.now(dt.UTC)
     with db.write() as session:
         token = session.scalars(select(AccessToken).where(
             AccessToken.purpose == "login_code", AccessToken.phone == phone,
@@ -103,10 +100,15 @@ def issue_courier_link(session: Session, volunteer_id: str, pepper: str, ttl_s: 
     return secret
 
 
-def redeem_courier_link(db: Database, secret: str, pepper: str,
-                        now: dt.datetime | None = None) -> str | None:
+def courier_link_url(session: Session, volunteer_id: str, settings: Settings, now: dt.datetime) -> str:
+    """A fresh single-use sign-in link to the courier's route page, for their SMS (inside the
+    caller's transaction; the link's secret is stored hashed)."""
+    secret = issue_courier_link(session, volunteer_id, settings.secret_key, settings.courier_link_ttl_s, now)
+    return f"{settings.public_url.rstrip('/')}/courier/login/{secret}"
+
+
+def redeem_courier_link(db: Database, secret: str, pepper: str, *, now: dt.datetime) -> str | None:
     """The volunteer id behind an unused, unexpired link, marking it used; else None."""
-    now = now or dt.datetime.now(dt.UTC)
     with db.write() as session:
         token = session.scalars(select(AccessToken).where(
             AccessToken.purpose == "courier_link",
