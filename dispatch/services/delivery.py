@@ -6,14 +6,15 @@ The courier's page and ``hakobu simulate`` both call these functions, so they ho
 views stay thin. Three things hold for every action:
 
 * **Deduplicated by the phone's action id.** Each action carries an id generated on the phone
-  (``action_id``). The action's first step inserts a :class:`~dispatch.models.CourierAction` row
-  keyed by that id, in the same transaction as the change and its SMS. A repeat (an offline queue
+  (``action_id``). The action's first step (:func:`_begin_action`) inserts a
+  :class:`~dispatch.models.CourierAction` row keyed by that id, in the same transaction as the
+  change and its SMS; its last (:func:`_end_action`) stores the outcome. A repeat (an offline queue
   replayed, a double tap, a retry after a lost response) finds the row and gets the first outcome
   back (``replayed=True``) without changing anything. Two copies arriving at the same moment are
-  serialised by the database: SQLite's ``BEGIN IMMEDIATE``; on PostgreSQL the second insert waits
-  for the first transaction on the primary key and fails once it commits, and the first outcome
-  is read back. An action that raises (bad input, not allowed now) stores nothing and may be sent
-  again.
+  serialised by the database: SQLite's ``BEGIN IMMEDIATE``; on PostgreSQL the second insert (in a
+  savepoint) waits for the first transaction on the primary key and fails once it commits, and the
+  first outcome is read back. An action that raises (bad input, not allowed now) stores nothing
+  and may be sent again.
 * **Only the courier's own route.** An order (or route) that is not on a route of a *confirmed* plan
   assigned to this volunteer raises :class:`~dispatch.errors.NotFound`, exactly as if it did not
   exist: the web page answers 404 and never confirms that someone else's order exists.
@@ -22,9 +23,10 @@ views stay thin. Three things hold for every action:
   parcel they hold, and picks up only from the hub or supply point that holds it. A parcel that the
   plan brings to the hub by drone shuttle is refused until its landing is recorded (``drone_to_hub``).
 
-Resident notifications go through the outbox in the same transaction (``out_for_delivery``,
-``delivered``, ``delivery_failed``); operators are alerted through :class:`OperatorAlert` rows
-(welfare notes, a PIN locked by wrong tries, a failed delivery), listed by :func:`open_alerts`.
+Resident notifications go through :mod:`dispatch.services.notify` in the same transaction
+(``out_for_delivery``, ``delivered``, ``delivery_failed``); operators are alerted through
+:class:`OperatorAlert` rows (welfare notes, a PIN locked by wrong tries, a failed delivery), listed
+by :func:`open_alerts`.
 """
 
 from __future__ import annotations
@@ -33,10 +35,9 @@ import datetime as dt
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,7 @@ from sqlalchemy.orm import Session
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState, can_transition, transition
+from dispatch.localtime import timezone_of
 from dispatch.models import (
     CourierAction,
     CourierPosition,
@@ -53,16 +55,14 @@ from dispatch.models import (
     OperatorAlert,
     Order,
     Plan,
-    Region,
     Resident,
     Route,
     Stop,
     Volunteer,
-    utcnow,
 )
-from dispatch.services import outbox
+from dispatch.services import notify
 from dispatch.services.handoffs import append_event
-from dispatch.services.pins import MAX_ATTEMPTS, PinStatus, check_pin_in
+from dispatch.services.pins import MAX_ATTEMPTS, PinStatus, check_pin
 from dispatch.services.plans import eta_window
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,6 @@ class Outcome:
                 "order_id": self.order_id, "detail": self.detail, "replayed": self.replayed}
 
 
-Body = Callable[[Session], tuple[str, dict[str, Any]]]
-
-
 # --- deduplication ------------------------------------------------------------------------------
 
 
@@ -127,34 +124,37 @@ def _replay(first: CourierAction, volunteer_id: str, kind: str, order_id: str | 
     return Outcome(first.action_id, first.kind, status, first.order_id, outcome, replayed=True)
 
 
-def _perform(db: Database, volunteer_id: str, action_id: str, kind: str, order_id: str | None,
-             now: dt.datetime, body: Body) -> Outcome:
-    """Run ``body`` once per ``action_id`` (see the module docstring)."""
+def _begin_action(session: Session, volunteer_id: str, action_id: str, kind: str, order_id: str | None,
+                  now: dt.datetime) -> Outcome | None:
+    """Record ``action_id`` first, inside the action's transaction: None for a new action (go on),
+    the first copy's outcome for a repeat (return it, change nothing)."""
     check_action_id(action_id)
     _aware(now)
+    first = session.get(CourierAction, action_id)
+    if first is not None:
+        return _replay(first, volunteer_id, kind, order_id)
+    _volunteer(session, volunteer_id)
+    if order_id is not None and session.get(Order, order_id) is None:
+        raise NotFound(f"order {order_id!r} is not on a route of this courier")
     try:
-        with db.write() as session:
-            first = session.get(CourierAction, action_id)
-            if first is not None:
-                return _replay(first, volunteer_id, kind, order_id)
-            _volunteer(session, volunteer_id)
-            if order_id is not None and session.get(Order, order_id) is None:
-                raise NotFound(f"order {order_id!r} is not on a route of this courier")
-            record = CourierAction(action_id=action_id, volunteer_id=volunteer_id, kind=kind,
-                                   order_id=order_id, received_at=now, outcome={})
-            session.add(record)
-            session.flush()  # PostgreSQL: a concurrent copy waits here for the first to finish
-            status, detail = body(session)
-            record.outcome = {"status": status, **detail}
-            outcome = Outcome(action_id, kind, status, order_id, detail)
+        with session.begin_nested():  # PostgreSQL: a concurrent copy waits here for the first
+            session.add(CourierAction(action_id=action_id, volunteer_id=volunteer_id, kind=kind,
+                                      order_id=order_id, received_at=now, outcome={}))
     except IntegrityError:
-        with db.read() as session:
-            first = session.get(CourierAction, action_id)
+        first = session.get(CourierAction, action_id)  # committed by the copy that won
         if first is None:
             raise
         return _replay(first, volunteer_id, kind, order_id)
-    log.info("courier action %s: %s by volunteer %s -> %s", action_id, kind, volunteer_id, status)
-    return outcome
+    return None
+
+
+def _end_action(session: Session, action_id: str, status: str, detail: dict[str, Any]) -> Outcome:
+    """Store the action's outcome with it (what a repeat of the action gets back) and return it."""
+    record = session.get_one(CourierAction, action_id)
+    record.outcome = {"status": status, **detail}
+    log.info("courier action %s: %s by volunteer %s -> %s", action_id, record.kind, record.volunteer_id,
+             status)
+    return Outcome(action_id, record.kind, status, record.order_id, detail)
 
 
 # --- who may act on what ------------------------------------------------------------------------
@@ -263,22 +263,10 @@ def _require_holding(session: Session, order: Order, actor: str) -> None:
 # --- small helpers ------------------------------------------------------------------------------
 
 
-def _tz(session: Session, order: Order) -> ZoneInfo:
-    region = session.get(Region, order.region_id)
-    return ZoneInfo(region.timezone if region is not None else "Asia/Tokyo")
-
-
 def _resident(session: Session, order: Order) -> Resident:
     resident = session.get(Resident, order.resident_id)
     assert resident is not None
     return resident
-
-
-def _notify(session: Session, order: Order, template: str, params: dict[str, Any], key: str,
-            now: dt.datetime) -> None:
-    resident = _resident(session, order)
-    outbox.queue(session, resident.phone, template, {"number": order.number, **params},
-                 resident.language, resident_id=resident.id, order_id=order.id, dedupe_key=key, now=now)
 
 
 def _note(text: str | None, what: str = "note", required: bool = False) -> str:
@@ -338,7 +326,10 @@ def pick_up(db: Database, volunteer_id: str, action_id: str, now: dt.datetime, *
         raise DomainError("name the route or the orders to pick up")
     lon, lat = _position(lon, lat)
 
-    def body(session: Session) -> tuple[str, dict[str, Any]]:
+    with db.write() as session:
+        replayed = _begin_action(session, volunteer_id, action_id, "pick_up", None, now)
+        if replayed is not None:
+            return replayed
         actor = f"volunteer:{volunteer_id}"
         routes: dict[str, Route] = {}
         if route_id is not None:
@@ -359,9 +350,7 @@ def pick_up(db: Database, volunteer_id: str, action_id: str, now: dt.datetime, *
         for route in routes.values():
             if detail["picked"] and route.state == "planned":
                 route.state = "active"
-        return "ok", detail
-
-    return _perform(db, volunteer_id, action_id, "pick_up", None, now, body)
+        return _end_action(session, action_id, "ok", detail)
 
 
 def _shuttled(session: Session, route: Route, order_id: str) -> bool:
@@ -396,9 +385,10 @@ def _pick_one(session: Session, order: Order, route: Route, stop: Stop, actor: s
     order.updated_at = now
     params: dict[str, Any] = {}
     if stop.eta is not None:
-        start, end = eta_window(stop.eta, _tz(session, order))
+        start, end = eta_window(stop.eta, timezone_of(session, order))
         params = {"window_start": start.isoformat(), "window_end": end.isoformat()}
-    _notify(session, order, "out_for_delivery", params, f"out_for_delivery:{order.id}:{route.id}", now)
+    notify.text_resident(session, order, "out_for_delivery", params, now=now,
+                         dedupe_key=f"out_for_delivery:{order.id}:{route.id}")
     return "picked"
 
 
@@ -415,29 +405,34 @@ def deliver(db: Database, volunteer_id: str, order_id: str, pin: str, action_id:
     """
     lon, lat = _position(lon, lat)
 
-    def body(session: Session) -> tuple[str, dict[str, Any]]:
+    with db.write() as session:
+        replayed = _begin_action(session, volunteer_id, action_id, "deliver", order_id, now)
+        if replayed is not None:
+            return replayed
         actor = f"volunteer:{volunteer_id}"
         order, route, _ = _assignment(session, volunteer_id, order_id)
         _require_holding(session, order, actor)
-        result = check_pin_in(session, order.id, pin, actor, at=now, lon=lon, lat=lat,
+        result = check_pin(session, order.id, pin, actor, at=now, lon=lon, lat=lat,
                               max_attempts=max_attempts)
         if result.status is PinStatus.OK:
             _receipt(session, order, now)
             _finish_route_if_done(session, route)
-            return "ok", {"event_id": result.event_id, "number": order.number}
+            return _end_action(session, action_id, "ok",
+                               {"event_id": result.event_id, "number": order.number})
         if result.alert_operator:
             _alert(session, order, "pin_locked", volunteer_id,
                    f"delivery PIN locked after {max_attempts} wrong tries", now)
         if result.status is PinStatus.LOCKED:
-            return "locked", {"number": order.number, "alerted": result.alert_operator}
-        return "wrong_pin", {"number": order.number, "tries_left": result.tries_left}
-
-    return _perform(db, volunteer_id, action_id, "deliver", order_id, now, body)
+            return _end_action(session, action_id, "locked",
+                               {"number": order.number, "alerted": result.alert_operator})
+        return _end_action(session, action_id, "wrong_pin",
+                           {"number": order.number, "tries_left": result.tries_left})
 
 
 def _receipt(session: Session, order: Order, now: dt.datetime) -> None:
-    local = now.astimezone(_tz(session, order))
-    _notify(session, order, "delivered", {"time": local.strftime("%H:%M")}, f"delivered:{order.id}", now)
+    local = now.astimezone(timezone_of(session, order))
+    notify.text_resident(session, order, "delivered", {"time": local.strftime("%H:%M")}, now=now,
+                         dedupe_key=f"delivered:{order.id}")
 
 
 def hand_over(db: Database, volunteer_id: str, order_id: str, to: str, action_id: str, now: dt.datetime,
@@ -456,7 +451,10 @@ def hand_over(db: Database, volunteer_id: str, order_id: str, to: str, action_id
     text = _note(note)
     lon, lat = _position(lon, lat)
 
-    def body(session: Session) -> tuple[str, dict[str, Any]]:
+    with db.write() as session:
+        replayed = _begin_action(session, volunteer_id, action_id, "handover", order_id, now)
+        if replayed is not None:
+            return replayed
         actor = f"volunteer:{volunteer_id}"
         order, route, _ = _assignment(session, volunteer_id, order_id)
         _require_holding(session, order, actor)
@@ -473,9 +471,7 @@ def hand_over(db: Database, volunteer_id: str, order_id: str, to: str, action_id
                              "resident_consent", now, lon=lon, lat=lat, note=text)
         _receipt(session, order, now)
         _finish_route_if_done(session, route)
-        return "ok", {"event_id": event.id, "number": order.number, "to": to}
-
-    return _perform(db, volunteer_id, action_id, "handover", order_id, now, body)
+        return _end_action(session, action_id, "ok", {"event_id": event.id, "number": order.number, "to": to})
 
 
 def fail(db: Database, volunteer_id: str, order_id: str, reason: str, action_id: str, now: dt.datetime,
@@ -488,7 +484,10 @@ def fail(db: Database, volunteer_id: str, order_id: str, reason: str, action_id:
         raise DomainError(f"reason {reason!r}: expected one of {', '.join(FAIL_REASONS)}")
     text = _note(note)
 
-    def body(session: Session) -> tuple[str, dict[str, Any]]:
+    with db.write() as session:
+        replayed = _begin_action(session, volunteer_id, action_id, "fail", order_id, now)
+        if replayed is not None:
+            return replayed
         actor = f"volunteer:{volunteer_id}"
         order, route, _ = _assignment(session, volunteer_id, order_id)
         _require_holding(session, order, actor)
@@ -498,10 +497,9 @@ def fail(db: Database, volunteer_id: str, order_id: str, reason: str, action_id:
         order.note = f"delivery failed: {reason}"
         order.updated_at = now
         _alert(session, order, "delivery_failed", volunteer_id, f"{reason}: {text}" if text else reason, now)
-        _notify(session, order, "delivery_failed", {}, f"delivery_failed:{order.id}:{route.id}", now)
-        return "ok", {"number": order.number, "reason": reason}
-
-    return _perform(db, volunteer_id, action_id, "fail", order_id, now, body)
+        notify.text_resident(session, order, "delivery_failed", {}, now=now,
+                             dedupe_key=f"delivery_failed:{order.id}:{route.id}")
+        return _end_action(session, action_id, "ok", {"number": order.number, "reason": reason})
 
 
 def return_to_hub(db: Database, volunteer_id: str, order_id: str, action_id: str, now: dt.datetime,
@@ -512,7 +510,10 @@ def return_to_hub(db: Database, volunteer_id: str, order_id: str, action_id: str
     lifecycle allows it (a courier called off mid-route). Allowed on a cancelled route too."""
     lon, lat = _position(lon, lat)
 
-    def body(session: Session) -> tuple[str, dict[str, Any]]:
+    with db.write() as session:
+        replayed = _begin_action(session, volunteer_id, action_id, "return", order_id, now)
+        if replayed is not None:
+            return replayed
         actor = f"volunteer:{volunteer_id}"
         order, route, _ = _assignment(session, volunteer_id, order_id, states=None)
         _require_holding(session, order, actor)
@@ -525,9 +526,7 @@ def return_to_hub(db: Database, volunteer_id: str, order_id: str, action_id: str
         transition(order, OrderState.CONFIRMED)  # offered for the next batch
         order.updated_at = now
         _finish_route_if_done(session, route)
-        return "ok", {"event_id": event.id, "number": order.number}
-
-    return _perform(db, volunteer_id, action_id, "return", order_id, now, body)
+        return _end_action(session, action_id, "ok", {"event_id": event.id, "number": order.number})
 
 
 def welfare_note(db: Database, volunteer_id: str, text: str, action_id: str, now: dt.datetime, *,
@@ -542,15 +541,16 @@ def welfare_note(db: Database, volunteer_id: str, text: str, action_id: str, now
     if (order_id is None) == (resident_id is None):
         raise DomainError("name either the order or the resident the welfare note is about")
 
-    def body(session: Session) -> tuple[str, dict[str, Any]]:
+    with db.write() as session:
+        replayed = _begin_action(session, volunteer_id, action_id, "welfare", order_id, now)
+        if replayed is not None:
+            return replayed
         if order_id is not None:
             order, _, _ = _assignment(session, volunteer_id, order_id, states=None)
         else:
             order = _order_of_resident(session, volunteer_id, str(resident_id))
         alert = _alert(session, order, "welfare", volunteer_id, body_text, now)
-        return "ok", {"alert_id": alert.id}
-
-    return _perform(db, volunteer_id, action_id, "welfare", order_id, now, body)
+        return _end_action(session, action_id, "ok", {"alert_id": alert.id})
 
 
 def _order_of_resident(session: Session, volunteer_id: str, resident_id: str) -> Order:
@@ -621,7 +621,7 @@ def open_alerts(db: Database, hub_ids: set[str] | None = None, limit: int = 200)
                          a.text, a.created_at) for a, number, code in session.execute(query)]
 
 
-def acknowledge_alert(db: Database, alert_id: str, user_id: str, now: dt.datetime | None = None,
+def acknowledge_alert(db: Database, alert_id: str, user_id: str, *, now: dt.datetime,
                       hub_ids: set[str] | None = None) -> None:
     """Mark an alert seen by console user ``user_id``; an alert outside ``hub_ids`` is NotFound."""
     with db.write() as session:
@@ -629,7 +629,7 @@ def acknowledge_alert(db: Database, alert_id: str, user_id: str, now: dt.datetim
         if alert is None or (hub_ids is not None and alert.hub_id not in hub_ids):
             raise NotFound(f"alert {alert_id!r} does not exist")
         if alert.acknowledged_at is None:
-            alert.acknowledged_at, alert.acknowledged_by = now or utcnow(), user_id
+            alert.acknowledged_at, alert.acknowledged_by = now, user_id
 
 
 # --- what the courier's page shows --------------------------------------------------------------
