@@ -23,13 +23,13 @@ from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.models import Batch, Hub, Order, Region
 from dispatch.scheduler import BatchScheduler, Clock, leader_lock_for
-from dispatch.services.solving import Planner, SolvePool, batch_state, retry_batch
+from dispatch.services.solving import PlanBatch, Planner, SolvePool, batch_state, retry_batch
 
 
-def _planner(reference: str | None) -> Planner | None:
-    """``module:function`` → the function (None means the real planner, imported by the worker)."""
+def _planner(reference: str | None, time_limit_s: float) -> Planner:
+    """``module:function`` → the function; none given: the real planner with ``time_limit_s``."""
     if not reference:
-        return None
+        return PlanBatch(time_limit_s)
     module, _, name = reference.partition(":")
     if not name:
         raise click.BadParameter(f"{reference!r} is not module:function", param_hint="--planner")
@@ -77,11 +77,11 @@ def scheduler_command(database_url: str | None, workers: int, poll_s: float, tic
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = settings_from_env()
     db = open_db(database_url)
-    planner_function = _planner(planner)
+    planner_function = _planner(planner, settings.solve_time_limit_s)
     timeout = _hard_timeout(settings.solve_time_limit_s, hard_timeout_s)
 
     def make_pool() -> SolvePool:
-        return SolvePool(db, workers=workers, planner=planner_function, hard_timeout_s=timeout)
+        return SolvePool(db, planner_function, workers=workers, hard_timeout_s=timeout)
 
     service = BatchScheduler(db, settings, make_pool=make_pool, clock=_clock(fake_now),
                              poll_s=poll_s, tick_s=tick_s)
@@ -156,8 +156,9 @@ def _retry(db: Database, batch_id: str, hard_timeout_s: float | None, planner: s
     lock = leader_lock_for(db)
     if lock.acquire():  # no scheduler: solve here, holding the lock so none starts meanwhile
         try:
-            timeout = _hard_timeout(settings_from_env().solve_time_limit_s, hard_timeout_s)
-            pool = SolvePool(db, workers=1, planner=_planner(planner), hard_timeout_s=timeout)
+            limit = settings_from_env().solve_time_limit_s
+            timeout = _hard_timeout(limit, hard_timeout_s)
+            pool = SolvePool(db, _planner(planner, limit), workers=1, hard_timeout_s=timeout)
             pool.submit(batch_id)
             pool.wait_idle(timeout + 30)
             pool.shutdown()

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import routing
-from dispatch.config import settings_from_env
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.models import Batch, Plan
@@ -37,16 +36,16 @@ def solve_built(built: Built, params: routing.SolveParams) -> tuple[Built, routi
     raise AssertionError("unreachable: every round removes an order")
 
 
-def plan_batch(db: Database, batch_id: str, *, time_limit_s: float | None = None,
+def plan_batch(db: Database, batch_id: str, *, time_limit_s: float,
                solution_limit: int | None = None, user_id: str | None = None) -> str:
     """Plan batch ``batch_id`` and store the result as a new proposed version; return the plan id.
 
-    ``time_limit_s`` defaults to ``Settings.solve_time_limit_s``; tests pass a small one (and a
-    ``solution_limit`` for determinism). Raises :class:`DomainError` when the batch already has a
-    confirmed plan (re-planning a dispatched batch is a disruption, not a re-plan).
+    ``time_limit_s`` is the deployment's ``Settings.solve_time_limit_s`` (the entry point reads
+    it); tests pass a small one (and a ``solution_limit`` for determinism). Raises
+    :class:`DomainError` when the batch already has a confirmed plan (re-planning a dispatched
+    batch is a disruption, not a re-plan).
     """
-    limit = time_limit_s if time_limit_s is not None else settings_from_env().solve_time_limit_s
-    params = routing.SolveParams(time_limit_s=limit, seed=0, solution_limit=solution_limit)
+    params = routing.SolveParams(time_limit_s=time_limit_s, seed=0, solution_limit=solution_limit)
     with db.read() as session:
         batch = _batch(session, batch_id)
         built = build_problem(session, batch)

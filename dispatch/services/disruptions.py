@@ -29,20 +29,22 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import routing
-from dispatch.config import Settings, settings_from_env
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState
-from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Volunteer, Zone
+from dispatch.localtime import timezone_of
+from dispatch.models import Batch, Drone, Hub, Order, Plan, Volunteer, Zone
 from dispatch.planning.build import active_zones
 from dispatch.planning.store import save_version
-from dispatch.services import outbox
+from dispatch.services import notify
+from dispatch.services.plans import eta_window
+from dispatch.services.signin import courier_link_url
 from routing import repair
 
 log = logging.getLogger(__name__)
@@ -80,15 +82,14 @@ class Revision:
 
 
 def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: str,
-                    settings: Settings | None = None) -> Revision:
+                    settings: Settings) -> Revision:
     """A courier calls off for the rest of the day: not planned again before tomorrow, their
     remaining stops go to other couriers or back to the queue, parcels they carry come back."""
-    settings = settings or settings_from_env()
     with db.write() as session:
         volunteer = session.get(Volunteer, volunteer_id)
         if volunteer is None:
             raise NotFound(f"volunteer {volunteer_id!r} does not exist")
-        tz = _tz(session, volunteer.hub_id)
+        tz = timezone_of(session, volunteer)
         tomorrow = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(), tz)
         volunteer.off_until = tomorrow
         result = Revision()
@@ -97,22 +98,19 @@ def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: st
                 note = f"courier {volunteer.code} called off"
                 result.merge(_revise(session, plan, now, settings, note=note, drop_vehicles={volunteer_id}))
         count = len(result.bring_back)
-        outbox.queue(session, volunteer.phone, "courier_released", {"count": count}, volunteer.language,
-                     volunteer_id=volunteer.id, now=now,
-                     dedupe_key=f"courier_released:{volunteer.id}:{now.astimezone(tz).date()}")
+        notify.text_volunteer(session, volunteer, "courier_released", {"count": count}, now=now,
+                              dedupe_key=f"courier_released:{volunteer.id}:{now.astimezone(tz).date()}")
         log.info("courier %s called off by %s: %d moved, %d queued, %d to bring back", volunteer.code,
                  actor, len(result.moved), len(result.queued), count)
         return result
 
 
-def order_cancelled(session: Session, order: Order, now: dt.datetime,
-                    settings: Settings | None = None) -> Revision:
+def order_cancelled(session: Session, order: Order, now: dt.datetime, settings: Settings) -> Revision:
     """Take a just-cancelled order off the plan it was on (inside the caller's transaction).
 
     On a confirmed plan its stop goes and the courier is told; on a proposed plan a new proposed
     version without it is stored (so the operator can still confirm).
     """
-    settings = settings or settings_from_env()
     if order.batch_id is None:
         return Revision()
     plan = _current_plan(session, order.batch_id)
@@ -127,7 +125,7 @@ def order_cancelled(session: Session, order: Order, now: dt.datetime,
 
 
 def set_weather_hold(db: Database, hub_id: str, on: bool, now: dt.datetime, actor: str,
-                     settings: Settings | None = None) -> Revision:
+                     settings: Settings) -> Revision:
     """Ground (or release) every drone of a hub. Grounding moves the sorties not yet flown to ground
     couriers; proposed plans go back to the solver (which plans no drone while the hold lasts)."""
     with db.write() as session:
@@ -138,11 +136,11 @@ def set_weather_hold(db: Database, hub_id: str, on: bool, now: dt.datetime, acto
         log.info("hub %s weather hold %s by %s", hub.code, "on" if on else "off", actor)
         if not on:
             return Revision()
-        return _ground(session, hub_id, None, now, settings or settings_from_env(), "weather hold")
+        return _ground(session, hub_id, None, now, settings, "weather hold")
 
 
-def ground_drone(db: Database, drone_id: str, now: dt.datetime, actor: str, status: str = "grounded",
-                 settings: Settings | None = None) -> Revision:
+def ground_drone(db: Database, drone_id: str, now: dt.datetime, actor: str, settings: Settings,
+                 status: str = "grounded") -> Revision:
     """Take one drone out of service (``grounded`` or ``maintenance``); its pending sorties go to
     ground couriers. ``status="available"`` puts it back (nothing is re-planned then)."""
     if status not in ("available", "grounded", "maintenance"):
@@ -155,18 +153,16 @@ def ground_drone(db: Database, drone_id: str, now: dt.datetime, actor: str, stat
         log.info("drone %s %s by %s", drone.code, status, actor)
         if status == "available":
             return Revision()
-        return _ground(session, drone.hub_id, drone.id, now, settings or settings_from_env(),
-                       f"drone {drone.code} {status}")
+        return _ground(session, drone.hub_id, drone.id, now, settings, f"drone {drone.code} {status}")
 
 
 def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, actor: str,
-             settings: Settings | None = None) -> Revision:
+             settings: Settings) -> Revision:
     """Switch a zone on or off by hand (``None``: back to its schedule). Sorties not yet flown whose
     path crosses a zone active now are moved to ground; the validator, given today's zones, says
     which drones fly those (all their sorties not yet taken off go to ground). A sortie already in
     the air is the pilot's to divert; the revised version keeps the zones it was planned with, and
     the next batches are planned with the new ones."""
-    settings = settings or settings_from_env()
     with db.write() as session:
         zone = session.get(Zone, zone_id)
         if zone is None:
@@ -194,14 +190,6 @@ _ZONE_VIOLATION = re.compile(r"drone '([^']+)' sortie \d+: leg \d+ flies through
 
 
 # --- revising a confirmed plan -------------------------------------------------------------------
-
-
-def _tz(session: Session, hub_id: str) -> ZoneInfo:
-    hub = session.get(Hub, hub_id)
-    assert hub is not None
-    region = session.get(Region, hub.region_id)
-    assert region is not None
-    return ZoneInfo(region.timezone)
 
 
 def _confirmed_plans(session: Session, hub_id: str) -> list[Plan]:
@@ -368,34 +356,27 @@ def _ground(session: Session, hub_id: str, drone_id: str | None, now: dt.datetim
 
 def _notify(session: Session, old: Plan, new: Plan, orders: dict[str, Order], result: Revision,
             changed: set[str], now: dt.datetime, settings: Settings) -> None:
-    from dispatch.services.plans import eta_window, queue_courier_link
-
     batch = session.get(Batch, new.batch_id)
     assert batch is not None
-    tz = _tz(session, batch.hub_id)
+    tz = timezone_of(session, batch.hub)
     old_eta = {st.order_id: st.eta for r in old.routes for st in r.stops if st.kind == "delivery"}
     new_stop = {st.order_id: (r, st) for r in new.routes for st in r.stops if st.kind == "delivery"}
     key = f"{new.id}"
     for order_id in result.moved:
         order = orders[order_id]
-        resident = session.get(Resident, order.resident_id)
         route, stop = new_stop[order_id]
-        if resident is None or stop.eta is None:
+        if stop.eta is None:
             continue
         start, end = eta_window(stop.eta, tz)
         if old_eta.get(order_id) is not None and eta_window(old_eta[order_id], tz) == (start, end):
             continue  # same window: nothing to tell
-        params = {"number": order.number, "window_start": start.isoformat(), "window_end": end.isoformat()}
-        outbox.queue(session, resident.phone, "eta_changed", params, resident.language,
-                     resident_id=resident.id, order_id=order.id,
-                     dedupe_key=f"eta_changed:{key}:{order.id}", now=now)
+        params = {"window_start": start.isoformat(), "window_end": end.isoformat()}
+        notify.text_resident(session, order, "eta_changed", params, now=now,
+                             dedupe_key=f"eta_changed:{key}:{order.id}")
     for order_id in result.queued:
         order = orders[order_id]
-        resident = session.get(Resident, order.resident_id)
-        if resident is not None:
-            outbox.queue(session, resident.phone, "rescheduled", {"number": order.number}, resident.language,
-                         resident_id=resident.id, order_id=order.id,
-                         dedupe_key=f"rescheduled:{key}:{order.id}", now=now)
+        notify.text_resident(session, order, "rescheduled", {}, now=now,
+                             dedupe_key=f"rescheduled:{key}:{order.id}")
     removed_from: dict[str, list[int]] = {}
     for route in old.routes:
         for st in route.stops:
@@ -406,15 +387,15 @@ def _notify(session: Session, old: Plan, new: Plan, orders: dict[str, Order], re
         volunteer = session.get(Volunteer, volunteer_id)
         if volunteer is not None:
             for number in numbers:
-                outbox.queue(session, volunteer.phone, "stop_cancelled", {"number": number},
-                             volunteer.language, volunteer_id=volunteer.id,
-                             dedupe_key=f"stop_cancelled:{key}:{number}", now=now)
+                notify.text_volunteer(session, volunteer, "stop_cancelled", {"number": number}, now=now,
+                                      dedupe_key=f"stop_cancelled:{key}:{number}")
     for volunteer_id in changed:
         volunteer = session.get(Volunteer, volunteer_id)
         if volunteer is None:
             continue
-        queue_courier_link(session, volunteer, "route_changed", settings, now,
-                           dedupe_key=f"route_changed:{key}:{volunteer.id}")
+        url = courier_link_url(session, volunteer.id, settings, now)
+        notify.text_volunteer(session, volunteer, "route_changed", {"url": url}, now=now,
+                              dedupe_key=f"route_changed:{key}:{volunteer.id}")
 
 
 __all__ = ["Revision", "courier_cancels", "ground_drone", "order_cancelled", "set_weather_hold", "set_zone"]

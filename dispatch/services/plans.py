@@ -21,7 +21,6 @@ hand-over to the courier or drone (a custody event), as :mod:`dispatch.lifecycle
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -29,16 +28,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import routing
-from dispatch.config import Settings, settings_from_env
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState
-from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Volunteer
+from dispatch.localtime import timezone_of
+from dispatch.models import Batch, Drone, Hub, Order, Plan, Route, Volunteer
 from dispatch.planning.run import plan_batch
 from dispatch.planning.store import save_version
-from dispatch.services import outbox
+from dispatch.services import notify
 from dispatch.services.pins import issue_pin
-from dispatch.services.signin import issue_courier_link
+from dispatch.services.signin import courier_link_url
 from routing import repair
 
 #: The resident's ETA window: the planned time rounded down to this step, lasting ``ETA_WINDOW``.
@@ -46,7 +46,6 @@ ETA_STEP = dt.timedelta(minutes=15)
 ETA_WINDOW = dt.timedelta(hours=1)
 
 Edited = tuple[routing.Problem, routing.Solution]
-Edit = Callable[[routing.Problem, routing.Solution], Edited]
 
 
 # --- loading and saving a version ----------------------------------------------------------------
@@ -73,15 +72,16 @@ def _excluded(plan: Plan, solution: routing.Solution) -> list[dict[str, str]]:
     return [u for u in plan.unserved if u["order_id"] not in solver]
 
 
-def _edit(db: Database, plan_id: str, user_id: str | None, note: str, change: Edit,
-          extra_excluded: list[dict[str, str]] | None = None) -> str:
-    with db.write() as session:
-        plan, batch = _latest_proposed(session, plan_id)
-        problem = routing.problem_from_json(plan.problem)
-        solution = routing.solution_from_json(plan.solution)
-        excluded = [*_excluded(plan, solution), *(extra_excluded or [])]
-        problem, solution = change(problem, solution)
-        return save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id).id
+def _load(plan: Plan) -> Edited:
+    return routing.problem_from_json(plan.problem), routing.solution_from_json(plan.solution)
+
+
+def _save_edit(session: Session, plan: Plan, batch: Batch, edited: Edited, note: str, user_id: str | None,
+               dropped: list[dict[str, str]] | None = None) -> str:
+    """Store the edited problem and solution as the batch's next version; return its id."""
+    excluded = [*_excluded(plan, routing.solution_from_json(plan.solution)), *(dropped or [])]
+    problem, solution = edited
+    return save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id).id
 
 
 def _courier(problem: routing.Problem, vehicle_id: str) -> routing.Vehicle:
@@ -108,40 +108,41 @@ def move_stop(db: Database, plan_id: str, order_id: str, to_vehicle_id: str, pos
               user_id: str | None = None) -> str:
     """Move an order onto courier ``to_vehicle_id``, its stops inserted before stop index
     ``position`` (0-based; beyond the end appends). Returns the new plan version's id."""
-
-    def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
+    with db.write() as session:
+        plan, batch = _latest_proposed(session, plan_id)
+        problem, solution = _load(plan)
         _served_on(solution, order_id)
         _courier(problem, to_vehicle_id)
-        return problem, repair.move_order(problem, solution, order_id, to_vehicle_id, position)
-
-    return _edit(db, plan_id, user_id, f"move order {order_id} to {to_vehicle_id} at {position}", change)
+        edited = problem, repair.move_order(problem, solution, order_id, to_vehicle_id, position)
+        return _save_edit(session, plan, batch, edited,
+                          f"move order {order_id} to {to_vehicle_id} at {position}", user_id)
 
 
 def reorder(db: Database, plan_id: str, vehicle_id: str, order_ids: list[str],
             user_id: str | None = None) -> str:
     """Visit the deliveries of courier ``vehicle_id`` in the order ``order_ids`` (each delivered
     order of the route exactly once); pickups keep their places in the sequence."""
-
-    def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
+    with db.write() as session:
+        plan, batch = _latest_proposed(session, plan_id)
+        problem, solution = _load(plan)
         try:
-            return problem, repair.reorder(problem, solution, vehicle_id, order_ids)
+            edited = problem, repair.reorder(problem, solution, vehicle_id, order_ids)
         except repair.RepairError as error:
             raise DomainError(str(error)) from error
-
-    return _edit(db, plan_id, user_id, f"reorder {vehicle_id}", change)
+        return _save_edit(session, plan, batch, edited, f"reorder {vehicle_id}", user_id)
 
 
 def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = None) -> str:
     """Take an order out of the plan; it goes back to ``confirmed`` for the next batch."""
-
-    def change(problem: routing.Problem, solution: routing.Solution) -> Edited:
+    with db.write() as session:
+        plan, batch = _latest_proposed(session, plan_id)
+        problem, solution = _load(plan)
         if not any(o.id == order_id for o in problem.orders):
             raise DomainError(f"order {order_id} is not in this plan")
-        return repair.drop_orders(problem, solution, {order_id})
-
-    dropped = [{"order_id": order_id, "reason": "dropped",
-                "detail": "dropped by the operator to the next batch"}]
-    return _edit(db, plan_id, user_id, f"drop order {order_id}", change, dropped)
+        dropped = [{"order_id": order_id, "reason": "dropped",
+                    "detail": "dropped by the operator to the next batch"}]
+        return _save_edit(session, plan, batch, repair.drop_orders(problem, solution, {order_id}),
+                          f"drop order {order_id}", user_id, dropped)
 
 
 def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None) -> str:
@@ -165,13 +166,13 @@ def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | Non
 
 
 def force_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None, *,
-                 time_limit_s: float | None = None, solution_limit: int | None = None) -> str:
+                 time_limit_s: float, solution_limit: int | None = None) -> str:
     """:func:`request_ground`, then the re-plan at once in this process (command line and tests;
     the console only requests it). Returns the new version's id."""
     from dispatch.services.solving import solve_batch
 
     batch_id = request_ground(db, plan_id, order_id, user_id)
-    state = solve_batch(db.url, batch_id, planner=lambda d, b: plan_batch(
+    state = solve_batch(db.url, batch_id, lambda d, b: plan_batch(
         d, b, time_limit_s=time_limit_s, solution_limit=solution_limit, user_id=user_id))
     if state != "solved":
         raise DomainError(f"the re-plan of batch {batch_id} {state}")
@@ -196,9 +197,9 @@ class Confirmation:
 
 
 def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.datetime,
-                 settings: Settings | None = None) -> Confirmation:
-    """Confirm the latest proposed, valid version of a batch's plan and queue the notifications."""
-    settings = settings or settings_from_env()
+                 settings: Settings) -> Confirmation:
+    """Confirm the latest proposed, valid version of a batch's plan and queue the notifications
+    (``settings``: the courier links' secret, lifetime and public address)."""
     with db.write() as session:
         plan, batch = _latest_proposed(session, plan_id)
         if not plan.validation.get("ok"):
@@ -212,12 +213,8 @@ def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.dateti
             raise DomainError(f"orders {stale} changed state since planning (cancelled?); "
                               "drop them first")
         plan.state, plan.confirmed_at, plan.created_by = "confirmed", now, plan.created_by or user_id
-        hub = session.get(Hub, batch.hub_id)
-        assert hub is not None
-        region = session.get(Region, hub.region_id)
-        assert region is not None
         couriers = _queue_courier_links(session, plan, settings, now)
-        residents = _queue_resident_etas(session, plan, orders, ZoneInfo(region.timezone), now)
+        residents = _queue_resident_etas(session, plan, orders, timezone_of(session, batch.hub), now)
         return Confirmation(plan.id, couriers, residents, sum(1 for r in plan.routes if r.drone_id))
 
 
@@ -228,20 +225,11 @@ def _queue_courier_links(session: Session, plan: Plan, settings: Settings, now: 
             continue
         volunteer = session.get(Volunteer, route.volunteer_id)
         assert volunteer is not None
-        count += queue_courier_link(session, volunteer, "courier_route_link", settings, now,
-                                    dedupe_key=f"courier_route_link:{plan.id}:{volunteer.id}")
+        url = courier_link_url(session, volunteer.id, settings, now)
+        queued = notify.text_volunteer(session, volunteer, "courier_route_link", {"url": url}, now=now,
+                                       dedupe_key=f"courier_route_link:{plan.id}:{volunteer.id}")
+        count += queued is not None
     return count
-
-
-def queue_courier_link(session: Session, volunteer: Volunteer, template: str, settings: Settings,
-                       now: dt.datetime, dedupe_key: str) -> bool:
-    """Queue SMS ``template`` with a fresh single-use sign-in link to the courier's route page."""
-    secret = issue_courier_link(session, volunteer.id, settings.secret_key, settings.courier_link_ttl_s, now)
-    url = f"{settings.public_url.rstrip('/')}/courier/login/{secret}"
-    queued = outbox.queue(session, volunteer.phone, template, {"url": url}, volunteer.language,
-                          volunteer_id=volunteer.id,
-                          now=now, dedupe_key=dedupe_key)
-    return queued is not None
 
 
 def eta_window(eta: dt.datetime, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -261,15 +249,12 @@ def _queue_resident_etas(session: Session, plan: Plan, orders: dict[str, Order],
             if stop.kind != "delivery" or stop.eta is None:
                 continue
             order = orders[stop.order_id]
-            resident = session.get(Resident, order.resident_id)
-            assert resident is not None
             issue_pin(session, order)  # the order is PIN-protected from now on; the SMS gets a fresh one
             start, end = eta_window(stop.eta, tz)
-            params = {"number": order.number, "window_start": start.isoformat(),
-                      "window_end": end.isoformat(), "pin_order_id": order.id}
-            queued = outbox.queue(session, resident.phone, "order_planned", params, resident.language,
-                                  resident_id=resident.id, order_id=order.id,
-                                  dedupe_key=f"order_planned:{plan.id}:{order.id}", now=now)
+            params = {"window_start": start.isoformat(), "window_end": end.isoformat(),
+                      "pin_order_id": order.id}
+            queued = notify.text_resident(session, order, "order_planned", params, now=now,
+                                          dedupe_key=f"order_planned:{plan.id}:{order.id}")
             count += queued is not None
     return count
 

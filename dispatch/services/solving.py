@@ -18,6 +18,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -36,14 +37,23 @@ Planner = Callable[[Database, str], object]
 MAX_AUTOMATIC_ATTEMPTS = 3
 
 
-def default_planner(db: Database, batch_id: str) -> object:
-    """The real planner, imported only when a solve runs (it pulls in OR-Tools)."""
-    from dispatch.planning import plan_batch  # type: ignore[import-not-found, unused-ignore]
+@dataclass(frozen=True)
+class PlanBatch:
+    """The real planner with the deployment's solver time limit (``Settings.solve_time_limit_s``).
 
-    return plan_batch(db, batch_id)
+    A picklable value, so a solve pool can send it to its worker process; OR-Tools is imported
+    only when a solve runs.
+    """
+
+    time_limit_s: float
+
+    def __call__(self, db: Database, batch_id: str) -> object:
+        from dispatch.planning import plan_batch  # type: ignore[import-not-found, unused-ignore]
+
+        return plan_batch(db, batch_id, time_limit_s=self.time_limit_s)
 
 
-def solve_batch(db_url: str, batch_id: str, planner: Planner | None = None) -> str:
+def solve_batch(db_url: str, batch_id: str, planner: Planner) -> str:
     """Solve one ``closed`` batch: ``solving``, then ``solved`` or ``failed`` with the reason.
 
     Returns the batch's state afterwards. A batch that is not ``closed`` (already being solved, or
@@ -56,7 +66,7 @@ def solve_batch(db_url: str, batch_id: str, planner: Planner | None = None) -> s
             return batch_state(db, batch_id)
         started = time.perf_counter()
         try:
-            result = (planner or default_planner)(db, batch_id)
+            result = planner(db, batch_id)
         except Exception as error:
             log.exception("batch %s: planner failed", batch_id)
             reason = f"planner raised {type(error).__name__}: {error}"
@@ -154,7 +164,7 @@ def pending_batches(db: Database) -> list[str]:
         return list(session.scalars(query))
 
 
-def _worker_main(db_url: str, batch_id: str, planner: Planner | None, parent: int) -> None:
+def _worker_main(db_url: str, batch_id: str, planner: Planner, parent: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s solve[{os.getpid()}] %(message)s")
     watch_parent(parent)  # a solve belongs to a live leader
     solve_batch(db_url, batch_id, planner)
@@ -169,7 +179,7 @@ class SolvePool(ProcessPool):
 
     job = "solve"
 
-    def __init__(self, db: Database, *, workers: int = 2, planner: Planner | None = None,
+    def __init__(self, db: Database, planner: Planner, *, workers: int = 2,
                  hard_timeout_s: float = 120.0) -> None:
         super().__init__(workers=workers, hard_timeout_s=hard_timeout_s)
         self._db = db

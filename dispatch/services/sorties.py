@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState, transition
+from dispatch.localtime import timezone_of
 from dispatch.models import (
     Batch,
     Drone,
@@ -54,7 +55,7 @@ from dispatch.models import (
     SortieLog,
     Zone,
 )
-from dispatch.services import outbox
+from dispatch.services import notify
 from dispatch.services.delivery import holder
 from dispatch.services.handoffs import append_event
 from dispatch.services.pins import MAX_ATTEMPTS, PinResult, PinStatus, normalise_pin, pin_matches
@@ -130,8 +131,7 @@ def sortie_kind(route: Route) -> str:
 
 def _zone_of(session: Session, route: Route) -> ZoneInfo:
     plan = session.get_one(Plan, route.plan_id)
-    hub = session.get_one(Hub, session.get_one(Batch, plan.batch_id).hub_id)
-    return ZoneInfo(session.get_one(Region, hub.region_id).timezone)
+    return timezone_of(session, session.get_one(Hub, session.get_one(Batch, plan.batch_id).hub_id))
 
 
 def permit_zones(session: Session, route: Route, at: dt.datetime) -> list[Zone]:
@@ -422,7 +422,4 @@ def pending_sorties(db: Database, hub_id: str) -> list[str]:
 
 def _tell(session: Session, order: Order, template: str, params: dict[str, object], key: str,
           now: dt.datetime) -> None:
-    resident = session.get(Resident, order.resident_id)
-    if resident is not None:
-        outbox.queue(session, resident.phone, template, {"number": order.number, **params},
-                     resident.language, resident_id=resident.id, order_id=order.id, dedupe_key=key, now=now)
+    notify.text_resident(session, order, template, params, now=now, dedupe_key=key)
