@@ -23,14 +23,17 @@ class SendStats:
 
 
 def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = None,
-             limit: int = 50, tz: str = "Asia/Tokyo") -> SendStats:
-    """Send every message due at ``now``; never raises for a single message's failure."""
+             limit: int = 50) -> SendStats:
+    """Send every message due at ``now``; never raises for a single message's failure.
+
+    Each text is rendered in its recipient's region's timezone (``Outgoing.timezone``).
+    """
     now = now or dt.datetime.now(dt.UTC)
     stats = SendStats()
     for message in outbox.claim_due(db, now, limit):
         try:
             params = _with_secrets(db, message.params)
-            body = render_message(message.template, message.language, params, tz)
+            body = render_message(message.template, message.language, params, message.timezone)
         except Exception as error:  # a bad template or parameter must not stall the queue
             outbox.mark_failed(db, message.id, f"cannot render {message.template!r}: {error}",
                                permanent=True, now=now)
@@ -50,7 +53,7 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
             log.warning("SMS %s dead-lettered: %s", message.id, error)
             continue
         outbox.mark_sent(db, message.id, body, result.external_id, now=now, transport=transport.name,
-                         redacted_body=_redacted(message, params, tz) if transport.name != "simulator"
+                         redacted_body=_redacted(message, params) if transport.name != "simulator"
                          else None)
         stats.sent += 1
     return stats
@@ -68,27 +71,25 @@ def _with_secrets(db: Database, params: dict[str, object]) -> dict[str, object]:
     return ready
 
 
-def _redacted(message: outbox.Outgoing, params: dict[str, object], tz: str) -> str | None:
+def _redacted(message: outbox.Outgoing, params: dict[str, object]) -> str | None:
     """The text as stored after sending: secrets masked. The simulator keeps the real text,
     because its stored copy *is* the handset's screen in demos and training."""
     secrets = outbox.SECRET_PARAMS & params.keys()
     if not secrets:
         return None
     masked = {**params, **{key: "•" * len(str(params[key])) for key in secrets}}
-    return render_message(message.template, message.language, masked, tz)
+    return render_message(message.template, message.language, masked, message.timezone)
 
 
 class OutboxWorker(threading.Thread):
     """Background sender for a single-process deployment or the demo: woken after each commit,
     and every ``interval_s`` for retries that fall due."""
 
-    def __init__(self, db: Database, transport: SmsTransport, interval_s: float = 10.0,
-                 tz: str = "Asia/Tokyo") -> None:
+    def __init__(self, db: Database, transport: SmsTransport, interval_s: float = 10.0) -> None:
         super().__init__(name="hakobu-outbox", daemon=True)
         self._db = db
         self._transport = transport
         self._interval = interval_s
-        self._tz = tz
         self._wake = threading.Event()
         self._stop = threading.Event()
 
@@ -104,6 +105,6 @@ class OutboxWorker(threading.Thread):
             self._wake.wait(self._interval)
             self._wake.clear()
             try:
-                send_due(self._db, self._transport, tz=self._tz)
+                send_due(self._db, self._transport)
             except Exception:  # keep the worker alive; the messages stay queued for the next round
                 log.exception("outbox round failed")

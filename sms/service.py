@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.requests import (
     AskHelp,
@@ -53,17 +54,24 @@ def to_request(command: parser.Command) -> Request:
 
 
 def receive_sms(db: Database, transport: str, external_id: str | None, phone: str, body: str,
-                received_at: dt.datetime | None = None, *, reply_inline: bool = False) -> Reply:
-    """Handle one inbound text from any transport (idempotent per ``external_id``)."""
+                received_at: dt.datetime | None = None, *, settings: Settings,
+                reply_inline: bool = False) -> Reply:
+    """Handle one inbound text from any transport (idempotent per ``external_id``).
+
+    ``received_at`` is the transport's time of arrival (now, when it gives none); ``settings``
+    are the deployment's, as the console's (a cancel re-plans and texts the courier a link).
+    """
     received_at = received_at or dt.datetime.now(dt.UTC)
     command = parser.parse(body)
     inbound = Inbound(transport=transport, external_id=external_id, phone=phone, body=body,
                       received_at=received_at, language_hint=parser.guess_language(body))
-    return receive_message(db, inbound, to_request(command), reply_inline=reply_inline)
+    return receive_message(db, inbound, to_request(command), settings, reply_inline=reply_inline)
 
 
-def render_message(template: str, language: str, params: dict[str, Any], tz: str = "Asia/Tokyo") -> str:
-    """Render a stored outbound message (template + parameters) in the recipient's language."""
+def render_message(template: str, language: str, params: dict[str, Any], tz: str) -> str:
+    """Render a stored outbound message (template + parameters) in the recipient's language, with
+    clock times in ``tz``, the recipient's region's timezone (``Outgoing.timezone``,
+    ``Reply.timezone``)."""
     from sms import replies
 
     return replies.render(template, language, **template_arguments(template, params, tz))

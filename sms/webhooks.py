@@ -66,10 +66,10 @@ def twilio_inbound() -> Response:
     sid, phone, body = (request.form.get(k, "") for k in ("MessageSid", "From", "Body"))
     if not sid or not phone:
         abort(400)
-    reply = receive_sms(_db(), "twilio", sid, phone, body, reply_inline=True)
+    reply = receive_sms(_db(), "twilio", sid, phone, body, settings=_settings(), reply_inline=True)
     twiml = MessagingResponse()
     if reply.message_id is not None and reply.template:
-        text = render_message(reply.template, reply.language, reply.params)
+        text = render_message(reply.template, reply.language, reply.params, reply.timezone)
         twiml.message(text)
         if not reply.duplicate:
             outbox.mark_sent(_db(), reply.message_id, text, None, transport="twilio")
@@ -119,7 +119,8 @@ def gateway_webhook() -> Response:
         # The payload's messageId is content-based and not unique; the event id is.
         received = _gateway_time(payload.get("receivedAt"))
         receive_sms(_db(), "android_gateway", str(event.get("id") or payload.get("messageId")),
-                    str(payload.get("phoneNumber", "")), str(payload.get("message", "")), received)
+                    str(payload.get("phoneNumber", "")), str(payload.get("message", "")), received,
+                    settings=_settings())
     elif kind in GATEWAY_STATUS:
         outbox.apply_status(_db(), "android_gateway", str(payload.get("messageId", "")),
                             GATEWAY_STATUS[kind], str(payload.get("reason", "")))

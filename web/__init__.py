@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from dispatch.config import Settings, settings_from_env
 from dispatch.db import Database
+from dispatch.localtime import console_timezone
 from dispatch.services import outbox
 from sms import webhooks as sms_webhooks
 from web import auth, board, console, courier, drones, intake, operations, planner, plans, resident, security
@@ -42,7 +43,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE="ja",
-        BABEL_DEFAULT_TIMEZONE="Asia/Tokyo",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(flask_overrides)
@@ -98,7 +98,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     compile_catalogues()  # web/translations: .po in git, .mo compiled when missing or stale
-    babel.init_app(app, locale_selector=_locale)
+    babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
 
     @app.context_processor
     def _ui_language() -> dict[str, Any]:
@@ -127,6 +127,16 @@ def _locale() -> str:
     if current_user and current_user.is_authenticated:
         return str(current_user.language)
     return request.accept_languages.best_match(LANGUAGES) or "ja"
+
+
+def _timezone() -> str:
+    """Times on console pages are the region's clock times: the region of the signed-in user's
+    hubs (the first region for users who see every hub); UTC while no region is loaded."""
+    hub_ids = None
+    if has_request_context() and current_user and current_user.is_authenticated:
+        hub_ids = set(getattr(current_user, "hub_ids", ())) or None
+    state: Hakobu = current_app.extensions["hakobu"]
+    return console_timezone(state.db, hub_ids).key
 
 
 def _instance_secret(instance: Path) -> str:

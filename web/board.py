@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.errors import NotFound
+from dispatch.localtime import timezone_of_hubs
 from dispatch.models import (
     Batch,
     Drone,
@@ -34,7 +35,6 @@ from dispatch.models import (
     Hub,
     Order,
     Plan,
-    Region,
     Resident,
     Route,
     Stop,
@@ -104,10 +104,7 @@ class Board:
 
 
 def _timezone(session: Session, hub_ids: set[str] | None) -> str:
-    stmt = select(Region.timezone).join(Hub, Hub.region_id == Region.id)
-    if hub_ids is not None:
-        stmt = stmt.where(Hub.id.in_(hub_ids))
-    return session.scalars(stmt.limit(1)).first() or "Asia/Tokyo"
+    return timezone_of_hubs(session, hub_ids).key
 
 
 def build_board(database: Database, hub_ids: set[str] | None, day: dt.date | None = None,

@@ -107,8 +107,9 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
     password = os.environ.get("HAKOBU_DEMO_PASSWORD") or secrets.token_urlsafe(9)
     summary = seed_demo(db, report.region_code, password)
     # First the past day (its residents' bare 取消 must not find today's orders; dispatch/demo.py).
-    sms = simulate_cli.RealSms(db)  # inbound texts as the webhooks hand them to the SMS service
-    summary += seed_simulated_day(db, report.region_code, region_path, sms, settings_from_env(),
+    settings = settings_from_env()
+    sms = simulate_cli.RealSms(db, settings)  # inbound texts as the webhooks hand them to the SMS service
+    summary += seed_simulated_day(db, report.region_code, region_path, sms, settings,
                                   orders=simulated_orders, echo=click.echo)
     summary += seed_demo_day(db, report.region_code, sms.receive)
     summary += seed_demo_plans(db, report.region_code, time_limit_s=solve_seconds, echo=click.echo)

@@ -22,7 +22,7 @@ from dispatch.queries_intake import (
     simulator_residents,
 )
 from dispatch.requests import ItemRequest, TimeWish
-from dispatch.services import ordering
+from dispatch.services import ordering, outbox
 from dispatch.services.review import resolve_review
 from sms.sender import send_due
 from sms.service import receive_sms, render_message
@@ -179,12 +179,13 @@ def simulator() -> Any:
         form.phone.data = request.args["phone"]
     if form.validate_on_submit():
         receive_sms(db(), "simulator", None, form.phone.data or "", form.body.data or "",
-                    dt.datetime.now(dt.UTC))
+                    dt.datetime.now(dt.UTC), settings=settings())
         send_due(db(), SimulatorTransport())  # the simulator "delivers" at once
         return redirect(url_for("intake.simulator", phone=form.phone.data))
     shown_kind = request.args.get("sent", "all") if request.args.get("sent") in SENT_FILTERS else "all"
     thread = conversation(db(), form.phone.data) if form.phone.data else []
-    shown = [(m, m.body or render_message(m.template, m.language, m.params)) for m in thread]
+    zones = outbox.timezones_of(db(), [m.id for m in thread if not m.body])
+    shown = [(m, m.body or render_message(m.template, m.language, m.params, zones[m.id])) for m in thread]
     return render_template("intake/simulator.html", form=form, thread=shown,
                            sent=simulator_outbox(db(), _hub_scope(), SENT_FILTERS[shown_kind]),
                            sent_filter=shown_kind, message_kind=message_kind)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from dispatch.config import settings_from_env
+from dispatch.config import Settings, settings_from_env
 from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.region.reader import RegionError
@@ -27,18 +27,18 @@ class RealSms:
     """The SMS layer as the simulator sees it (simulator transport: nothing leaves the machine)."""
 
     db: Database
-    tz: str = "Asia/Tokyo"
+    settings: Settings
 
     def receive(self, phone: str, body: str, at: dt.datetime) -> object:
         from sms.service import receive_sms
 
-        return receive_sms(self.db, "simulator", None, phone, body, at)
+        return receive_sms(self.db, "simulator", None, phone, body, at, settings=self.settings)
 
     def send_due(self, now: dt.datetime) -> object:
         from sms.sender import send_due
         from sms.transports import SimulatorTransport
 
-        return send_due(self.db, SimulatorTransport(), now=now, limit=10_000, tz=self.tz)
+        return send_due(self.db, SimulatorTransport(), now=now, limit=10_000)
 
 
 @click.command("simulate")
@@ -64,7 +64,7 @@ def simulate_command(region: Path, orders: int, seed: int, out: Path, time_limit
     with tempfile.TemporaryDirectory(prefix="hakobu-sim-") as tmp:
         db = Database(database_url or f"sqlite:///{Path(tmp) / 'day.sqlite'}")
         try:
-            summary = simulate(db, config, RealSms(db), settings, out)
+            summary = simulate(db, config, RealSms(db, settings), settings, out)
         except RegionError as error:
             for problem in error.problems:
                 click.echo(str(problem), err=True)

@@ -16,7 +16,7 @@ Guarantees:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,13 @@ def message_timezone(session: Session, message: Message) -> str:
         if row is not None:
             return timezone_of(session, row).key
     return "UTC"
+
+
+def timezones_of(db: Database, message_ids: Iterable[str]) -> dict[str, str]:
+    """:func:`message_timezone` of each message, by id (for pages that render queued texts)."""
+    with db.read() as session:
+        return {m.id: message_timezone(session, m)
+                for m in session.scalars(select(Message).where(Message.id.in_(list(message_ids))))}
 
 
 def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]:
