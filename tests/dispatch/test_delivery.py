@@ -130,7 +130,8 @@ def test_a_cancelled_order_is_not_picked_up(db: Database, day: Day) -> None:
 
     courier = day.courier_with_orders()
     gone, *rest = day.deliveries[courier]
-    assert cancel_order(db, gone, "changed my mind", resident_id=order(db, gone).resident_id)
+    assert cancel_order(db, gone, "changed my mind", SETTINGS, now=dt.datetime.now(dt.UTC),
+                        resident_id=order(db, gone).resident_id)
     with pytest.raises(NotFound):  # off the revised plan: an old page still showing it gets 404
         delivery.pick_up(db, courier, aid(), T, order_ids=[gone])
     route_id = delivery.resolve_route(db, courier, day.routes[courier])  # the plan was revised
@@ -310,10 +311,10 @@ def test_a_welfare_note_reaches_the_operator_at_once(db: Database, day: Day) -> 
     assert {(a.kind, a.resident_id, a.hub_id) for a in alerts} == {("welfare", resident, hub_id(db))}
     assert delivery.open_alerts(db, {"another-hub"}) == []
     operator = upsert_user(db, "op@example.jp", "Op", "operator", "a long passphrase", ("H1",))
-    delivery.acknowledge_alert(db, alerts[0].id, operator, T)
+    delivery.acknowledge_alert(db, alerts[0].id, operator, now=T)
     assert [a.id for a in delivery.open_alerts(db)] == [alerts[1].id]
     with pytest.raises(NotFound):
-        delivery.acknowledge_alert(db, alerts[1].id, operator, T, hub_ids={"another-hub"})
+        delivery.acknowledge_alert(db, alerts[1].id, operator, now=T, hub_ids={"another-hub"})
 
 
 def test_position_is_stored_only_while_a_route_is_active(db: Database, day: Day) -> None:

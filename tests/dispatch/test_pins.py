@@ -15,6 +15,7 @@ from dispatch.models import Base, HandoffEvent, Hub, Order, Region, Resident
 from dispatch.services.handoffs import verify_custody
 from dispatch.services.pins import (
     MAX_ATTEMPTS,
+    PinResult,
     PinStatus,
     check_pin,
     issue_pin,
@@ -54,6 +55,13 @@ def make_order(db: Database, number: int, state: str = "in_transit") -> str:
 def give_pin(db: Database, order_id: str) -> str:
     with db.write() as s:
         return issue_pin(s, s.get_one(Order, order_id))
+
+
+def enter_pin(db: Database, order_id: str, pin: str, actor: str, *, at: dt.datetime | None = None,
+              **where: float) -> PinResult:
+    """The courier types ``pin`` in: :func:`check_pin` in a write transaction of its own."""
+    with db.write() as s:
+        return check_pin(s, order_id, pin, actor, at=at or dt.datetime.now(dt.UTC), **where)  # type: ignore[arg-type]
 
 
 def wrong(pin: str) -> str:
@@ -100,7 +108,7 @@ def test_the_pin_never_appears_in_the_database(db: Database, order: tuple[str, s
 
 def test_the_right_pin_delivers_and_records_the_handoff(db: Database, order: tuple[str, str]) -> None:
     order_id, pin = order
-    result = check_pin(db, order_id, pin, COURIER, lon=134.81, lat=35.51)
+    result = enter_pin(db, order_id, pin, COURIER, lon=134.81, lat=35.51)
     assert result.ok and result.event_id is not None and not result.alert_operator
     delivered = load(db, order_id)
     assert delivered.state == "delivered"
@@ -114,12 +122,12 @@ def test_the_right_pin_delivers_and_records_the_handoff(db: Database, order: tup
 def test_full_width_digits_are_accepted(db: Database, order: tuple[str, str]) -> None:
     order_id, pin = order
     full_width = pin.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    assert check_pin(db, order_id, full_width, COURIER).ok
+    assert enter_pin(db, order_id, full_width, COURIER).ok
 
 
 def test_wrong_pins_count_down_and_the_fifth_locks_and_alerts(db: Database, order: tuple[str, str]) -> None:
     order_id, pin = order
-    results = [check_pin(db, order_id, wrong(pin), COURIER) for _ in range(MAX_ATTEMPTS)]
+    results = [enter_pin(db, order_id, wrong(pin), COURIER) for _ in range(MAX_ATTEMPTS)]
     assert [r.status for r in results[:-1]] == [PinStatus.WRONG] * (MAX_ATTEMPTS - 1)
     assert [r.tries_left for r in results] == [4, 3, 2, 1, 0]
     assert [r.alert_operator for r in results] == [False] * 4 + [True]
@@ -132,8 +140,8 @@ def test_wrong_pins_count_down_and_the_fifth_locks_and_alerts(db: Database, orde
 def test_a_locked_pin_refuses_even_the_right_one(db: Database, order: tuple[str, str]) -> None:
     order_id, pin = order
     for _ in range(MAX_ATTEMPTS):
-        check_pin(db, order_id, wrong(pin), COURIER)
-    again = check_pin(db, order_id, pin, COURIER)
+        enter_pin(db, order_id, wrong(pin), COURIER)
+    again = enter_pin(db, order_id, pin, COURIER)
     assert again.status is PinStatus.LOCKED and not again.alert_operator  # alerted once, not again
     assert load(db, order_id).state == "in_transit"
     with db.read() as s:
@@ -143,11 +151,11 @@ def test_a_locked_pin_refuses_even_the_right_one(db: Database, order: tuple[str,
 def test_reissuing_unlocks_with_a_new_pin(db: Database, order: tuple[str, str]) -> None:
     order_id, pin = order
     for _ in range(MAX_ATTEMPTS):
-        check_pin(db, order_id, wrong(pin), COURIER)
+        enter_pin(db, order_id, wrong(pin), COURIER)
     assert load(db, order_id).pin_locked
     new_pin = give_pin(db, order_id)
     assert (load(db, order_id).pin_attempts, load(db, order_id).pin_locked) == (0, False)
-    assert check_pin(db, order_id, new_pin, COURIER).ok
+    assert enter_pin(db, order_id, new_pin, COURIER).ok
 
 
 def test_a_pin_works_only_for_its_own_order(db: Database, order: tuple[str, str]) -> None:
@@ -156,7 +164,7 @@ def test_a_pin_works_only_for_its_own_order(db: Database, order: tuple[str, str]
     other_pin = give_pin(db, other_id)
     while other_pin == pin:  # 1 in 10,000: the two orders drew the same PIN
         other_pin = give_pin(db, other_id)
-    result = check_pin(db, other_id, pin, COURIER)
+    result = enter_pin(db, other_id, pin, COURIER)
     assert result.status is PinStatus.WRONG and result.tries_left == 4
     assert load(db, other_id).state == "in_transit"
     assert load(db, order_id).pin_attempts == 0  # the order the PIN belongs to is untouched
@@ -169,7 +177,7 @@ def test_a_hash_copied_onto_another_order_does_not_validate(db: Database, order:
     with db.engine.begin() as conn:
         copy = 'UPDATE "order" SET pin_hash = (SELECT pin_hash FROM "order" WHERE id = :a) WHERE id = :b'
         conn.execute(text(copy), {"a": order_id, "b": other_id})
-    assert check_pin(db, other_id, pin, COURIER).status is PinStatus.WRONG
+    assert enter_pin(db, other_id, pin, COURIER).status is PinStatus.WRONG
 
 
 def test_concurrent_guesses_cannot_exceed_the_limit(db: Database, order: tuple[str, str]) -> None:
@@ -180,7 +188,7 @@ def test_concurrent_guesses_cannot_exceed_the_limit(db: Database, order: tuple[s
 
     def guess() -> None:
         start.wait()
-        result = check_pin(db, order_id, wrong(pin), COURIER)
+        result = enter_pin(db, order_id, wrong(pin), COURIER)
         statuses.append((result.status, result.alert_operator))
 
     threads = [threading.Thread(target=guess) for _ in range(8)]
@@ -198,9 +206,9 @@ def test_malformed_input_is_refused_without_counting(db: Database, order: tuple[
     order_id, _ = order
     for typo in ("123", "12345", "12a4", ""):
         with pytest.raises(DomainError, match="exactly 4 digits"):
-            check_pin(db, order_id, typo, COURIER)
+            enter_pin(db, order_id, typo, COURIER)
     with pytest.raises(DomainError, match="entered by the courier"):
-        check_pin(db, order_id, "1234", "user:operator")
+        enter_pin(db, order_id, "1234", "user:operator")
     assert load(db, order_id).pin_attempts == 0
     assert normalise_pin(" １２３４ ") == "1234"
 
@@ -209,5 +217,5 @@ def test_a_pin_is_only_taken_for_an_order_in_transit(db: Database) -> None:
     order_id = make_order(db, 3, state="planned")
     pin = give_pin(db, order_id)
     with pytest.raises(DomainError, match="order #3 is planned, not in transit"):
-        check_pin(db, order_id, pin, COURIER)
+        enter_pin(db, order_id, pin, COURIER)
     assert load(db, order_id).state == "planned"

@@ -31,6 +31,7 @@ from dispatch.scheduler import JOBS_TABLE, BatchScheduler, leader_lock_for, sync
 from dispatch.scheduler_cli import batch_group
 from dispatch.services.batching import close_batch
 from dispatch.services.solving import (
+    PlanBatch,
     SolvePool,
     batch_state,
     requeue_interrupted,
@@ -99,7 +100,7 @@ def closed_batch(db: Database, orders: int = 2) -> str:
 
 def solve_in_pool(db: Database, batch_id: str, planner: Callable[[Database, str], str],
                   hard_timeout_s: float = 30.0) -> Batch:
-    pool = SolvePool(db, workers=1, planner=planner, hard_timeout_s=hard_timeout_s)
+    pool = SolvePool(db, planner, workers=1, hard_timeout_s=hard_timeout_s)
     assert pool.submit(batch_id)
     assert pool.wait_idle(hard_timeout_s + 20)
     pool.shutdown()
@@ -257,7 +258,9 @@ def test_cutoff_jobs_follow_the_hubs(db: Database, jobs_table_dropped: None) -> 
 def test_a_sweep_closes_due_cutoffs_and_full_hubs_only_while_they_are_open(db: Database) -> None:
     hub = make_hub(db, cutoffs=("09:00", "13:00"), opens=dt.time(8), closes=dt.time(18))
     clock = {"now": jst(10)}
-    service = BatchScheduler(db, Settings(close_early_orders=3), make_pool=lambda: SolvePool(db),
+    settings = Settings(close_early_orders=3)
+    planner = PlanBatch(settings.solve_time_limit_s)
+    service = BatchScheduler(db, settings, make_pool=lambda: SolvePool(db, planner),
                              clock=lambda: clock["now"])
     for minute in (1, 2, 3):
         make_order(db, hub, jst(9, minute))

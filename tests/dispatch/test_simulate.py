@@ -27,7 +27,7 @@ MONDAY = dt.date(2026, 3, 2)
 def test_a_simulated_day_accounts_for_every_order(db: Database, tmp_path: Path) -> None:
     config = SimConfig(region=TINY, orders=14, seed=4, time_limit_s=0.5, day=MONDAY,
                        fail_rate=0.35, cancel_rate=0.3)
-    summary = simulate(db, config, RealSms(db), SETTINGS, tmp_path)
+    summary = simulate(db, config, RealSms(db, SETTINGS), SETTINGS, tmp_path)
 
     o = summary["orders"]
     assert o["total"] == 14 and o["unaccounted"] == []

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.models import Message, OptOut, Order, Proxy, Resident
 from dispatch.services import outbox
@@ -26,7 +27,8 @@ def sms(db: Database, tiny_region: str) -> Callable[..., object]:
     counter = iter(range(1, 10_000))
 
     def send(phone: str, body: str, sid: str | None = None, at: dt.datetime = NOW) -> object:
-        return receive_sms(db, "twilio", sid or f"SM{next(counter):032d}", phone, body, at)
+        return receive_sms(db, "twilio", sid or f"SM{next(counter):032d}", phone, body, at,
+                           settings=Settings())
 
     return send
 
@@ -39,7 +41,7 @@ def count(db: Database, model: type, *where: object) -> int:
 def test_a_japanese_order_creates_a_confirmed_order_and_a_japanese_reply(db: Database, sms) -> None:
     reply = sms(R1, "注文 米5kg 1、牛乳 2本 午後")
     assert reply.template == "order_received"
-    text = render_message(reply.template, reply.language, reply.params)
+    text = render_message(reply.template, reply.language, reply.params, reply.timezone)
     assert "受け付けました" in text and "米5kg" in text
     with db.read() as s:
         order = s.scalars(select(Order)).one()
@@ -54,7 +56,7 @@ def test_a_japanese_order_creates_a_confirmed_order_and_a_japanese_reply(db: Dat
 def test_an_english_resident_gets_english(db: Database, sms) -> None:
     reply = sms(R3, "ORDER rice 2, milk 1 tomorrow morning")
     assert reply.template == "order_received" and reply.language == "en"
-    assert render_message(reply.template, reply.language, reply.params).startswith("Order #")
+    assert render_message(reply.template, reply.language, reply.params, reply.timezone).startswith("Order #")
 
 
 def test_a_retried_message_sid_creates_one_order_and_one_reply(db: Database, sms) -> None:
@@ -71,7 +73,7 @@ def test_ten_concurrent_deliveries_of_one_sid_make_one_order(db: Database, tiny_
 
     def deliver() -> None:
         try:
-            replies.append(receive_sms(db, "twilio", "SMrace", R1, "注文 米 2", NOW))
+            replies.append(receive_sms(db, "twilio", "SMrace", R1, "注文 米 2", NOW, settings=Settings()))
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -99,7 +101,7 @@ def test_unknown_numbers_are_answered_and_queued_for_review(db: Database, sms) -
 def test_unparseable_text_gets_an_example_and_goes_to_review(db: Database, sms) -> None:
     reply = sms(R1, "あのー、よろしくお願いします")
     assert reply.template == "unparseable"
-    assert "例" in render_message(reply.template, reply.language, reply.params)
+    assert "例" in render_message(reply.template, reply.language, reply.params, reply.timezone)
     assert count(db, Message, Message.review == "pending") == 1
 
 
@@ -181,7 +183,7 @@ def test_replies_are_in_the_residents_language_not_the_messages(db: Database, sm
     with db.read() as s:
         stored = s.scalars(select(Message).where(Message.direction == "out")).one()
     assert stored.language == language
-    text = render_message(stored.template, stored.language, stored.params)
+    text = render_message(stored.template, stored.language, stored.params, "Asia/Tokyo")
     assert text[:4].isascii() == (language == "en"), text  # item names are echoed as written
 
 
@@ -247,7 +249,7 @@ def test_every_corpus_message_is_stored_answered_and_reviewed_when_not_understoo
         reply = sms(R1, case.text, sid=f"SMcorpus{n:04d}")
         assert reply.template in ANSWERS[kind], (case.id, reply.template)
         assert reply.message_id is not None, case.id
-        text = render_message(reply.template, reply.language, reply.params)
+        text = render_message(reply.template, reply.language, reply.params, reply.timezone)
         assert reply.language == "ja" and 1 <= segment_count(text) <= 3, (case.id, text)
         with db.read() as s:
             inbound = s.get(Message, reply.inbound_id)

@@ -9,6 +9,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.models import Message, Resident
 from dispatch.requests import ItemRequest
@@ -227,10 +228,11 @@ def test_a_message_queued_before_stop_is_not_sent_after_it(db: Database, tiny_re
     from sms.service import receive_sms
 
     place_order(db, _resident_id(db), [ItemRequest("米", 1)], channel="web", now=NOW)
-    receive_sms(db, "twilio", "SMstop", "+817000000001", "STOP", NOW)
+    receive_sms(db, "twilio", "SMstop", "+817000000001", "STOP", NOW, settings=Settings())
     api = TwilioApiDouble()
     send_due(db, _twilio(api), now=NOW)
-    assert [r["data"]["Body"] for r in api.requests] == [render_message("stopped", "ja", {})]  # her language
+    # her language
+    assert [r["data"]["Body"] for r in api.requests] == [render_message("stopped", "ja", {}, "UTC")]
     by_template = {m.template: m for m in _outbound(db)}
     assert by_template["order_received"].status == "dead"
     assert "opted out" in by_template["order_received"].error
@@ -253,7 +255,8 @@ def test_opted_out_residents_and_couriers_get_nothing_all_day_long(db: Database,
         phones = [*s.scalars(select(Resident.phone)), *s.scalars(select(Volunteer.phone))]
     stopped = [p for p in phones if p != keep]
     for n, phone in enumerate(stopped):
-        receive_sms(db, "twilio", f"SMstop{n}", phone, "停止", CONFIRMED_AT - dt.timedelta(hours=3))
+        receive_sms(db, "twilio", f"SMstop{n}", phone, "停止", CONFIRMED_AT - dt.timedelta(hours=3),
+                    settings=Settings())
     confirmations = TwilioApiDouble()
     send_due(db, _twilio(confirmations), now=CONFIRMED_AT - dt.timedelta(hours=2))
     assert sorted(r["data"]["To"] for r in confirmations.requests) == sorted(stopped)

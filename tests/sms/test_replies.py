@@ -138,7 +138,7 @@ def test_every_template_rendered_from_storage_fits_its_budget(key: str, language
     if "items" in stored:
         items = _EN_ITEMS if language == "en" else _JA_ITEMS
         stored["items"] = [[i.name, i.quantity, i.unit] for i in items]
-    text = render_message(key, language, json.loads(json.dumps(stored)))
+    text = render_message(key, language, json.loads(json.dumps(stored)), "Asia/Tokyo")
     assert "{" not in text and "None" not in text
     assert 1 <= segment_count(text) <= TEMPLATES[key].budget, text
     if names & {"start", "end"}:

@@ -66,7 +66,7 @@ def test_a_signed_order_is_committed_then_answered_in_japanese_twiml(client: Fla
     assert inbound.external_id == "SM" + "1" * 32 and inbound.body == "注文 米 2"
     assert order.state == "confirmed" and order.channel == "sms" and inbound.order_id == order.id
     assert reply.in_reply_to == inbound.id and reply.status == "sent" and reply.body == text
-    assert render_message(reply.template, reply.language, reply.params) == text
+    assert render_message(reply.template, reply.language, reply.params, reply.timezone) == text
 
 
 def test_a_twilio_retry_gets_the_same_answer_and_no_second_order(client: FlaskClient,
@@ -134,7 +134,7 @@ def test_missing_sender_is_a_bad_request_that_writes_nothing(client: FlaskClient
 def test_stop_is_confirmed_once_and_then_nothing_is_sent_to_the_number(client: FlaskClient,
                                                                        app: Flask) -> None:
     stop = post_signed(client, twilio_inbound(sid="SM" + "a" * 32, body="停止"))
-    assert twiml_messages(stop.get_data(as_text=True)) == [render_message("stopped", "ja", {})]
+    assert twiml_messages(stop.get_data(as_text=True)) == [render_message("stopped", "ja", {}, "UTC")]
     again = post_signed(client, twilio_inbound(sid="SM" + "b" * 32, body="STOP"))
     assert twiml_messages(again.get_data(as_text=True)) == []
     order = post_signed(client, twilio_inbound(sid="SM" + "c" * 32, body="注文 米 1"))

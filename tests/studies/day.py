@@ -90,8 +90,9 @@ def record_day(db: Database, delays: dict[str, int] | None = None,
             at = eta + dt.timedelta(minutes=delays.get(code_of[order_id], 0))
             if volunteer:
                 record_position(db, volunteer, route_id, lon, lat, at)
-                result = check_pin(db, order_id, pin_for_notification(db, order_id), carrier, at=at,
-                                   lon=lon, lat=lat)
+                pin = pin_for_notification(db, order_id)
+                with db.write() as s:
+                    result = check_pin(s, order_id, pin, carrier, at=at, lon=lon, lat=lat)
                 assert result.ok
             else:
                 with db.write() as s:

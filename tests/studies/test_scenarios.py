@@ -190,7 +190,8 @@ def test_the_example_scenario_changes_the_figures_of_the_demos_simulated_day(db:
     day = dt.date(2026, 12, 1)
     config = SimConfig(region=TAJIMA, orders=SIMULATED_ORDERS, seed=SIMULATED_SEED, time_limit_s=2,
                        solution_limit=SIMULATED_SOLUTION_LIMIT, day=day)
-    simulate(db, config, RealSms(db), Settings(secret_key="sim-pepper", public_url="https://hakobu.example"))
+    settings = Settings(secret_key="sim-pepper", public_url="https://hakobu.example")
+    simulate(db, config, RealSms(db, settings), settings)
     with db.read() as s:
         kannabe = s.scalars(select(Hub).where(Hub.code == "KANNABE")).one()
         eligible = [o.number for o, r in s.execute(select(Order, Resident).join(

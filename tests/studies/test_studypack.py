@@ -206,7 +206,8 @@ def test_a_simulated_tajima_day_passes_the_pii_scan_at_the_default_and_a_coarser
     day = DAY
     config = SimConfig(region=TAJIMA, orders=20, seed=SIMULATED_SEED, time_limit_s=1,
                        solution_limit=SIMULATED_SOLUTION_LIMIT, day=day)
-    summary = simulate(db, config, RealSms(db), Settings(secret_key="pack-pepper", public_url="https://x.example"))
+    settings = Settings(secret_key="pack-pepper", public_url="https://x.example")
+    summary = simulate(db, config, RealSms(db, settings), settings)
     assert summary["orders"]["delivered"] > 0
     written = write_pack(db, PackOptions(day, day), tmp_path / "default")
     assert len(gpd.read_file(tmp_path / "default" / "study-pack.gpkg", layer="cells")) == 0

@@ -47,8 +47,8 @@ def test_planner_replays_a_simulated_day_and_downloads_its_kpis(page, live_app: 
     make_user("planner", email="planner@example.jp")
     config = SimConfig(region=TINY, orders=8, seed=3, time_limit_s=0.5, solution_limit=50, day=MONDAY,
                        fail_rate=0.0, cancel_rate=0.0)
-    summary = simulate(db, config, RealSms(db), Settings(secret_key="browser-test",
-                                                         public_url="http://127.0.0.1"), region_code="tiny")
+    settings = Settings(secret_key="browser-test", public_url="http://127.0.0.1")
+    summary = simulate(db, config, RealSms(db, settings), settings, region_code="tiny")
     delivered = summary["orders"]["delivered"]
     assert summary["accounted"] and delivered > 0
 
@@ -132,8 +132,8 @@ def test_planner_runs_a_scenario_in_the_background_and_sees_the_comparison(
     make_user("planner", email="planner@example.jp")
     config = SimConfig(region=TINY, orders=8, seed=3, time_limit_s=0.5, solution_limit=50, day=MONDAY,
                        fail_rate=0.0, cancel_rate=0.0)
-    simulate(db, config, RealSms(db), Settings(secret_key="browser-test", public_url="http://127.0.0.1"),
-             region_code="tiny")
+    settings = Settings(secret_key="browser-test", public_url="http://127.0.0.1")
+    simulate(db, config, RealSms(db, settings), settings, region_code="tiny")
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live_app}/login")

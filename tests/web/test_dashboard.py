@@ -7,6 +7,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
+from dispatch.config import Settings
 from tests.web.conftest import login
 
 pytestmark = pytest.mark.db
@@ -48,7 +49,7 @@ def test_an_sms_order_shows_up_in_the_operators_order_queue(client: FlaskClient,
                                                             tiny_region: str) -> None:
     from sms.service import receive_sms
 
-    reply = receive_sms(db, "simulator", None, "+817000000001", "注文 米 2")
+    reply = receive_sms(db, "simulator", None, "+817000000001", "注文 米 2", settings=Settings())
     login(client, make_user("operator", hubs=("H1",)))
     page = client.get("/").get_data(as_text=True)
     number = reply.params["number"]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.demo import demo_day, seed_demo, seed_demo_day, seed_demo_plans
 from dispatch.models import Batch, Order, Plan, User
@@ -25,7 +26,7 @@ EVENING = dt.datetime.combine(MONDAY, dt.time(20, 0), TOKYO)  # after it, and af
 
 def _seed(db: Database, now: dt.datetime, lines: list[str] | None = None) -> list[str]:
     seeded = seed_demo_day(db, "tiny", lambda phone, body, at: receive_sms(
-        db, "simulator", None, phone, body, at), now=now)
+        db, "simulator", None, phone, body, at, settings=Settings()), now=now)
     return seeded + seed_demo_plans(db, "tiny", now=now, time_limit_s=1.0,
                                     echo=(lines.append if lines is not None else None))
 
@@ -93,7 +94,8 @@ def test_evening_demo_plans_this_mornings_batch(db: Database, tiny_region: str) 
 
 def test_just_after_midnight_the_orders_stay_on_the_new_day(db: Database, tiny_region: str) -> None:
     now = dt.datetime.combine(MONDAY, dt.time(0, 4), TOKYO)
-    seed_demo_day(db, "tiny", lambda phone, body, at: receive_sms(db, "simulator", None, phone, body, at),
+    seed_demo_day(db, "tiny", lambda phone, body, at: receive_sms(
+        db, "simulator", None, phone, body, at, settings=Settings()),
                   now=now)
     with db.read() as s:
         created = list(s.scalars(select(Order.created_at)))
@@ -102,7 +104,8 @@ def test_just_after_midnight_the_orders_stay_on_the_new_day(db: Database, tiny_r
 
 
 def test_a_solve_interrupted_by_a_stopped_demo_is_finished_on_restart(db: Database, tiny_region: str) -> None:
-    seed_demo_day(db, "tiny", lambda phone, body, at: receive_sms(db, "simulator", None, phone, body, at),
+    seed_demo_day(db, "tiny", lambda phone, body, at: receive_sms(
+        db, "simulator", None, phone, body, at, settings=Settings()),
                   now=MORNING)
     with db.read() as s:
         hub_id = s.scalars(select(Order.hub_id)).first()
@@ -132,7 +135,7 @@ def test_yesterday_is_simulated_once_before_the_demo_day(db: Database, tiny_regi
 
     settings = Settings(secret_key="demo-sim-pepper", public_url="http://127.0.0.1:5000")
     tuesday = MORNING + dt.timedelta(days=1)  # yesterday was Monday: the tiny couriers work
-    lines = seed_simulated_day(db, "tiny", TINY, RealSms(db), settings, now=tuesday, orders=6)
+    lines = seed_simulated_day(db, "tiny", TINY, RealSms(db, settings), settings, now=tuesday, orders=6)
     assert lines[0].startswith(f"simulated day {MONDAY.isoformat()}: 6 orders"), lines
     assert simulated_days(db, "tiny") == [MONDAY]
     midnight = dt.datetime.combine(MONDAY, dt.time(0), TOKYO)
@@ -142,7 +145,8 @@ def test_yesterday_is_simulated_once_before_the_demo_day(db: Database, tiny_regi
     assert "confirmed" in states and "proposed" not in states
     before = (_count(db, Order), _count(db, Batch), _count(db, Plan))
 
-    again = seed_simulated_day(db, "tiny", TINY, RealSms(db), settings, now=tuesday + dt.timedelta(hours=3))
+    again = seed_simulated_day(db, "tiny", TINY, RealSms(db, settings), settings,
+                               now=tuesday + dt.timedelta(hours=3))
     assert again == [f"past day {MONDAY.isoformat()} already has 6 orders: not simulated again"]
     assert (_count(db, Order), _count(db, Batch), _count(db, Plan)) == before
 
@@ -153,5 +157,5 @@ def test_yesterday_is_simulated_once_before_the_demo_day(db: Database, tiny_regi
             Order.created_at >= tuesday.replace(hour=0)))
     assert proposed == [tuesday]  # today's plan only
     assert today == 5  # every tiny resident orders once today
-    assert seed_simulated_day(db, "tiny", TINY, RealSms(db), settings, now=tuesday, orders=0) == [
+    assert seed_simulated_day(db, "tiny", TINY, RealSms(db, settings), settings, now=tuesday, orders=0) == [
         f"past day {MONDAY.isoformat()} already has 6 orders: not simulated again"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -96,7 +97,7 @@ def test_another_residents_order_cannot_be_cancelled(client: FlaskClient, db: Da
 
     with db.read() as s:
         other = s.scalars(select(Resident.id).where(Resident.code == "R2")).one()
-    foreign = place_order(db, other, [ItemRequest("米", 1)], channel="phone")
+    foreign = place_order(db, other, [ItemRequest("米", 1)], channel="phone", now=dt.datetime.now(dt.UTC))
     _sign_in(client, db)
     token = _token(client.get("/order/").get_data(as_text=True))
     assert client.post(f"/order/{foreign.id}/cancel", data={"csrf_token": token}).status_code == 404
@@ -120,7 +121,8 @@ def test_a_code_signs_in_once_only(client: FlaskClient, db: Database, tiny_regio
     _sign_out(client)
     assert client.get("/order/").status_code == 302
     assert client.get("/order/code").status_code == 302  # no code pending after signing out
-    assert not verify_login_code(db, "+817000000001", code, "test-secret-key")  # used up
+    assert not verify_login_code(db, "+817000000001", code, "test-secret-key",
+                             now=dt.datetime.now(dt.UTC))  # used up
 
 
 def _count_codes(db: Database) -> int:
