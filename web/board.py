@@ -278,7 +278,8 @@ def acknowledge(alert_id: str) -> Any:
     if not AcknowledgeForm().validate_on_submit():  # CSRFProtect answers 400 before this; belt and braces
         abort(400)
     try:
-        acknowledge_alert(db(), alert_id, current_user.user_id, hub_ids=hub_scope())
+        acknowledge_alert(db(), alert_id, current_user.user_id, now=dt.datetime.now(dt.UTC),
+                          hub_ids=hub_scope())
     except NotFound:
         log.warning("user %s tried to acknowledge alert %s (unknown or another hub's)",
                     current_user.user_id, alert_id)

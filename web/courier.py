@@ -183,7 +183,7 @@ def link(token: str) -> Any:
     use up a single-use link); the button (pressed by courier.js at once) redeems it."""
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
-        volunteer_id = signin.redeem_courier_link(db(), token, settings().secret_key)
+        volunteer_id = signin.redeem_courier_link(db(), token, settings().secret_key, now=utcnow())
         if volunteer_id is None:
             return render_template("courier/expired.html"), 410
         session.clear()  # a fresh session at sign-in

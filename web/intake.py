@@ -94,7 +94,7 @@ def phone_order(resident_id: str) -> Any:
         day, part = (form.wish.data or "0:any").split(":")
         try:
             placed = ordering.place_order(db(), resident_id, items, channel="phone",
-                                          time_wish=TimeWish(int(day), part),
+                                          now=dt.datetime.now(dt.UTC), time_wish=TimeWish(int(day), part),
                                           entered_by_user_id=current_user.user_id,
                                           priority=int(form.priority.data or 2))
         except DomainError as error:

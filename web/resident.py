@@ -78,7 +78,7 @@ def sign_in() -> Any:
             flash(_("Please enter your phone number, e.g. 090-1234-5678."), "error")
         else:
             signin.issue_login_code(db(), phone, settings().secret_key or "hakobu",
-                                    settings().login_code_ttl_s)
+                                    settings().login_code_ttl_s, now=dt.datetime.now(dt.UTC))
             session["pending_phone"] = phone
             return redirect(url_for("resident.enter_code"))
     return render_template("resident/sign_in.html", form=form)
@@ -93,7 +93,8 @@ def enter_code() -> Any:
         return redirect(url_for("resident.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
-        if signin.verify_login_code(db(), phone, form.code.data or "", settings().secret_key or "hakobu"):
+        if signin.verify_login_code(db(), phone, form.code.data or "", settings().secret_key or "hakobu",
+                                    now=dt.datetime.now(dt.UTC)):
             session.clear()  # new session at sign-in
             session["resident_phone"] = phone
             return redirect(url_for("resident.home"))
@@ -127,7 +128,7 @@ def home() -> Any:
             try:
                 placed = ordering.place_order(
                     db(), chosen.resident_id, items, channel="proxy" if chosen.proxy_id else "web",
-                    time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
+                    now=dt.datetime.now(dt.UTC), time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
             except DomainError as error:
                 flash(str(error), "error")
             else:
@@ -148,8 +149,8 @@ def cancel(order_id: str) -> Any:
     people = _principals()
     for person in people:
         try:
-            done = ordering.cancel_order(db(), order_id, "cancelled on the web",
-                                         resident_id=person.resident_id)
+            done = ordering.cancel_order(db(), order_id, "cancelled on the web", settings(),
+                                         now=dt.datetime.now(dt.UTC), resident_id=person.resident_id)
         except DomainError:
             continue
         flash(_("Order cancelled.") if done else _("This order is already on its way and can no "
