@@ -126,7 +126,7 @@ def test_cancelling_a_confirmed_order_takes_it_off_and_tells_the_courier(db: Dat
     courier, order_id = served_by_courier(before)[0]
     others = [o for o in deliveries(before, courier) if o != order_id]
 
-    assert cancel_order(db, order_id, "no longer needed", now=NOW) is True
+    assert cancel_order(db, order_id, "no longer needed", SETTINGS, now=NOW) is True
 
     after = latest_plan(db, batch_id)
     assert after.state == "confirmed" and after.validation["ok"], after.validation
@@ -140,7 +140,7 @@ def test_cancelling_a_confirmed_order_takes_it_off_and_tells_the_courier(db: Dat
 def test_cancelling_an_order_of_a_proposed_plan_makes_a_new_proposed_version(db: Database,
                                                                               tiny_region: str) -> None:
     batch_id, _, ids = planned(db)
-    assert cancel_order(db, ids["R3"], "changed my mind", now=NOW) is True
+    assert cancel_order(db, ids["R3"], "changed my mind", SETTINGS, now=NOW) is True
     plan = latest_plan(db, batch_id)
     assert plan.state == "proposed" and plan.version == 2 and plan.validation["ok"]
     assert ids["R3"] not in {st.order_id for r in plan.routes for st in r.stops}

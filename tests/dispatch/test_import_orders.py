@@ -134,14 +134,16 @@ def test_export_lists_each_order_once_with_its_channel_and_no_personal_data(
         db: Database, database_url: str, tiny_region: str, tmp_path: Path) -> None:
     import datetime as dt
 
+    from dispatch.config import Settings
     from dispatch.models import Resident
     from dispatch.requests import ItemRequest
     from dispatch.services.ordering import place_order
     from sms.service import receive_sms
 
     now = dt.datetime(2026, 12, 1, 0, 30, tzinfo=dt.UTC)
-    receive_sms(db, "twilio", "SMexport", "+817000000001", "注文 米 2", now)
-    receive_sms(db, "twilio", "SMexport", "+817000000001", "注文 米 2", now)  # Twilio's retry
+    receive_sms(db, "twilio", "SMexport", "+817000000001", "注文 米 2", now, settings=Settings())
+    receive_sms(db, "twilio", "SMexport", "+817000000001", "注文 米 2", now,  # Twilio's retry
+                settings=Settings())
     with db.read() as s:
         r2 = s.scalars(select(Resident.id).where(Resident.code == "R2")).one()
     place_order(db, r2, [ItemRequest("パン", 1)], channel="web", now=now)

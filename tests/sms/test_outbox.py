@@ -256,7 +256,7 @@ def test_opted_out_residents_and_couriers_get_nothing_all_day_long(db: Database,
     stopped = [p for p in phones if p != keep]
     for n, phone in enumerate(stopped):
         receive_sms(db, "twilio", f"SMstop{n}", phone, "停止", CONFIRMED_AT - dt.timedelta(hours=3),
-                    settings=Settings())
+                    settings=SETTINGS)
     confirmations = TwilioApiDouble()
     send_due(db, _twilio(confirmations), now=CONFIRMED_AT - dt.timedelta(hours=2))
     assert sorted(r["data"]["To"] for r in confirmations.requests) == sorted(stopped)
@@ -270,7 +270,8 @@ def test_opted_out_residents_and_couriers_get_nothing_all_day_long(db: Database,
     delivery.deliver(db, courier, first, pin_of(db, first), uuid.uuid4().hex, at + dt.timedelta(minutes=5))
     if rest:
         delivery.fail(db, courier, rest[0], "nobody_home", uuid.uuid4().hex, at + dt.timedelta(minutes=9))
-    assert cancel_order(db, day.deliveries[other][0], "resident called", now=at + dt.timedelta(minutes=12))
+    assert cancel_order(db, day.deliveries[other][0], "resident called", SETTINGS,
+                        now=at + dt.timedelta(minutes=12))
     courier_cancels(db, other, at + dt.timedelta(minutes=15), actor="user:test", settings=SETTINGS)
 
     templates = {(m.phone, m.template) for m in _outbound(db)}

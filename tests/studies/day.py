@@ -64,7 +64,7 @@ def record_day(db: Database, delays: dict[str, int] | None = None,
            for c in codes}
     extra = place_order(db, resident_id(db, codes[0]), [ItemRequest("卵", 1)], channel="web",
                         now=PLACED + dt.timedelta(minutes=5)).id
-    assert cancel_order(db, extra, "changed my mind", now=PLACED + dt.timedelta(minutes=10))
+    assert cancel_order(db, extra, "changed my mind", SETTINGS, now=PLACED + dt.timedelta(minutes=10))
     with db.read() as s:
         hub = s.scalars(select(Hub)).one()
     batch = close_batch(db, hub.id, CUTOFF, now=CUTOFF)
