@@ -80,12 +80,13 @@ def verify(anchor_path: Path | None, database_url: str | None) -> None:
 @database_option
 def anchor(out_path: Path, database_url: str | None) -> None:
     """Verify the chain and record its head (seq, hash) in a JSON file kept off the database host."""
+    from dispatch.models import utcnow
     from dispatch.services.handoffs import take_anchor
 
     previous = _load_anchor(out_path) if out_path.exists() else None
     db = open_db(database_url)
     try:
-        result, new_anchor = take_anchor(db, previous)
+        result, new_anchor = take_anchor(db, previous, now=utcnow())
     finally:
         db.dispose()
     if new_anchor is None:

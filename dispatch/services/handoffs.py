@@ -35,7 +35,7 @@ from dispatch.custody import (
 from dispatch.db import Database
 from dispatch.errors import NotFound
 from dispatch.ids import new_id
-from dispatch.models import HandoffEvent, Order, utcnow
+from dispatch.models import HandoffEvent, Order
 
 #: Advisory lock key of the custody chain on PostgreSQL (an arbitrary constant, "hakobu-chain").
 CHAIN_LOCK_KEY = 0x68616B6F62750001
@@ -132,8 +132,10 @@ def verify_custody(db: Database, anchor: Anchor | None = None) -> VerifyResult:
             result.close()
 
 
-def take_anchor(db: Database, previous: Anchor | None = None) -> tuple[VerifyResult, Anchor | None]:
-    """Verify the chain (against ``previous`` if given) and return its head as a new anchor.
+def take_anchor(db: Database, previous: Anchor | None = None, *,
+                now: dt.datetime) -> tuple[VerifyResult, Anchor | None]:
+    """Verify the chain (against ``previous`` if given) and return its head as a new anchor taken
+    at ``now``.
 
     The anchor is ``None`` when verification fails: a broken chain must never be anchored, or
     the anchor would vouch for the tampering.
@@ -141,4 +143,4 @@ def take_anchor(db: Database, previous: Anchor | None = None) -> tuple[VerifyRes
     result = verify_custody(db, previous)
     if not result.ok:
         return result, None
-    return result, Anchor(seq=result.head_seq, hash=result.head_hash, taken_at=utcnow())
+    return result, Anchor(seq=result.head_seq, hash=result.head_hash, taken_at=now)

@@ -24,7 +24,7 @@ from dispatch.custody import (
 )
 from dispatch.db import Database
 from dispatch.errors import NotFound
-from dispatch.models import HandoffEvent, Hub, Order, Region, Resident
+from dispatch.models import HandoffEvent, Hub, Order, Region, Resident, utcnow
 from dispatch.services.handoffs import append_event, chain_of, record_handoff, take_anchor, verify_custody
 
 pytestmark = pytest.mark.db
@@ -182,7 +182,7 @@ def test_a_deleted_first_event_is_detected(chain: Database) -> None:
 
 
 def test_a_truncated_tail_is_detected_only_against_an_anchor(chain: Database) -> None:
-    _, anchor = take_anchor(chain)
+    _, anchor = take_anchor(chain, now=utcnow())
     assert anchor is not None and anchor.seq == 8
     sql(chain, "DELETE FROM handoff_event WHERE seq > 5")
     assert verify_custody(chain).ok  # what is left is a valid chain ...
@@ -194,7 +194,7 @@ def test_a_truncated_tail_is_detected_only_against_an_anchor(chain: Database) ->
 
 def test_a_rewritten_chain_is_detected_against_an_anchor(chain: Database) -> None:
     """Truncate and append fresh, perfectly chained events: the anchored seq now has another hash."""
-    _, anchor = take_anchor(chain)
+    _, anchor = take_anchor(chain, now=utcnow())
     assert anchor is not None
     sql(chain, "DELETE FROM handoff_event WHERE seq > 5")
     with chain.read() as s:
