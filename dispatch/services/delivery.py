@@ -255,9 +255,15 @@ def holder(session: Session, order: Order) -> str:
     return last if last is not None else origin_party(session, order)
 
 
-def _require_holding(session: Session, order: Order, actor: str) -> None:
+def _held(session: Session, volunteer_id: str, order_id: str,
+          states: Iterable[str] | None = WORKING) -> tuple[Order, Route, str]:
+    """The order (row-locked) on the courier's route (see :func:`_assignment`), that route, and the
+    courier as a custody party (``volunteer:<id>``); :class:`DomainError` unless they hold it."""
+    actor = f"volunteer:{volunteer_id}"
+    order, route, _ = _assignment(session, volunteer_id, order_id, states)
     if holder(session, order) != actor:
         raise DomainError(f"order #{order.number}: you do not hold this parcel (pick it up first)")
+    return order, route, actor
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -409,11 +415,9 @@ def deliver(db: Database, volunteer_id: str, order_id: str, pin: str, action_id:
         replayed = _begin_action(session, volunteer_id, action_id, "deliver", order_id, now)
         if replayed is not None:
             return replayed
-        actor = f"volunteer:{volunteer_id}"
-        order, route, _ = _assignment(session, volunteer_id, order_id)
-        _require_holding(session, order, actor)
+        order, route, actor = _held(session, volunteer_id, order_id)
         result = check_pin(session, order.id, pin, actor, at=now, lon=lon, lat=lat,
-                              max_attempts=max_attempts)
+                           max_attempts=max_attempts)
         if result.status is PinStatus.OK:
             _receipt(session, order, now)
             _finish_route_if_done(session, route)
@@ -455,9 +459,7 @@ def hand_over(db: Database, volunteer_id: str, order_id: str, to: str, action_id
         replayed = _begin_action(session, volunteer_id, action_id, "handover", order_id, now)
         if replayed is not None:
             return replayed
-        actor = f"volunteer:{volunteer_id}"
-        order, route, _ = _assignment(session, volunteer_id, order_id)
-        _require_holding(session, order, actor)
+        order, route, actor = _held(session, volunteer_id, order_id)
         resident = _resident(session, order)
         if resident.handover_consent not in CONSENT_ALLOWS[to]:
             raise DomainError(f"order #{order.number}: the resident has not agreed to delivery to a {to}")
@@ -488,9 +490,7 @@ def fail(db: Database, volunteer_id: str, order_id: str, reason: str, action_id:
         replayed = _begin_action(session, volunteer_id, action_id, "fail", order_id, now)
         if replayed is not None:
             return replayed
-        actor = f"volunteer:{volunteer_id}"
-        order, route, _ = _assignment(session, volunteer_id, order_id)
-        _require_holding(session, order, actor)
+        order, route, _ = _held(session, volunteer_id, order_id)
         if order.state != OrderState.IN_TRANSIT:
             raise DomainError(f"order #{order.number} is {order.state}, not in transit")
         transition(order, OrderState.FAILED)
@@ -514,9 +514,7 @@ def return_to_hub(db: Database, volunteer_id: str, order_id: str, action_id: str
         replayed = _begin_action(session, volunteer_id, action_id, "return", order_id, now)
         if replayed is not None:
             return replayed
-        actor = f"volunteer:{volunteer_id}"
-        order, route, _ = _assignment(session, volunteer_id, order_id, states=None)
-        _require_holding(session, order, actor)
+        order, route, actor = _held(session, volunteer_id, order_id, states=None)
         if not can_transition(order.state, OrderState.RETURNED):
             raise DomainError(f"order #{order.number} is {order.state}: only an undelivered parcel "
                               "comes back to the hub")
