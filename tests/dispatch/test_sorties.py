@@ -352,7 +352,7 @@ def test_the_simulated_day_flies_every_sortie_through_the_staff_services(db: Dat
 
     config = SimConfig(region=TINY, orders=14, seed=4, time_limit_s=0.5, day=MONDAY, fail_rate=0.35,
                        cancel_rate=0.3)
-    summary = simulate(db, config, RealSms(db), SIM_SETTINGS, tmp_path)
+    summary = simulate(db, config, RealSms(db, SIM_SETTINGS), SIM_SETTINGS, tmp_path)
     assert summary["drone_sorties"] > 0 and summary["audit"]["ok"]
     with db.read() as s:
         flown = s.scalars(select(Route).join(Plan, Plan.id == Route.plan_id).where(
