@@ -1,11 +1,14 @@
-"""Console sign-in and sign-out (Flask-Login sessions, CSRF-protected form, rate-limited)."""
+"""Console sign-in and sign-out (Flask-Login sessions, CSRF-protected form, rate-limited), and the
+signed-in user's hub scope: the one rule of which hubs a console user may see.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -19,10 +22,19 @@ from web.extensions import limiter, login_manager
 from web.security import access
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+#: Roles that see every hub (planners read the whole region; admins run it). Operators see the
+#: hubs they are assigned to.
+ALL_HUBS_ROLES = frozenset({"admin", "planner"})
 
 
 class SessionUser(UserMixin):
-    """What the session knows of a console user: id, role, hub scope (a detached snapshot)."""
+    """What the session knows of a console user: id, role, hub scope (a detached snapshot).
+
+    The hub scope is decided here and nowhere else: every blueprint filters lists with
+    :attr:`hub_scope` and checks one object with :meth:`may_see_hub` (or :func:`require_hub`).
+    """
 
     def __init__(self, user: User) -> None:
         self.user_id = user.id
@@ -36,8 +48,33 @@ class SessionUser(UserMixin):
     def get_id(self) -> str:
         return f"{self.user_id}:{self.nonce}"
 
-    def may_see_hub(self, hub_id: str) -> bool:
-        return self.role in ("admin", "planner") or hub_id in self.hub_ids
+    @property
+    def sees_all_hubs(self) -> bool:
+        return self.role in ALL_HUBS_ROLES
+
+    @property
+    def hub_scope(self) -> set[str] | None:
+        """The hubs whose data this user may see, as the read models and services take it:
+        ``None`` means every hub (planners and admins), else (a copy of) the operator's own hubs."""
+        return None if self.sees_all_hubs else set(self.hub_ids)
+
+    def may_see_hub(self, hub_id: str | None) -> bool:
+        """Whether one object of ``hub_id`` is visible to this user (``None``: no such object)."""
+        return hub_id is not None and (self.sees_all_hubs or hub_id in self.hub_ids)
+
+
+def require_hub(hub_id: str | None, what: str) -> str:
+    """``hub_id`` when the signed-in user may see it; otherwise 404, as if ``what`` did not exist.
+
+    An object of another hub is logged (user and object ids only) and answered exactly like a
+    missing one, so an operator never learns that another hub's plan, order or drone exists.
+    """
+    if current_user.may_see_hub(hub_id):
+        assert hub_id is not None
+        return hub_id
+    if hub_id is not None:
+        log.warning("user %s asked for %s of another hub", current_user.user_id, what)
+    abort(404)
 
 
 @login_manager.user_loader

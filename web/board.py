@@ -44,7 +44,6 @@ from dispatch.models import (
 from dispatch.read.drones import late_sortie_orders
 from dispatch.services.delivery import acknowledge_alert
 from web.context import db, settings
-from web.plans import hub_scope
 from web.security import access
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -265,7 +264,7 @@ def can_acknowledge() -> bool:
 @bp.route("")
 @access("operator", "planner", "admin")
 def board() -> Any:
-    view = build_board(db(), hub_scope(), _day(), sortie_late_after=_late_after())
+    view = build_board(db(), current_user.hub_scope, _day(), sortie_late_after=_late_after())
     return render_template("board/board.html", board=view, poll_seconds=POLL_SECONDS,
                            exception_label=exception_label, day_arg=request.args.get("day", ""),
                            can_acknowledge=can_acknowledge(), ack_form=AcknowledgeForm())
@@ -279,7 +278,7 @@ def acknowledge(alert_id: str) -> Any:
         abort(400)
     try:
         acknowledge_alert(db(), alert_id, current_user.user_id, now=dt.datetime.now(dt.UTC),
-                          hub_ids=hub_scope())
+                          hub_ids=current_user.hub_scope)
     except NotFound:
         log.warning("user %s tried to acknowledge alert %s (unknown or another hub's)",
                     current_user.user_id, alert_id)
@@ -293,7 +292,7 @@ def acknowledge(alert_id: str) -> Any:
 @access("operator", "planner", "admin")
 def data() -> Any:
     """The board as JSON for the page's poller: labels translated and times local, ready to show."""
-    view = build_board(db(), hub_scope(), _day(), sortie_late_after=_late_after())
+    view = build_board(db(), current_user.hub_scope, _day(), sortie_late_after=_late_after())
     may_ack, day_arg = can_acknowledge(), request.args.get("day") or None
 
     def when(value: dt.datetime | None) -> str:

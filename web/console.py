@@ -60,7 +60,7 @@ def dashboard() -> Any:
     overview = region_overview(db())
     if overview is None:
         return render_template("console/empty.html")
-    visible = None if current_user.role in ("admin", "planner") else set(current_user.hub_ids)
+    visible = current_user.hub_scope
     hubs = [h for h in overview.hubs if visible is None or h.id in visible]
     orders = order_queue(db(), visible)
     now = utcnow()

@@ -56,11 +56,6 @@ class AbortForm(FlaskForm):
     to_ground = BooleanField()
 
 
-def _scope() -> set[str] | None:
-    """The hubs whose sorties the user flies: None (every hub) for admins."""
-    return None if current_user.role == "admin" else set(current_user.hub_ids)
-
-
 def _late_after() -> dt.timedelta:
     return dt.timedelta(minutes=settings().sortie_late_after_min)
 
@@ -72,7 +67,7 @@ def _actor() -> str:
 def _visible(route_id: str) -> SortieRow:
     try:
         with db().read() as session:
-            return sortie_row(session, route_id, _scope(), utcnow(), _late_after())
+            return sortie_row(session, route_id, current_user.hub_scope, utcnow(), _late_after())
     except NotFound:
         log.warning("user %s asked for drone sortie %s (unknown or another hub's)", current_user.user_id,
                     route_id)
@@ -97,7 +92,7 @@ def kind_label(code: str) -> str:
 @access("operator", "admin")
 def index() -> Any:
     with db().read() as session:
-        rows = todays_sorties(session, _scope(), utcnow(), _late_after())
+        rows = todays_sorties(session, current_user.hub_scope, utcnow(), _late_after())
     return render_template("drones/index.html", sorties=rows, status_label=status_label,
                            kind_label=kind_label)
 
@@ -138,7 +133,8 @@ def take_off(route_id: str) -> Any:
         checklist = sorties.PreFlight(battery_checked=bool(form.battery_checked.data),
                                       weather_checked=bool(form.weather_checked.data),
                                       payload_kg=form.payload_kg.data, permit_ref=form.permit_ref.data or "")
-        record = sorties.take_off(db(), route_id, _actor(), utcnow(), checklist, hub_ids=_scope())
+        record = sorties.take_off(db(), route_id, _actor(), utcnow(), checklist,
+                                  hub_ids=current_user.hub_scope)
         return _("Take-off recorded; on board: %(orders)s.", orders=_moved(record))
 
     return _act(route_id, form, run)
@@ -152,7 +148,7 @@ def drop(route_id: str, order_id: str) -> Any:
     def run() -> str:
         try:
             result = sorties.drop(db(), route_id, order_id, _actor(), utcnow(), pin=form.pin.data or None,
-                                  max_attempts=settings().pin_max_attempts, hub_ids=_scope())
+                                  max_attempts=settings().pin_max_attempts, hub_ids=current_user.hub_scope)
         except NotFound:
             abort(404)
         if result.ok:
@@ -170,7 +166,7 @@ def land(route_id: str) -> Any:
     form = LandForm()
 
     def run() -> str:
-        record = sorties.land(db(), route_id, _actor(), utcnow(), hub_ids=_scope())
+        record = sorties.land(db(), route_id, _actor(), utcnow(), hub_ids=current_user.hub_scope)
         if record.moved:
             return _("Landed; handed to the hub for the couriers: %(orders)s.", orders=_moved(record))
         return _("Landed.")
@@ -185,7 +181,7 @@ def abort_sortie(route_id: str) -> Any:
 
     def run() -> str:
         record = sorties.abort(db(), route_id, _actor(), utcnow(), form.reason.data or "",
-                               to_ground=bool(form.to_ground.data), hub_ids=_scope())
+                               to_ground=bool(form.to_ground.data), hub_ids=current_user.hub_scope)
         return _("Sortie aborted: %(orders)s back with the hub, offered to the next batch.",
                  orders=_moved(record))
 

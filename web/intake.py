@@ -27,6 +27,7 @@ from dispatch.services.review import resolve_review
 from sms.sender import send_due
 from sms.service import receive_sms, render_message
 from sms.transports import SimulatorTransport
+from web.auth import require_hub
 from web.context import db, settings
 from web.forms import choices
 from web.security import access
@@ -39,10 +40,6 @@ ITEM_ROWS = 6
 def _simulator_flag() -> dict[str, bool]:
     """Lets console pages (the confirmed plan) point to the simulator's sent texts in a demo."""
     return {"sms_simulated": settings().sms_transport == "simulator"}
-
-
-def _hub_scope() -> set[str] | None:
-    return None if current_user.role == "admin" else set(current_user.hub_ids)
 
 
 class PhoneOrderForm(FlaskForm):
@@ -76,7 +73,7 @@ for _i in range(ITEM_ROWS):
 @access("operator", "admin")
 def phone_search() -> Any:
     query = request.args.get("q", "").strip()
-    found = find_residents(db(), query, _hub_scope()) if query else []
+    found = find_residents(db(), query, current_user.hub_scope) if query else []
     return render_template("intake/phone_search.html", query=query, found=found)
 
 
@@ -84,9 +81,8 @@ def phone_search() -> Any:
 @access("operator", "admin")
 def phone_order(resident_id: str) -> Any:
     brief = resident_brief(db(), resident_id)
-    scope = _hub_scope()
-    if brief is None or (scope is not None and brief.hub_id not in scope):
-        abort(404)
+    require_hub(brief.hub_id if brief else None, f"resident {resident_id}")
+    assert brief is not None
     form = PhoneOrderForm()
     if form.validate_on_submit():
         items = [ItemRequest(str(getattr(form, f"item{i}").data).strip(), getattr(form, f"qty{i}").data or 1)
@@ -113,7 +109,7 @@ class ResolveForm(FlaskForm):
 @bp.route("/review")
 @access("operator", "admin")
 def review() -> Any:
-    return render_template("intake/review.html", items=review_queue(db(), _hub_scope()),
+    return render_template("intake/review.html", items=review_queue(db(), current_user.hub_scope),
                            form=ResolveForm())
 
 
@@ -123,7 +119,8 @@ def resolve(message_id: str) -> Any:
     form = ResolveForm()
     if not form.validate_on_submit():
         abort(400)
-    if not resolve_review(db(), message_id, current_user.user_id, form.note.data or "", _hub_scope()):
+    scope = current_user.hub_scope
+    if not resolve_review(db(), message_id, current_user.user_id, form.note.data or "", scope):
         abort(404)
     return redirect(url_for("intake.review"))
 
@@ -171,7 +168,7 @@ def simulator() -> Any:
     texts as sent without sending them."""
     if settings().sms_transport != "simulator":
         return render_template("intake/simulator_off.html", transport=settings().sms_transport), 409
-    residents = simulator_residents(db(), _hub_scope())
+    residents = simulator_residents(db(), current_user.hub_scope)
     form = SimulatorForm()
     form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [
         ("+819099990000", _("An unknown number") + " (+819099990000)")])
@@ -187,5 +184,5 @@ def simulator() -> Any:
     zones = outbox.timezones_of(db(), [m.id for m in thread if not m.body])
     shown = [(m, m.body or render_message(m.template, m.language, m.params, zones[m.id])) for m in thread]
     return render_template("intake/simulator.html", form=form, thread=shown,
-                           sent=simulator_outbox(db(), _hub_scope(), SENT_FILTERS[shown_kind]),
+                           sent=simulator_outbox(db(), current_user.hub_scope, SENT_FILTERS[shown_kind]),
                            sent_filter=shown_kind, message_kind=message_kind)

@@ -24,6 +24,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from dispatch.errors import DomainError
 from dispatch.models import Batch, Drone, Hub, Plan, Route, Volunteer, Zone, utcnow
 from dispatch.services import disruptions
+from web.auth import require_hub
 from web.context import db, settings
 from web.security import access
 
@@ -46,12 +47,8 @@ class HubOps:
     zones: list[Zone]
 
 
-def _scope() -> set[str] | None:
-    return None if current_user.role == "admin" else set(current_user.hub_ids)
-
-
 def _hubs() -> list[HubOps]:
-    scope = _scope()
+    scope = current_user.hub_scope
     out = []
     with db().read() as s:
         query = select(Hub).where(Hub.kind == "hub").order_by(Hub.code)
@@ -77,20 +74,16 @@ def _hubs() -> list[HubOps]:
 
 def _own(model: type[Any], object_id: str) -> Any:
     """The object if it belongs to a hub (or, for zones, a region) in the user's scope, else 404."""
-    scope = _scope()
     with db().read() as s:
         obj = s.get(model, object_id)
         if obj is None:
             abort(404)
-        if scope is not None:
-            hubs = {obj.hub_id} if hasattr(obj, "hub_id") else set(s.scalars(
-                select(Hub.id).where(Hub.region_id == obj.region_id)))
-            if model is Hub:
-                hubs = {obj.id}
-            if not hubs & scope:
-                log.warning("user %s tried to switch %s %s outside their hubs", current_user.user_id,
-                            model.__name__, object_id)
-                abort(404)
+        hubs = {obj.hub_id} if hasattr(obj, "hub_id") else set(s.scalars(
+            select(Hub.id).where(Hub.region_id == obj.region_id)))
+        if model is Hub:
+            hubs = {obj.id}
+        if not any(current_user.may_see_hub(h) for h in hubs):
+            require_hub(next(iter(hubs), None), f"{model.__name__} {object_id}")
         s.expunge(obj)
         return obj
 

@@ -24,6 +24,7 @@ from dispatch.errors import DomainError
 from dispatch.models import utcnow
 from dispatch.queries import map_frame
 from dispatch.services import plans as plan_service
+from web.auth import require_hub
 from web.context import db, settings
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, ZoneShape, build_map, render_parts
 from web.plan_queries import PlanView, plan_hub, plan_rows, plan_view, route_lines
@@ -33,20 +34,9 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 log = logging.getLogger(__name__)
 
 
-def hub_scope() -> set[str] | None:
-    """The hubs the signed-in user may see: None (all) for planners and admins."""
-    return None if current_user.role in ("admin", "planner") else set(current_user.hub_ids)
-
-
 def _visible_plan_hub(plan_id: str) -> str:
     """The plan's hub, or 404 when it does not exist or belongs to a hub outside the user's scope."""
-    hub_id = plan_hub(db(), plan_id)
-    scope = hub_scope()
-    if hub_id is None or (scope is not None and hub_id not in scope):
-        if hub_id is not None:
-            log.warning("user %s asked for plan %s of another hub", current_user.user_id, plan_id)
-        abort(404)
-    return hub_id
+    return require_hub(plan_hub(db(), plan_id), f"plan {plan_id}")
 
 
 # --- forms ----------------------------------------------------------------------------------------
@@ -80,7 +70,8 @@ class ConfirmForm(FlaskForm):
 @access("operator", "planner", "admin")
 def index() -> Any:
     state = request.args.get("state")
-    rows = plan_rows(db(), hub_scope(), state=state if state in ("proposed", "confirmed") else None)
+    shown = state if state in ("proposed", "confirmed") else None
+    rows = plan_rows(db(), current_user.hub_scope, state=shown)
     return render_template("plans/list.html", rows=rows, state=state)
 
 

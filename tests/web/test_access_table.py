@@ -1,9 +1,30 @@
-"""The full route × audience table: a route that is not listed here fails the suite."""
+"""The full route × audience table, enforced: a route that is not listed here fails the suite.
+
+Three things are checked. Every rule of the app's URL map (path, endpoint, methods) is listed, so
+a new or changed route fails until its audience is decided. Every audience that a route does not
+admit is turned away by the access layer (anonymous staff pages go to the login, courier pages
+answer 404, resident pages go to the resident sign-in, anyone else signed in gets 403), without the
+view running. And hub scope: an operator of one hub gets 404 for another hub's plan, resident
+(order entry), alert, courier, drone and hub, and sees none of its plans or parcels, while the
+hub's own operator reaches the same objects.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Iterator
 
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from dispatch.db import Database
+from dispatch.models import Drone, Order, Plan, Route, Stop
+from dispatch.services.delivery import welfare_note
+from tests.dispatch.test_plan_edits import NOW
+from tests.web.conftest import csrf_token, login
+from tests.web.test_board import DAY, day  # noqa: F401 - the confirmed tiny day fixture
+from web import create_app
 from web.security import declared_access
 
 #: endpoint -> who may use it. Update deliberately when adding a route.
@@ -65,6 +86,73 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "sms.gateway_webhook": {"webhook"},
 }
 
+# --- the URL map: every rule, with its methods ---------------------------------------------------
+
+#: rule -> (endpoint, methods besides HEAD/OPTIONS). A route added, moved or given another method
+#: fails here until it is listed (and its audience above is decided deliberately).
+URL_MAP: dict[str, tuple[str, frozenset[str]]] = {
+    "/login": ("auth.login", frozenset({"GET", "POST"})),
+    "/logout": ("auth.logout", frozenset({"POST"})),
+    "/": ("console.dashboard", frozenset({"GET"})),
+    "/intake/phone": ("intake.phone_search", frozenset({"GET"})),
+    "/intake/phone/<resident_id>": ("intake.phone_order", frozenset({"GET", "POST"})),
+    "/intake/review": ("intake.review", frozenset({"GET"})),
+    "/intake/review/<message_id>": ("intake.resolve", frozenset({"POST"})),
+    "/intake/simulator": ("intake.simulator", frozenset({"GET", "POST"})),
+    "/board": ("board.board", frozenset({"GET"})),
+    "/board/data": ("board.data", frozenset({"GET"})),
+    "/board/alerts/<alert_id>/acknowledge": ("board.acknowledge", frozenset({"POST"})),
+    "/plans": ("plans.index", frozenset({"GET"})),
+    "/plans/<plan_id>": ("plans.show", frozenset({"GET"})),
+    "/plans/<plan_id>/move": ("plans.move", frozenset({"POST"})),
+    "/plans/<plan_id>/reorder": ("plans.reorder", frozenset({"POST"})),
+    "/plans/<plan_id>/drop": ("plans.drop", frozenset({"POST"})),
+    "/plans/<plan_id>/force-ground": ("plans.force_ground", frozenset({"POST"})),
+    "/plans/<plan_id>/confirm": ("plans.confirm", frozenset({"POST"})),
+    "/order/sign-in": ("resident.sign_in", frozenset({"GET", "POST"})),
+    "/order/code": ("resident.enter_code", frozenset({"GET", "POST"})),
+    "/order/": ("resident.home", frozenset({"GET", "POST"})),
+    "/order/<order_id>/cancel": ("resident.cancel", frozenset({"POST"})),
+    "/order/sign-out": ("resident.sign_out", frozenset({"POST"})),
+    "/planner/": ("planner.index", frozenset({"GET"})),
+    "/planner/kpis.csv": ("planner.kpis_csv", frozenset({"GET"})),
+    "/planner/replay": ("planner.replay", frozenset({"GET"})),
+    "/planner/scenario": ("planner.scenario", frozenset({"GET", "POST"})),
+    "/planner/scenario/runs/<run_id>": ("planner.scenario_run", frozenset({"GET"})),
+    "/c/<token>": ("courier.link", frozenset({"GET", "POST"})),
+    "/courier/login/<token>": ("courier.link_long", frozenset({"GET"})),
+    "/courier/sign-out": ("courier.sign_out", frozenset({"POST"})),
+    "/courier/": ("courier.routes", frozenset({"GET"})),
+    "/courier/route/<route_id>": ("courier.route", frozenset({"GET"})),
+    "/courier/token": ("courier.token", frozenset({"GET"})),
+    "/courier/route/<route_id>/pick-up": ("courier.pick_up", frozenset({"POST"})),
+    "/courier/order/<order_id>/deliver": ("courier.deliver", frozenset({"POST"})),
+    "/courier/order/<order_id>/hand-over": ("courier.hand_over", frozenset({"POST"})),
+    "/courier/order/<order_id>/fail": ("courier.fail", frozenset({"POST"})),
+    "/courier/order/<order_id>/return": ("courier.return_to_hub", frozenset({"POST"})),
+    "/courier/order/<order_id>/welfare": ("courier.welfare", frozenset({"POST"})),
+    "/courier/position": ("courier.position", frozenset({"POST"})),
+    "/operations": ("operations.index", frozenset({"GET"})),
+    "/operations/courier": ("operations.courier_off", frozenset({"POST"})),
+    "/operations/weather": ("operations.weather", frozenset({"POST"})),
+    "/operations/drone": ("operations.drone", frozenset({"POST"})),
+    "/operations/zone": ("operations.zone", frozenset({"POST"})),
+    "/drones": ("drones.index", frozenset({"GET"})),
+    "/drones/<route_id>": ("drones.show", frozenset({"GET"})),
+    "/drones/<route_id>/take-off": ("drones.take_off", frozenset({"POST"})),
+    "/drones/<route_id>/drop/<order_id>": ("drones.drop", frozenset({"POST"})),
+    "/drones/<route_id>/land": ("drones.land", frozenset({"POST"})),
+    "/drones/<route_id>/abort": ("drones.abort_sortie", frozenset({"POST"})),
+    "/sms/twilio/inbound": ("sms.twilio_inbound", frozenset({"POST"})),
+    "/sms/twilio/status": ("sms.twilio_status", frozenset({"POST"})),
+    "/sms/gateway/webhook": ("sms.gateway_webhook", frozenset({"POST"})),
+}
+
+
+#: The sessions a request can come with (staff roles sign in; couriers and residents carry keys).
+SESSIONS = ("anonymous", "operator", "planner", "admin", "courier", "resident")
+OPEN = {"public", "webhook"}
+
 
 def test_every_route_is_in_the_access_table(app: Flask) -> None:
     endpoints = {e for e in app.view_functions if e != "static"}
@@ -74,6 +162,178 @@ def test_every_route_is_in_the_access_table(app: Flask) -> None:
     )
 
 
+def test_every_rule_of_the_url_map_is_listed_with_its_methods(app: Flask) -> None:
+    rules = {r.rule: (r.endpoint, frozenset((r.methods or set()) - {"HEAD", "OPTIONS"}))
+             for r in app.url_map.iter_rules() if r.endpoint != "static"}
+    assert len(rules) == len([r for r in app.url_map.iter_rules() if r.endpoint != "static"]), \
+        "two rules share a path"
+    assert rules == URL_MAP, (
+        f"unlisted: {sorted(set(rules) - set(URL_MAP))}, gone: {sorted(set(URL_MAP) - set(rules))}, "
+        f"changed: {sorted(k for k in set(rules) & set(URL_MAP) if rules[k] != URL_MAP[k])}")
+    assert {endpoint for endpoint, _methods in URL_MAP.values()} == set(ACCESS_TABLE)
+
+
 def test_every_route_declares_exactly_the_listed_audience(app: Flask) -> None:
     for endpoint, audience in ACCESS_TABLE.items():
         assert declared_access(app, endpoint) == audience, endpoint
+
+
+# --- enforcement: route × audience -------------------------------------------------------------
+
+
+@pytest.fixture
+def bare_app(database_url: str) -> Iterator[Flask]:
+    """The real app without CSRF and rate limits, so that each request reaches the access check."""
+    application = create_app({"database_url": database_url, "secret_key": "test-secret-key",
+                              "tiles": "none", "TESTING": True, "WTF_CSRF_ENABLED": False,
+                              "RATELIMIT_ENABLED": False})
+    yield application
+    application.extensions["hakobu"].db.dispose()
+
+
+def _client_as(app: Flask, who: str, make_user) -> FlaskClient:
+    client = app.test_client()
+    if who in ("operator", "planner", "admin"):
+        login_without_csrf(client, make_user(who))
+    elif who == "courier":
+        with client.session_transaction() as session:
+            session["courier_volunteer_id"] = "no-such-volunteer"
+    elif who == "resident":
+        with client.session_transaction() as session:
+            session["resident_phone"] = "+819000000000"
+    return client
+
+
+def login_without_csrf(client: FlaskClient, email: str) -> None:
+    from tests.web.conftest import PASSWORD
+
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+
+
+def _expected_refusal(allowed: set[str], who: str) -> tuple[int, str | None]:
+    """How the access layer turns ``who`` away from a route admitting ``allowed``: (status,
+    where a redirect goes)."""
+    if allowed & {"operator", "planner", "admin"} and who in ("anonymous", "courier", "resident"):
+        return 302, "/login"  # no console user signed in
+    if allowed == {"courier"}:
+        return 404, None
+    if allowed == {"resident"}:
+        return 302, "/order/sign-in"
+    return 403, None
+
+
+def test_every_audience_a_route_does_not_admit_is_turned_away(bare_app: Flask, make_user,
+                                                              db: Database) -> None:
+    clients = {who: _client_as(bare_app, who, make_user) for who in SESSIONS}
+    checked = 0
+    for rule, (endpoint, methods) in sorted(URL_MAP.items()):
+        allowed = ACCESS_TABLE[endpoint]
+        if allowed & OPEN:
+            continue
+        path = rule
+        for argument in ("resident_id", "message_id", "alert_id", "plan_id", "order_id", "run_id",
+                         "token", "route_id"):
+            path = path.replace(f"<{argument}>", "x" * 22)
+        for who in SESSIONS:
+            if who in allowed:
+                continue
+            status, location = _expected_refusal(allowed, who)
+            for method in sorted(methods):
+                response = clients[who].open(path, method=method)
+                assert response.status_code == status, (method, rule, who, response.status_code)
+                if location is not None:
+                    assert response.location.startswith(location), (method, rule, who, response.location)
+                checked += 1
+    assert checked > 100
+
+
+# --- hub scope ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_hub(make_hub, day: dict[str, str]) -> str:  # noqa: F811 - the imported fixture
+    """A second hub in the tiny region, with nothing of its own."""
+    return make_hub("other", region_code="tiny")
+
+
+def _objects(db: Database, day: dict[str, str]) -> dict[str, str]:  # noqa: F811
+    """Ids of hub H1's confirmed plan, a resident, a drone and an open alert."""
+    outcome = welfare_note(db, day["courier"], "seemed unwell", "a1b2c3d4-0000-4000-8000-00000000abcd", NOW,
+                           order_id=day["carried"])
+    with db.read() as s:
+        order = s.get_one(Order, day["carried"])
+        plan_id = s.scalars(select(Plan.id).join(Route, Route.plan_id == Plan.id)
+                            .join(Stop, Stop.route_id == Route.id)
+                            .where(Stop.order_id == order.id, Plan.state == "confirmed")).one()
+        drone = s.scalars(select(Drone.id).where(Drone.hub_id == day["hub"])).first()
+        sortie = s.scalars(select(Route.id).where(Route.plan_id == plan_id,
+                                                  Route.drone_id.is_not(None))).first()
+    assert sortie, "the tiny day flies a drone sortie"
+    return {"plan": plan_id, "resident": order.resident_id, "drone": drone or "", "sortie": sortie,
+            "number": str(order.number), "alert": str(outcome.detail["alert_id"])}
+
+
+def _scoped_requests(client: FlaskClient, ids: dict[str, str], day: dict[str, str]) -> dict[str, int]:  # noqa: F811
+    """The hub-scoped pages and actions of H1's objects, each with its status code."""
+    token = csrf_token(client, "/plans")
+
+    def post(path: str, **data: str) -> int:
+        return client.post(path, data={"csrf_token": token, **data}).status_code
+
+    plan = ids["plan"]
+    statuses = {
+        "plan page": client.get(f"/plans/{plan}").status_code,
+        "plan confirm": post(f"/plans/{plan}/confirm"),
+        "plan drop": post(f"/plans/{plan}/drop", order_id=day["carried"]),
+        "plan move": post(f"/plans/{plan}/move", order_id=day["carried"], vehicle=day["courier"]),
+        "plan reorder": post(f"/plans/{plan}/reorder", vehicle=day["courier"], numbers=ids["number"]),
+        "plan force ground": post(f"/plans/{plan}/force-ground", order_id=day["carried"]),
+        "order entry page": client.get(f"/intake/phone/{ids['resident']}").status_code,
+        "alert acknowledge": post(f"/board/alerts/{ids['alert']}/acknowledge"),
+        "courier call-off": post("/operations/courier", target=day["courier"], value="off"),
+        "weather hold": post("/operations/weather", target=day["hub"], value="on"),
+    }
+    if ids["drone"]:
+        statuses["drone switch"] = post("/operations/drone", target=ids["drone"], value="available")
+    statuses["drone sortie page"] = client.get(f"/drones/{ids['sortie']}").status_code
+    statuses["drone sortie land"] = post(f"/drones/{ids['sortie']}/land")
+    return statuses
+
+
+def test_an_operator_of_another_hub_gets_404_on_every_hub_scoped_page(
+        client: FlaskClient, make_user, db: Database, day: dict[str, str], other_hub: str) -> None:  # noqa: F811
+    ids = _objects(db, day)
+    login(client, make_user("operator", email="b@example.jp", hubs=("other",)))
+    statuses = _scoped_requests(client, ids, day)
+    assert statuses == dict.fromkeys(statuses, 404)
+    assert f'data-plan="{ids["plan"]}"' not in client.get("/plans").get_data(as_text=True)
+    assert client.get(f"/board/data{DAY}").get_json()["parcels"] == []
+    assert client.get(f"/board/data{DAY}").get_json()["alerts"] == []
+    assert "seemed unwell" not in client.get(f"/board{DAY}").get_data(as_text=True)
+
+
+def test_the_hubs_own_operator_reaches_the_same_pages(
+        client: FlaskClient, make_user, db: Database, day: dict[str, str], other_hub: str) -> None:  # noqa: F811
+    ids = _objects(db, day)
+    login(client, make_user("operator", hubs=("H1",)))
+    token = csrf_token(client, "/plans")
+    assert client.get(f"/plans/{ids['plan']}").status_code == 200
+    assert f'data-plan="{ids["plan"]}"' in client.get("/plans").get_data(as_text=True)
+    assert client.get(f"/intake/phone/{ids['resident']}").status_code == 200
+    assert client.get(f"/drones/{ids['sortie']}").status_code == 200
+    assert client.get(f"/board/data{DAY}").get_json()["parcels"]
+    assert client.post(f"/board/alerts/{ids['alert']}/acknowledge",
+                       data={"csrf_token": token}).status_code == 302
+    assert client.post("/operations/weather", data={"csrf_token": token, "target": day["hub"],
+                                                    "value": "on"}).status_code == 302
+
+
+def test_planners_and_admins_see_every_hub(client: FlaskClient, make_user, db: Database,
+                                           day: dict[str, str], other_hub: str) -> None:  # noqa: F811
+    ids = _objects(db, day)
+    for role in ("planner", "admin"):
+        login(client, make_user(role))
+        assert client.get(f"/plans/{ids['plan']}").status_code == 200
+        assert client.get(f"/board/data{DAY}").get_json()["parcels"]
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/plans")})
