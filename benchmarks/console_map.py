@@ -227,12 +227,12 @@ def naive_map(url: str, plan_id: str, runs: int) -> tuple[float, int]:
     """(median seconds, bytes) of a folium map with one Marker per stop and one PolyLine per leg
     (the legs of :func:`routing.plan_geojson`, as they are, not joined or simplified)."""
     from dispatch.models import Plan
-    from web.plan_queries import plan_view
+    from dispatch.read.plans import plan_view
 
     db = Database(url)
     try:
-        view = plan_view(db, plan_id)
         with db.read() as s:
+            view = plan_view(s, plan_id)
             plan = s.get(Plan, plan_id)
             assert plan is not None
             problem, solution = plan.problem, plan.solution

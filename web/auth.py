@@ -5,6 +5,7 @@ signed-in user's hub scope: the one rule of which hubs a console user may see.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,19 +61,27 @@ class SessionUser(UserMixin):
 
     def may_see_hub(self, hub_id: str | None) -> bool:
         """Whether one object of ``hub_id`` is visible to this user (``None``: no such object)."""
-        return hub_id is not None and (self.sees_all_hubs or hub_id in self.hub_ids)
+        return hub_id is not None and self.may_see_any((hub_id,))
+
+    def may_see_any(self, hub_ids: Collection[str]) -> bool:
+        """Whether an object belonging to ``hub_ids`` (a zone: every hub of its region) is visible."""
+        return self.sees_all_hubs or not self.hub_ids.isdisjoint(hub_ids)
 
 
 def require_hub(hub_id: str | None, what: str) -> str:
-    """``hub_id`` when the signed-in user may see it; otherwise 404, as if ``what`` did not exist.
+    """``hub_id`` when the signed-in user may see it; otherwise 404, as if ``what`` did not exist."""
+    require_any_hub(None if hub_id is None else (hub_id,), what)
+    assert hub_id is not None
+    return hub_id
 
-    An object of another hub is logged (user and object ids only) and answered exactly like a
-    missing one, so an operator never learns that another hub's plan, order or drone exists.
-    """
-    if current_user.may_see_hub(hub_id):
-        assert hub_id is not None
-        return hub_id
-    if hub_id is not None:
+
+def require_any_hub(hub_ids: Collection[str] | None, what: str) -> None:
+    """404 unless ``what`` exists (``hub_ids`` is not None) and the signed-in user may see one of
+    its hubs. Another hub's object is logged (user and object ids only) and answered exactly like a
+    missing one, so an operator never learns that another hub's plan, order or drone exists."""
+    if hub_ids is not None and current_user.may_see_any(hub_ids):
+        return
+    if hub_ids is not None:
         log.warning("user %s asked for %s of another hub", current_user.user_id, what)
     abort(404)
 

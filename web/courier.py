@@ -1,14 +1,15 @@
-"""The volunteer courier's mobile page (issue 6, items 7-9): sign in with the SMS link, see only
-one's own routes, and record pick-ups, deliveries (PIN), failed deliveries, returns and welfare
-notes, and share the position while a route is under way.
+"""The volunteer courier's mobile page (issue 6, items 7-9): sign in with the SMS link, see only one's
+own routes, and record pick-ups, deliveries (PIN), failed deliveries, returns and welfare notes,
+and share the position while a route is under way.
 
 Views are thin: every rule (who may act on what, custody, states, SMS, deduplication) is in
-:mod:`dispatch.services.delivery`. Each action is an ordinary form (CSRF, works without
-JavaScript) carrying an ``action_id``; ``static/courier.js`` adds the offline queue: actions
-taken without signal are kept on the phone and sent when it returns, and the server's
-deduplication by ``action_id`` makes a replay harmless. A request that asks for JSON gets the
-outcome as JSON instead of a redirect. Anything that is not the courier's answers 404, and the
-attempt is logged with ids only (never names, phones or addresses).
+:mod:`dispatch.services.delivery`, and what the pages show is read by :mod:`dispatch.read.courier`
+(the route's line is the one stored with the plan version, as on the plan page). Each action is an
+ordinary form (CSRF, works without JavaScript) carrying an ``action_id``; ``static/courier.js``
+adds the offline queue: actions taken without signal are kept on the phone and sent when it
+returns, and the server's deduplication by ``action_id`` makes a replay harmless. A request that
+asks for JSON gets the outcome as JSON instead of a redirect. Anything that is not the courier's
+answers 404, and the attempt is logged with ids only (never names, phones or addresses).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from werkzeug.wrappers import Response
 
 from dispatch.errors import DomainError, NotFound
 from dispatch.models import utcnow
+from dispatch.read import courier as courier_read
 from dispatch.services import delivery, signin
 from web.context import db, settings
 from web.extensions import limiter
@@ -216,7 +218,8 @@ def sign_out() -> Any:
 @access("courier")
 def routes() -> Any:
     try:
-        mine = delivery.courier_routes(db(), _volunteer_id())
+        with db().read() as s:
+            mine = courier_read.courier_routes(s, _volunteer_id())
     except NotFound:
         session.clear()
         return render_template("courier/expired.html"), 410
@@ -238,8 +241,10 @@ def route(route_id: str) -> Any:
     if current != route_id:
         flash(_("The hub changed your route. This is the new one."), "ok")
         return redirect(url_for("courier.route", route_id=current))
-    view = delivery.route_view(db(), volunteer_id, route_id)
-    folium_map = build_map(_map_data(view, delivery.route_path(db(), volunteer_id, route_id)),
+    with db().read() as s:
+        view = courier_read.route_view(s, volunteer_id, route_id)
+        line = courier_read.route_line(s, volunteer_id, route_id)
+    folium_map = build_map(_map_data(view, line),
                            MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
                            tiles=settings().tiles)
     return render_template("courier/route.html", view=view, map=render_parts(folium_map), form=ActionForm(),
@@ -266,15 +271,15 @@ def _fail_reasons() -> list[tuple[str, str]]:
     return [(code, labels[code]) for code in delivery.FAIL_REASONS]
 
 
-def _map_data(view: delivery.RouteView, legs: list[list[tuple[float, float]]]) -> MapData:
+def _map_data(view: courier_read.RouteView, path: list[list[float]]) -> MapData:
     """The courier's own stops (labelled by stop number and order number only), the hub, the line."""
     points = [PointFeature(s.lon, s.lat, f"{s.seq}. #{s.number}", s.state) for s in view.stops
               if s.kind == "delivery"]
-    line = RouteLine("", view.mode, tuple(tuple(leg) for leg in legs)) if legs else None
     return MapData(
         center=(view.hub_lat, view.hub_lon),
         hubs=[HubPoint("", view.hub_name, "hub", False, view.hub_lon, view.hub_lat)],
-        points=points, points_layer_name=_("Stops"), routes=[line] if line else [], zoom=14,
+        points=points, points_layer_name=_("Stops"),
+        routes=[RouteLine("", view.mode, (path,))] if path else [], zoom=14,
     )
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from dispatch.demo import simulator_outbox
 from dispatch.errors import DomainError
-from dispatch.queries_intake import (
+from dispatch.read.intake import (
     conversation,
     find_residents,
     resident_brief,
@@ -22,7 +22,7 @@ from dispatch.queries_intake import (
     simulator_residents,
 )
 from dispatch.requests import ItemRequest, TimeWish
-from dispatch.services import ordering, outbox
+from dispatch.services import ordering
 from dispatch.services.review import resolve_review
 from sms.sender import send_due
 from sms.service import receive_sms, render_message
@@ -73,14 +73,16 @@ for _i in range(ITEM_ROWS):
 @access("operator", "admin")
 def phone_search() -> Any:
     query = request.args.get("q", "").strip()
-    found = find_residents(db(), query, current_user.hub_scope) if query else []
+    with db().read() as s:
+        found = find_residents(s, query, current_user.hub_scope) if query else []
     return render_template("intake/phone_search.html", query=query, found=found)
 
 
 @bp.route("/phone/<resident_id>", methods=["GET", "POST"])
 @access("operator", "admin")
 def phone_order(resident_id: str) -> Any:
-    brief = resident_brief(db(), resident_id)
+    with db().read() as s:
+        brief = resident_brief(s, resident_id)
     require_hub(brief.hub_id if brief else None, f"resident {resident_id}")
     assert brief is not None
     form = PhoneOrderForm()
@@ -109,8 +111,9 @@ class ResolveForm(FlaskForm):
 @bp.route("/review")
 @access("operator", "admin")
 def review() -> Any:
-    return render_template("intake/review.html", items=review_queue(db(), current_user.hub_scope),
-                           form=ResolveForm())
+    with db().read() as s:
+        items = review_queue(s, current_user.hub_scope)
+    return render_template("intake/review.html", items=items, form=ResolveForm())
 
 
 @bp.route("/review/<message_id>", methods=["POST"])
@@ -168,7 +171,8 @@ def simulator() -> Any:
     texts as sent without sending them."""
     if settings().sms_transport != "simulator":
         return render_template("intake/simulator_off.html", transport=settings().sms_transport), 409
-    residents = simulator_residents(db(), current_user.hub_scope)
+    with db().read() as s:
+        residents = simulator_residents(s, current_user.hub_scope)
     form = SimulatorForm()
     form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [
         ("+819099990000", _("An unknown number") + " (+819099990000)")])
@@ -180,9 +184,9 @@ def simulator() -> Any:
         send_due(db(), SimulatorTransport())  # the simulator "delivers" at once
         return redirect(url_for("intake.simulator", phone=form.phone.data))
     shown_kind = request.args.get("sent", "all") if request.args.get("sent") in SENT_FILTERS else "all"
-    thread = conversation(db(), form.phone.data) if form.phone.data else []
-    zones = outbox.timezones_of(db(), [m.id for m in thread if not m.body])
-    shown = [(m, m.body or render_message(m.template, m.language, m.params, zones[m.id])) for m in thread]
+    with db().read() as s:
+        thread = conversation(s, form.phone.data) if form.phone.data else []
+    shown = [(m, m.body or render_message(m.template, m.language, m.params, m.timezone)) for m in thread]
     return render_template("intake/simulator.html", form=form, thread=shown,
                            sent=simulator_outbox(db(), current_user.hub_scope, SENT_FILTERS[shown_kind]),
                            sent_filter=shown_kind, message_kind=message_kind)

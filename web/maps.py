@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import folium
 from folium.plugins import MarkerCluster
@@ -98,6 +98,19 @@ class RouteLine:
     mode: str
     legs: Sequence[Sequence[Sequence[float]]]
     label: str = ""
+
+
+class StoredLine(Protocol):
+    """A route's stored display line (``dispatch.read.lines.MapLine``): one joined path."""
+
+    vehicle: str
+    mode: str
+    path: Sequence[Sequence[float]]
+
+
+def route_lines(lines: Iterable[StoredLine]) -> tuple[RouteLine, ...]:
+    """Stored route lines as the builder draws them (each one leg: stored lines are joined)."""
+    return tuple(RouteLine(vehicle=line.vehicle, mode=line.mode, legs=(line.path,)) for line in lines)
 
 
 @dataclass(frozen=True)

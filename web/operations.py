@@ -9,27 +9,24 @@ Operators act only on their own hubs (anything else answers 404).
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from dispatch.errors import DomainError
-from dispatch.models import Batch, Drone, Hub, Plan, Route, Volunteer, Zone, utcnow
+from dispatch.models import utcnow
+from dispatch.read.operations import SwitchTarget, hub_operations, switch_target
 from dispatch.services import disruptions
-from web.auth import require_hub
+from web.auth import require_any_hub
 from web.context import db, settings
 from web.security import access
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
-log = logging.getLogger(__name__)
 
 
 class SwitchForm(FlaskForm):
@@ -39,53 +36,14 @@ class SwitchForm(FlaskForm):
     value = HiddenField(validators=[AnyOf(["on", "off", "schedule", "grounded", "maintenance", "available"])])
 
 
-@dataclass(frozen=True)
-class HubOps:
-    hub: Hub
-    couriers: list[tuple[Volunteer, int]]  # on a confirmed route today, with stops
-    drones: list[Drone]
-    zones: list[Zone]
-
-
-def _hubs() -> list[HubOps]:
-    scope = current_user.hub_scope
-    out = []
+def _target(kind: str, object_id: str) -> SwitchTarget:
+    """The hub, courier, drone or zone to switch, if it belongs to a hub in the user's scope (a
+    zone: to a hub of its region), else 404."""
     with db().read() as s:
-        query = select(Hub).where(Hub.kind == "hub").order_by(Hub.code)
-        if scope is not None:
-            query = query.where(Hub.id.in_(scope))
-        for hub in s.scalars(query):
-            rows = s.execute(
-                select(Volunteer, Route).join(Route, Route.volunteer_id == Volunteer.id)
-                .join(Plan, Plan.id == Route.plan_id).join(Batch, Batch.id == Plan.batch_id)
-                .where(Batch.hub_id == hub.id, Plan.state == "confirmed", Route.state != "done")
-                .order_by(Volunteer.code)).all()
-            stops: dict[str, tuple[Volunteer, int]] = {}
-            for volunteer, route in rows:
-                count = sum(1 for st in route.stops if st.kind == "delivery")
-                stops[volunteer.id] = (volunteer, stops.get(volunteer.id, (volunteer, 0))[1] + count)
-            drones = list(s.scalars(select(Drone).where(Drone.hub_id == hub.id).order_by(Drone.code)))
-            zones = list(s.scalars(select(Zone).where(Zone.region_id == hub.region_id)
-                                   .order_by(Zone.identifier)))
-            s.expunge_all()
-            out.append(HubOps(hub, list(stops.values()), drones, zones))
-    return out
-
-
-def _own(model: type[Any], object_id: str) -> Any:
-    """The object if it belongs to a hub (or, for zones, a region) in the user's scope, else 404."""
-    with db().read() as s:
-        obj = s.get(model, object_id)
-        if obj is None:
-            abort(404)
-        hubs = {obj.hub_id} if hasattr(obj, "hub_id") else set(s.scalars(
-            select(Hub.id).where(Hub.region_id == obj.region_id)))
-        if model is Hub:
-            hubs = {obj.id}
-        if not any(current_user.may_see_hub(h) for h in hubs):
-            require_hub(next(iter(hubs), None), f"{model.__name__} {object_id}")
-        s.expunge(obj)
-        return obj
+        target = switch_target(s, kind, object_id)
+    require_any_hub(target.hub_ids if target else None, f"{kind} {object_id}")
+    assert target is not None
+    return target
 
 
 def _report(result: disruptions.Revision, what: str) -> None:
@@ -111,51 +69,53 @@ def _form() -> SwitchForm:
 @bp.route("")
 @access("operator", "admin")
 def index() -> Any:
-    return render_template("operations/index.html", hubs=_hubs(), form=SwitchForm())
+    with db().read() as s:
+        hubs = hub_operations(s, current_user.hub_scope)
+    return render_template("operations/index.html", hubs=hubs, form=SwitchForm())
 
 
 @bp.route("/courier", methods=["POST"])
 @access("operator", "admin")
 def courier_off() -> Any:
     form = _form()
-    volunteer = _own(Volunteer, form.target.data or "")
+    volunteer = _target("courier", form.target.data or "")
     return _run(lambda: disruptions.courier_cancels(
         db(), volunteer.id, utcnow(), actor=f"user:{current_user.user_id}", settings=settings()),
-        _("Courier %(code)s called off for today.", code=volunteer.code))
+        _("Courier %(code)s called off for today.", code=volunteer.label))
 
 
 @bp.route("/weather", methods=["POST"])
 @access("operator", "admin")
 def weather() -> Any:
     form = _form()
-    hub = _own(Hub, form.target.data or "")
+    hub = _target("hub", form.target.data or "")
     on = form.value.data == "on"
     return _run(lambda: disruptions.set_weather_hold(
         db(), hub.id, on, utcnow(), actor=f"user:{current_user.user_id}", settings=settings()),
-        _("Weather hold on at %(hub)s: drones grounded.", hub=hub.name) if on
-        else _("Weather hold lifted at %(hub)s.", hub=hub.name))
+        _("Weather hold on at %(hub)s: drones grounded.", hub=hub.label) if on
+        else _("Weather hold lifted at %(hub)s.", hub=hub.label))
 
 
 @bp.route("/drone", methods=["POST"])
 @access("operator", "admin")
 def drone() -> Any:
     form = _form()
-    target = _own(Drone, form.target.data or "")
+    target = _target("drone", form.target.data or "")
     status = form.value.data if form.value.data in ("grounded", "maintenance", "available") else "grounded"
     return _run(lambda: disruptions.ground_drone(
         db(), target.id, utcnow(), actor=f"user:{current_user.user_id}", status=status, settings=settings()),
-        _("Drone %(code)s is now %(status)s.", code=target.code, status=_(status)))
+        _("Drone %(code)s is now %(status)s.", code=target.label, status=_(status)))
 
 
 @bp.route("/zone", methods=["POST"])
 @access("operator", "admin")
 def zone() -> Any:
     form = _form()
-    target = _own(Zone, form.target.data or "")
+    target = _target("zone", form.target.data or "")
     active = {"on": True, "off": False}.get(form.value.data or "")
     return _run(lambda: disruptions.set_zone(
         db(), target.id, active, utcnow(), actor=f"user:{current_user.user_id}", settings=settings()),
-        _("Zone %(name)s: %(state)s.", name=target.name,
+        _("Zone %(name)s: %(state)s.", name=target.label,
           state=_("active") if active else _("inactive") if active is False else _("by schedule")))
 
 

@@ -25,7 +25,8 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from dispatch.errors import DomainError, NotFound
-from dispatch.queries import region_overview
+from dispatch.models import utcnow
+from dispatch.read.region import RegionOverview, region_overview
 from dispatch.simulate import simulated_days
 from dispatch.studies.facts import load_facts, recent_days
 from dispatch.studies.kpis import FACTORS, HEADLINE, Kpis, kpi_table
@@ -70,8 +71,14 @@ def _range() -> tuple[dt.date, dt.date, list[str] | None, list[str]]:
     return start, end, [hub] if hub else None, problems
 
 
+def _overview() -> RegionOverview | None:
+    """The region the planner's maps and forms are drawn on (None before a region is loaded)."""
+    with db().read() as s:
+        return region_overview(s, utcnow())
+
+
 def _hub_choices() -> list[tuple[str, str]]:
-    overview = region_overview(db())
+    overview = _overview()
     return [(h.code, h.name) for h in overview.hubs if h.kind == "hub"] if overview else []
 
 
@@ -149,7 +156,7 @@ def _assets() -> MapAssets:
 
 def _map_data(plan_features: list[dict[str, Any]]) -> MapData:
     """Region background (hubs, roads, zones) with routes from routing's plan GeoJSON."""
-    overview = region_overview(db())
+    overview = _overview()
     assert overview is not None
     legs: dict[tuple[str, Any], list[tuple[tuple[float, float], ...]]] = {}
     modes: dict[tuple[str, Any], str] = {}
@@ -199,7 +206,7 @@ def replay() -> Any:
         except (DomainError, ValueError) as error:
             problems.append(str(error))
     parts, happened, times = None, "[]", []
-    if data is not None and region_overview(db()) is not None:
+    if data is not None and _overview() is not None:
         m = build_map(_map_data(data.planned["features"]), _assets(), tiles=settings().tiles)
         # The slider draws into its own Leaflet layer (replay.html). A folium group added here, after
         # build_map's layer control, broke the map's script (the control referred to it before it
@@ -330,7 +337,7 @@ def scenario() -> Any:
     form = ScenarioForm()
     hubs = _hub_choices()
     form.hub.choices = choices([("", _("whole region")), *hubs])
-    overview = region_overview(db())
+    overview = _overview()
     zones = [(z.identifier, z.name) for z in overview.zones] if overview else []
     form.activate_zone.choices = choices([("", _("none")), *zones])
     if request.method == "GET" and form.date.data is None:  # the latest day before today with orders

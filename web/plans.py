@@ -1,7 +1,7 @@
 """Plan review: the list of plans per hub, one version's page (KPIs, map, stops, validator report,
 drone sortie log), the operator's edits and confirmation.
 
-Views stay thin: reading is :mod:`web.plan_queries`, every change is a call to
+Views stay thin: reading is :mod:`dispatch.read.plans`, every change is a call to
 :mod:`dispatch.services.plans` (which re-validates and stores a new version). Operators see only
 their hubs' plans (another hub's plan answers 404, as if it did not exist); planners read; admins
 do everything.
@@ -22,12 +22,20 @@ from wtforms.validators import DataRequired, Length, NumberRange
 
 from dispatch.errors import DomainError
 from dispatch.models import utcnow
-from dispatch.queries import map_frame
+from dispatch.read.plans import PlanPage, PlanView, plan_hub, plan_page, plan_rows, plan_view
 from dispatch.services import plans as plan_service
 from web.auth import require_hub
 from web.context import db, settings
-from web.maps import HubPoint, MapAssets, MapData, PointFeature, ZoneShape, build_map, render_parts
-from web.plan_queries import PlanView, plan_hub, plan_rows, plan_view, route_lines
+from web.maps import (
+    HubPoint,
+    MapAssets,
+    MapData,
+    PointFeature,
+    ZoneShape,
+    build_map,
+    render_parts,
+    route_lines,
+)
 from web.security import access
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -36,7 +44,9 @@ log = logging.getLogger(__name__)
 
 def _visible_plan_hub(plan_id: str) -> str:
     """The plan's hub, or 404 when it does not exist or belongs to a hub outside the user's scope."""
-    return require_hub(plan_hub(db(), plan_id), f"plan {plan_id}")
+    with db().read() as s:
+        hub_id = plan_hub(s, plan_id)
+    return require_hub(hub_id, f"plan {plan_id}")
 
 
 # --- forms ----------------------------------------------------------------------------------------
@@ -71,7 +81,8 @@ class ConfirmForm(FlaskForm):
 def index() -> Any:
     state = request.args.get("state")
     shown = state if state in ("proposed", "confirmed") else None
-    rows = plan_rows(db(), current_user.hub_scope, state=shown)
+    with db().read() as s:
+        rows = plan_rows(s, current_user.hub_scope, state=shown)
     return render_template("plans/list.html", rows=rows, state=state)
 
 
@@ -79,15 +90,17 @@ def index() -> Any:
 @access("operator", "planner", "admin")
 def show(plan_id: str) -> Any:
     _visible_plan_hub(plan_id)
-    view = plan_view(db(), plan_id)
-    if view is None:
+    with db().read() as s:
+        page = plan_page(s, plan_id, utcnow())
+    if page is None:
         abort(404)
+    view = page.plan
     if request.args.get("follow") and view.id != view.latest_id:  # a re-plan finished: show it
         return redirect(url_for("plans.show", plan_id=view.latest_id))
     may_edit = current_user.role in ("operator", "admin") and view.editable
     sorties = plan_service.drone_sorties(db(), plan_id)
     return render_template(
-        "plans/plan.html", plan=view, map=render_parts(plan_map(view)), sorties=sorties,
+        "plans/plan.html", plan=view, map=render_parts(plan_map(page)), sorties=sorties,
         may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(),
         confirm_refusal=_confirm_refusal(view),
     )
@@ -106,9 +119,9 @@ def _confirm_refusal(view: PlanView) -> str | None:
     return None
 
 
-def plan_map(view: PlanView) -> Any:
+def plan_map(page: PlanPage) -> Any:
     """The plan's map: one GeoJSON layer per route, delivery stops clustered, unserved homes, zones."""
-    frame = map_frame(db(), view.region_code)
+    view, frame = page.plan, page.frame
     points = [PointFeature(st.lon, st.lat, f"#{st.number} {st.resident_code} · {r.label.split(' ')[0]}"
                            f" {st.seq}", "planned")
               for r in view.routes for st in r.deliveries]
@@ -121,7 +134,7 @@ def plan_map(view: PlanView) -> Any:
         points=points, points_layer_name=_("Stops"),
         zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
                for z in (frame.zones if frame else ())],
-        routes=route_lines(db(), view.id), zoom=12,
+        routes=route_lines(page.lines), zoom=12,
     )
     return build_map(data, MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
                      tiles=settings().tiles)
@@ -166,7 +179,8 @@ def reorder(plan_id: str) -> Any:
     form = ReorderForm()
     if not form.validate_on_submit():
         return _bad_form(plan_id, form)
-    view = plan_view(db(), plan_id)
+    with db().read() as s:
+        view = plan_view(s, plan_id)
     assert view is not None
     route = next((r for r in view.routes if r.vehicle_id == form.vehicle.data and not r.drone), None)
     if route is None:

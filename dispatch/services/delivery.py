@@ -26,7 +26,8 @@ views stay thin. Three things hold for every action:
 Resident notifications go through :mod:`dispatch.services.notify` in the same transaction
 (``out_for_delivery``, ``delivered``, ``delivery_failed``); operators are alerted through
 :class:`OperatorAlert` rows (welfare notes, a PIN locked by wrong tries, a failed delivery), listed
-by :func:`open_alerts`.
+by :func:`dispatch.read.alerts.open_alerts`. What the courier's page shows is read by
+:mod:`dispatch.read.courier`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -589,36 +590,6 @@ def share_position(db: Database, volunteer_id: str, lon: float, lat: float, accu
 # --- alerts for the console ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AlertRow:
-    """An open alert as the console lists it (``text`` may be personal: show, never log)."""
-
-    id: str
-    hub_id: str
-    kind: str
-    order_id: str | None
-    order_number: int | None
-    resident_id: str | None
-    resident_code: str | None
-    volunteer_id: str | None
-    text: str
-    created_at: dt.datetime
-
-
-def open_alerts(db: Database, hub_ids: set[str] | None = None, limit: int = 200) -> list[AlertRow]:
-    """Unacknowledged alerts, newest first (of ``hub_ids`` only, unless None = every hub)."""
-    query = (select(OperatorAlert, Order.number, Resident.code)
-             .outerjoin(Order, Order.id == OperatorAlert.order_id)
-             .outerjoin(Resident, Resident.id == OperatorAlert.resident_id)
-             .where(OperatorAlert.acknowledged_at.is_(None))
-             .order_by(OperatorAlert.created_at.desc()).limit(limit))
-    if hub_ids is not None:
-        query = query.where(OperatorAlert.hub_id.in_(hub_ids))
-    with db.read() as session:
-        return [AlertRow(a.id, a.hub_id, a.kind, a.order_id, number, a.resident_id, code, a.volunteer_id,
-                         a.text, a.created_at) for a, number, code in session.execute(query)]
-
-
 def acknowledge_alert(db: Database, alert_id: str, user_id: str, *, now: dt.datetime,
                       hub_ids: set[str] | None = None) -> None:
     """Mark an alert seen by console user ``user_id``; an alert outside ``hub_ids`` is NotFound."""
@@ -628,135 +599,3 @@ def acknowledge_alert(db: Database, alert_id: str, user_id: str, *, now: dt.date
             raise NotFound(f"alert {alert_id!r} does not exist")
         if alert.acknowledged_at is None:
             alert.acknowledged_at, alert.acknowledged_by = now, user_id
-
-
-# --- what the courier's page shows --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RouteSummary:
-    id: str
-    mode: str
-    state: str
-    depart_at: dt.datetime | None
-    return_at: dt.datetime | None
-    deliveries: int
-    open_deliveries: int
-    hub_name: str
-
-
-@dataclass(frozen=True)
-class StopView:
-    """One stop as the courier sees it. Personal data (name, phone, notes) is for this courier's
-    own stops only, and only on their page."""
-
-    seq: int
-    kind: str  # pickup | delivery
-    order_id: str
-    number: int
-    state: str
-    eta: dt.datetime | None
-    lon: float
-    lat: float
-    resident_id: str
-    resident_name: str
-    resident_phone: str
-    notes: str
-    parcels: int
-    weight_kg: float
-    consent: str  # Resident.handover_consent
-    pin_locked: bool
-    held: bool  # this courier holds the parcel now
-    pickup_from: str  # pickup stops: "hub", "supply" or "drone" (still flying in)
-
-
-@dataclass(frozen=True)
-class RouteView:
-    id: str
-    plan_id: str
-    mode: str
-    state: str
-    depart_at: dt.datetime | None
-    return_at: dt.datetime | None
-    distance_m: float
-    hub_name: str
-    hub_lon: float
-    hub_lat: float
-    stops: tuple[StopView, ...]
-
-    @property
-    def to_pick_up(self) -> int:
-        return sum(1 for s in self.stops if s.kind == "delivery" and s.state == OrderState.PLANNED)
-
-    @property
-    def active(self) -> bool:
-        """Under way: picked up and not finished (see :func:`active_route`)."""
-        return self.state == "active" or any(
-            s.kind == "delivery" and s.state in ("dispatched", "in_transit", "failed") for s in self.stops)
-
-
-def courier_routes(db: Database, volunteer_id: str) -> list[RouteSummary]:
-    """The volunteer's routes in confirmed plans, the ones still to drive first, newest first."""
-    with db.read() as session:
-        _volunteer(session, volunteer_id)
-        routes = session.scalars(select(Route).join(Plan, Plan.id == Route.plan_id).where(
-            Route.volunteer_id == volunteer_id, Plan.state == "confirmed")
-            .order_by(Route.depart_at.desc()).limit(20)).all()
-        out = []
-        for route in routes:
-            ids = [st.order_id for st in route.stops if st.kind == "delivery"]
-            states = session.scalars(select(Order.state).where(Order.id.in_(ids))).all()
-            hub = session.get(Hub, session.get_one(Volunteer, volunteer_id).hub_id)
-            out.append(RouteSummary(route.id, route.mode, route.state, route.depart_at, route.return_at,
-                                    len(ids), sum(OrderState(s) in OPEN_ON_ROUTE for s in states),
-                                    hub.name if hub is not None else ""))
-        return sorted(out, key=lambda r: (r.state not in WORKING,))
-
-
-def route_view(db: Database, volunteer_id: str, route_id: str) -> RouteView:
-    """One of the volunteer's routes with its stops in order; :class:`NotFound` for anyone else's."""
-    with db.read() as session:
-        route = own_route(session, volunteer_id, route_id)
-        volunteer = _volunteer(session, volunteer_id)
-        hub = session.get_one(Hub, volunteer.hub_id)
-        actor = f"volunteer:{volunteer_id}"
-        ids = list({st.order_id for st in route.stops})
-        orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
-        residents = {r.id: r for r in session.scalars(select(Resident).where(
-            Resident.id.in_([o.resident_id for o in orders.values()])))}
-        stops = []
-        for st in route.stops:
-            order = orders[st.order_id]
-            resident = residents[order.resident_id]
-            held_by = holder(session, order)
-            stops.append(StopView(
-                seq=st.seq, kind=st.kind, order_id=order.id, number=order.number, state=order.state,
-                eta=st.eta, lon=st.lon, lat=st.lat, resident_id=resident.id, resident_name=resident.name,
-                resident_phone=resident.phone, notes=resident.notes, parcels=order.parcels,
-                weight_kg=order.weight_kg, consent=resident.handover_consent, pin_locked=order.pin_locked,
-                held=held_by == actor, pickup_from=held_by.split(":", 1)[0]))
-        return RouteView(route.id, route.plan_id, route.mode, route.state, route.depart_at, route.return_at,
-                         route.distance_m, hub.name, hub.lon, hub.lat, tuple(stops))
-
-
-def route_path(db: Database, volunteer_id: str, route_id: str) -> list[list[tuple[float, float]]]:
-    """The legs of the volunteer's route along the roads (WGS84 lon/lat lists), for the map.
-
-    Computed from the confirmed plan's stored problem and solution with routing's own GeoJSON
-    export, so the line is the one the planner timed.
-    """
-    import routing
-    from routing.geojson import plan_geojson
-
-    with db.read() as session:
-        route = own_route(session, volunteer_id, route_id)
-        plan = session.get_one(Plan, route.plan_id)
-        problem_json, solution_json = plan.problem, plan.solution
-    problem = routing.problem_from_json(problem_json)
-    solution = routing.solution_from_json(solution_json)
-    mine = [r for r in solution.routes if r.vehicle_id == volunteer_id and r.mode != routing.DRONE]
-    if not mine:
-        return []
-    collection = plan_geojson(problem, replace(solution, routes=tuple(mine), unserved=()), plan.batch_id)
-    return [[(float(x), float(y)) for x, y in f["geometry"]["coordinates"]]
-            for f in collection["features"] if f["geometry"]["type"] == "LineString"]

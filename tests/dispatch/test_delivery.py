@@ -26,6 +26,8 @@ from dispatch.models import (
     Route,
 )
 from dispatch.planning import plan_batch
+from dispatch.read import alerts as alerts_read
+from dispatch.read import courier as courier_read
 from dispatch.requests import ItemRequest
 from dispatch.services import delivery
 from dispatch.services.batching import close_batch
@@ -44,6 +46,16 @@ T = CONFIRMED_AT + dt.timedelta(minutes=10)  # 10:15 in Tokyo: the couriers set 
 def aid() -> str:
     """A fresh action id, as the phone generates one."""
     return uuid.uuid4().hex
+
+
+def read(db: Database, read_model: Callable[..., Any], *args: Any) -> Any:
+    """A read model's answer in a read session of its own."""
+    with db.read() as s:
+        return read_model(s, *args)
+
+
+def open_alerts(db: Database, hub_ids: set[str] | None = None) -> list[alerts_read.AlertRow]:
+    return read(db, alerts_read.open_alerts, hub_ids)
 
 
 def count(db: Database, model: Any, *where: Any) -> int:
@@ -220,7 +232,7 @@ def test_five_wrong_pins_lock_it_and_alert_the_operator_once(db: Database, day: 
     statuses = [delivery.deliver(db, courier, order_id, wrong, aid(), T).status for _ in range(5)]
     assert statuses == ["wrong_pin"] * 4 + ["locked"]
     assert delivery.deliver(db, courier, order_id, pin, aid(), T).status == "locked"
-    alerts = delivery.open_alerts(db)
+    alerts = open_alerts(db)
     assert [(a.kind, a.order_id) for a in alerts] == [("pin_locked", order_id)]
     assert order(db, order_id).state == "in_transit"
 
@@ -273,7 +285,7 @@ def test_fail_then_return_offers_the_order_to_the_next_batch(db: Database, day: 
     assert failed.ok and order(db, order_id).state == "failed"
     assert order(db, order_id).note == "delivery failed: nobody_home"
     assert len(outbound(db, "delivery_failed", order_id)) == 1
-    (alert,) = delivery.open_alerts(db)
+    (alert,) = open_alerts(db)
     assert (alert.kind, alert.text) == ("delivery_failed", "nobody_home: car gone, mail piling up")
     with pytest.raises(DomainError, match="not in transit"):
         delivery.deliver(db, courier, order_id, "1234", aid(), T)
@@ -306,13 +318,13 @@ def test_a_welfare_note_reaches_the_operator_at_once(db: Database, day: Day) -> 
         delivery.welfare_note(db, courier, "   ", aid(), T, order_id=order_id)
     delivery.welfare_note(db, courier, "体調が悪そうでした", aid(), T, order_id=order_id)
     delivery.welfare_note(db, courier, "seemed confused", aid(), T, resident_id=resident)
-    alerts = delivery.open_alerts(db, {hub_id(db)})
+    alerts = open_alerts(db, {hub_id(db)})
     assert sorted(a.text for a in alerts) == ["seemed confused", "体調が悪そうでした"]
     assert {(a.kind, a.resident_id, a.hub_id) for a in alerts} == {("welfare", resident, hub_id(db))}
-    assert delivery.open_alerts(db, {"another-hub"}) == []
+    assert open_alerts(db, {"another-hub"}) == []
     operator = upsert_user(db, "op@example.jp", "Op", "operator", "a long passphrase", ("H1",))
     delivery.acknowledge_alert(db, alerts[0].id, operator, now=T)
-    assert [a.id for a in delivery.open_alerts(db)] == [alerts[1].id]
+    assert [a.id for a in open_alerts(db)] == [alerts[1].id]
     with pytest.raises(NotFound):
         delivery.acknowledge_alert(db, alerts[1].id, operator, now=T, hub_ids={"another-hub"})
 
@@ -369,12 +381,12 @@ def test_another_couriers_route_is_not_found(db: Database, day: Day) -> None:
     with pytest.raises(NotFound):
         delivery.pick_up(db, intruder, aid(), T, route_id=day.routes[courier])
     with pytest.raises(NotFound):
-        delivery.route_view(db, intruder, day.routes[courier])
+        read(db, courier_read.route_view, intruder, day.routes[courier])
     with pytest.raises(NotFound):
-        delivery.route_path(db, intruder, day.routes[courier])
-    view = delivery.route_view(db, courier, day.routes[courier])
+        read(db, courier_read.route_line, intruder, day.routes[courier])
+    view = read(db, courier_read.route_view, courier, day.routes[courier])
     assert [s.order_id for s in view.stops if s.kind == "delivery"] == day.deliveries[courier]
-    assert {r.id for r in delivery.courier_routes(db, courier)} == {day.routes[courier]}
+    assert {r.id for r in read(db, courier_read.courier_routes, courier)} == {day.routes[courier]}
 
 
 def test_action_ids_are_checked_and_never_reused_for_another_action(db: Database, day: Day) -> None:

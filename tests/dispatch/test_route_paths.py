@@ -8,9 +8,9 @@ import shapely
 from sqlalchemy import select
 
 from dispatch.db import Database
-from dispatch.models import Hub, Plan, Road
+from dispatch.models import Hub, Plan, Road, utcnow
 from dispatch.planning.store import SIMPLIFY_DEG
-from dispatch.queries import map_frame, region_overview
+from dispatch.read.region import map_frame, region_overview
 from dispatch.services.plans import move_stop
 from routing.geo import to_metric
 from tests.dispatch.test_plan_edits import planned, volunteer_id
@@ -82,10 +82,12 @@ def test_an_edit_stores_the_new_versions_lines(db: Database, tiny_region: str) -
 
 
 def test_map_frame_has_the_overviews_hubs_and_zones(db: Database, tiny_region: str) -> None:
-    frame = map_frame(db, tiny_region)
-    overview = region_overview(db, tiny_region)
+    now = utcnow()
+    with db.read() as s:
+        frame = map_frame(s, tiny_region, now)
+        overview = region_overview(s, now, tiny_region)
+        assert map_frame(s, "no-such-region", now) is None
     assert frame is not None and overview is not None
     assert [(h.id, h.code, h.name, h.kind, h.drone_port, h.lon, h.lat) for h in frame.hubs] == \
         [(h.id, h.code, h.name, h.kind, h.drone_port, h.lon, h.lat) for h in overview.hubs]
     assert frame.zones == overview.zones and frame.zones
-    assert map_frame(db, "no-such-region") is None

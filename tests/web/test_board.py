@@ -6,21 +6,27 @@ import datetime as dt
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import select
 
 from dispatch.db import Database
 from dispatch.lifecycle import OrderState, transition
-from dispatch.models import Hub, Order, Volunteer
+from dispatch.models import Hub, OperatorAlert, Order, Volunteer
+from dispatch.read.board import Board
+from dispatch.read.board import board as read_board
 from dispatch.services.handoffs import record_handoff
 from dispatch.services.pins import check_pin
 from dispatch.services.plans import confirm_plan
 from tests.dispatch.test_plan_edits import NOW, SETTINGS, planned
 from tests.dispatch.test_planning import MONDAY, latest_plan
 from tests.web.conftest import login
-from web.board import _ALERTS, build_board
 
 pytestmark = pytest.mark.db
 DAY = f"?day={MONDAY.isoformat()}"
+
+
+def build_board(db: Database, hub_ids: set[str] | None, day: dt.date, now: dt.datetime) -> Board:
+    with db.read() as s:
+        return read_board(s, hub_ids, now, day)
 
 
 def advance(db: Database, order_id: str, *states: OrderState) -> None:
@@ -74,7 +80,7 @@ def test_board_shows_holder_chain_and_exceptions_first(db: Database, day: dict[s
     assert board.parcels[0].order_id == day["locked"] and "pin_locked" in board.parcels[0].exceptions
     assert carried.exceptions == ()  # not overdue yet
     if day["other"]:
-        assert rows[day["other"]].holder == "at the hub" and rows[day["other"]].chain == ()
+        assert rows[day["other"]].holder is None and rows[day["other"]].chain == ()  # at the hub
     late = build_board(db, {day["hub"]}, MONDAY, now=NOW + dt.timedelta(hours=12))
     assert "overdue" in {p.order_id: p for p in late.parcels}[day["carried"]].exceptions
     assert numbers[day["carried"]] in [p.number for p in late.parcels]
@@ -103,6 +109,9 @@ def test_board_page_and_json_for_the_operator(client: FlaskClient, make_user, db
     by_number = {p["number"]: p for p in data["parcels"]}
     carried = by_number[numbers[day["carried"]]]
     assert carried["state"] == "in_transit" and carried["chain"][0]["taker"] == carried["holder"]
+    if day["other"]:  # nothing handed yet: the board says where it is, in the viewer's words
+        assert by_number[numbers[day["other"]]]["holder"] == "at the hub"
+        assert '<td class="holder">at the hub</td>' in html
     assert "overdue" in carried["exceptions"]  # its March ETA is long past
     assert data["parcels"][0]["number"] == numbers[day["locked"]]
     assert all("phone" not in p and "resident_name" not in p for p in data["parcels"])
@@ -126,12 +135,9 @@ def test_a_bad_day_falls_back_to_today(client: FlaskClient, make_user, day) -> N
 
 
 def test_welfare_notes_are_alerts_on_top(db: Database, day: dict[str, str]) -> None:
-    if not inspect(db.engine).has_table("operator_alert"):
-        pytest.skip("no operator_alert table in this schema yet (added with the courier actions)")
     with db.write() as s:
-        s.execute(insert(_ALERTS).values(id="alert-1", hub_id=day["hub"], kind="welfare",
-                                         order_id=day["carried"], text="seemed unwell",
-                                         created_at=NOW.replace(tzinfo=None)))
+        s.add(OperatorAlert(id="alert-1", hub_id=day["hub"], kind="welfare", order_id=day["carried"],
+                            text="seemed unwell", created_at=NOW))
     board = build_board(db, {day["hub"]}, MONDAY, now=NOW)
     assert board.alerts and board.alerts[0].kind == "welfare" and board.alerts[0].text == "seemed unwell"
     assert board.parcels[0].order_id == day["carried"] and board.parcels[0].exceptions[0] == "welfare"

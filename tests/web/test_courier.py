@@ -173,7 +173,7 @@ def test_refusals_are_clear_errors_not_tracebacks(client: FlaskClient, db: Datab
 
 
 def test_fail_return_and_welfare_note_through_the_page(client: FlaskClient, db: Database, day: Day) -> None:
-    from dispatch.services.delivery import open_alerts
+    from dispatch.read.alerts import open_alerts
 
     courier = day.courier_with_orders()
     sign_in(client, db, courier)
@@ -186,8 +186,10 @@ def test_fail_return_and_welfare_note_through_the_page(client: FlaskClient, db: 
     assert "Brought back to the hub" in client.get(page).get_data(as_text=True)
     post_action(client, f"/courier/order/{order_id}/return", page)
     assert state(db, order_id) == "confirmed"
-    assert {(a.kind, a.text) for a in open_alerts(db)} == {("welfare", "息切れしていました"),
-                                                          ("delivery_failed", "nobody_home")}
+    with db.read() as s:
+        alerts = open_alerts(s)
+    assert {(a.kind, a.text) for a in alerts} == {("welfare", "息切れしていました"),
+                                                  ("delivery_failed", "nobody_home")}
 
 
 def test_position_is_accepted_only_while_the_route_is_under_way(client: FlaskClient, db: Database,

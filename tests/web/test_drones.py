@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from dispatch.db import Database
 from dispatch.models import HandoffEvent, Order, Route, SortieLog, utcnow
+from dispatch.read.board import board as read_board
 from tests.dispatch.factories import SETTINGS, pin_of
 from tests.dispatch.test_sorties import DroneDay, drone_day
 from tests.web.conftest import csrf_token, login
 from web import create_app
-from web.board import build_board
 
 pytestmark = pytest.mark.db
 
@@ -148,10 +148,12 @@ def test_the_page_speaks_japanese(client: FlaskClient, make_user, today: DroneDa
 def test_the_board_flags_a_sortie_not_taken_off_in_time(db: Database, today: DroneDay) -> None:
     late_after = dt.timedelta(minutes=15)
     r4 = today.orders["R4"]
-    on_time = build_board(db, None, now=today.depart_at + late_after, sortie_late_after=late_after)
+    with db.read() as s:
+        on_time = read_board(s, None, today.depart_at + late_after, sortie_late_after=late_after)
     assert "sortie_late" not in next(p for p in on_time.parcels if p.order_id == r4).exceptions
     later = today.depart_at + late_after + dt.timedelta(minutes=1)
-    late = build_board(db, None, now=later, sortie_late_after=late_after)
+    with db.read() as s:
+        late = read_board(s, None, later, sortie_late_after=late_after)
     row = next(p for p in late.parcels if p.order_id == r4)
     assert "sortie_late" in row.exceptions
     assert late.parcels[0].exceptions  # exceptions sort on top

@@ -8,12 +8,17 @@ from sqlalchemy import update
 
 from dispatch.db import Database
 from dispatch.models import Route
+from dispatch.read.lines import MapLine, plan_lines
 from tests.dispatch.test_plan_edits import planned
 from tests.dispatch.test_planning import latest_plan
 from tests.web.conftest import login
-from web.plan_queries import route_lines
 
 pytestmark = pytest.mark.db
+
+
+def route_lines(db: Database, plan_id: str) -> tuple[MapLine, ...]:
+    with db.read() as s:
+        return plan_lines(s, plan_id)
 
 
 def test_route_lines_are_the_stored_lines_in_route_order(db: Database, tiny_region: str) -> None:
@@ -21,7 +26,7 @@ def test_route_lines_are_the_stored_lines_in_route_order(db: Database, tiny_regi
     plan = latest_plan(db, batch_id)
     lines = route_lines(db, plan_id)
     assert [line.mode for line in lines] == [r.mode for r in plan.routes]
-    assert [list(line.legs) for line in lines] == [[r.path] for r in plan.routes]
+    assert [line.path for line in lines] == [r.path for r in plan.routes]
     for line, route in zip(lines, plan.routes, strict=True):
         if route.drone_id:
             assert line.vehicle.endswith(f" #{route.sortie}")

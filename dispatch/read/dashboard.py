@@ -1,0 +1,151 @@
+"""The operators' dashboard: open orders, the batch timeline per hub, the plans whose routes the
+region map draws, and the couriers' last shared positions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from dispatch.models import Batch, CourierPosition, Hub, Order, Region, Resident, Volunteer
+from dispatch.read import HubScope, scoped
+from dispatch.read.lines import MapLine, plan_lines
+from dispatch.read.plans import PlanRow, plan_rows, waiting_for_review
+from dispatch.read.region import HubSummary, RegionOverview, ResidentPoint, region_overview
+from dispatch.services.batching import cutoff_instants
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: str
+    number: int
+    state: str
+    channel: str
+    hub_id: str
+    resident_code: str
+    items: str
+    weight_kg: float
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    created_at: dt.datetime
+    lon: float
+    lat: float
+
+
+def order_queue(session: Session, hub_ids: HubScope, limit: int = 200) -> list[OrderRow]:
+    """Orders not finished yet (newest first), for the operator's hubs (None = all hubs)."""
+    stmt = (select(Order, Resident).join(Resident, Order.resident_id == Resident.id)
+            .where(Order.state.not_in(("delivered", "cancelled")))
+            .options(selectinload(Order.items))
+            .order_by(Order.created_at.desc()).limit(limit))
+    stmt = scoped(stmt, Order.hub_id, hub_ids)
+    return [
+        OrderRow(o.id, o.number, o.state, o.channel, o.hub_id, r.code,
+                 "、".join(f"{i.name}×{i.quantity}" for i in o.items), o.weight_kg,
+                 o.window_start, o.window_end, o.created_at, r.lon, r.lat)
+        for o, r in session.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class HubTimeline:
+    """One hub's batch timeline: the next cutoff, the last batch and recent failures."""
+
+    hub_id: str
+    hub_name: str
+    next_cutoff: dt.datetime | None
+    last_cutoff: dt.datetime | None
+    last_state: str | None
+    last_solved_at: dt.datetime | None
+    last_solve_seconds: float | None
+    failed: tuple[tuple[dt.datetime, str], ...]  # (cutoff, reason) of failed batches, newest first
+
+
+def batch_timeline(session: Session, hub_ids: HubScope, now: dt.datetime,
+                   failed_limit: int = 5) -> list[HubTimeline]:
+    """Per hub with cutoffs: next cutoff after ``now``, last batch (state, solve time), and the
+    batches still ``failed`` (newest first): they need attention until retried, whatever their age."""
+    stmt = scoped(select(Hub, Region.timezone).join(Region, Hub.region_id == Region.id)
+                  .order_by(Hub.code), Hub.id, hub_ids)
+    hubs = [(h.id, h.name, list(h.cutoffs), tz) for h, tz in session.execute(stmt) if h.cutoffs]
+    out = []
+    for hub_id, name, cutoffs, tz in hubs:
+        nexts = cutoff_instants(cutoffs, ZoneInfo(tz), now, now + dt.timedelta(days=2))
+        last = session.scalars(select(Batch).where(Batch.hub_id == hub_id)
+                               .order_by(Batch.cutoff_at.desc()).limit(1)).first()
+        failed = tuple((b.cutoff_at, b.reason) for b in session.scalars(
+            select(Batch).where(Batch.hub_id == hub_id, Batch.state == "failed")
+            .order_by(Batch.cutoff_at.desc()).limit(failed_limit)))
+        out.append(HubTimeline(
+            hub_id=hub_id, hub_name=name, next_cutoff=nexts[0] if nexts else None,
+            last_cutoff=last.cutoff_at if last else None, last_state=last.state if last else None,
+            last_solved_at=last.solved_at if last else None,
+            last_solve_seconds=last.solve_seconds if last else None, failed=failed))
+    return out
+
+
+
+def current_plan_ids(session: Session, hub_ids: HubScope, since: dt.datetime) -> list[str]:
+    """Plans for the dashboard map: every version waiting for review (whatever its age) and the
+    confirmed ones of batches cut off since ``since``."""
+    return [r.plan_id for r in plan_rows(session, hub_ids, limit=40)
+            if r.plan_id and (r.state == "proposed" or (r.state == "confirmed" and r.cutoff_at >= since))]
+
+
+@dataclass(frozen=True)
+class CourierPoint:
+    """A courier's last shared position, labelled with the courier's code only (no name)."""
+
+    code: str
+    lon: float
+    lat: float
+
+
+def courier_positions(session: Session, hub_ids: HubScope, since: dt.datetime) -> list[CourierPoint]:
+    """Each courier's last shared position since ``since``."""
+    newest = (select(CourierPosition.volunteer_id, func.max(CourierPosition.recorded_at).label("at"))
+              .where(CourierPosition.recorded_at >= since).group_by(CourierPosition.volunteer_id).subquery())
+    stmt = (select(CourierPosition, Volunteer.code)
+            .join(newest, (newest.c.volunteer_id == CourierPosition.volunteer_id)
+                  & (newest.c.at == CourierPosition.recorded_at))
+            .join(Volunteer, Volunteer.id == CourierPosition.volunteer_id))
+    stmt = scoped(stmt, Volunteer.hub_id, hub_ids)
+    return [CourierPoint(code, p.lon, p.lat) for p, code in session.execute(stmt)]
+
+
+#: How far back the dashboard map looks for plans (routes) and courier positions.
+PLANS_SINCE = dt.timedelta(hours=18)
+POSITIONS_SINCE = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the operators' dashboard shows of the hubs in scope."""
+
+    overview: RegionOverview
+    hubs: tuple[HubSummary, ...]  # the overview's hubs in scope (the map shows every hub)
+    residents: tuple[ResidentPoint, ...]  # the overview's residents in scope
+    orders: list[OrderRow]
+    lines: tuple[MapLine, ...]  # routes of the plans waiting for review and of today's confirmed ones
+    couriers: list[CourierPoint]
+    waiting: list[PlanRow]
+    timeline: list[HubTimeline]
+
+
+def dashboard(session: Session, hub_ids: HubScope, now: dt.datetime) -> Dashboard | None:
+    """The dashboard at ``now``; None when no region is loaded yet."""
+    overview = region_overview(session, now)
+    if overview is None:
+        return None
+    lines = tuple(line for plan_id in current_plan_ids(session, hub_ids, now - PLANS_SINCE)
+                  for line in plan_lines(session, plan_id))
+    return Dashboard(
+        overview=overview,
+        hubs=tuple(h for h in overview.hubs if hub_ids is None or h.id in hub_ids),
+        residents=tuple(r for r in overview.residents if hub_ids is None or r.hub_id in hub_ids),
+        orders=order_queue(session, hub_ids), lines=lines,
+        couriers=courier_positions(session, hub_ids, now - POSITIONS_SINCE),
+        waiting=waiting_for_review(session, hub_ids), timeline=batch_timeline(session, hub_ids, now))

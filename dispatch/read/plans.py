@@ -1,0 +1,305 @@
+"""The plan review pages: the list of batches with their latest plan, and one plan version
+(routes, stops, unserved orders, KPIs) as the plan page shows it.
+
+Plain frozen dataclasses out, no ORM objects: templates and the JSON views never touch a session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Stop, Volunteer
+from dispatch.read import HubScope, scoped
+from dispatch.read.lines import MapLine, plan_lines
+from dispatch.read.region import MapFrame, map_frame
+
+# --- the plan list and the review queue ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """The latest version of one batch's plan (or a batch without one: failed, solving...)."""
+
+    batch_id: str
+    hub_id: str
+    hub_name: str
+    cutoff_at: dt.datetime
+    batch_state: str
+    batch_reason: str
+    solved_at: dt.datetime | None
+    plan_id: str | None
+    version: int | None
+    state: str | None  # proposed | confirmed | superseded, None without a plan
+    ok: bool | None
+    deliveries: int
+    unserved: int
+
+
+
+def plan_rows(session: Session, hub_ids: HubScope, *, limit: int = 100,
+              state: str | None = None) -> list[PlanRow]:
+    """Batches of the given hubs (None = all), newest cutoff first, each with its latest plan."""
+    latest = (select(Plan.batch_id, func.max(Plan.version).label("version"))
+              .group_by(Plan.batch_id).subquery())
+    stmt = scoped(
+        select(Batch, Hub.name, Plan)
+        .join(Hub, Batch.hub_id == Hub.id)
+        .outerjoin(latest, latest.c.batch_id == Batch.id)
+        .outerjoin(Plan, (Plan.batch_id == Batch.id) & (Plan.version == latest.c.version))
+        .order_by(Batch.cutoff_at.desc(), Hub.code).limit(limit), Batch.hub_id, hub_ids)
+    if state is not None:
+        stmt = stmt.where(Plan.state == state)
+    rows = list(session.execute(stmt))
+    plan_ids = [p.id for _b, _n, p in rows if p is not None]
+    counts: dict[str, int] = (
+        {pid: n for pid, n in session.execute(_delivery_counts(plan_ids))} if plan_ids else {})
+    return [
+        PlanRow(batch_id=b.id, hub_id=b.hub_id, hub_name=name, cutoff_at=b.cutoff_at,
+                batch_state=b.state, batch_reason=b.reason, solved_at=b.solved_at,
+                plan_id=p.id if p else None, version=p.version if p else None,
+                state=p.state if p else None, ok=bool(p.validation.get("ok")) if p else None,
+                deliveries=counts.get(p.id, 0) if p else 0,
+                unserved=len(p.unserved) if p else 0)
+        for b, name, p in rows
+    ]
+
+
+def _delivery_counts(plan_ids: list[str]) -> Any:
+    return (select(Route.plan_id, func.count(Stop.id)).join(Stop, Stop.route_id == Route.id)
+            .where(Route.plan_id.in_(plan_ids), Stop.kind == "delivery").group_by(Route.plan_id))
+
+
+def waiting_for_review(session: Session, hub_ids: HubScope) -> list[PlanRow]:
+    """Latest plan versions still ``proposed``: what the operator is notified of on the dashboard."""
+    return plan_rows(session, hub_ids, state="proposed", limit=50)
+
+
+
+# --- one plan version ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StopRow:
+    seq: int
+    order_id: str
+    number: int
+    resident_code: str
+    kind: str  # pickup | delivery | load | transfer
+    eta: dt.datetime | None
+    lon: float
+    lat: float
+    parcels: int
+    weight_kg: float
+
+
+@dataclass(frozen=True)
+class RouteView:
+    id: str
+    position: int
+    vehicle_id: str  # volunteer id or drone id (the routing problem's vehicle id)
+    label: str  # courier code and name, or drone code and sortie
+    mode: str
+    drone: bool
+    sortie: int | None
+    depart_at: dt.datetime | None
+    return_at: dt.datetime | None
+    distance_m: float
+    stops: tuple[StopRow, ...]
+
+    @property
+    def deliveries(self) -> tuple[StopRow, ...]:
+        return tuple(st for st in self.stops if st.kind == "delivery")
+
+
+@dataclass(frozen=True)
+class UnservedRow:
+    order_id: str
+    number: int | None
+    resident_code: str
+    reason: str
+    detail: str
+    lon: float | None
+    lat: float | None
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The figures an operator checks before confirming."""
+
+    deliveries: int
+    stops: int
+    km_by_mode: dict[str, float]
+    courier_hours: float
+    drone_sorties: int
+    unserved: int
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: str
+    batch_id: str
+    hub_id: str
+    hub_name: str
+    hub_lon: float
+    hub_lat: float
+    region_code: str
+    timezone: str
+    cutoff_at: dt.datetime
+    batch_state: str  # closed / solving: a re-plan is on its way (the scheduler's worker solves it)
+    batch_reason: str
+    version: int
+    latest_id: str
+    latest_version: int
+    state: str
+    note: str
+    created_at: dt.datetime
+    confirmed_at: dt.datetime | None
+    ok: bool
+    violations: tuple[str, ...]
+    routes: tuple[RouteView, ...]
+    unserved: tuple[UnservedRow, ...]
+    kpis: Kpis
+    couriers: tuple[tuple[str, str], ...]  # (volunteer id, label) on shift: targets of a move
+
+    @property
+    def replanning(self) -> bool:
+        """A re-plan of this batch was asked for (force ground, weather hold) and is not done yet."""
+        return self.batch_state in ("closed", "solving") and self.batch_reason.startswith("re-plan: ")
+
+    @property
+    def editable(self) -> bool:
+        return self.state == "proposed" and self.id == self.latest_id and not self.replanning
+
+
+def plan_hub(session: Session, plan_id: str) -> str | None:
+    """The hub of a plan (for the access check before anything else is read), None if unknown."""
+    return session.scalar(select(Batch.hub_id).join(Plan, Plan.batch_id == Batch.id)
+                          .where(Plan.id == plan_id))
+
+
+def plan_view(session: Session, plan_id: str) -> PlanView | None:
+    """Everything the plan page shows of one version; None when the plan does not exist.
+
+    Columns, not ORM objects: a 1,000-order version has thousands of stops, and plain rows cost a
+    fraction of mapped instances to build (and leave the garbage collector less to walk).
+    """
+    plan = session.execute(select(Plan.id, Plan.batch_id, Plan.version, Plan.state, Plan.note,
+                                  Plan.created_at, Plan.confirmed_at, Plan.validation, Plan.unserved,
+                                  Plan.problem)
+                           .where(Plan.id == plan_id)).first()
+    if plan is None:
+        return None
+    place = session.execute(
+        select(Batch.cutoff_at, Batch.state.label("batch_state"), Batch.reason.label("batch_reason"),
+               Hub.id.label("hub_id"), Hub.name.label("hub_name"), Hub.lon, Hub.lat,
+               Region.code.label("region_code"), Region.timezone)
+        .join(Hub, Hub.id == Batch.hub_id).join(Region, Region.id == Hub.region_id)
+        .where(Batch.id == plan.batch_id)).one()
+    latest = session.execute(select(Plan.id, Plan.version).where(Plan.batch_id == plan.batch_id)
+                             .order_by(Plan.version.desc()).limit(1)).one()
+    route_rows = session.execute(
+        select(Route.id, Route.position, Route.volunteer_id, Route.drone_id, Route.sortie, Route.mode,
+               Route.depart_at, Route.return_at, Route.distance_m)
+        .where(Route.plan_id == plan_id).order_by(Route.position)).all()
+    stops: dict[str, list[StopRow]] = {r.id: [] for r in route_rows}
+    for st in session.execute(
+            select(Stop.route_id, Stop.seq, Stop.order_id, Stop.kind, Stop.eta, Stop.lon, Stop.lat,
+                   Order.number, Order.parcels, Order.weight_kg, Resident.code)
+            .join(Route, Route.id == Stop.route_id)
+            .outerjoin(Order, Order.id == Stop.order_id)
+            .outerjoin(Resident, Resident.id == Order.resident_id)
+            .where(Route.plan_id == plan_id).order_by(Route.position, Stop.seq)):
+        stops[st.route_id].append(StopRow(
+            seq=st.seq, order_id=st.order_id, number=st.number or 0, resident_code=st.code or "",
+            kind=st.kind, eta=st.eta, lon=st.lon, lat=st.lat, parcels=st.parcels or 0,
+            weight_kg=st.weight_kg or 0.0))
+    homes: Homes = {o.id: (o.number, o.code, o.lon, o.lat) for o in session.execute(
+        select(Order.id, Order.number, Resident.code, Resident.lon, Resident.lat)
+        .join(Resident, Order.resident_id == Resident.id)
+        .where(Order.id.in_({u["order_id"] for u in plan.unserved})))}
+    hub_id = place.hub_id
+    volunteers = {v.id: v for v in session.execute(select(Volunteer.id, Volunteer.code, Volunteer.name,
+                                                          Volunteer.mode).where(Volunteer.hub_id == hub_id))}
+    drones = {d.id: d.code for d in session.execute(select(Drone.id, Drone.code)
+                                                    .where(Drone.hub_id == hub_id))}
+    routes = tuple(_route_view(r, tuple(stops[r.id]), volunteers, drones) for r in route_rows)
+    unserved = tuple(_unserved_row(u, homes) for u in plan.unserved)
+    couriers = tuple((v["id"], _courier_label(volunteers.get(v["id"]), v["id"]))
+                     for v in plan.problem.get("vehicles", []))
+    return PlanView(
+        id=plan.id, batch_id=plan.batch_id, hub_id=place.hub_id, hub_name=place.hub_name, hub_lon=place.lon,
+        hub_lat=place.lat, region_code=place.region_code, timezone=place.timezone,
+        cutoff_at=place.cutoff_at, batch_state=place.batch_state, batch_reason=place.batch_reason,
+        version=plan.version, latest_id=latest.id, latest_version=latest.version, state=plan.state,
+        note=plan.note,
+        created_at=plan.created_at, confirmed_at=plan.confirmed_at,
+        ok=bool(plan.validation.get("ok")), violations=tuple(plan.validation.get("violations", [])),
+        routes=routes, unserved=unserved, kpis=_kpis(routes, unserved), couriers=couriers,
+    )
+
+
+#: Unserved orders of a plan by id: (order number, resident code, home lon, home lat).
+Homes = dict[str, tuple[int | None, str, float | None, float | None]]
+_NOBODY: tuple[None, str, None, None] = (None, "", None, None)
+
+
+def _courier_label(volunteer: Any, fallback: str) -> str:
+    """``volunteer`` is a row with code, name and mode, or None (then ``fallback``, the id)."""
+    if volunteer is None:
+        return fallback
+    return f"{volunteer.code} {volunteer.name} ({volunteer.mode})"
+
+
+def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, Any],
+                drones: dict[str, str]) -> RouteView:
+    drone = route.drone_id is not None
+    if drone:
+        label = f"{drones.get(route.drone_id, route.drone_id)} #{route.sortie}"
+    else:
+        label = _courier_label(volunteers.get(route.volunteer_id or ""), route.volunteer_id or "")
+    return RouteView(id=route.id, position=route.position,
+                     vehicle_id=(route.drone_id if drone else route.volunteer_id) or "", label=label,
+                     mode=route.mode, drone=drone, sortie=route.sortie, depart_at=route.depart_at,
+                     return_at=route.return_at, distance_m=route.distance_m, stops=stops)
+
+
+def _unserved_row(entry: dict[str, str], homes: Homes) -> UnservedRow:
+    number, code, lon, lat = homes.get(entry["order_id"], _NOBODY)
+    return UnservedRow(order_id=entry["order_id"], number=number, resident_code=code,
+                       reason=entry.get("reason", ""), detail=entry.get("detail", ""), lon=lon, lat=lat)
+
+
+def _kpis(routes: tuple[RouteView, ...], unserved: tuple[UnservedRow, ...]) -> Kpis:
+    km: dict[str, float] = {}
+    for r in routes:
+        km[r.mode] = km.get(r.mode, 0.0) + r.distance_m / 1000
+    seconds = sum((r.return_at - r.depart_at).total_seconds() for r in routes
+                  if not r.drone and r.depart_at is not None and r.return_at is not None)
+    return Kpis(
+        deliveries=sum(len(r.deliveries) for r in routes), stops=sum(len(r.stops) for r in routes),
+        km_by_mode={m: round(v, 1) for m, v in sorted(km.items())}, courier_hours=round(seconds / 3600, 2),
+        drone_sorties=sum(1 for r in routes if r.drone), unserved=len(unserved),
+    )
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    """One version's page: the version, and what its map draws around the routes."""
+
+    plan: PlanView
+    frame: MapFrame | None  # the region's hubs and zones
+    lines: tuple[MapLine, ...]  # one per route, in route order
+
+
+def plan_page(session: Session, plan_id: str, now: dt.datetime) -> PlanPage | None:
+    """Everything the plan page shows (zones as they are at ``now``); None for an unknown plan."""
+    view = plan_view(session, plan_id)
+    if view is None:
+        return None
+    return PlanPage(plan=view, frame=map_frame(session, view.region_code, now),
+                    lines=plan_lines(session, plan_id))
