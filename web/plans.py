@@ -9,7 +9,6 @@ do everything.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -39,7 +38,6 @@ from web.maps import (
 from web.security import access
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
-log = logging.getLogger(__name__)
 
 
 def _visible_plan_hub(plan_id: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from dispatch.config import Settings
 from dispatch.db import Database
-from dispatch.models import CourierPosition, HandoffEvent, Order, Resident, utcnow
+from dispatch.models import CourierPosition, HandoffEvent, Order, Resident, Route, utcnow
 from tests.dispatch.factories import Day, confirmed_day, courier_link_secret, pin_of
 from tests.web.conftest import csrf_token
 
@@ -110,6 +110,27 @@ def test_the_route_page_lists_stops_with_navigation_call_and_map(client: FlaskCl
     assert "folium-map" in html and "courier.js" in html
     assert 'class="action pickup-all"' in html and 'name="pin"' not in html  # nothing picked up yet
     assert re.search(r'<script nonce="[^"]+">', html)
+
+
+def test_the_route_map_draws_the_line_stored_with_the_plan(client: FlaskClient, db: Database,
+                                                           day: Day) -> None:
+    courier = day.courier_with_orders()
+    route_id = day.routes[courier]
+    sign_in(client, db, courier)
+    with db.read() as s:
+        stored = s.get_one(Route, route_id).path
+    assert stored and len(stored) >= 3
+
+    def drawn(path: list[list[float]]) -> bool:
+        html = client.get(f"/courier/route/{route_id}").get_data(as_text=True)
+        return '"coordinates": [' + ", ".join(f"[{lon}, {lat}]" for lon, lat in path) + "]" in html
+
+    assert drawn(stored)
+    # Read, not recomputed: the page draws whatever line the version stored.
+    marked = [stored[0], [stored[0][0] + 0.001, stored[0][1] + 0.001], stored[-1]]
+    with db.write() as s:
+        s.get_one(Route, route_id).path = marked
+    assert drawn(marked) and not drawn(stored)
 
 
 def test_pick_up_and_deliver_through_the_forms(client: FlaskClient, db: Database, day: Day) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from dispatch.db import Database
 from dispatch.models import Route
-from dispatch.read.lines import MapLine, plan_lines
+from dispatch.read.lines import MapLine, plan_lines, route_path
 from tests.dispatch.test_plan_edits import planned
 from tests.dispatch.test_planning import latest_plan
 from tests.web.conftest import login
@@ -38,6 +38,20 @@ def test_a_version_stored_without_lines_gets_the_same_lines_computed(db: Databas
     with db.write() as s:
         s.execute(update(Route).where(Route.plan_id == plan_id).values(path=None))
     assert route_lines(db, plan_id) == stored
+
+
+def test_one_routes_line_is_the_stored_one_or_the_same_computed(db: Database, tiny_region: str) -> None:
+    """The courier's page reads one route's line the same way (computed only when not stored)."""
+    batch_id, plan_id, _ = planned(db)
+    plan = latest_plan(db, batch_id)
+    with db.read() as s:
+        stored = [route_path(s, r.id) for r in plan.routes]
+        assert route_path(s, "no-such-route") == []
+    assert stored == [r.path for r in plan.routes]
+    with db.write() as s:
+        s.execute(update(Route).where(Route.plan_id == plan_id).values(path=None))
+    with db.read() as s:
+        assert [route_path(s, r.id) for r in plan.routes] == stored
 
 
 def test_plan_page_map_draws_each_stored_line(client: FlaskClient, make_user, db: Database,
