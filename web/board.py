@@ -26,7 +26,7 @@ from dispatch.models import utcnow
 from dispatch.read.board import Board
 from dispatch.read.board import board as read_board
 from dispatch.services.delivery import acknowledge_alert
-from web.context import db, settings
+from web.context import db, read, settings
 from web.security import access
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -38,8 +38,7 @@ POLL_SECONDS = 10
 
 def _board() -> Board:
     """The board of the signed-in user's hubs for ``?day=`` (today when absent or malformed)."""
-    with db().read() as s:
-        return read_board(s, current_user.hub_scope, utcnow(), _day(), sortie_late_after=_late_after())
+    return read(read_board, current_user.hub_scope, utcnow(), _day(), sortie_late_after=_late_after())
 
 
 def _late_after() -> dt.timedelta:

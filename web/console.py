@@ -13,7 +13,7 @@ from dispatch.models import utcnow
 from dispatch.read.dashboard import OrderRow
 from dispatch.read.dashboard import dashboard as read_dashboard
 from dispatch.read.region import RegionOverview, ResidentPoint
-from web.context import db, settings
+from web.context import read, settings
 from web.maps import (
     HubPoint,
     MapAssets,
@@ -55,8 +55,7 @@ def region_map_data(overview: RegionOverview, residents: Iterable[ResidentPoint]
 @bp.route("/")
 @access("operator", "planner", "admin")
 def dashboard() -> Any:
-    with db().read() as s:
-        view = read_dashboard(s, current_user.hub_scope, utcnow())
+    view = read(read_dashboard, current_user.hub_scope, utcnow())
     if view is None:
         return render_template("console/empty.html")
     couriers = tuple(PointFeature(c.lon, c.lat, c.code, "in_transit") for c in view.couriers)

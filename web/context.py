@@ -1,10 +1,14 @@
-"""Per-app Hakobu state (settings and database) and accessors for views."""
+"""Per-app Hakobu state (settings and database) and accessors for views, including :func:`read`,
+through which views call the read models."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from dispatch.config import Settings
 from dispatch.db import Database
@@ -27,3 +31,14 @@ def db() -> Database:
 
 def settings() -> Settings:
     return hakobu().settings
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def read(read_model: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Call a read model of :mod:`dispatch.read` in a read session of its own: a view's whole
+    access to the database for showing a page, e.g. ``read(plan_rows, current_user.hub_scope)``."""
+    with db().read() as session:
+        return read_model(session, *args, **kwargs)

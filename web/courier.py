@@ -40,7 +40,7 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.models import utcnow
 from dispatch.read import courier as courier_read
 from dispatch.services import delivery, signin
-from web.context import db, settings
+from web.context import db, read, settings
 from web.extensions import limiter
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, RouteLine, build_map, render_parts
 from web.security import access
@@ -218,8 +218,7 @@ def sign_out() -> Any:
 @access("courier")
 def routes() -> Any:
     try:
-        with db().read() as s:
-            mine = courier_read.courier_routes(s, _volunteer_id())
+        mine = read(courier_read.courier_routes, _volunteer_id())
     except NotFound:
         session.clear()
         return render_template("courier/expired.html"), 410

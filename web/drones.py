@@ -25,7 +25,7 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.models import utcnow
 from dispatch.read.drones import SortieRow, sortie_row, todays_sorties
 from dispatch.services import sorties
-from web.context import db, settings
+from web.context import db, read, settings
 from web.security import access
 
 bp = Blueprint("drones", __name__, url_prefix="/drones")
@@ -66,8 +66,7 @@ def _actor() -> str:
 
 def _visible(route_id: str) -> SortieRow:
     try:
-        with db().read() as session:
-            return sortie_row(session, route_id, current_user.hub_scope, utcnow(), _late_after())
+        return read(sortie_row, route_id, current_user.hub_scope, utcnow(), _late_after())
     except NotFound:
         log.warning("user %s asked for drone sortie %s (unknown or another hub's)", current_user.user_id,
                     route_id)
@@ -91,8 +90,7 @@ def kind_label(code: str) -> str:
 @bp.route("")
 @access("operator", "admin")
 def index() -> Any:
-    with db().read() as session:
-        rows = todays_sorties(session, current_user.hub_scope, utcnow(), _late_after())
+    rows = read(todays_sorties, current_user.hub_scope, utcnow(), _late_after())
     return render_template("drones/index.html", sorties=rows, status_label=status_label,
                            kind_label=kind_label)
 

@@ -28,7 +28,7 @@ from sms.sender import send_due
 from sms.service import receive_sms, render_message
 from sms.transports import SimulatorTransport
 from web.auth import require_hub
-from web.context import db, settings
+from web.context import db, read, settings
 from web.forms import choices
 from web.security import access
 
@@ -73,16 +73,14 @@ for _i in range(ITEM_ROWS):
 @access("operator", "admin")
 def phone_search() -> Any:
     query = request.args.get("q", "").strip()
-    with db().read() as s:
-        found = find_residents(s, query, current_user.hub_scope) if query else []
+    found = read(find_residents, query, current_user.hub_scope) if query else []
     return render_template("intake/phone_search.html", query=query, found=found)
 
 
 @bp.route("/phone/<resident_id>", methods=["GET", "POST"])
 @access("operator", "admin")
 def phone_order(resident_id: str) -> Any:
-    with db().read() as s:
-        brief = resident_brief(s, resident_id)
+    brief = read(resident_brief, resident_id)
     require_hub(brief.hub_id if brief else None, f"resident {resident_id}")
     assert brief is not None
     form = PhoneOrderForm()
@@ -111,8 +109,7 @@ class ResolveForm(FlaskForm):
 @bp.route("/review")
 @access("operator", "admin")
 def review() -> Any:
-    with db().read() as s:
-        items = review_queue(s, current_user.hub_scope)
+    items = read(review_queue, current_user.hub_scope)
     return render_template("intake/review.html", items=items, form=ResolveForm())
 
 
@@ -171,8 +168,7 @@ def simulator() -> Any:
     texts as sent without sending them."""
     if settings().sms_transport != "simulator":
         return render_template("intake/simulator_off.html", transport=settings().sms_transport), 409
-    with db().read() as s:
-        residents = simulator_residents(s, current_user.hub_scope)
+    residents = read(simulator_residents, current_user.hub_scope)
     form = SimulatorForm()
     form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [
         ("+819099990000", _("An unknown number") + " (+819099990000)")])
@@ -184,8 +180,7 @@ def simulator() -> Any:
         send_due(db(), SimulatorTransport())  # the simulator "delivers" at once
         return redirect(url_for("intake.simulator", phone=form.phone.data))
     shown_kind = request.args.get("sent", "all") if request.args.get("sent") in SENT_FILTERS else "all"
-    with db().read() as s:
-        thread = conversation(s, form.phone.data) if form.phone.data else []
+    thread = read(conversation, form.phone.data) if form.phone.data else []
     shown = [(m, m.body or render_message(m.template, m.language, m.params, m.timezone)) for m in thread]
     return render_template("intake/simulator.html", form=form, thread=shown,
                            sent=simulator_outbox(db(), current_user.hub_scope, SENT_FILTERS[shown_kind]),

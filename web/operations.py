@@ -23,7 +23,7 @@ from dispatch.models import utcnow
 from dispatch.read.operations import SwitchTarget, hub_operations, switch_target
 from dispatch.services import disruptions
 from web.auth import require_any_hub
-from web.context import db, settings
+from web.context import db, read, settings
 from web.security import access
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
@@ -39,8 +39,7 @@ class SwitchForm(FlaskForm):
 def _target(kind: str, object_id: str) -> SwitchTarget:
     """The hub, courier, drone or zone to switch, if it belongs to a hub in the user's scope (a
     zone: to a hub of its region), else 404."""
-    with db().read() as s:
-        target = switch_target(s, kind, object_id)
+    target = read(switch_target, kind, object_id)
     require_any_hub(target.hub_ids if target else None, f"{kind} {object_id}")
     assert target is not None
     return target
@@ -69,8 +68,7 @@ def _form() -> SwitchForm:
 @bp.route("")
 @access("operator", "admin")
 def index() -> Any:
-    with db().read() as s:
-        hubs = hub_operations(s, current_user.hub_scope)
+    hubs = read(hub_operations, current_user.hub_scope)
     return render_template("operations/index.html", hubs=hubs, form=SwitchForm())
 
 

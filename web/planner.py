@@ -34,7 +34,7 @@ from dispatch.studies.replay import load_replay
 from dispatch.studies.runs import ScenarioRunPool, recent_runs, settle, submit_run
 from dispatch.studies.scenario_spec import ScenarioError, parse
 from dispatch.studies.scenarios import check_against_database
-from web.context import db, settings
+from web.context import db, read, settings
 from web.forms import choices
 from web.maps import HubPoint, MapAssets, MapData, RouteLine, ZoneShape, build_map, render_parts
 from web.security import access
@@ -73,8 +73,7 @@ def _range() -> tuple[dt.date, dt.date, list[str] | None, list[str]]:
 
 def _overview() -> RegionOverview | None:
     """The region the planner's maps and forms are drawn on (None before a region is loaded)."""
-    with db().read() as s:
-        return region_overview(s, utcnow())
+    return read(region_overview, utcnow())
 
 
 def _hub_choices() -> list[tuple[str, str]]:

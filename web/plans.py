@@ -24,7 +24,7 @@ from dispatch.models import utcnow
 from dispatch.read.plans import PlanPage, PlanView, plan_hub, plan_page, plan_rows, plan_view
 from dispatch.services import plans as plan_service
 from web.auth import require_hub
-from web.context import db, settings
+from web.context import db, read, settings
 from web.maps import (
     HubPoint,
     MapAssets,
@@ -42,8 +42,7 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 def _visible_plan_hub(plan_id: str) -> str:
     """The plan's hub, or 404 when it does not exist or belongs to a hub outside the user's scope."""
-    with db().read() as s:
-        hub_id = plan_hub(s, plan_id)
+    hub_id = read(plan_hub, plan_id)
     return require_hub(hub_id, f"plan {plan_id}")
 
 
@@ -79,8 +78,7 @@ class ConfirmForm(FlaskForm):
 def index() -> Any:
     state = request.args.get("state")
     shown = state if state in ("proposed", "confirmed") else None
-    with db().read() as s:
-        rows = plan_rows(s, current_user.hub_scope, state=shown)
+    rows = read(plan_rows, current_user.hub_scope, state=shown)
     return render_template("plans/list.html", rows=rows, state=state)
 
 
@@ -88,8 +86,7 @@ def index() -> Any:
 @access("operator", "planner", "admin")
 def show(plan_id: str) -> Any:
     _visible_plan_hub(plan_id)
-    with db().read() as s:
-        page = plan_page(s, plan_id, utcnow())
+    page = read(plan_page, plan_id, utcnow())
     if page is None:
         abort(404)
     view = page.plan
@@ -177,8 +174,7 @@ def reorder(plan_id: str) -> Any:
     form = ReorderForm()
     if not form.validate_on_submit():
         return _bad_form(plan_id, form)
-    with db().read() as s:
-        view = plan_view(s, plan_id)
+    view = read(plan_view, plan_id)
     assert view is not None
     route = next((r for r in view.routes if r.vehicle_id == form.vehicle.data and not r.drone), None)
     if route is None:
