@@ -183,10 +183,11 @@ def test_every_route_declares_exactly_the_listed_audience(app: Flask) -> None:
 
 @pytest.fixture
 def bare_app(database_url: str) -> Iterator[Flask]:
-    """The real app without CSRF and rate limits, so that each request reaches the access check."""
+    """The real app without CSRF, so that each request reaches the access check. (Rate limits stay
+    on: the limiter is one object for every app of the process, so switching it off here would
+    switch it off for the tests after this one; no route is asked often enough to reach one.)"""
     application = create_app({"database_url": database_url, "secret_key": "test-secret-key",
-                              "tiles": "none", "TESTING": True, "WTF_CSRF_ENABLED": False,
-                              "RATELIMIT_ENABLED": False})
+                              "tiles": "none", "TESTING": True, "WTF_CSRF_ENABLED": False})
     yield application
     application.extensions["hakobu"].db.dispose()
 
