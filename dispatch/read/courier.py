@@ -28,9 +28,6 @@ def _volunteer(session: Session, volunteer_id: str) -> Volunteer:
     return volunteer
 
 
-# --- what the courier's page shows --------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class RouteSummary:
     id: str
