@@ -12,11 +12,13 @@ class NotFound(DomainError):
 
 
 class IllegalTransition(DomainError):
-    """An order was asked to move to a state its lifecycle does not allow from where it is."""
+    """A record (an order, batch, plan, route or message: ``kind``) was asked to move to a state
+    its lifecycle (``dispatch.lifecycle``) does not allow from where it is."""
 
-    def __init__(self, order_ref: str, current: str, target: str) -> None:
-        super().__init__(f"order {order_ref}: cannot go from {current!r} to {target!r}")
-        self.order_ref = order_ref
+    def __init__(self, ref: str, current: str, target: str, *, kind: str = "order") -> None:
+        super().__init__(f"{kind} {ref}: cannot go from {current!r} to {target!r}")
+        self.kind = kind
+        self.ref = ref
         self.current = current
         self.target = target
 

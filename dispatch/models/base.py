@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, String, Text, TypeDecorator
@@ -48,6 +49,28 @@ class JSONText(TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
         return None if value is None else json.loads(value)
+
+
+class StateText(TypeDecorator[StrEnum]):
+    """A state column: stored as its plain string value (``String(16)``, so stored data and the
+    schema are those of a text column), read back as the member of ``states``.
+
+    Writing a value that is not a state of ``states`` fails at flush with the value named, so a
+    typo never reaches the database.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, states: type[StrEnum]) -> None:
+        super().__init__(16)
+        self.states = states
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else self.states(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> StrEnum | None:
+        return None if value is None else self.states(value)
 
 
 def utcnow() -> dt.datetime:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dispatch.models.base import Base, IdMixin, JSONText, utcnow
+from dispatch.lifecycle import MessageStatus
+from dispatch.models.base import Base, IdMixin, JSONText, StateText, utcnow
 
 
 class Message(IdMixin, Base):
@@ -30,7 +31,7 @@ class Message(IdMixin, Base):
     template: Mapped[str] = mapped_column(String(40), default="")  # outbound reply/notification key
     params: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     language: Mapped[str] = mapped_column(String(8), default="ja")
-    status: Mapped[str] = mapped_column(String(16))  # received|queued|sending|sent|delivered|failed|dead
+    status: Mapped[MessageStatus] = mapped_column(StateText(MessageStatus))
     kind: Mapped[str] = mapped_column(String(32), default="")  # parsed command or template key
     resident_id: Mapped[str | None] = mapped_column(ForeignKey("resident.id"), index=True)
     volunteer_id: Mapped[str | None] = mapped_column(ForeignKey("volunteer.id"))

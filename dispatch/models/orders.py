@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dispatch.models.base import Base, IdMixin, utcnow
+from dispatch.lifecycle import BatchState, OrderState
+from dispatch.models.base import Base, IdMixin, StateText, utcnow
 from dispatch.models.region import Hub, Resident
 
 
@@ -19,8 +20,11 @@ class Batch(IdMixin, Base):
 
     hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
     cutoff_at: Mapped[dt.datetime] = mapped_column()
-    state: Mapped[str] = mapped_column(String(16), default="closed")  # closed|solving|solved|failed
+    state: Mapped[BatchState] = mapped_column(StateText(BatchState), default=BatchState.CLOSED)
     reason: Mapped[str] = mapped_column(Text, default="")  # why it failed, for the console
+    #: Why a person or a disruption asked to plan the batch again (the new version's note); None when
+    #: no re-plan is pending. Set with the move back to ``closed``, cleared when the solve ends.
+    replan_reason: Mapped[str | None] = mapped_column(Text, default=None)
     closed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     solved_at: Mapped[dt.datetime | None] = mapped_column()
     solve_seconds: Mapped[float | None] = mapped_column(Float)
@@ -38,7 +42,7 @@ class Order(IdMixin, Base):
     number: Mapped[int] = mapped_column(Integer)  # short number residents quote by SMS ("取消 12")
     hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
     resident_id: Mapped[str] = mapped_column(ForeignKey("resident.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16), index=True, default="received")
+    state: Mapped[OrderState] = mapped_column(StateText(OrderState), index=True, default=OrderState.RECEIVED)
     channel: Mapped[str] = mapped_column(String(16))  # sms | web | proxy | phone | import
     entered_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
     proxy_id: Mapped[str | None] = mapped_column(ForeignKey("proxy.id"))

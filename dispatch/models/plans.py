@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dispatch.models.base import Base, IdMixin, JSONText, utcnow
+from dispatch.lifecycle import PlanState, RouteState
+from dispatch.models.base import Base, IdMixin, JSONText, StateText, utcnow
 from dispatch.models.orders import Batch
 
 
@@ -20,7 +21,7 @@ class Plan(IdMixin, Base):
 
     batch_id: Mapped[str] = mapped_column(ForeignKey("batch.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed|superseded|confirmed
+    state: Mapped[PlanState] = mapped_column(StateText(PlanState), default=PlanState.PROPOSED)
     problem: Mapped[dict[str, Any]] = mapped_column(JSONText)  # routing.Problem JSON
     solution: Mapped[dict[str, Any]] = mapped_column(JSONText)  # routing.Solution JSON
     validation: Mapped[dict[str, Any]] = mapped_column(JSONText)  # {"ok": bool, "violations": [...]}
@@ -48,7 +49,7 @@ class Route(IdMixin, Base):
     depart_at: Mapped[dt.datetime | None] = mapped_column()
     return_at: Mapped[dt.datetime | None] = mapped_column()
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)
-    state: Mapped[str] = mapped_column(String(16), default="planned")  # planned|active|done|cancelled
+    state: Mapped[RouteState] = mapped_column(StateText(RouteState), default=RouteState.PLANNED)
     #: What the map draws: the route as one simplified WGS84 line [[lon, lat], ...], along the roads
     #: for couriers and through the detour waypoints for drones. Computed once when the version is
     #: stored (versions never change), so no page runs a road path search; None: not computed.

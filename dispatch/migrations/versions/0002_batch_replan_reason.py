@@ -1,0 +1,37 @@
+"""batch.replan_reason: why a re-plan was asked, apart from the failure reason
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-04 18:40:00.000000
+
+Until now a re-plan request was written into ``batch.reason`` as ``"re-plan: <why>"`` and parsed
+back by whoever needed it; ``reason`` now keeps only why a batch failed. Existing requests move to
+the new column (``substr(reason, 10)`` drops the 9 characters of ``"re-plan: "`` on SQLite and
+PostgreSQL alike); the downgrade writes them back.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import dispatch.models.base
+
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('batch', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('replan_reason', sa.Text(), nullable=True))
+    op.execute("UPDATE batch SET replan_reason = substr(reason, 10), reason = '' "
+               "WHERE reason LIKE 're-plan: %'")
+
+
+def downgrade() -> None:
+    op.execute("UPDATE batch SET reason = 're-plan: ' || replan_reason WHERE replan_reason IS NOT NULL")
+    with op.batch_alter_table('batch', schema=None) as batch_op:
+        batch_op.drop_column('replan_reason')
