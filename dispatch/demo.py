@@ -48,6 +48,7 @@ from sqlalchemy import func, or_, select
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.demo_texts import DEMO_TEXTS
+from dispatch.lifecycle import BatchState, MessageStatus
 from dispatch.models import Batch, Hub, Message, Order, Plan, Region, Resident, Volunteer, utcnow
 from dispatch.requests import ItemRequest
 from dispatch.services.batching import close_batch, parse_cutoff
@@ -190,10 +191,10 @@ def seed_demo_plans(db: Database, region_code: str, now: dt.datetime | None = No
     lines = []
     for hub_id, code in hubs:
         batch_id, state, created = _days_batch(db, hub_id, day, now)
-        if state == "solving":  # a demo stopped during this solve: nobody else solves demo batches
+        if state == BatchState.SOLVING:  # a demo stopped during this solve: nobody else solves demo batches
             release_batch(db, batch_id)
-            state = "closed"
-        if state == "closed":
+            state = BatchState.CLOSED
+        if state == BatchState.CLOSED:
             say(f"planning {code}: solving its batch for {time_limit_s:g} s …")
             solve_batch(db.url, batch_id, planner=lambda database, batch: plan_batch(
                 database, batch, time_limit_s=time_limit_s))
@@ -201,7 +202,7 @@ def seed_demo_plans(db: Database, region_code: str, now: dt.datetime | None = No
     return lines
 
 
-def _days_batch(db: Database, hub_id: str, day: DemoDay, now: dt.datetime) -> tuple[str, str, bool]:
+def _days_batch(db: Database, hub_id: str, day: DemoDay, now: dt.datetime) -> tuple[str, BatchState, bool]:
     """(batch id, state, created now) of the hub's batch of the demo day, closing it if needed."""
     with db.read() as s:
         batch = s.scalars(select(Batch).where(
@@ -220,7 +221,7 @@ def _describe(db: Database, batch_id: str, day: DemoDay, note: str) -> str:
         plan = s.scalars(select(Plan).where(Plan.batch_id == batch_id).order_by(Plan.version.desc())).first()
         head = f"batch closed at {day.local(batch.cutoff_at)}{note}, {orders} orders"
         if plan is None:
-            return f"{head}, {batch.state}" + (f" ({batch.reason})" if batch.reason else "")
+            return f"{head}, {batch.state}" + (f" ({batch.display_reason})" if batch.display_reason else "")
         couriers = sum(1 for r in plan.routes if r.volunteer_id and r.stops)
         sorties = sum(1 for r in plan.routes if r.drone_id and r.stops)
         deliveries = sum(1 for r in plan.routes for st in r.stops if st.kind == "delivery")
@@ -264,7 +265,7 @@ def simulator_outbox(db: Database, hub_ids: set[str] | None, templates: Collecti
             .outerjoin(Volunteer, Volunteer.id == Message.volunteer_id)
             .outerjoin(Order, Order.id == Message.order_id)
             .where(Message.direction == "out", Message.transport == "simulator",
-                   Message.status.in_(("sent", "delivered")))
+                   Message.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)))
             .order_by(Message.updated_at.desc(), Message.created_at.desc()).limit(limit))
     if templates:
         stmt = stmt.where(Message.template.in_(list(templates)))

@@ -30,14 +30,14 @@ Plans (a version is stored ``proposed``; versions never change otherwise)::
 
 Routes (a route is stored ``planned``)::
 
-    planned → active → done       planned → cancelled (its courier was called off)
-    planned → done                (a drone sortie landed whose take-off was recorded on the
-                                   superseded version)
+    planned → active → done
+    planned → cancelled           (its courier was called off; a drone sortie aborted on the ground)
+    active → cancelled            (a drone sortie aborted in the air: it turns back)
 
-Outgoing messages (``dispatch.services.outbox``; inbound ones stay ``received``, a TwiML reply is
-``inline`` and never sent again)::
+Outgoing messages (``dispatch.services.outbox``; inbound ones stay ``received``)::
 
     queued → sending → sent → delivered | undelivered | failed
+    inline → sent                (a reply given in the webhook's TwiML answer: never sent again)
     sending → queued (transient error: retried with backoff)     sending → dead (permanent, opted out)
     sending/accepted → accepted/sent/delivered/undelivered/failed (delivery callbacks move forward only)
 """
@@ -133,8 +133,8 @@ PLAN_TRANSITIONS: dict[PlanState, frozenset[PlanState]] = {
 R = RouteState
 
 ROUTE_TRANSITIONS: dict[RouteState, frozenset[RouteState]] = {
-    R.PLANNED: frozenset({R.ACTIVE, R.DONE, R.CANCELLED}),
-    R.ACTIVE: frozenset({R.DONE}),
+    R.PLANNED: frozenset({R.ACTIVE, R.CANCELLED}),
+    R.ACTIVE: frozenset({R.DONE, R.CANCELLED}),
     R.DONE: frozenset(),
     R.CANCELLED: frozenset(),
 }
@@ -146,7 +146,7 @@ _REPORTED = frozenset({M.ACCEPTED, M.SENT, M.DELIVERED, M.UNDELIVERED, M.FAILED}
 
 MESSAGE_TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     M.RECEIVED: frozenset(),
-    M.INLINE: frozenset(),
+    M.INLINE: frozenset({M.SENT}),
     M.QUEUED: frozenset({M.SENDING}),
     M.SENDING: frozenset({M.QUEUED, M.DEAD}) | _REPORTED,
     M.ACCEPTED: _REPORTED - {M.ACCEPTED},
@@ -165,8 +165,6 @@ CANCELLABLE_BY_RESIDENT = frozenset({S.RECEIVED, S.CONFIRMED, S.BATCHED, S.PLANN
 BATCH_PENDING = frozenset({B.CLOSED, B.SOLVING})
 #: Route states in which the courier still carries out the route.
 ROUTE_WORKING = frozenset({R.PLANNED, R.ACTIVE})
-#: Final message statuses: a delivery callback never changes them.
-MESSAGE_FINAL = frozenset(s for s, after in MESSAGE_TRANSITIONS.items() if not after)
 
 
 @dataclass(frozen=True)

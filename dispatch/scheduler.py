@@ -37,6 +37,7 @@ from sqlalchemy.pool import NullPool
 
 from dispatch.config import Settings
 from dispatch.db import Database, make_engine
+from dispatch.lifecycle import BatchState
 from dispatch.models import Hub, Region, utcnow
 from dispatch.services.batching import (
     CloseResult,
@@ -333,5 +334,5 @@ class BatchScheduler:
         if result.created:
             log.info("batch %s closed: hub %s cutoff %s, %d orders", result.batch_id, result.hub_id,
                      result.cutoff_at.isoformat(), len(result.order_ids))
-        if result.state == "closed" and self._pool is not None:
+        if result.state == BatchState.CLOSED and self._pool is not None:
             self._pool.submit(result.batch_id)

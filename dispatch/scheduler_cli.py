@@ -21,6 +21,7 @@ from dispatch.cli import database_option, fail, open_db
 from dispatch.config import settings_from_env
 from dispatch.db import Database
 from dispatch.errors import DomainError
+from dispatch.lifecycle import BATCH_PENDING, BatchState
 from dispatch.models import Batch, Hub, Order, Region
 from dispatch.scheduler import BatchScheduler, Clock, leader_lock_for
 from dispatch.services.solving import PlanBatch, Planner, SolvePool, batch_state, retry_batch
@@ -104,7 +105,7 @@ def batch_group() -> None:
 @batch_group.command("list")
 @database_option
 @click.option("--hub", "hub_code", default=None, help="Only this hub (code).")
-@click.option("--state", type=click.Choice(["closed", "solving", "solved", "failed"]), default=None)
+@click.option("--state", type=click.Choice([s.value for s in BatchState]), default=None)
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 def batch_list(database_url: str | None, hub_code: str | None, state: str | None, limit: int) -> None:
     """Newest batches first: id, hub, cutoff (local time), state, attempts, orders, reason."""
@@ -125,7 +126,7 @@ def batch_list(database_url: str | None, hub_code: str | None, state: str | None
         cutoff = batch.cutoff_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
         seconds = "" if batch.solve_seconds is None else f"{batch.solve_seconds:.1f}s"
         click.echo(f"{batch.id}  {code:<12} {cutoff}  {batch.state:<7} attempts={batch.attempts} "
-                   f"orders={count} {seconds} {batch.reason}".rstrip())
+                   f"orders={count} {seconds} {batch.display_reason}".rstrip())
     if not rows:
         click.echo("no batches")
 
@@ -172,7 +173,7 @@ def _retry(db: Database, batch_id: str, hard_timeout_s: float | None, planner: s
 
 def _wait_for(db: Database, batch_id: str, wait_s: float) -> None:
     deadline = time.monotonic() + wait_s
-    while batch_state(db, batch_id) in ("closed", "solving") and time.monotonic() < deadline:
+    while batch_state(db, batch_id) in BATCH_PENDING and time.monotonic() < deadline:
         time.sleep(0.5)
 
 
@@ -180,8 +181,8 @@ def _report(db: Database, batch_id: str) -> None:
     with db.read() as session:
         batch = session.get(Batch, batch_id)
     assert batch is not None
-    click.echo(f"batch {batch_id}: {batch.state} (attempt {batch.attempts}) {batch.reason}".rstrip())
-    if batch.state == "failed":
+    click.echo(f"batch {batch_id}: {batch.state} (attempt {batch.attempts}) {batch.display_reason}".rstrip())
+    if batch.state == BatchState.FAILED:
         raise SystemExit(1)
 
 

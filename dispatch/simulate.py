@@ -53,6 +53,7 @@ from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.demo_texts import DEMO_TEXTS
 from dispatch.errors import DomainError
+from dispatch.lifecycle import BatchState, MessageStatus, OrderState, PlanState
 from dispatch.models import Batch, HandoffEvent, Hub, Message, Order, Plan, Region, Resident, Route
 from dispatch.models.courier import CourierAction
 from dispatch.planning import plan_batch
@@ -204,7 +205,7 @@ def _closer(day: Day, hub_id: str) -> Callable[[dt.datetime], None]:
         seconds = round(time.perf_counter() - started, 2)
         day.solves.append({"batch_id": result.batch_id, "hub_id": hub_id, "cutoff": now.isoformat(),
                            "orders": len(result.order_ids), "state": state, "seconds": seconds})
-        if state == "solved":
+        if state == BatchState.SOLVED:
             day.at(now + CONFIRM_AFTER, lambda t, b=result.batch_id: _confirm(day, b, t), rank=0)
 
     return close
@@ -213,7 +214,7 @@ def _closer(day: Day, hub_id: str) -> Callable[[dt.datetime], None]:
 def _confirm(day: Day, batch_id: str, now: dt.datetime) -> None:
     with day.db.read() as s:
         plan = s.scalars(select(Plan).where(Plan.batch_id == batch_id).order_by(Plan.version.desc())).first()
-        plan_id = plan.id if plan is not None and plan.state == "proposed" else None
+        plan_id = plan.id if plan is not None and plan.state == PlanState.PROPOSED else None
     if plan_id is None:
         return
     try:
@@ -340,7 +341,8 @@ def _pin_from_sms(day: Day, order_id: str) -> str | None:
     """The PIN as the resident reads it: from the newest planned-delivery SMS sent for the order."""
     with day.db.read() as s:
         body = s.scalars(select(Message.body).where(
-            Message.order_id == order_id, Message.template == "order_planned", Message.status != "queued")
+            Message.order_id == order_id, Message.template == "order_planned",
+            Message.status != MessageStatus.QUEUED)
             .order_by(Message.created_at.desc())).first()
     match = _PIN.search(body or "")
     return match.group(1) if match else None
@@ -352,7 +354,7 @@ def _follow_revisions(day: Day, now: dt.datetime) -> None:
     if not day.batch_ids:
         return
     with day.db.read() as s:
-        confirmed = s.scalars(select(Plan.id).where(Plan.state == "confirmed",
+        confirmed = s.scalars(select(Plan.id).where(Plan.state == PlanState.CONFIRMED,
                                                     Plan.batch_id.in_(day.batch_ids))).all()
     for plan_id in confirmed:
         if ("plan", plan_id, "") not in day.scheduled:
@@ -384,7 +386,7 @@ def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
         for plan in plans:
             for entry in plan.unserved:
                 last_reason[entry["order_id"]] = entry["reason"]
-        confirmed = [p for p in plans if p.state == "confirmed"]
+        confirmed = [p for p in plans if p.state == PlanState.CONFIRMED]
         km: Counter[str] = Counter()
         for plan in confirmed:
             km.update(plan.solution.get("km_by_mode", {}))
@@ -399,13 +401,14 @@ def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
     unserved: Counter[str] = Counter()
     unaccounted = []
     for order in orders:
-        if order.state == "delivered":
+        if order.state == OrderState.DELIVERED:
             counts["delivered"] += 1
-        elif order.state == "cancelled":
+        elif order.state == OrderState.CANCELLED:
             counts["cancelled"] += 1
-        elif order.id in returned_ids and order.state in ("confirmed", "returned"):
+        elif order.id in returned_ids and order.state in (OrderState.CONFIRMED, OrderState.RETURNED):
             counts["returned"] += 1
-        elif order.state in ("received", "confirmed", "batched", "planned"):
+        elif order.state in (OrderState.RECEIVED, OrderState.CONFIRMED, OrderState.BATCHED,
+                             OrderState.PLANNED):
             counts["unserved"] += 1
             default = "after_last_cutoff" if order.batch_id is None else "not_planned"
             unserved[last_reason.get(order.id, default)] += 1
@@ -427,7 +430,8 @@ def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
         "drone_sorties": drone_sorties,
         "batches": day.solves,
         "plans": validations,
-        "all_plans_valid": all(v["ok"] for v in validations if v["state"] in ("confirmed", "superseded")),
+        "all_plans_valid": all(v["ok"] for v in validations
+                               if v["state"] in (PlanState.CONFIRMED, PlanState.SUPERSEDED)),
         "messages_out": messages,
         "refused_actions": dict(sorted(day.skipped.items())),
         "audit": {"ok": audit.ok, "events": audit.checked, "first_broken_seq": audit.first_broken_seq,
@@ -442,7 +446,7 @@ def _geojson(db: Database, batch_ids: set[str]) -> dict[str, Any]:
     with db.read() as s:
         rows = s.execute(select(Plan.batch_id, Plan.problem, Plan.solution)
                          .join(Batch, Batch.id == Plan.batch_id)
-                         .where(Plan.batch_id.in_(batch_ids), Plan.state == "confirmed")
+                         .where(Plan.batch_id.in_(batch_ids), Plan.state == PlanState.CONFIRMED)
                          .order_by(Batch.cutoff_at)).all()
     for batch_id, problem_json, solution_json in rows:
         problem = routing.problem_from_json(problem_json)

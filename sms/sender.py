@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 
 from dispatch.db import Database
+from dispatch.lifecycle import MessageStatus
 from dispatch.services import outbox
 from sms.service import render_message
 from sms.transports import PermanentSendError, SmsTransport, TransientSendError
@@ -43,8 +44,8 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
             result = transport.send(message.phone, body)
         except TransientSendError as error:
             status = outbox.mark_failed(db, message.id, str(error), permanent=False, now=now)
-            stats.retried += status == "queued"
-            stats.dead += status == "dead"
+            stats.retried += status == MessageStatus.QUEUED
+            stats.dead += status == MessageStatus.DEAD
             log.warning("SMS %s not sent yet (%s): %s", message.id, status, error)
             continue
         except PermanentSendError as error:

@@ -33,6 +33,14 @@ class Batch(IdMixin, Base):
     hub: Mapped[Hub] = relationship()
     orders: Mapped[list[Order]] = relationship(back_populates="batch")
 
+    @property
+    def display_reason(self) -> str:
+        """What the command line and the demo print beside the state: why it failed, else the
+        re-plan asked for, in the words they always printed (``re-plan: <why>``)."""
+        if self.reason or self.replan_reason is None:
+            return self.reason
+        return f"re-plan: {self.replan_reason}"
+
 
 class Order(IdMixin, Base):
     __tablename__ = "order"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 import routing
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
+from dispatch.lifecycle import PlanState
 from dispatch.models import Batch, Plan
 from dispatch.planning.build import Built, build_problem, named_orders, without_orders
 from dispatch.planning.store import plan_summary, save_version
@@ -52,8 +53,8 @@ def plan_batch(db: Database, batch_id: str, *, time_limit_s: float,
     built, solution = solve_built(built, params)
     with db.write() as session:
         batch = _batch(session, batch_id)
-        # A re-plan requested by a person or a disruption says why (Batch.reason "re-plan: ...").
-        note = batch.reason.removeprefix("re-plan: ") if batch.reason.startswith("re-plan: ") else "solver"
+        # A re-plan requested by a person or a disruption says why (Batch.replan_reason).
+        note = batch.replan_reason if batch.replan_reason is not None else "solver"
         plan = save_version(session, batch, built.problem, solution, built.excluded,
                             note=note, user_id=user_id)
         log.info("batch %s planned: %s", batch_id, plan_summary(plan))
@@ -65,7 +66,7 @@ def _batch(session: Session, batch_id: str) -> Batch:
     if batch is None:
         raise NotFound(f"batch {batch_id!r} does not exist")
     confirmed = session.scalars(
-        select(Plan.version).where(Plan.batch_id == batch_id, Plan.state == "confirmed")).first()
+        select(Plan.version).where(Plan.batch_id == batch_id, Plan.state == PlanState.CONFIRMED)).first()
     if confirmed is not None:
         raise DomainError(f"batch {batch_id} already has a confirmed plan (version {confirmed})")
     return batch

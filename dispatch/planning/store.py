@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import routing
-from dispatch.lifecycle import OrderState, transition
+from dispatch.lifecycle import OrderState, PlanState, RouteState, transition
 from dispatch.models import Batch, Order, Plan, Route, Stop, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,11 @@ def save_version(session: Session, batch: Batch, problem: routing.Problem, solut
     next batch of the hub takes them.
     """
     report = routing.validate(problem, solution)
-    session.execute(update(Plan).where(Plan.batch_id == batch.id, Plan.state == "proposed")
-                    .values(state="superseded"))
+    session.execute(update(Plan).where(Plan.batch_id == batch.id, Plan.state == PlanState.PROPOSED)
+                    .values(state=PlanState.SUPERSEDED))
     unserved = unserved_entries(solution, excluded)
     plan = Plan(
-        batch_id=batch.id, version=next_version(session, batch.id), state="proposed",
+        batch_id=batch.id, version=next_version(session, batch.id), state=PlanState.PROPOSED,
         problem=routing.problem_to_json(problem), solution=routing.solution_to_json(solution, problem),
         validation={"ok": report.ok, "violations": list(report.violations)},
         unserved=unserved, note=note, created_by=user_id, created_at=utcnow(),
@@ -68,7 +68,7 @@ def route_row(plan_id: str, position: int, route: routing.Route, problem: routin
         plan_id=plan_id, position=position, volunteer_id=None if drone else route.vehicle_id,
         drone_id=route.vehicle_id if drone else None, sortie=route.sortie, mode=route.mode,
         depart_at=problem.at(route.start), return_at=problem.at(route.end),
-        distance_m=float(route.distance_m), state="planned", path=path,
+        distance_m=float(route.distance_m), state=RouteState.PLANNED, path=path,
     )
     row.stops = [
         Stop(seq=seq, order_id=stop.order_id, kind=stop.kind, eta=problem.at(stop.start),

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
-from dispatch.lifecycle import OrderState, can_transition, transition
+from dispatch.lifecycle import BatchState, OrderState, can_transition, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, Hub, Order
 
@@ -59,7 +59,7 @@ class CloseResult:
     cutoff_at: dt.datetime
     created: bool
     order_ids: tuple[str, ...]
-    state: str
+    state: BatchState
 
 
 def close_batch(db: Database, hub_id: str, cutoff_at: dt.datetime, *, now: dt.datetime) -> CloseResult:
@@ -141,13 +141,14 @@ def _existing_batch(session: Session, hub_id: str, cutoff_at: dt.datetime) -> Cl
 def _open_batch(session: Session, dialect: str, hub_id: str, cutoff_at: dt.datetime,
                 now: dt.datetime) -> CloseResult:
     """Insert the batch and claim its orders (the hub is locked and the key is free)."""
-    batch = Batch(hub_id=hub_id, cutoff_at=cutoff_at, state="closed", closed_at=now)
+    batch = Batch(hub_id=hub_id, cutoff_at=cutoff_at, state=BatchState.CLOSED, closed_at=now)
     session.add(batch)
     session.flush()
     claim = _claim_sqlite if dialect == "sqlite" else _claim_locking
     order_ids = tuple(sorted(claim(session, hub_id, cutoff_at, batch.id, now)))
     if not order_ids:
-        batch.state, batch.reason = "solved", EMPTY_REASON
+        transition(batch, BatchState.SOLVED)  # nothing to plan
+        batch.reason = EMPTY_REASON
         batch.solved_at, batch.solve_seconds = now, 0.0
     return CloseResult(batch.id, hub_id, cutoff_at, True, order_ids, batch.state)
 

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
-from dispatch.lifecycle import OrderState, can_transition, transition
+from dispatch.lifecycle import ROUTE_WORKING, OrderState, PlanState, RouteState, can_transition, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import (
     CourierAction,
@@ -78,7 +78,7 @@ HANDOVER_KINDS = {"neighbour": "courier_to_neighbour", "hall": "courier_to_hall"
 CONSENT_ALLOWS = {"neighbour": frozenset({"neighbour", "either"}), "hall": frozenset({"hall", "either"})}
 MAX_NOTE_CHARS = 1000
 #: Route states in which the courier still carries out the route.
-WORKING = ("planned", "active")
+WORKING = ROUTE_WORKING
 #: Order states in which an order still needs its courier (for "is the route done?").
 OPEN_ON_ROUTE = frozenset({OrderState.PLANNED, OrderState.DISPATCHED, OrderState.IN_TRANSIT,
                            OrderState.FAILED})
@@ -181,7 +181,7 @@ def _assignment(session: Session, volunteer_id: str, order_id: str,
     """
     query = (select(Route, Stop).join(Stop, Stop.route_id == Route.id).join(Plan, Plan.id == Route.plan_id)
              .where(Route.volunteer_id == volunteer_id, Stop.order_id == order_id,
-                    Stop.kind == "delivery", Plan.state == "confirmed")
+                    Stop.kind == "delivery", Plan.state == PlanState.CONFIRMED)
              .order_by(Plan.confirmed_at.desc()))
     row = session.execute(query).first()
     if row is None:
@@ -196,7 +196,7 @@ def _assignment(session: Session, volunteer_id: str, order_id: str,
 def own_route(session: Session, volunteer_id: str, route_id: str) -> Route:
     """The volunteer's route of a confirmed plan, or :class:`NotFound`."""
     route = session.scalars(select(Route).join(Plan, Plan.id == Route.plan_id).where(
-        Route.id == route_id, Route.volunteer_id == volunteer_id, Plan.state == "confirmed")).first()
+        Route.id == route_id, Route.volunteer_id == volunteer_id, Plan.state == PlanState.CONFIRMED)).first()
     if route is None:
         raise NotFound(f"route {route_id!r} is not a route of this courier")
     return route
@@ -216,10 +216,10 @@ def resolve_route(db: Database, volunteer_id: str, route_id: str) -> str | None:
         if row is None:
             raise NotFound(f"route {route_id!r} is not a route of this courier")
         route, plan = row
-        if plan.state == "confirmed":
+        if plan.state == PlanState.CONFIRMED:
             return route.id
         current = session.scalars(select(Route.id).join(Plan, Plan.id == Route.plan_id).where(
-            Plan.batch_id == plan.batch_id, Plan.state == "confirmed",
+            Plan.batch_id == plan.batch_id, Plan.state == PlanState.CONFIRMED,
             Route.volunteer_id == volunteer_id)).first()
         return current
 
@@ -234,9 +234,9 @@ def active_route(session: Session, volunteer_id: str) -> Route | None:
     return session.scalars(
         select(Route).join(Plan, Plan.id == Route.plan_id).join(Stop, Stop.route_id == Route.id)
         .join(Order, Order.id == Stop.order_id)
-        .where(Route.volunteer_id == volunteer_id, Plan.state == "confirmed", Route.state != "cancelled",
-               Stop.kind == "delivery",
-               (Route.state == "active") | Order.state.in_(carrying))
+        .where(Route.volunteer_id == volunteer_id, Plan.state == PlanState.CONFIRMED,
+               Route.state != RouteState.CANCELLED, Stop.kind == "delivery",
+               (Route.state == RouteState.ACTIVE) | Order.state.in_(carrying))
         .order_by(Route.depart_at.desc()).limit(1)).first()
 
 
@@ -295,12 +295,12 @@ def _position(lon: float | None, lat: float | None) -> tuple[float | None, float
 
 def _finish_route_if_done(session: Session, route: Route) -> None:
     """``active`` → ``done`` once no order of the route still needs its courier."""
-    if route.state != "active":
+    if route.state != RouteState.ACTIVE:
         return
     ids = [st.order_id for st in route.stops if st.kind == "delivery"]
     states = session.scalars(select(Order.state).where(Order.id.in_(ids))).all()
     if not any(OrderState(s) in OPEN_ON_ROUTE for s in states):
-        route.state = "done"
+        transition(route, RouteState.DONE)
 
 
 def _alert(session: Session, order: Order, kind: str, volunteer_id: str, text: str,
@@ -355,8 +355,8 @@ def pick_up(db: Database, volunteer_id: str, action_id: str, now: dt.datetime, *
             routes[route.id] = route
             detail[_pick_one(session, order, route, stop, actor, now, lon, lat)].append(order.id)
         for route in routes.values():
-            if detail["picked"] and route.state == "planned":
-                route.state = "active"
+            if detail["picked"] and route.state == RouteState.PLANNED:
+                transition(route, RouteState.ACTIVE)
         return _end_action(session, action_id, "ok", detail)
 
 
@@ -557,7 +557,7 @@ def _order_of_resident(session: Session, volunteer_id: str, resident_id: str) ->
         select(Order).join(Stop, Stop.order_id == Order.id).join(Route, Route.id == Stop.route_id)
         .join(Plan, Plan.id == Route.plan_id)
         .where(Order.resident_id == resident_id, Route.volunteer_id == volunteer_id,
-               Plan.state == "confirmed", Stop.kind == "delivery")
+               Plan.state == PlanState.CONFIRMED, Stop.kind == "delivery")
         .order_by(Plan.confirmed_at.desc())).first()
     if order is None:
         raise NotFound(f"resident {resident_id!r} is not on a route of this courier")

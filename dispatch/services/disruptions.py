@@ -37,7 +37,7 @@ import routing
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
-from dispatch.lifecycle import OrderState
+from dispatch.lifecycle import BatchState, OrderState, PlanState, RouteState, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Volunteer, Zone
 from dispatch.planning.build import active_zones
@@ -116,7 +116,7 @@ def order_cancelled(session: Session, order: Order, now: dt.datetime, settings: 
     plan = _current_plan(session, order.batch_id)
     if plan is None or order.id not in {o["id"] for o in plan.problem["orders"]}:
         return Revision()
-    if plan.state == "proposed":
+    if plan.state == PlanState.PROPOSED:
         _store(session, plan, *_without(plan, {order.id}), note=f"order #{order.number} cancelled",
                gone={order.id})
         return Revision(removed=[order.id])
@@ -195,15 +195,15 @@ _ZONE_VIOLATION = re.compile(r"drone '([^']+)' sortie \d+: leg \d+ flies through
 def _confirmed_plans(session: Session, hub_id: str) -> list[Plan]:
     return list(session.scalars(
         select(Plan).join(Batch, Plan.batch_id == Batch.id)
-        .where(Batch.hub_id == hub_id, Plan.state == "confirmed").order_by(Batch.cutoff_at)))
+        .where(Batch.hub_id == hub_id, Plan.state == PlanState.CONFIRMED).order_by(Batch.cutoff_at)))
 
 
 def _current_plan(session: Session, batch_id: str) -> Plan | None:
     """The batch's confirmed plan, else its latest proposed version."""
     rows = session.scalars(select(Plan).where(Plan.batch_id == batch_id,
-                                              Plan.state.in_(("confirmed", "proposed")))
+                                              Plan.state.in_((PlanState.CONFIRMED, PlanState.PROPOSED)))
                            .order_by(Plan.version.desc())).all()
-    return next((p for p in rows if p.state == "confirmed"), rows[0] if rows else None)
+    return next((p for p in rows if p.state == PlanState.CONFIRMED), rows[0] if rows else None)
 
 
 def _without(plan: Plan, order_ids: set[str]) -> tuple[routing.Problem, routing.Solution]:
@@ -322,14 +322,15 @@ def _confirm_revision(session: Session, old: Plan, new: Plan, now: dt.datetime,
                       cancelled: set[str] | frozenset[str] = frozenset()) -> None:
     """``new`` replaces the confirmed ``old``; routes that continue keep their progress state, the
     routes of ``cancelled`` couriers are ``cancelled`` (they only bring parcels back)."""
-    old.state = "superseded"
-    new.state, new.confirmed_at = "confirmed", now
+    transition(old, PlanState.SUPERSEDED)
+    transition(new, PlanState.CONFIRMED)
+    new.confirmed_at = now
     progress = {r.volunteer_id: r.state for r in old.routes if r.volunteer_id is not None}
     for route in new.routes:
         if route.volunteer_id in cancelled:
-            route.state = "cancelled"
+            transition(route, RouteState.CANCELLED)
         elif route.volunteer_id in progress:
-            route.state = progress[route.volunteer_id]
+            route.state = progress[route.volunteer_id]  # a new row carries on the old one: not a move
     session.flush()
 
 
@@ -342,11 +343,13 @@ def _ground(session: Session, hub_id: str, drone_id: str | None, now: dt.datetim
         if targets:
             result.merge(_revise(session, plan, now, settings, note=note, ground_drones=set(targets)))
     # Proposed plans: back to the solver, which sees the hold / the drone's status.
-    solved = session.scalars(select(Batch).where(Batch.hub_id == hub_id, Batch.state == "solved")).all()
+    solved = session.scalars(select(Batch).where(Batch.hub_id == hub_id,
+                                                 Batch.state == BatchState.SOLVED)).all()
     for batch in solved:
         current = _current_plan(session, batch.id)
-        if current is not None and current.state == "proposed":
-            batch.state, batch.reason = "closed", f"re-plan: {note}"
+        if current is not None and current.state == PlanState.PROPOSED:
+            transition(batch, BatchState.CLOSED)
+            batch.reason, batch.replan_reason = "", note
             result.resolve.append(batch.id)
     return result
 

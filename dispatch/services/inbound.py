@@ -19,6 +19,7 @@ from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.ids import new_id
+from dispatch.lifecycle import MessageStatus
 from dispatch.models import Message, OptOut, Proxy, Resident
 from dispatch.requests import (
     AskHelp,
@@ -123,7 +124,7 @@ def _handle(session: Session, inbound: Inbound, request: Request, settings: Sett
         direction="in", transport=inbound.transport,
         external_id=inbound.external_id or f"local-{new_id()}",
         phone=storable(inbound.phone)[:PHONE_CHARS],
-        body=storable(inbound.body), status="received", kind=type(request).__name__,
+        body=storable(inbound.body), status=MessageStatus.RECEIVED, kind=type(request).__name__,
         created_at=inbound.received_at, updated_at=inbound.received_at,
     )
     session.add(message)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dispatch.lifecycle import MessageStatus
 from dispatch.models import Message, Order, Resident, Volunteer
 from dispatch.services import outbox
 
@@ -56,5 +57,5 @@ def reply(session: Session, inbound: Message, phone: str, language: str, templat
     """
     return outbox.queue(session, phone, template, params, language, resident_id=inbound.resident_id,
                         order_id=inbound.order_id, in_reply_to=inbound.id, now=inbound.created_at,
-                        status="inline" if inline else "queued", transport=inbound.transport,
-                        even_if_opted_out=even_if_opted_out)
+                        status=MessageStatus.INLINE if inline else MessageStatus.QUEUED,
+                        transport=inbound.transport, even_if_opted_out=even_if_opted_out)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database, signal
+from dispatch.lifecycle import MessageStatus, can_transition, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import Message, OptOut, Order, Resident, Volunteer
 
@@ -32,10 +33,6 @@ from dispatch.models import Message, OptOut, Order, Resident, Volunteer
 TOPIC = "outbox"
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_S = 30
-#: Outbound status progression; a callback may only move a message forward in it.
-STATUS_RANK = {"queued": 0, "sending": 1, "accepted": 2, "sent": 3, "delivered": 5,
-               "undelivered": 4, "failed": 4, "dead": 6, "inline": 3}
-TERMINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "dead"})
 
 
 def is_opted_out(session: Session, phone: str) -> bool:
@@ -46,7 +43,7 @@ def queue(
     session: Session, phone: str, template: str, params: Mapping[str, Any], language: str, *,
     resident_id: str | None = None, volunteer_id: str | None = None, order_id: str | None = None,
     dedupe_key: str | None = None, in_reply_to: str | None = None, now: dt.datetime | None = None,
-    status: str = "queued", transport: str = "outbox", even_if_opted_out: bool = False,
+    status: str = MessageStatus.QUEUED, transport: str = "outbox", even_if_opted_out: bool = False,
 ) -> Message | None:
     """Queue an SMS inside the caller's transaction; None when the number opted out or the
     ``dedupe_key`` was queued before. Services call it through :mod:`dispatch.services.notify`.
@@ -71,7 +68,7 @@ def queue(
             session.add(message)
     except IntegrityError:
         return None  # a concurrent transaction queued the same dedupe_key first
-    if status == "queued":
+    if status == MessageStatus.QUEUED:
         signal(session, TOPIC)  # wake the sender once this commits
     return message
 
@@ -114,7 +111,7 @@ def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]
     """Atomically move up to ``limit`` due messages from ``queued`` to ``sending``."""
     with db.write() as session:
         query = (
-            select(Message.id).where(Message.direction == "out", Message.status == "queued",
+            select(Message.id).where(Message.direction == "out", Message.status == MessageStatus.QUEUED,
                                      Message.next_attempt_at <= now)
             .order_by(Message.next_attempt_at).limit(limit)
         )
@@ -124,14 +121,14 @@ def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]
         if not ids:
             return []
         claimed = session.scalars(
-            update(Message).where(Message.id.in_(ids), Message.status == "queued")
-            .values(status="sending", attempts=Message.attempts + 1, updated_at=now)
+            update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.QUEUED)
+            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
             .returning(Message)
         ).all()
         result = []
         for message in claimed:
             if message.template != "stopped" and is_opted_out(session, message.phone):
-                message.status = "dead"
+                transition(message, MessageStatus.DEAD)
                 message.error = "recipient opted out (STOP) after this was queued"
                 continue
             result.append(Outgoing(message.id, message.phone, message.template,
@@ -159,8 +156,8 @@ def mark_sent(db: Database, message_id: str, body: str, external_id: str | None,
         message.external_id = external_id
         if transport:
             message.transport = transport
-        if STATUS_RANK[message.status] <= STATUS_RANK["sent"]:
-            message.status = "sent"
+        if can_transition(message.status, MessageStatus.SENT):  # a callback may have come first
+            transition(message, MessageStatus.SENT)
         message.updated_at = now or dt.datetime.now(dt.UTC)
 
 
@@ -174,22 +171,28 @@ def mark_failed(db: Database, message_id: str, error: str, *, permanent: bool,
         assert message is not None
         message.error = error[:1000]
         if permanent or message.attempts >= MAX_ATTEMPTS:
-            message.status = "dead"
+            transition(message, MessageStatus.DEAD)
         else:
-            message.status = "queued"
+            transition(message, MessageStatus.QUEUED)
             message.next_attempt_at = now + dt.timedelta(
                 seconds=BACKOFF_BASE_S * 2 ** (message.attempts - 1))
         message.updated_at = now
         return message.status
 
 
+#: A provider's delivery status (Twilio's ``MessageStatus``, the gateway's state) as ours: the
+#: provider's own queue is "accepted" (it has the message); "read" counts as delivered.
+PROVIDER_STATUS = {"queued": MessageStatus.ACCEPTED, "accepted": MessageStatus.ACCEPTED,
+                   "sending": MessageStatus.ACCEPTED, "sent": MessageStatus.SENT,
+                   "delivered": MessageStatus.DELIVERED, "undelivered": MessageStatus.UNDELIVERED,
+                   "failed": MessageStatus.FAILED, "read": MessageStatus.DELIVERED}
+
+
 def apply_status(db: Database, transport: str, external_id: str, status: str,
                  error: str = "") -> bool:
     """Apply a delivery-status callback; returns False when it would move the message backwards
     (out-of-order callbacks) or the message is unknown."""
-    normalized = {"queued": "accepted", "accepted": "accepted", "sending": "accepted",
-                  "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
-                  "failed": "failed", "read": "delivered"}.get(status.lower())
+    normalized = PROVIDER_STATUS.get(status.lower())
     if normalized is None:
         return False
     with db.write() as session:
@@ -197,11 +200,9 @@ def apply_status(db: Database, transport: str, external_id: str, status: str,
             select(Message).where(Message.transport == transport, Message.external_id == external_id,
                                   Message.direction == "out")
         ).first()
-        if message is None or message.status in TERMINAL_STATUSES:
-            return False
-        if STATUS_RANK[normalized] <= STATUS_RANK[message.status]:
-            return False
-        message.status = normalized
+        if message is None or not can_transition(message.status, normalized):
+            return False  # unknown, final, or the callback arrived after a later one
+        transition(message, normalized)
         if error:
             message.error = error[:1000]
         message.updated_at = dt.datetime.now(dt.UTC)
@@ -234,8 +235,8 @@ def needing_attention(db: Database, now: dt.datetime, since: dt.timedelta = dt.t
         rows = session.scalars(
             select(Message).where(
                 Message.direction == "out",
-                ((Message.status == "dead") & (Message.updated_at >= now - since))
-                | ((Message.status == "sending") & (Message.updated_at <= now - STUCK_AFTER)))
+                ((Message.status == MessageStatus.DEAD) & (Message.updated_at >= now - since))
+                | ((Message.status == MessageStatus.SENDING) & (Message.updated_at <= now - STUCK_AFTER)))
             .order_by(Message.updated_at.desc()).limit(limit))
         return [NeedsAttention(m.id, m.template, m.status, m.error, m.attempts, m.updated_at, m.order_id)
                 for m in rows]

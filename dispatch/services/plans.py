@@ -31,7 +31,7 @@ import routing
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
-from dispatch.lifecycle import OrderState
+from dispatch.lifecycle import BATCH_PENDING, BatchState, OrderState, PlanState, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Route, Volunteer
 from dispatch.planning.run import plan_batch
@@ -59,7 +59,7 @@ def _latest_proposed(session: Session, plan_id: str) -> tuple[Plan, Batch]:
     if plan.version != latest:
         raise DomainError(f"plan {plan_id} is version {plan.version}; the latest is {latest}: "
                           "edit that one")
-    if plan.state != "proposed":
+    if plan.state != PlanState.PROPOSED:
         raise DomainError(f"plan {plan_id} is {plan.state}, only a proposed plan can change")
     batch = session.get(Batch, plan.batch_id)
     assert batch is not None
@@ -156,12 +156,14 @@ def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | Non
         plan, batch = _latest_proposed(session, plan_id)
         if order_id not in {o["id"] for o in plan.problem["orders"]}:
             raise DomainError(f"order {order_id} is not in this plan")
-        if batch.state in ("closed", "solving") and batch.reason.startswith("re-plan: "):
-            raise DomainError(f"batch {batch.id} is already being planned again ({batch.reason})")
+        if batch.state in BATCH_PENDING and batch.replan_reason is not None:
+            raise DomainError(f"batch {batch.id} is already being planned again ({batch.display_reason})")
         order = session.get(Order, order_id)
         assert order is not None
         order.force_ground = True
-        batch.state, batch.reason = "closed", f"re-plan: force ground order #{order.number}"
+        if batch.state != BatchState.CLOSED:
+            transition(batch, BatchState.CLOSED)
+        batch.reason, batch.replan_reason = "", f"force ground order #{order.number}"
         return batch.id
 
 
@@ -174,7 +176,7 @@ def force_ground(db: Database, plan_id: str, order_id: str, user_id: str | None 
     batch_id = request_ground(db, plan_id, order_id, user_id)
     state = solve_batch(db.url, batch_id, lambda d, b: plan_batch(
         d, b, time_limit_s=time_limit_s, solution_limit=solution_limit, user_id=user_id))
-    if state != "solved":
+    if state != BatchState.SOLVED:
         raise DomainError(f"the re-plan of batch {batch_id} {state}")
     with db.read() as session:
         plan_id = session.scalars(select(Plan.id).where(Plan.batch_id == batch_id)
@@ -212,7 +214,8 @@ def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.dateti
         if stale:
             raise DomainError(f"orders {stale} changed state since planning (cancelled?); "
                               "drop them first")
-        plan.state, plan.confirmed_at, plan.created_by = "confirmed", now, plan.created_by or user_id
+        transition(plan, PlanState.CONFIRMED)
+        plan.confirmed_at, plan.created_by = now, plan.created_by or user_id
         couriers = _queue_courier_links(session, plan, settings, now)
         residents = _queue_resident_etas(session, plan, orders, timezone_of(session, batch.hub), now)
         return Confirmation(plan.id, couriers, residents, sum(1 for r in plan.routes if r.drone_id))

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
+from dispatch.lifecycle import BATCH_PENDING, BatchState, transition
 from dispatch.models import Batch, utcnow
 from dispatch.workers import ProcessPool, watch_parent
 
@@ -70,11 +71,11 @@ def solve_batch(db_url: str, batch_id: str, planner: Planner) -> str:
         except Exception as error:
             log.exception("batch %s: planner failed", batch_id)
             reason = f"planner raised {type(error).__name__}: {error}"
-            _finish(db, batch_id, attempt, "failed", reason, time.perf_counter() - started)
-            return "failed"
-        _finish(db, batch_id, attempt, "solved", "", time.perf_counter() - started)
+            _finish(db, batch_id, attempt, BatchState.FAILED, reason, time.perf_counter() - started)
+            return BatchState.FAILED
+        _finish(db, batch_id, attempt, BatchState.SOLVED, "", time.perf_counter() - started)
         log.info("batch %s solved (attempt %d): %s", batch_id, attempt, result)
-        return "solved"
+        return BatchState.SOLVED
     finally:
         db.dispose()
 
@@ -83,18 +84,21 @@ def claim_for_solving(db: Database, batch_id: str) -> int | None:
     """Move ``closed → solving`` and return the attempt number, or None if not ``closed``."""
     with db.write() as session:
         return session.scalar(
-            update(Batch).where(Batch.id == batch_id, Batch.state == "closed")
-            .values(state="solving", attempts=Batch.attempts + 1)  # reason: why a re-plan was asked
+            update(Batch).where(Batch.id == batch_id, Batch.state == BatchState.CLOSED)
+            .values(state=BatchState.SOLVING, attempts=Batch.attempts + 1)  # replan_reason stays
             .returning(Batch.attempts)
         )
 
 
-def _finish(db: Database, batch_id: str, attempt: int, state: str, reason: str, seconds: float) -> bool:
+def _finish(db: Database, batch_id: str, attempt: int, state: BatchState, reason: str,
+            seconds: float) -> bool:
+    """``solving`` → ``state`` if still in ``attempt``; a requested re-plan is answered either way."""
     with db.write() as session:
         done = session.execute(
-            update(Batch).where(Batch.id == batch_id, Batch.state == "solving", Batch.attempts == attempt)
-            .values(state=state, reason=reason, solve_seconds=seconds,
-                    solved_at=utcnow() if state == "solved" else None)
+            update(Batch).where(Batch.id == batch_id, Batch.state == BatchState.SOLVING,
+                                Batch.attempts == attempt)
+            .values(state=state, reason=reason, replan_reason=None, solve_seconds=seconds,
+                    solved_at=utcnow() if state == BatchState.SOLVED else None)
             .returning(Batch.id)
         ).first()
     return done is not None
@@ -104,8 +108,8 @@ def mark_failed(db: Database, batch_id: str, reason: str) -> bool:
     """Record a failure seen from outside the solve (crash, timeout); False if already finished."""
     with db.write() as session:
         done = session.execute(
-            update(Batch).where(Batch.id == batch_id, Batch.state.in_(("closed", "solving")))
-            .values(state="failed", reason=reason).returning(Batch.id)
+            update(Batch).where(Batch.id == batch_id, Batch.state.in_(BATCH_PENDING))
+            .values(state=BatchState.FAILED, reason=reason, replan_reason=None).returning(Batch.id)
         ).first()
     return done is not None
 
@@ -114,13 +118,13 @@ def release_batch(db: Database, batch_id: str) -> bool:
     """Put a ``solving`` batch back in the queue (``closed``): its solve was stopped, not failed."""
     with db.write() as session:
         done = session.execute(
-            update(Batch).where(Batch.id == batch_id, Batch.state == "solving")
-            .values(state="closed").returning(Batch.id)
+            update(Batch).where(Batch.id == batch_id, Batch.state == BatchState.SOLVING)
+            .values(state=BatchState.CLOSED).returning(Batch.id)
         ).first()
     return done is not None
 
 
-def batch_state(db: Database, batch_id: str) -> str:
+def batch_state(db: Database, batch_id: str) -> BatchState:
     with db.read() as session:
         state = session.scalar(select(Batch.state).where(Batch.id == batch_id))
     if state is None:
@@ -134,9 +138,10 @@ def retry_batch(db: Database, batch_id: str) -> None:
         batch = session.get(Batch, batch_id)
         if batch is None:
             raise NotFound(f"batch {batch_id!r} does not exist")
-        if batch.state != "failed":
+        if batch.state != BatchState.FAILED:
             raise DomainError(f"batch {batch_id} is {batch.state}; only a failed batch can be retried")
-        batch.state, batch.reason = "closed", ""
+        transition(batch, BatchState.CLOSED)
+        batch.reason = ""
 
 
 def requeue_interrupted(db: Database, max_attempts: int = MAX_AUTOMATIC_ATTEMPTS) -> list[str]:
@@ -147,12 +152,14 @@ def requeue_interrupted(db: Database, max_attempts: int = MAX_AUTOMATIC_ATTEMPTS
     ``max_attempts`` attempts, and marked ``failed`` otherwise so that a person looks at it.
     """
     with db.write() as session:
-        stuck = session.scalars(select(Batch).where(Batch.state == "solving").order_by(Batch.cutoff_at)).all()
+        stuck = session.scalars(select(Batch).where(Batch.state == BatchState.SOLVING)
+                                .order_by(Batch.cutoff_at)).all()
         for batch in stuck:
             if batch.attempts < max_attempts:
-                batch.state = "closed"  # its reason (a requested re-plan) still holds
+                transition(batch, BatchState.CLOSED)  # its replan_reason (a requested re-plan) still holds
             else:
-                batch.state = "failed"
+                transition(batch, BatchState.FAILED)
+                batch.replan_reason = None
                 batch.reason = f"interrupted {batch.attempts} times (scheduler stopped during the solve)"
         return [batch.id for batch in stuck]
 
@@ -160,7 +167,7 @@ def requeue_interrupted(db: Database, max_attempts: int = MAX_AUTOMATIC_ATTEMPTS
 def pending_batches(db: Database) -> list[str]:
     """Ids of the ``closed`` batches waiting for a solve, oldest cutoff first."""
     with db.read() as session:
-        query = select(Batch.id).where(Batch.state == "closed").order_by(Batch.cutoff_at)
+        query = select(Batch.id).where(Batch.state == BatchState.CLOSED).order_by(Batch.cutoff_at)
         return list(session.scalars(query))
 
 

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
-from dispatch.lifecycle import OrderState, transition
+from dispatch.lifecycle import ROUTE_WORKING, OrderState, PlanState, RouteState, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import (
     Batch,
@@ -108,7 +108,7 @@ def sortie_in(session: Session, route_id: str, hub_ids: Iterable[str] | None = N
     plan = session.get_one(Plan, route.plan_id)
     if hub_ids is not None and session.get_one(Batch, plan.batch_id).hub_id not in set(hub_ids):
         raise NotFound(f"drone sortie {route_id!r} does not exist")
-    if plan.state != "confirmed" and route.state != "active":
+    if plan.state != PlanState.CONFIRMED and route.state != RouteState.ACTIVE:
         raise DomainError(f"sortie {route_id} is not on a confirmed plan")
     return route
 
@@ -221,7 +221,7 @@ def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklis
     _aware(now)
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
-        if route.state != "planned":
+        if route.state != RouteState.PLANNED:
             raise DomainError(f"sortie {route.id} is {route.state}: it cannot take off again")
         drone = session.get_one(Drone, route.drone_id)
         payload, zones, permit = _check_preflight(session, route, drone, checklist, now)
@@ -244,7 +244,7 @@ def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklis
             route_id=route.id, drone_id=drone.id, payload_kg=payload, payload_limit_kg=drone.payload_kg,
             battery_checked=True, weather_checked=True, permit_ref=permit,
             permit_zones=[z.identifier for z in zones], checked_by=actor, taken_off_at=now, outcome="flying"))
-        route.state = "active"
+        transition(route, RouteState.ACTIVE)
         return record
 
 
@@ -343,7 +343,7 @@ def land(db: Database, route_id: str, actor: str, now: dt.datetime, *,
     _aware(now)
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
-        if route.state != "active":
+        if route.state != RouteState.ACTIVE:
             raise DomainError(f"sortie {route.id} is {route.state}: only a sortie in the air lands")
         party = f"drone:{route.drone_id}"
         record = SortieRecord(route.id)
@@ -363,7 +363,7 @@ def land(db: Database, route_id: str, actor: str, now: dt.datetime, *,
             record.moved.append(order.number)
         log = _log(session, route, actor)
         log.landed_at, log.outcome = now, "landed"
-        route.state = "done"
+        transition(route, RouteState.DONE)
         return record
 
 
@@ -376,7 +376,7 @@ def abort(db: Database, route_id: str, actor: str, now: dt.datetime, reason: str
     why = _text(reason, "reason", required=True)
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
-        if route.state not in ("planned", "active"):
+        if route.state not in ROUTE_WORKING:
             raise DomainError(f"sortie {route.id} is {route.state}: there is nothing to abort")
         party = f"drone:{route.drone_id}"
         record = SortieRecord(route.id)
@@ -397,7 +397,7 @@ def abort(db: Database, route_id: str, actor: str, now: dt.datetime, reason: str
             record.moved.append(order.number)
         log = _log(session, route, actor)
         log.aborted_at, log.outcome, log.abort_reason = now, "aborted", why
-        route.state = "cancelled"
+        transition(route, RouteState.CANCELLED)
         return record
 
 
@@ -415,8 +415,8 @@ def pending_sorties(db: Database, hub_id: str) -> list[str]:
     with db.read() as session:
         return list(session.scalars(
             select(Route.id).join(Plan, Plan.id == Route.plan_id).join(Batch, Batch.id == Plan.batch_id)
-            .where(Batch.hub_id == hub_id, Plan.state == "confirmed", Route.drone_id.is_not(None),
-                   Route.state.in_(("planned", "active")))
+            .where(Batch.hub_id == hub_id, Plan.state == PlanState.CONFIRMED, Route.drone_id.is_not(None),
+                   Route.state.in_(ROUTE_WORKING))
             .order_by(Route.depart_at)))
 
 
