@@ -20,6 +20,7 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from dispatch.errors import DomainError
+from dispatch.lifecycle import PlanState
 from dispatch.models import utcnow
 from dispatch.read.plans import PlanPage, PlanView, plan_hub, plan_page, plan_rows, plan_view
 from dispatch.services import plans as plan_service
@@ -77,7 +78,7 @@ class ConfirmForm(FlaskForm):
 @access("operator", "planner", "admin")
 def index() -> Any:
     state = request.args.get("state")
-    shown = state if state in ("proposed", "confirmed") else None
+    shown = state if state in (PlanState.PROPOSED, PlanState.CONFIRMED) else None
     rows = read(plan_rows, current_user.hub_scope, state=shown)
     return render_template("plans/list.html", rows=rows, state=state)
 
@@ -103,7 +104,7 @@ def show(plan_id: str) -> Any:
 
 def _confirm_refusal(view: PlanView) -> str | None:
     """Why confirming would be refused now, in the operator's words (None: it may be confirmed)."""
-    if view.state != "proposed":
+    if view.state != PlanState.PROPOSED:
         return _("This version is %(state)s.", state=_(view.state))
     if view.replanning:
         return _("The batch is being planned again.")

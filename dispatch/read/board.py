@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from dispatch.lifecycle import OrderState, PlanState
 from dispatch.localtime import timezone_of_hubs
 from dispatch.models import (
     Batch,
@@ -32,7 +33,7 @@ from dispatch.read.drones import late_sortie_orders
 #: A parcel is overdue this long after its planned ETA while not yet delivered.
 OVERDUE_AFTER = dt.timedelta(minutes=30)
 #: States in which a parcel is somewhere between the hub and the door (shown whatever the day).
-MOVING = ("dispatched", "in_transit", "failed", "returned")
+MOVING = (OrderState.DISPATCHED, OrderState.IN_TRANSIT, OrderState.FAILED, OrderState.RETURNED)
 #: Exception codes, most urgent first (the board's sort order).
 EXCEPTIONS = ("welfare", "pin_locked", "failed", "sortie_late", "overdue", "returned")
 #: The board lists at most this many open alerts.
@@ -100,7 +101,7 @@ def board(session: Session, hub_ids: HubScope, now: dt.datetime, day: dt.date | 
     etas = dict(session.execute(
         select(Stop.order_id, Stop.eta).join(Route, Stop.route_id == Route.id)
         .join(Plan, Route.plan_id == Plan.id)
-        .where(Plan.state == "confirmed", Stop.kind == "delivery", Stop.order_id.in_(ids))).all())
+        .where(Plan.state == PlanState.CONFIRMED, Stop.kind == "delivery", Stop.order_id.in_(ids))).all())
     names = _party_names(session, events)
     alerts = sorted(open_alerts(session, hub_ids, limit=ALERTS_SHOWN),
                     key=lambda a: (a.kind != "welfare", -a.created_at.timestamp()))
@@ -142,14 +143,14 @@ def _row(order: Order, code: str, chain: list[HandoffEvent], eta: dt.datetime | 
         exceptions.append("welfare")
     if order.pin_locked:
         exceptions.append("pin_locked")
-    if order.state == "failed":
+    if order.state == OrderState.FAILED:
         exceptions.append("failed")
     if sortie_late:
         exceptions.append("sortie_late")
-    if (eta is not None and order.state in ("planned", "dispatched", "in_transit")
+    if (eta is not None and order.state in (OrderState.PLANNED, OrderState.DISPATCHED, OrderState.IN_TRANSIT)
             and now > eta + OVERDUE_AFTER):
         exceptions.append("overdue")
-    if order.state == "returned":
+    if order.state == OrderState.RETURNED:
         exceptions.append("returned")
     hops = tuple(Hop(kind=e.kind, giver=names.get(e.from_party, e.from_party),
                      taker=names.get(e.to_party, e.to_party), proof=e.proof, at=e.occurred_at)

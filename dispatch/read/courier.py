@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import NotFound
-from dispatch.lifecycle import OrderState
+from dispatch.lifecycle import OrderState, PlanState, RouteState
 from dispatch.models import Hub, Order, Plan, Resident, Route, Volunteer
 from dispatch.read.lines import Path, route_path
 from dispatch.services.delivery import OPEN_ON_ROUTE, WORKING, holder, own_route
@@ -86,15 +86,16 @@ class RouteView:
     @property
     def active(self) -> bool:
         """Under way: picked up and not finished (see :func:`active_route`)."""
-        return self.state == "active" or any(
-            s.kind == "delivery" and s.state in ("dispatched", "in_transit", "failed") for s in self.stops)
+        return self.state == RouteState.ACTIVE or any(
+            s.kind == "delivery" and s.state in (OrderState.DISPATCHED, OrderState.IN_TRANSIT,
+                                                 OrderState.FAILED) for s in self.stops)
 
 
 def courier_routes(session: Session, volunteer_id: str) -> list[RouteSummary]:
     """The volunteer's routes in confirmed plans, the ones still to drive first, newest first."""
     _volunteer(session, volunteer_id)
     routes = session.scalars(select(Route).join(Plan, Plan.id == Route.plan_id).where(
-        Route.volunteer_id == volunteer_id, Plan.state == "confirmed")
+        Route.volunteer_id == volunteer_id, Plan.state == PlanState.CONFIRMED)
         .order_by(Route.depart_at.desc()).limit(20)).all()
     out = []
     for route in routes:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from dispatch.lifecycle import TERMINAL, BatchState, PlanState
 from dispatch.models import Batch, CourierPosition, Hub, Order, Region, Resident, Volunteer
 from dispatch.read import HubScope, scoped
 from dispatch.read.lines import MapLine, plan_lines
@@ -38,7 +39,7 @@ class OrderRow:
 def order_queue(session: Session, hub_ids: HubScope, limit: int = 200) -> list[OrderRow]:
     """Orders not finished yet (newest first), for the operator's hubs (None = all hubs)."""
     stmt = (select(Order, Resident).join(Resident, Order.resident_id == Resident.id)
-            .where(Order.state.not_in(("delivered", "cancelled")))
+            .where(Order.state.not_in(TERMINAL))
             .options(selectinload(Order.items))
             .order_by(Order.created_at.desc()).limit(limit))
     stmt = scoped(stmt, Order.hub_id, hub_ids)
@@ -77,7 +78,7 @@ def batch_timeline(session: Session, hub_ids: HubScope, now: dt.datetime,
         last = session.scalars(select(Batch).where(Batch.hub_id == hub_id)
                                .order_by(Batch.cutoff_at.desc()).limit(1)).first()
         failed = tuple((b.cutoff_at, b.reason) for b in session.scalars(
-            select(Batch).where(Batch.hub_id == hub_id, Batch.state == "failed")
+            select(Batch).where(Batch.hub_id == hub_id, Batch.state == BatchState.FAILED)
             .order_by(Batch.cutoff_at.desc()).limit(failed_limit)))
         out.append(HubTimeline(
             hub_id=hub_id, hub_name=name, next_cutoff=nexts[0] if nexts else None,
@@ -92,7 +93,8 @@ def current_plan_ids(session: Session, hub_ids: HubScope, since: dt.datetime) ->
     """Plans for the dashboard map: every version waiting for review (whatever its age) and the
     confirmed ones of batches cut off since ``since``."""
     return [r.plan_id for r in plan_rows(session, hub_ids, limit=40)
-            if r.plan_id and (r.state == "proposed" or (r.state == "confirmed" and r.cutoff_at >= since))]
+            if r.plan_id and (r.state == PlanState.PROPOSED
+                              or (r.state == PlanState.CONFIRMED and r.cutoff_at >= since))]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.lifecycle import PlanState, RouteState
 from dispatch.models import Batch, Drone, Hub, Plan, Route, Volunteer, Zone
 from dispatch.read import HubScope, scoped
 
@@ -55,7 +56,8 @@ def hub_operations(session: Session, hub_ids: HubScope) -> list[HubOps]:
         rows = session.execute(
             select(Volunteer, Route).join(Route, Route.volunteer_id == Volunteer.id)
             .join(Plan, Plan.id == Route.plan_id).join(Batch, Batch.id == Plan.batch_id)
-            .where(Batch.hub_id == hub.id, Plan.state == "confirmed", Route.state != "done")
+            .where(Batch.hub_id == hub.id, Plan.state == PlanState.CONFIRMED,
+                   Route.state != RouteState.DONE)
             .order_by(Volunteer.code)).all()
         couriers: dict[str, CourierOnRoute] = {}
         for volunteer, route in rows:

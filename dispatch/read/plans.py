@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.lifecycle import BATCH_PENDING, PlanState
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Stop, Volunteer
 from dispatch.read import HubScope, scoped
 from dispatch.read.lines import MapLine, plan_lines
@@ -76,7 +77,7 @@ def _delivery_counts(plan_ids: list[str]) -> Any:
 
 def waiting_for_review(session: Session, hub_ids: HubScope) -> list[PlanRow]:
     """Latest plan versions still ``proposed``: what the operator is notified of on the dashboard."""
-    return plan_rows(session, hub_ids, state="proposed", limit=50)
+    return plan_rows(session, hub_ids, state=PlanState.PROPOSED, limit=50)
 
 
 
@@ -152,6 +153,7 @@ class PlanView:
     cutoff_at: dt.datetime
     batch_state: str  # closed / solving: a re-plan is on its way (the scheduler's worker solves it)
     batch_reason: str
+    replan_reason: str | None  # why the re-plan was asked for; None: none asked
     version: int
     latest_id: str
     latest_version: int
@@ -169,11 +171,11 @@ class PlanView:
     @property
     def replanning(self) -> bool:
         """A re-plan of this batch was asked for (force ground, weather hold) and is not done yet."""
-        return self.batch_state in ("closed", "solving") and self.batch_reason.startswith("re-plan: ")
+        return self.batch_state in BATCH_PENDING and self.replan_reason is not None
 
     @property
     def editable(self) -> bool:
-        return self.state == "proposed" and self.id == self.latest_id and not self.replanning
+        return self.state == PlanState.PROPOSED and self.id == self.latest_id and not self.replanning
 
 
 def plan_hub(session: Session, plan_id: str) -> str | None:
@@ -196,6 +198,7 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
         return None
     place = session.execute(
         select(Batch.cutoff_at, Batch.state.label("batch_state"), Batch.reason.label("batch_reason"),
+               Batch.replan_reason,
                Hub.id.label("hub_id"), Hub.name.label("hub_name"), Hub.lon, Hub.lat,
                Region.code.label("region_code"), Region.timezone)
         .join(Hub, Hub.id == Batch.hub_id).join(Region, Region.id == Hub.region_id)
@@ -235,6 +238,7 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
         id=plan.id, batch_id=plan.batch_id, hub_id=place.hub_id, hub_name=place.hub_name, hub_lon=place.lon,
         hub_lat=place.lat, region_code=place.region_code, timezone=place.timezone,
         cutoff_at=place.cutoff_at, batch_state=place.batch_state, batch_reason=place.batch_reason,
+        replan_reason=place.replan_reason,
         version=plan.version, latest_id=latest.id, latest_version=latest.version, state=plan.state,
         note=plan.note,
         created_at=plan.created_at, confirmed_at=plan.confirmed_at,

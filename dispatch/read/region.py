@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.lifecycle import OrderState
 from dispatch.models import Drone, Hub, Order, Region, Resident, Road, Volunteer, Zone
 from dispatch.zones import zone_active_at, zone_validity_text
 
@@ -135,7 +136,7 @@ def region_overview(session: Session, now: dt.datetime,
     volunteers_n = count(Volunteer, Volunteer.region_id == region.id, Volunteer.active)
     drones_n = count(Drone, Drone.region_id == region.id, Drone.status != "retired")
     open_n = count(Order, Order.region_id == region.id,
-                   Order.state.in_(("received", "confirmed")))
+                   Order.state.in_((OrderState.RECEIVED, OrderState.CONFIRMED)))
     hubs = tuple(
         HubSummary(
             id=h.id, code=h.code, name=h.name, kind=h.kind, drone_port=h.drone_port,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.errors import NotFound
+from dispatch.lifecycle import OrderState, PlanState, RouteState
 from dispatch.models import Batch, HandoffEvent, Hub, Order, Plan, Region, Resident, Route
 from dispatch.services.plans import eta_window
 
@@ -185,13 +186,14 @@ def load_facts(db: Database, start: dt.date, end: dt.date, *, region_code: str |
         window = eta_window(eta, tz) if eta is not None else None
         if basis == "recorded":
             at, by = deliveries.get(o.id, (None, None))
-            done = o.state == "delivered" and at is not None
+            done = o.state == OrderState.DELIVERED and at is not None
         else:
             at, by = eta, carrier
             done = eta is not None
         reason = None
-        if not done and o.state != "cancelled":
-            reason = unserved.get(o.id) or (o.state if o.state in ("failed", "returned") else "not planned")
+        if not done and o.state != OrderState.CANCELLED:
+            came_back = o.state in (OrderState.FAILED, OrderState.RETURNED)
+            reason = unserved.get(o.id) or (str(o.state) if came_back else "not planned")
             if basis == "recorded" and reason == "not planned" and eta is not None:
                 reason = "not delivered"
         facts.append(OrderFact(
@@ -215,7 +217,7 @@ def _counted_plans(s: Session, hub_ids: set[str], lo: dt.datetime, hi: dt.dateti
     for batch in batches:
         query = select(Plan).where(Plan.batch_id == batch.id)
         if plans == "confirmed":
-            query = query.where(Plan.state == "confirmed")
+            query = query.where(Plan.state == PlanState.CONFIRMED)
         else:
             newest = s.scalar(select(func.max(Plan.version)).where(Plan.batch_id == batch.id))
             query = query.where(Plan.version == newest)
@@ -238,7 +240,7 @@ def _routes(s: Session, plans: list[Plan], tz: ZoneInfo
         for entry in plan.unserved:
             unserved[entry["order_id"]] = entry.get("reason") or "unserved"
         for r in s.scalars(select(Route).where(Route.plan_id == plan.id).order_by(Route.position)):
-            if r.state == "cancelled":
+            if r.state == RouteState.CANCELLED:
                 continue
             served = [st for st in r.stops if st.kind == "delivery"]
             for st in served:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from dispatch.lifecycle import OrderState
 from dispatch.studies.facts import Facts, OrderFact, RouteFact
 from routing.geo import to_metric
 
@@ -150,7 +151,7 @@ def compute(facts: Facts, hub_ids: set[str] | None, days: set[dt.date] | None, *
     k = Kpis(hub=hub, day=day, orders=len(orders))
     delivered = [o for o in orders if o.delivered_at is not None]
     k.delivered = len(delivered)
-    k.cancelled = sum(o.state == "cancelled" for o in orders)
+    k.cancelled = sum(o.state == OrderState.CANCELLED for o in orders)
     timed = [t for t in (on_time(o) for o in delivered) if t is not None]
     k.with_window, k.on_time = len(timed), sum(timed)
     k.on_time_share = k.on_time / k.with_window if k.with_window and facts.basis == "recorded" else None

@@ -41,6 +41,7 @@ from sqlalchemy import delete, insert, select, update
 
 import routing
 from dispatch.db import Database
+from dispatch.lifecycle import OrderState
 from dispatch.models import Base, Drone, Hub, Order, Plan, Region, Resident, Road, Volunteer, Zone
 from dispatch.planning import plan_batch
 from dispatch.services.batching import close_batch, cutoff_instants
@@ -110,7 +111,7 @@ def check_against_database(db: Database, sc: Scenario) -> None:
             lo, hi = local_bounds(ZoneInfo(region.timezone), sc.date, sc.date)
             count = s.scalar(select(Order.id).where(
                 Order.hub_id.in_(scope), Order.created_at >= lo, Order.created_at < hi,
-                Order.state != "cancelled").limit(1))
+                Order.state != OrderState.CANCELLED).limit(1))
             if count is None:
                 problems.append(f"{sc.where(('base', 'date'))}: no orders on {sc.date.isoformat()}"
                                 f"{' at hub ' + sc.hub if sc.hub else ''}: choose a recorded day"
@@ -156,10 +157,10 @@ def snapshot(db: Database, sc: Scenario, path: Path) -> None:
             lo, hi = local_bounds(tz, sc.date, sc.date)
             hubs = {h["code"]: h["id"] for h in rows[Hub]}
             query = select(Order.__table__).where(Order.region_id == region.id, Order.created_at >= lo,
-                                                  Order.created_at < hi, Order.state != "cancelled")
+                                                  Order.created_at < hi, Order.state != OrderState.CANCELLED)
             if sc.hub:
                 query = query.where(Order.hub_id == hubs[sc.hub])
-            orders = [{**dict(r), "state": "confirmed", "batch_id": None, "entered_by_user_id": None,
+            orders = [{**dict(r), "state": OrderState.CONFIRMED, "batch_id": None, "entered_by_user_id": None,
                        "proxy_id": None, "request_text": "", "note": "", "pin_hash": None, "pin_attempts": 0,
                        "pin_locked": False, "force_ground": False}
                       for r in s.execute(query).mappings()]
