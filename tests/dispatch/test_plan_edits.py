@@ -136,7 +136,9 @@ def test_a_re_plan_is_requested_once_and_left_to_the_solver(db: Database, tiny_r
         request_ground(db, plan_id, ids["R5"])
     with db.read() as s:
         batch = s.get(Batch, batch_id)
-        assert batch is not None and batch.state == "closed" and batch.reason.startswith("re-plan: ")
+        assert batch is not None and batch.state == "closed" and batch.reason == ""
+        assert batch.replan_reason is not None and batch.replan_reason.startswith("force ground order #")
+        assert batch.display_reason == f"re-plan: {batch.replan_reason}"
 
 
 def test_confirm_queues_links_etas_and_no_pin_in_the_database(db: Database, tiny_region: str) -> None:
