@@ -33,5 +33,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("UPDATE batch SET reason = 're-plan: ' || replan_reason WHERE replan_reason IS NOT NULL")
-    with op.batch_alter_table('batch', schema=None) as batch_op:
-        batch_op.drop_column('replan_reason')
+    # A plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35), not batch mode: that copies the table,
+    # and dropping the old copy fails on the foreign keys of the orders and plans pointing at it.
+    op.drop_column('batch', 'replan_reason')
