@@ -47,7 +47,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from dispatch.errors import IllegalTransition
 
@@ -200,12 +200,6 @@ def lifecycle_of(target: StrEnum | str) -> Lifecycle:
     """The lifecycle ``target`` belongs to: the one of its enum; a plain string is an order state
     (orders had a state machine first, and their callers pass strings)."""
     return LIFECYCLES[type(target) if isinstance(target, StrEnum) else OrderState]
-
-
-class HasState(Protocol):
-    id: str
-    number: int
-    state: str
 
 
 def can_transition(current: str, target: StrEnum | str) -> bool:
