@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import NotFound
+from dispatch.lifecycle import OrderState, PlanState, RouteState
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, SortieLog
 from dispatch.services.delivery import holder
 from dispatch.services.sorties import permit_zones, planned_payload, sortie_kind, sortie_orders
@@ -69,11 +70,11 @@ class SortieRow:
 
 
 def _status(route: Route, now: dt.datetime, late_after: dt.timedelta) -> str:
-    if route.state == "active":
+    if route.state == RouteState.ACTIVE:
         return "in_air"
-    if route.state == "done":
+    if route.state == RouteState.DONE:
         return "landed"
-    if route.state == "cancelled":
+    if route.state == RouteState.CANCELLED:
         return "aborted"
     if route.depart_at is not None and now > route.depart_at + late_after:
         return "late"
@@ -86,16 +87,17 @@ def _today(session: Session, hub_ids: set[str] | None, now: dt.datetime) -> list
     query = (select(Route, Batch.cutoff_at, Region.timezone)
              .join(Plan, Plan.id == Route.plan_id).join(Batch, Batch.id == Plan.batch_id)
              .join(Hub, Hub.id == Batch.hub_id).join(Region, Region.id == Hub.region_id)
-             .where(or_(Plan.state == "confirmed", Route.state == "active"), Route.drone_id.is_not(None))
+             .where(or_(Plan.state == PlanState.CONFIRMED, Route.state == RouteState.ACTIVE),
+                    Route.drone_id.is_not(None))
              .order_by(Route.depart_at, Route.position))
     if hub_ids is not None:
         query = query.where(Batch.hub_id.in_(hub_ids))
     since = now - dt.timedelta(days=2)  # a generous bound; the local date decides below
-    query = query.where(or_(Batch.cutoff_at >= since, Route.state == "active"))
+    query = query.where(or_(Batch.cutoff_at >= since, Route.state == RouteState.ACTIVE))
     out = []
     for route, cutoff, timezone in session.execute(query):
         zone = ZoneInfo(timezone)
-        if route.state == "active" or cutoff.astimezone(zone).date() == now.astimezone(zone).date():
+        if route.state == RouteState.ACTIVE or cutoff.astimezone(zone).date() == now.astimezone(zone).date():
             out.append(route)
     return out
 
@@ -120,7 +122,7 @@ def _row(session: Session, route: Route, now: dt.datetime, late_after: dt.timede
             drop_lon=resident.drop_lon if role == "delivery" else None,
             drop_lat=resident.drop_lat if role == "delivery" else None,
             on_board=holder(session, order) == party, pin_locked=order.pin_locked))
-    zones = permit_zones(session, route, now) if route.state == "planned" else []
+    zones = permit_zones(session, route, now) if route.state == RouteState.PLANNED else []
     return SortieRow(
         route_id=route.id, hub_id=hub.id, hub_name=hub.name, drone_code=drone.code,
         drone_model=drone.model, drone_status=drone.status, payload_limit_kg=drone.payload_kg,
@@ -151,7 +153,7 @@ def sortie_row(session: Session, route_id: str, hub_ids: Iterable[str] | None, n
     if found is None:
         raise NotFound(f"drone sortie {route_id!r} does not exist")
     route, plan_state, hub_id = found
-    flyable = plan_state == "confirmed" or route.state == "active"  # see sorties.sortie_in
+    flyable = plan_state == PlanState.CONFIRMED or route.state == RouteState.ACTIVE  # see sorties.sortie_in
     if route.drone_id is None or not flyable or (scope is not None and hub_id not in scope):
         raise NotFound(f"drone sortie {route_id!r} does not exist")
     return _row(session, route, now, late_after)
@@ -162,13 +164,15 @@ def late_sortie_orders(session: Session, hub_ids: set[str] | None, now: dt.datet
     """Ids of the orders on a sortie of a confirmed plan that has not taken off ``late_after``
     past its planned start (the board flags them ``sortie_late``)."""
     query = (select(Route).join(Plan, Plan.id == Route.plan_id).join(Batch, Batch.id == Plan.batch_id)
-             .where(Plan.state == "confirmed", Route.drone_id.is_not(None), Route.state == "planned",
+             .where(Plan.state == PlanState.CONFIRMED, Route.drone_id.is_not(None),
+                    Route.state == RouteState.PLANNED,
                     Route.depart_at.is_not(None), Route.depart_at < now - late_after))
     if hub_ids is not None:
         query = query.where(Batch.hub_id.in_(hub_ids))
     late: set[str] = set()
     for route in session.scalars(query):
         ids = {st.order_id for st in route.stops}
-        open_ids = session.scalars(select(Order.id).where(Order.id.in_(ids), Order.state == "planned"))
+        open_ids = session.scalars(select(Order.id).where(Order.id.in_(ids),
+                                                          Order.state == OrderState.PLANNED))
         late.update(open_ids)
     return late

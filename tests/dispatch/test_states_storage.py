@@ -1,5 +1,5 @@
 """State columns: stored as the strings they always were, read back as the lifecycle's enums; and
-migration 0002, which moves re-plan requests out of ``Batch.reason`` into ``Batch.replan_reason``."""
+migration 0003, which moves re-plan requests out of ``Batch.reason`` into ``Batch.replan_reason``."""
 
 from __future__ import annotations
 
@@ -56,12 +56,12 @@ def _migrate(database: Database, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(cfg, revision)
 
 
-def test_migration_0002_moves_re_plan_requests_to_their_own_column_and_back(tmp_path: Path) -> None:
+def test_migration_0003_moves_re_plan_requests_to_their_own_column_and_back(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     database = Database(f"sqlite:///{path}")
     try:
-        upgrade(database, "0001")
-        load_region(database, read_region(TINY))  # hubs for the batches (region tables: as in 0001)
+        upgrade(database, "0002")
+        load_region(database, read_region(TINY))  # hubs for the batches (region tables: as in 0002)
         hubs = _hub_ids(database)
         with sqlite3.connect(path) as raw:
             raw.execute("PRAGMA foreign_keys = ON")
@@ -76,12 +76,12 @@ def test_migration_0002_moves_re_plan_requests_to_their_own_column_and_back(tmp_
                         "unserved, note, created_at) VALUES ('p1', 'asked', 1, 'proposed', '{}', '{}', "
                         "'{}', '[]', 'solver', '2026-12-01 01:01:00')")
         upgrade(database)
-        assert current_revision(database) == "0002"
+        assert current_revision(database) == "0003"
         rows = {r.id: (r.state, r.reason, r.replan_reason) for r in _batches(database)}
         assert rows == {"asked": ("closed", "", "force ground order #4"),
                         "failed": ("failed", "planner raised ValueError: no volunteer on shift", None),
                         "solved": ("solved", "", None)}
-        _migrate(database, "0001", down=True)
+        _migrate(database, "0002", down=True)
         with sqlite3.connect(path) as raw:
             assert dict(raw.execute("SELECT id, reason FROM batch")) == {
                 "asked": "re-plan: force ground order #4",

@@ -1,7 +1,7 @@
 """batch.replan_reason: why a re-plan was asked, apart from the failure reason
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-04 18:40:00.000000
 
 Until now a re-plan request was written into ``batch.reason`` as ``"re-plan: <why>"`` and parsed
@@ -18,8 +18,8 @@ from alembic import op
 import dispatch.models.base
 
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
