@@ -37,6 +37,8 @@ class Settings:
     demo_password: str = ""
     solve_time_limit_s: float = 10.0
     close_early_orders: int = 60  # close a hub's batch before its cutoff at this many open orders
+    carry_over_max_days: int = 3  # an order carried over this many days is parked for an operator
+    max_delivery_attempts: int = 3  # ... and one that failed this many times at the door
     misfire_grace_s: int = 6 * 3600
     login_code_ttl_s: int = 600
     courier_link_ttl_s: int = 12 * 3600

@@ -14,6 +14,8 @@ Orders::
     dispatched → confirmed        (courier cancelled mid-day: back to the queue)
     in_transit → returned         (courier called off: brought back undelivered)
     returned → confirmed          (offered for the next batch)
+    confirmed → parked            (missed too many days or attempts: for an operator, with the reason)
+    parked → confirmed | cancelled (the operator puts it back into the queue, or cancels it)
 
 Batches (``dispatch.services.solving``; a batch is created ``closed``)::
 
@@ -63,6 +65,7 @@ class OrderState(StrEnum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     RETURNED = "returned"
+    PARKED = "parked"
 
 
 class BatchState(StrEnum):
@@ -102,13 +105,14 @@ S = OrderState
 
 TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.RECEIVED: frozenset({S.CONFIRMED, S.CANCELLED}),
-    S.CONFIRMED: frozenset({S.BATCHED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.BATCHED, S.CANCELLED, S.PARKED}),
     S.BATCHED: frozenset({S.PLANNED, S.CONFIRMED, S.CANCELLED}),
     S.PLANNED: frozenset({S.DISPATCHED, S.CONFIRMED, S.CANCELLED}),
     S.DISPATCHED: frozenset({S.IN_TRANSIT, S.CONFIRMED, S.CANCELLED}),
     S.IN_TRANSIT: frozenset({S.DELIVERED, S.FAILED, S.RETURNED}),
     S.FAILED: frozenset({S.RETURNED}),
     S.RETURNED: frozenset({S.CONFIRMED, S.CANCELLED}),
+    S.PARKED: frozenset({S.CONFIRMED, S.CANCELLED}),
     S.DELIVERED: frozenset(),
     S.CANCELLED: frozenset(),
 }
@@ -160,7 +164,7 @@ MESSAGE_TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
 #: States in which the order is finished and no longer the service's responsibility.
 TERMINAL = frozenset({S.DELIVERED, S.CANCELLED})
 #: States in which the resident may still cancel by SMS or on the web.
-CANCELLABLE_BY_RESIDENT = frozenset({S.RECEIVED, S.CONFIRMED, S.BATCHED, S.PLANNED})
+CANCELLABLE_BY_RESIDENT = frozenset({S.RECEIVED, S.CONFIRMED, S.BATCHED, S.PLANNED, S.PARKED})
 #: Batch states in which a solve is still to come or running (a requested re-plan is on its way).
 BATCH_PENDING = frozenset({B.CLOSED, B.SOLVING})
 #: Route states in which the courier still carries out the route.

@@ -6,8 +6,9 @@
   polling every ``poll_s`` seconds takes over within that time.
 * **Jobs.** One cron job per hub and cutoff (local time, the region's timezone) in a
   ``SQLAlchemyJobStore`` on the application database, kept equal to the ``hub`` table by
-  :func:`sync_jobs`; plus an in-memory *sweep* every ``tick_s`` seconds that re-syncs the jobs, closes
-  due cutoffs (a safety net for the cron jobs), closes hubs early when full and queues waiting solves.
+  :func:`sync_jobs`; plus an in-memory *sweep* every ``tick_s`` seconds that re-syncs the jobs,
+  carries on orders that missed their day (:mod:`dispatch.services.continuity`), closes due cutoffs
+  (a safety net for the cron jobs), closes hubs early when full and queues waiting solves.
 * **Catch-up.** On taking the lead, a sweep runs before anything else: every cutoff missed while no
   leader ran is closed in order (:func:`dispatch.services.batching.due_cutoffs`), and solves
   interrupted by the previous leader's death are queued again.
@@ -45,6 +46,7 @@ from dispatch.services.batching import (
     close_early_if_full,
     parse_cutoff,
 )
+from dispatch.services.continuity import carry_over_hub
 from dispatch.services.solving import SolvePool, pending_batches, requeue_interrupted
 
 log = logging.getLogger(__name__)
@@ -298,7 +300,8 @@ class BatchScheduler:
                 log.info("cutoff jobs synced: %d added, %d removed", added, removed)
         self._queue_pending()  # oldest first: a solve re-queued after a crash goes before new ones
         for hub_id, is_open in self._hubs():
-            try:
+            try:  # first carry on what missed its day, so the residents hear of the new day now
+                carry_over_hub(self.db, hub_id, now=self.clock(), settings=self.settings)
                 self.close_hub(hub_id)
                 if is_open:
                     early = close_early_if_full(self.db, hub_id, self.settings.close_early_orders,

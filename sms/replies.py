@@ -102,6 +102,7 @@ _STATE_WORDS: Final = {
     "cancelled": ("取消済み", "cancelled"),
     "failed": ("お届けできませんでした", "not delivered"),
     "returned": ("再配達待ち", "waiting for a new delivery"),
+    "parked": ("拠点で確認中", "held at the hub for a call"),
 }
 _PART_WORDS: Final = {
     "morning": ("午前", "morning"),
@@ -135,11 +136,19 @@ def _hhmm(value: dt.time | dt.datetime | str) -> str:
     return value.strftime("%H:%M") if isinstance(value, dt.time | dt.datetime) else str(value)[:5]
 
 
-def _date(value: dt.date, language: str) -> str:
-    return value.strftime("%b %d") if language == "en" else f"{value.month}月{value.day}日"
+def _date(value: dt.date, language: str, today: dt.date | None = None) -> str:
+    """The day as the resident reads it: 今日 / 明日 / 12月5日 (today / tomorrow / on Dec 05),
+    relative to ``today`` (the day the text is sent, in the region's timezone)."""
+    en = language == "en"
+    if today is not None and value == today:
+        return "today" if en else "今日"
+    if today is not None and value == today + dt.timedelta(days=1):
+        return "tomorrow" if en else "明日"
+    return value.strftime("on %b %d") if en else f"{value.month}月{value.day}日"
 
 
-def _fields(tpl: Template, language: str, params: dict[str, Any]) -> dict[str, str]:
+def _fields(tpl: Template, language: str, params: dict[str, Any],
+            today: dt.date | None = None) -> dict[str, str]:
     """Turn raw parameters into the strings the template expects."""
     en = language == "en"
     out: dict[str, str] = {}
@@ -155,7 +164,7 @@ def _fields(tpl: Template, language: str, params: dict[str, Any]) -> dict[str, s
         elif name in {"start", "end", "time"}:
             out[name] = _hhmm(value)
         elif name == "date":
-            out[name] = _date(value, language)
+            out[name] = _date(value, language, today)
         elif name == "state":
             out[name] = state_words(value, language)
         elif name == "resident":
@@ -171,11 +180,11 @@ _ITEMS = {"ja": 34, "en": 48}
 
 TEMPLATES: Final[Mapping[str, Template]] = {
     "order_received": Template(
-        "ご注文#{number}を受け付けました: {items}{wish}。",
-        "Order #{number} received: {items}{wish}. We will text the delivery time.",
+        "ご注文#{number}を受け付けました: {items}{wish}。{due}",
+        "Order #{number} received: {items}{wish}.{due}",
         items_chars=_ITEMS,
         required=("number", "items"),
-        optional=("time_wish",),
+        optional=("time_wish", "date"),
     ),
     "order_planned": Template(
         "注文#{number}は{when}{start}〜{end}にお届けします。受取の暗証番号は{pin}です。",
@@ -266,6 +275,16 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "Order #{number} cannot go out as planned. We will text you the time of the next delivery.",
         required=("number",),
     ),
+    "carried_over": Template(
+        "注文#{number}は{date}のお届けになります。時刻は決まり次第お知らせします。",
+        "Order #{number} will now be delivered {date}. We will text you the time.",
+        required=("number", "date"),
+    ),
+    "order_parked": Template(
+        "注文#{number}をまだお届けできていません。拠点の担当者からご連絡します。",
+        "We have not been able to deliver order #{number} yet. Someone from the hub will contact you.",
+        required=("number",),
+    ),
     "route_changed": Template(
         "配達ルートが変わりました。確認してください: {url}",
         "Your delivery route has changed. Please check it: {url}",
@@ -296,11 +315,16 @@ _FRAGMENTS: Final[dict[str, Callable[[dict[str, str], bool], str]]] = {
         else ""
     ),
     "retry": lambda f, en: (
-        (f"We will try again on {f['date']}." if en else f"{f['date']}に再配達します。")
+        (f"We will try again {f['date']}." if en else f"{f['date']}に再配達します。")
         if "date" in f
         else ("The hub will contact you." if en else "ハブから改めてご連絡します。")
     ),
     "when": lambda f, en: f.get("date", "today" if en else "本日"),
+    "due": lambda f, en: (
+        (f" Delivery {f['date']}; we will text the time." if en else f"{f['date']}お届け予定です。")
+        if "date" in f
+        else (" We will text the delivery time." if en else "")
+    ),
     "wish": lambda f, en: "",
 }
 
@@ -318,12 +342,13 @@ def _template(key: str) -> Template:
         raise KeyError(f"unknown reply template {key!r}") from None
 
 
-def render(key: str, language: str, **params: Any) -> str:
+def render(key: str, language: str, *, today: dt.date | None = None, **params: Any) -> str:
     """The reply ``key`` in ``language`` (``"ja"`` or ``"en"``; anything else gets Japanese).
 
     Parameters a template does not use are ignored, so a caller may pass one set of facts to
-    several templates. Raises ``KeyError`` naming the key for an unknown template, and
-    ``KeyError`` naming the parameter when a required one is missing or None.
+    several templates. ``today`` (the local day the text is sent) turns a ``date`` into 今日 / 明日;
+    without it every date is written out. Raises ``KeyError`` naming the key for an unknown
+    template, and ``KeyError`` naming the parameter when a required one is missing or None.
     """
     tpl = _template(key)
     missing = [name for name in tpl.required if params.get(name) is None]
@@ -332,7 +357,7 @@ def render(key: str, language: str, **params: Any) -> str:
     lang = (language or "").lower()[:2]
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     accepted = {*tpl.required, *tpl.optional}
-    fields = _fields(tpl, lang, {k: v for k, v in params.items() if k in accepted})
+    fields = _fields(tpl, lang, {k: v for k, v in params.items() if k in accepted}, today)
     for name, fragment in _FRAGMENTS.items():
         fields.setdefault(name, fragment(fields, lang == "en"))
     return (tpl.en if lang == "en" else tpl.ja).format_map(fields)

@@ -34,7 +34,7 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
     for message in outbox.claim_due(db, now, limit):
         try:
             params = _with_secrets(db, message.params)
-            body = render_message(message.template, message.language, params, message.timezone)
+            body = render_message(message.template, message.language, params, message.timezone, now)
         except Exception as error:  # a bad template or parameter must not stall the queue
             outbox.mark_failed(db, message.id, f"cannot render {message.template!r}: {error}",
                                permanent=True, now=now)
@@ -54,7 +54,7 @@ def send_due(db: Database, transport: SmsTransport, now: dt.datetime | None = No
             log.warning("SMS %s dead-lettered: %s", message.id, error)
             continue
         outbox.mark_sent(db, message.id, body, result.external_id, now=now, transport=transport.name,
-                         redacted_body=_redacted(message, params) if transport.name != "simulator"
+                         redacted_body=_redacted(message, params, now) if transport.name != "simulator"
                          else None)
         stats.sent += 1
     return stats
@@ -72,14 +72,14 @@ def _with_secrets(db: Database, params: dict[str, object]) -> dict[str, object]:
     return ready
 
 
-def _redacted(message: outbox.Outgoing, params: dict[str, object]) -> str | None:
+def _redacted(message: outbox.Outgoing, params: dict[str, object], now: dt.datetime) -> str | None:
     """The text as stored after sending: secrets masked. The simulator keeps the real text,
     because its stored copy *is* the handset's screen in demos and training."""
     secrets = outbox.SECRET_PARAMS & params.keys()
     if not secrets:
         return None
     masked = {**params, **{key: "•" * len(str(params[key])) for key in secrets}}
-    return render_message(message.template, message.language, masked, message.timezone)
+    return render_message(message.template, message.language, masked, message.timezone, now)
 
 
 class OutboxWorker(threading.Thread):

@@ -68,21 +68,27 @@ def receive_sms(db: Database, transport: str, external_id: str | None, phone: st
     return receive_message(db, inbound, to_request(command), settings, reply_inline=reply_inline)
 
 
-def render_message(template: str, language: str, params: dict[str, Any], tz: str) -> str:
+def render_message(template: str, language: str, params: dict[str, Any], tz: str,
+                   now: dt.datetime | None = None) -> str:
     """Render a stored outbound message (template + parameters) in the recipient's language, with
     clock times in ``tz``, the recipient's region's timezone (``Outgoing.timezone``,
-    ``Reply.timezone``)."""
+    ``Reply.timezone``), as it reads when sent at ``now`` (default: the real clock): days are
+    written relative to that day (今日 / 明日 / 12月5日)."""
+    from zoneinfo import ZoneInfo
+
     from sms import replies
 
-    return replies.render(template, language, **template_arguments(template, params, tz))
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(tz)).date()
+    return replies.render(template, language, today=today,
+                          **template_arguments(template, params, tz, today))
 
 
 def template_arguments(template: str, params: dict[str, Any], tz: str,
                        today: dt.date | None = None) -> dict[str, Any]:
     """Turn stored, language-neutral parameters into the arguments the reply templates take.
 
-    Windows are stored as UTC ISO times; residents read local clock times, with the date only
-    when it is not today.
+    Windows are stored as UTC ISO times; residents read local clock times and the day of the
+    window (``date``, written 今日 / 明日 / 12月5日 by the templates).
     """
     from zoneinfo import ZoneInfo
 
@@ -96,7 +102,7 @@ def template_arguments(template: str, params: dict[str, Any], tz: str,
             if value:
                 local = dt.datetime.fromisoformat(value).astimezone(zone)
                 args["start" if key == "window_start" else "end"] = local
-                if key == "window_start" and local.date() != today:
+                if key == "window_start":
                     args["date"] = local.date()
         elif key == "date":
             args["date"] = dt.date.fromisoformat(value) if isinstance(value, str) else value

@@ -15,7 +15,20 @@ from dispatch.db import Database
 from dispatch.localtime import console_timezone
 from dispatch.services import outbox
 from sms import webhooks as sms_webhooks
-from web import auth, board, console, courier, drones, intake, operations, planner, plans, resident, security
+from web import (
+    auth,
+    board,
+    console,
+    courier,
+    drones,
+    intake,
+    operations,
+    parked,
+    planner,
+    plans,
+    resident,
+    security,
+)
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
 from web.translations import compile_catalogues
@@ -65,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(courier.bp)
     app.register_blueprint(operations.bp)
     app.register_blueprint(drones.bp)
+    app.register_blueprint(parked.bp)
     _init_sms(app, settings)
     security.check_all_routes_declared(app)
     return app

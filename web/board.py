@@ -67,7 +67,7 @@ def _day() -> dt.date | None:
 def exception_label(code: str) -> str:
     return {"welfare": _("welfare note"), "pin_locked": _("PIN locked"), "failed": _("delivery failed"),
             "sortie_late": _("drone sortie not taken off"), "overdue": _("overdue"),
-            "returned": _("returned")}.get(code, code)
+            "returned": _("returned"), "order_parked": _("parked for a call")}.get(code, code)
 
 
 class AcknowledgeForm(FlaskForm):

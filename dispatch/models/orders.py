@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.lifecycle import BatchState, OrderState
@@ -64,6 +64,11 @@ class Order(IdMixin, Base):
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
     force_ground: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str] = mapped_column(Text, default="")  # cancel / failure reason
+    # Continuity (dispatch.services.continuity): days carried over, the delivery day the resident
+    # was last told, and why the order waits for an operator when it is parked.
+    carried_over: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    told_day: Mapped[dt.date | None] = mapped_column(Date)
+    parked_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     pin_attempts: Mapped[int] = mapped_column(Integer, default=0)
     pin_locked: Mapped[bool] = mapped_column(default=False)

@@ -3,10 +3,14 @@
 The boundary rule (see docs/scheduler.md)
 -----------------------------------------
 The batch of hub *H* at cutoff instant *C* takes every order of *H* that, when the batch is closed,
-is committed, in state ``confirmed`` and has ``created_at <= C``. ``created_at == C`` belongs to *C*;
-``C + 1 µs`` belongs to the next cutoff. An order that misses its batch (it was still ``received``,
-or its transaction committed after the close) is taken by the first later batch of its hub, because
-its ``created_at`` is also before every later cutoff. Nothing is ever left behind by the rule.
+is committed, in state ``confirmed``, has ``created_at <= C`` and wants delivery no later than
+*C*'s delivery day (its window starts before the hub closes that day: an order wished for tomorrow
+waits for tomorrow's batches instead of filling today's plan with an order it cannot serve).
+``created_at == C`` belongs to *C*; ``C + 1 µs`` belongs to the next cutoff. An order that misses
+its batch (it was still ``received``, or its transaction committed after the close) is taken by the
+first later batch of its hub, because its ``created_at`` is also before every later cutoff. Nothing
+is ever left behind by the rule (an order whose day passed is carried on:
+:mod:`dispatch.services.continuity`).
 
 Exactly once
 ------------
@@ -29,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
@@ -72,11 +76,11 @@ def close_batch(db: Database, hub_id: str, cutoff_at: dt.datetime, *, now: dt.da
     """
     _check_instant(cutoff_at, now)
     with db.write() as session:
-        _lock_hub(session, db.dialect, hub_id)
+        hub = _lock_hub(session, db.dialect, hub_id)
         existing = _existing_batch(session, hub_id, cutoff_at)
         if existing is not None:
             return existing
-        return _open_batch(session, db.dialect, hub_id, cutoff_at, now)
+        return _open_batch(session, db.dialect, hub, cutoff_at, now)
 
 
 def close_early_if_full(db: Database, hub_id: str, threshold: int, *, now: dt.datetime) -> CloseResult | None:
@@ -86,22 +90,26 @@ def close_early_if_full(db: Database, hub_id: str, threshold: int, *, now: dt.da
     so two callers cannot both decide the hub is full and close two batches of the same orders.
     """
     with db.write() as session:
-        _lock_hub(session, db.dialect, hub_id)
+        hub = _lock_hub(session, db.dialect, hub_id)
         waiting = session.scalar(
-            select(func.count()).select_from(Order).where(_claimable(hub_id, now))
+            select(func.count()).select_from(Order).where(_claimable(session, hub, now))
         ) or 0
         if waiting < threshold:
             return None
         existing = _existing_batch(session, hub_id, now)
         if existing is not None:
             return existing
-        return _open_batch(session, db.dialect, hub_id, now, now)
+        return _open_batch(session, db.dialect, hub, now, now)
 
 
 def waiting_orders(db: Database, hub_id: str, now: dt.datetime) -> int:
     """How many orders of ``hub_id`` a batch closed at ``now`` would take."""
     with db.read() as session:
-        return session.scalar(select(func.count()).select_from(Order).where(_claimable(hub_id, now))) or 0
+        hub = session.get(Hub, hub_id)
+        if hub is None:
+            raise NotFound(f"hub {hub_id!r} does not exist")
+        return session.scalar(select(func.count()).select_from(Order).where(
+            _claimable(session, hub, now))) or 0
 
 
 def _check_instant(cutoff_at: dt.datetime, now: dt.datetime) -> None:
@@ -112,10 +120,14 @@ def _check_instant(cutoff_at: dt.datetime, now: dt.datetime) -> None:
                           "a batch can only close at or after its cutoff")
 
 
-def _claimable(hub_id: str, cutoff_at: dt.datetime) -> ColumnElement[bool]:
-    """The boundary rule as SQL: the hub's orders still ``confirmed`` created at or before the cutoff."""
-    return and_(Order.hub_id == hub_id, Order.state == OrderState.CONFIRMED.value,
-                Order.created_at <= cutoff_at)
+def _claimable(session: Session, hub: Hub, cutoff_at: dt.datetime) -> ColumnElement[bool]:
+    """The boundary rule as SQL: the hub's orders still ``confirmed``, created at or before the
+    cutoff, whose window starts before the hub closes on the cutoff's delivery day."""
+    tz = timezone_of(session, hub)
+    day_closes = dt.datetime.combine(cutoff_at.astimezone(tz).date(), hub.closes, tz)
+    return and_(Order.hub_id == hub.id, Order.state == OrderState.CONFIRMED.value,
+                Order.created_at <= cutoff_at,
+                or_(Order.window_start.is_(None), Order.window_start < day_closes.astimezone(dt.UTC)))
 
 
 def _lock_hub(session: Session, dialect: str, hub_id: str) -> Hub:
@@ -138,26 +150,26 @@ def _existing_batch(session: Session, hub_id: str, cutoff_at: dt.datetime) -> Cl
     return CloseResult(existing.id, hub_id, cutoff_at, False, (), existing.state)
 
 
-def _open_batch(session: Session, dialect: str, hub_id: str, cutoff_at: dt.datetime,
+def _open_batch(session: Session, dialect: str, hub: Hub, cutoff_at: dt.datetime,
                 now: dt.datetime) -> CloseResult:
     """Insert the batch and claim its orders (the hub is locked and the key is free)."""
-    batch = Batch(hub_id=hub_id, cutoff_at=cutoff_at, state=BatchState.CLOSED, closed_at=now)
+    batch = Batch(hub_id=hub.id, cutoff_at=cutoff_at, state=BatchState.CLOSED, closed_at=now)
     session.add(batch)
     session.flush()
     claim = _claim_sqlite if dialect == "sqlite" else _claim_locking
-    order_ids = tuple(sorted(claim(session, hub_id, cutoff_at, batch.id, now)))
+    order_ids = tuple(sorted(claim(session, hub, cutoff_at, batch.id, now)))
     if not order_ids:
         transition(batch, BatchState.SOLVED)  # nothing to plan
         batch.reason = EMPTY_REASON
         batch.solved_at, batch.solve_seconds = now, 0.0
-    return CloseResult(batch.id, hub_id, cutoff_at, True, order_ids, batch.state)
+    return CloseResult(batch.id, hub.id, cutoff_at, True, order_ids, batch.state)
 
 
-def _claim_sqlite(session: Session, hub_id: str, cutoff_at: dt.datetime, batch_id: str,
+def _claim_sqlite(session: Session, hub: Hub, cutoff_at: dt.datetime, batch_id: str,
                   now: dt.datetime) -> list[str]:
     """One ``UPDATE ... RETURNING`` under the write lock taken by ``BEGIN IMMEDIATE``."""
     statement = (
-        update(Order).where(_claimable(hub_id, cutoff_at))
+        update(Order).where(_claimable(session, hub, cutoff_at))
         .values(state=OrderState.BATCHED.value, batch_id=batch_id, updated_at=now)
         .returning(Order.id)
         .execution_options(synchronize_session=False)
@@ -165,11 +177,11 @@ def _claim_sqlite(session: Session, hub_id: str, cutoff_at: dt.datetime, batch_i
     return list(session.scalars(statement))
 
 
-def _claim_locking(session: Session, hub_id: str, cutoff_at: dt.datetime, batch_id: str,
+def _claim_locking(session: Session, hub: Hub, cutoff_at: dt.datetime, batch_id: str,
                    now: dt.datetime) -> list[str]:
     """``SELECT ... FOR UPDATE SKIP LOCKED``, then the lifecycle's own transition per order."""
     orders = session.scalars(
-        select(Order).where(_claimable(hub_id, cutoff_at)).with_for_update(skip_locked=True, of=Order)
+        select(Order).where(_claimable(session, hub, cutoff_at)).with_for_update(skip_locked=True, of=Order)
     ).all()
     for order in orders:
         transition(order, OrderState.BATCHED)

@@ -25,12 +25,11 @@ from dispatch.localtime import timezone_of
 from dispatch.models import Hub, Order, OrderItem, Region, Resident
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import notify
+from dispatch.services.continuity import MIN_WINDOW, next_delivery_day, window_on
 
 CHANNELS = ("sms", "web", "proxy", "phone", "import")
 MAX_ITEMS = 20
 MAX_QUANTITY = 20
-#: A window shorter than this today is not offered; the order goes to the next day instead.
-MIN_WINDOW = dt.timedelta(hours=1)
 
 PARTS = {  # local clock ranges of the parts of a day; clipped to the hub's opening hours
     "morning": (dt.time(0, 0), dt.time(12, 0)),
@@ -81,6 +80,18 @@ def delivery_window(hub: Hub, tz: ZoneInfo, wish: TimeWish | None,
     raise DomainError(f"hub {hub.code} has no opening hours for a {wish.part} delivery")
 
 
+def _on_a_delivery_day(session: Session, hub: Hub, tz: ZoneInfo, start: dt.datetime,
+                       end: dt.datetime, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """A wish no batch can serve any more (texted after the day's last cutoff) moves to the hub's
+    next delivery day, the same clock times where they fit, so the confirmation names that day."""
+
+
+    target = next_delivery_day(session, hub, tz, now)
+    if target is None or end >= target.start + MIN_WINDOW:
+        return start, end
+    return window_on(target, start, end, tz)
+
+
 def _next_number(session: Session, region_id: str) -> int:
     """Atomically take the region's next short order number (row-locked UPDATE ... RETURNING)."""
     number = session.execute(
@@ -115,13 +126,15 @@ def create_order(
     hub = session.get(Hub, resident.hub_id)
     region = session.get(Region, resident.region_id)
     assert hub is not None and region is not None
-    start, end = delivery_window(hub, timezone_of(session, region), time_wish, now)
+    tz = timezone_of(session, region)
+    start, end = delivery_window(hub, tz, time_wish, now)
+    start, end = _on_a_delivery_day(session, hub, tz, start, end, now)
     order = Order(
         region_id=region.id, number=_next_number(session, region.id), hub_id=hub.id,
         resident_id=resident.id, state=OrderState.RECEIVED.value, channel=channel,
         entered_by_user_id=entered_by_user_id, proxy_id=proxy_id, origin_hub_id=origin_hub_id,
         priority=priority, window_start=start, window_end=end, request_text=request_text[:2000],
-        created_at=now, updated_at=now,
+        told_day=start.astimezone(tz).date(), created_at=now, updated_at=now,
     )
     weight = 0.0
     for position, item in enumerate(items):

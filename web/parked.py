@@ -1,0 +1,94 @@
+"""Parked orders: what Hakobu could not deliver by itself, for an operator to resolve (issue 13).
+
+An order is parked (:mod:`dispatch.services.continuity`) after too many days carried over or too
+many failed attempts at the door. The page lists the parked orders of the operator's hubs with the
+reason, the resident's name and phone (to call them), and two actions: put it back into the queue
+(carried to the hub's next delivery day, the resident told the day) or cancel it with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+from dispatch.errors import DomainError, NotFound
+from dispatch.lifecycle import OrderState
+from dispatch.models import Hub, Order, Resident, utcnow
+from dispatch.services import continuity
+from web.context import db, settings
+from web.security import access
+
+bp = Blueprint("parked", __name__, url_prefix="/orders/parked")
+
+
+class ParkedForm(FlaskForm):
+    order_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class CancelParkedForm(ParkedForm):
+    reason = StringField(validators=[DataRequired(), Length(max=500)])
+
+
+def _scope() -> frozenset[str] | None:
+    return None if current_user.role == "admin" else frozenset(current_user.hub_ids)
+
+
+@bp.route("")
+@access("operator", "admin")
+def index() -> Any:
+    scope = _scope()
+    with db().read() as s:
+        query = (select(Order, Resident, Hub).join(Resident, Resident.id == Order.resident_id)
+                 .join(Hub, Hub.id == Order.hub_id).where(Order.state == OrderState.PARKED.value)
+                 .order_by(Order.updated_at))
+        if scope is not None:
+            query = query.where(Order.hub_id.in_(scope))
+        rows = s.execute(query).all()
+        for order, _resident, _hub in rows:
+            order.items  # noqa: B018 - load before the session closes
+    return render_template("parked/index.html", rows=rows, form=ParkedForm(),
+                           cancel_form=CancelParkedForm())
+
+
+@bp.route("/requeue", methods=["POST"])
+@access("operator", "admin")
+def requeue() -> Any:
+    form = ParkedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        number = continuity.requeue_parked(db(), form.order_id.data or "", hub_ids=_scope(),
+                                           now=utcnow(), settings=settings())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Order #%(n)s is back in the queue; the resident was told the day.", n=number), "ok")
+    return redirect(url_for("parked.index"))
+
+
+@bp.route("/cancel", methods=["POST"])
+@access("operator", "admin")
+def cancel() -> Any:
+    form = CancelParkedForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the order is cancelled."), "error")
+        return redirect(url_for("parked.index"))
+    try:
+        number = continuity.cancel_parked(db(), form.order_id.data or "", form.reason.data or "",
+                                          hub_ids=_scope(), now=utcnow())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Order #%(n)s cancelled; the resident was told.", n=number), "ok")
+    return redirect(url_for("parked.index"))
