@@ -30,7 +30,7 @@ def N_(message: str) -> str:  # the conventional gettext_noop name the extractor
 DYNAMIC_TERMS = (
     # order states (dispatch.lifecycle)
     N_("received"), N_("confirmed"), N_("batched"), N_("planned"), N_("dispatched"), N_("in_transit"),
-    N_("delivered"), N_("cancelled"), N_("failed"), N_("returned"),
+    N_("delivered"), N_("cancelled"), N_("failed"), N_("returned"), N_("parked"),
     # console roles
     N_("operator"), N_("planner"), N_("admin"),
     # batch, plan and route states
