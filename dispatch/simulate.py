@@ -62,6 +62,7 @@ from dispatch.region.reader import read_region
 from dispatch.schema import upgrade
 from dispatch.services import delivery, sorties
 from dispatch.services.batching import close_batch, cutoff_instants
+from dispatch.services.continuity import carry_over_hub
 from dispatch.services.handoffs import verify_custody
 from dispatch.services.plans import confirm_plan
 from dispatch.services.solving import solve_batch
@@ -73,6 +74,10 @@ OPERATOR = "user:simulator"
 ACTION_PREFIX = "sim"
 #: How long after a batch's plan is stored the (simulated) operator confirms it.
 CONFIRM_AFTER = dt.timedelta(minutes=2)
+#: When (local time after midnight) the evening sweep carries on what missed its day.
+EVENING_SWEEP = dt.timedelta(hours=20)
+#: Custody kinds that put a parcel in the resident's (or a consenting neighbour's) hands.
+DELIVERED_KINDS = ("courier_to_resident", "drone_to_resident", "courier_to_neighbour", "courier_to_hall")
 _PIN = re.compile(r"(?:暗証番号は|PIN is )(\d{4})")
 
 
@@ -96,6 +101,7 @@ class SimConfig:
     day: dt.date | None = None  # default: the next Monday
     fail_rate: float = 0.05  # share of courier deliveries where nobody is home
     cancel_rate: float = 0.03  # share of orders the resident cancels later by SMS
+    days: int = 1  # consecutive days from ``day``; ``orders`` texts on each
 
 
 @dataclass
@@ -116,6 +122,7 @@ class Day:
     solves: list[dict[str, Any]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     failures: int = 0
+    days: list[dict[str, Any]] = field(default_factory=list)  # one account per simulated day
 
     def at(self, when: dt.datetime, action: Callable[[dt.datetime], None], rank: int = 1) -> None:
         """Schedule ``action`` at ``when``; at equal times lower ``rank`` runs first (landings before
@@ -129,7 +136,8 @@ def next_monday(today: dt.date) -> dt.date:
 
 def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
              out: Path | None = None, *, region_code: str | None = None) -> dict[str, Any]:
-    """Run the day and return the summary (also written with ``plan.geojson`` to ``out``).
+    """Run ``config.days`` consecutive days and return the summary (also written with
+    ``plan.geojson`` to ``out``).
 
     By default the schema is upgraded and ``config.region`` loaded first; a caller that has just
     done both (the demo) passes the loaded ``region_code`` instead.
@@ -146,18 +154,25 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
         hubs = list(s.scalars(select(Hub).where(Hub.region_id == region.id, Hub.kind == "hub")))
         residents = list(s.execute(select(Resident.phone, Resident.hub_id).where(
             Resident.region_id == region.id, Resident.active.is_(True)).order_by(Resident.code)))
-    day_date = config.day or next_monday(dt.date.today())
-    day = Day(db, config, sms, settings, tz, random.Random(config.seed), day_date)
-    midnight = dt.datetime.combine(day_date, dt.time(), tz)
-    cutoffs = {h.id: cutoff_instants(h.cutoffs or [], tz, midnight, midnight + dt.timedelta(days=1))
-               for h in hubs}
-    for hub in hubs:
-        for cutoff in cutoffs[hub.id]:
-            day.at(cutoff, _closer(day, hub.id), rank=0)
-    _orders_arrive(day, residents, cutoffs, midnight)
+    first = config.day or next_monday(dt.date.today())
+    day = Day(db, config, sms, settings, tz, random.Random(config.seed), first)
+    for offset in range(config.days):
+        midnight = dt.datetime.combine(first + dt.timedelta(days=offset), dt.time(), tz)
+        cutoffs = {h.id: cutoff_instants(h.cutoffs or [], tz, midnight, midnight + dt.timedelta(days=1))
+                   for h in hubs}
+        for hub in hubs:
+            for cutoff in cutoffs[hub.id]:
+                day.at(cutoff, _closer(day, hub.id), rank=0)
+        _orders_arrive(day, residents, cutoffs, midnight)
+        # The scheduler's sweep after the day's last plans: what missed its day is carried on.
+        day.at(midnight + EVENING_SWEEP, lambda now: _sweep(day, [h.id for h in hubs], now), rank=0)
+        day.at(midnight + dt.timedelta(days=1) - dt.timedelta(seconds=1),
+               lambda now, lo=midnight: _end_of_day(day, region.id, lo, now), rank=9)
     _run(day)
-    sms.send_due(midnight + dt.timedelta(days=1))
-    summary = _summary(day, region.id, (midnight, midnight + dt.timedelta(days=1)), started)
+    end = dt.datetime.combine(first + dt.timedelta(days=config.days), dt.time(), tz)
+    sms.send_due(end)
+    midnight = dt.datetime.combine(first, dt.time(), tz)
+    summary = _summary(day, region.id, (midnight, end), started)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
@@ -193,6 +208,7 @@ def _text(day: Day, phone: str, body: str, now: dt.datetime) -> None:
 
 def _closer(day: Day, hub_id: str) -> Callable[[dt.datetime], None]:
     def close(now: dt.datetime) -> None:
+        _sweep(day, [hub_id], now)
         result = close_batch(day.db, hub_id, now, now=now)
         if not result.order_ids:
             return
@@ -362,6 +378,14 @@ def _follow_revisions(day: Day, now: dt.datetime) -> None:
             _schedule_plan(day, plan_id, now)
 
 
+def _sweep(day: Day, hub_ids: list[str], now: dt.datetime) -> None:
+    """What the scheduler's sweep does for each hub before closing a cutoff (and in the evening):
+    carry on the orders that missed their day, telling the residents."""
+    for hub_id in hub_ids:
+        carry_over_hub(day.db, hub_id, now=now, settings=day.settings)
+    day.sms.send_due(now)
+
+
 def _run(day: Day) -> None:
     while day.queue:
         when, _, _, action = heapq.heappop(day.queue)
@@ -369,6 +393,53 @@ def _run(day: Day) -> None:
 
 
 # --- the day's account ---------------------------------------------------------------------------
+
+
+def _end_of_day(day: Day, region_id: str, lo: dt.datetime, now: dt.datetime) -> None:
+    """The account of the local day starting at ``lo``, taken at its last second (``now``).
+
+    ``orders`` were created that day, ``delivered`` handed over that day (whenever ordered);
+    ``cancelled`` and ``parked`` are how many more there are than at the previous day's end; and at
+    the day's end every order not delivered, cancelled or parked is either ``carried_over`` (in
+    the queue for a later day, the resident told that day) or ``stranded`` (anything else).
+    """
+    hi = lo + dt.timedelta(days=1)
+    with day.db.read() as s:
+        created = s.scalar(select(func.count()).select_from(Order).where(
+            Order.region_id == region_id, Order.created_at >= lo, Order.created_at < hi)) or 0
+        delivered = s.scalar(select(func.count(func.distinct(HandoffEvent.order_id)))
+                             .join(Order, Order.id == HandoffEvent.order_id)
+                             .where(Order.region_id == region_id, HandoffEvent.kind.in_(DELIVERED_KINDS),
+                                    HandoffEvent.occurred_at >= lo, HandoffEvent.occurred_at < hi)) or 0
+        states = Counter(dict(s.execute(select(Order.state, func.count()).where(
+            Order.region_id == region_id, Order.created_at < hi).group_by(Order.state)).all()))
+        open_orders = s.scalars(select(Order).where(
+            Order.region_id == region_id, Order.created_at < hi,
+            Order.state.not_in([OrderState.DELIVERED, OrderState.CANCELLED, OrderState.PARKED]))).all()
+        waiting = sum(1 for o in open_orders if _waits_told(o, hi, day.tz))
+        batch_ids = set(s.scalars(select(Batch.id).where(Batch.id.in_(day.batch_ids), Batch.cutoff_at >= lo,
+                                                         Batch.cutoff_at < hi)))
+        plans = s.execute(select(Plan.state, Plan.validation).where(Plan.batch_id.in_(batch_ids))).all()
+    before = day.days[-1]["_states"] if day.days else Counter()
+    day.days.append({
+        "date": lo.date().isoformat(),
+        "orders": created,
+        "delivered": delivered,
+        "cancelled": states["cancelled"] - before["cancelled"],
+        "parked": states["parked"] - before["parked"],
+        "carried_over": waiting,
+        "stranded": len(open_orders) - waiting,
+        "audit_ok": verify_custody(day.db).ok,
+        "plans_valid": all(bool(v.get("ok")) for state, v in plans if state in ("confirmed", "superseded")),
+        "_states": states,
+    })
+
+
+def _waits_told(order: Order, day_end: dt.datetime, tz: ZoneInfo) -> bool:
+    """In the queue for a later day, and the resident was told that day."""
+    return (order.state == OrderState.CONFIRMED and order.window_start is not None
+            and order.window_start >= day_end
+            and order.told_day == order.window_start.astimezone(tz).date())
 
 
 def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
@@ -407,6 +478,8 @@ def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
             counts["cancelled"] += 1
         elif order.id in returned_ids and order.state in (OrderState.CONFIRMED, OrderState.RETURNED):
             counts["returned"] += 1
+        elif order.state == OrderState.PARKED:
+            counts["parked"] += 1
         elif order.state in (OrderState.RECEIVED, OrderState.CONFIRMED, OrderState.BATCHED,
                              OrderState.PLANNED):
             counts["unserved"] += 1
@@ -416,13 +489,16 @@ def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
             unaccounted.append({"number": order.number, "state": order.state})
     audit = verify_custody(day.db)
     total = len(orders)
-    accounted = counts["delivered"] + counts["unserved"] + counts["cancelled"] + counts["returned"]
+    plans_valid = all(v["ok"] for v in validations if v["state"] in ("confirmed", "superseded"))
+    week = _total(day, orders, audit.ok, plans_valid)
+    accounted = sum(counts[k] for k in ("delivered", "unserved", "cancelled", "returned", "parked"))
     return {
         "region": day.config.region.name,
         "seed": day.config.seed,
         "orders_texted": day.config.orders,
         "orders": {"total": total, "delivered": counts["delivered"], "unserved": counts["unserved"],
                    "cancelled": counts["cancelled"], "returned": counts["returned"],
+                   "parked": counts["parked"],
                    "unserved_by_reason": dict(sorted(unserved.items())), "unaccounted": unaccounted},
         "accounted": accounted == total and not unaccounted,
         "failed_attempts": day.failures,
@@ -436,7 +512,30 @@ def _summary(day: Day, region_id: str, window: tuple[dt.datetime, dt.datetime],
         "refused_actions": dict(sorted(day.skipped.items())),
         "audit": {"ok": audit.ok, "events": audit.checked, "first_broken_seq": audit.first_broken_seq,
                   "reason": audit.reason},
+        "days": [{k: v for k, v in d.items() if not k.startswith("_")} for d in day.days],
+        "total": week,
+        "audit_ok": audit.ok,
+        "plans_valid": plans_valid,
         "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _total(day: Day, orders: list[Order], audit_ok: bool, plans_valid: bool) -> dict[str, Any]:
+    """The run's account: final states, and the last day's carried-over and stranded orders.
+
+    ``delivered_share`` is of the orders that wanted delivery within the run: all but those still
+    waiting at the end that were never carried (wished for a day after the run)."""
+    last = day.days[-1] if day.days else {"carried_over": 0, "stranded": 0}
+    states = Counter(o.state for o in orders)
+    end = dt.datetime.combine(day.date + dt.timedelta(days=day.config.days), dt.time(), day.tz)
+    later = sum(1 for o in orders if o.carried_over == 0 and _waits_told(o, end, day.tz))
+    wanted = len(orders) - later
+    return {
+        "orders": len(orders), "delivered": states["delivered"], "cancelled": states["cancelled"],
+        "parked": states["parked"], "carried_over": last["carried_over"], "stranded": last["stranded"],
+        "audit_ok": audit_ok, "plans_valid": plans_valid,
+        "wanted_within_run": wanted,
+        "delivered_share": round(states["delivered"] / wanted, 4) if wanted else 1.0,
     }
 
 

@@ -44,7 +44,9 @@ class RealSms:
 @click.command("simulate")
 @click.option("--region", "region", type=click.Path(path_type=Path, exists=True, file_okay=False),
               required=True, help="Region folder (see docs/region-format.md).")
-@click.option("--orders", type=click.IntRange(min=0), required=True, help="Order texts over the day.")
+@click.option("--orders", type=click.IntRange(min=0), required=True, help="Order texts on each day.")
+@click.option("--days", type=click.IntRange(min=1, max=31), default=1, show_default=True,
+              help="Consecutive days to run (orders that miss their day are carried on).")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder for summary.json and plan.geojson.")
@@ -54,12 +56,12 @@ class RealSms:
               help="The simulated date (default: next Monday).")
 @click.option("--database", "database_url", default=None,
               help="Keep the day in this database (default: a temporary SQLite file, removed after).")
-def simulate_command(region: Path, orders: int, seed: int, out: Path, time_limit: float | None,
-                     day: dt.datetime | None, database_url: str | None) -> None:
-    """Run a whole delivery day; exit 1 if an order is unaccounted for, a plan is invalid or the
-    custody chain does not verify."""
+def simulate_command(region: Path, orders: int, days: int, seed: int, out: Path,
+                     time_limit: float | None, day: dt.datetime | None, database_url: str | None) -> None:
+    """Run whole delivery days; exit 1 if an order is unaccounted for or stranded, a plan is
+    invalid or the custody chain does not verify."""
     settings = settings_from_env()
-    config = SimConfig(region=region, orders=orders, seed=seed, day=day.date() if day else None,
+    config = SimConfig(region=region, orders=orders, seed=seed, day=day.date() if day else None, days=days,
                        time_limit_s=time_limit if time_limit is not None else settings.solve_time_limit_s)
     with tempfile.TemporaryDirectory(prefix="hakobu-sim-") as tmp:
         db = Database(database_url or f"sqlite:///{Path(tmp) / 'day.sqlite'}")
@@ -80,8 +82,17 @@ def simulate_command(region: Path, orders: int, seed: int, out: Path, time_limit
                f"{o['cancelled']} cancelled, {o['returned']} returned "
                f"({summary['failed_attempts']} failed attempts); {summary['drone_sorties']} drone sorties; "
                f"{len(summary['batches'])} batches; audit {'ok' if summary['audit']['ok'] else 'BROKEN'}")
+    for account in summary["days"] if days > 1 else []:
+        click.echo(f"  {account['date']}: {account['orders']} orders, {account['delivered']} delivered, "
+                   f"{account['cancelled']} cancelled, {account['parked']} parked, "
+                   f"{account['carried_over']} carried over, {account['stranded']} stranded")
+    total = summary["total"]
+    click.echo(f"in total: {total['delivered']} of {total['wanted_within_run']} orders wanted within the run "
+               f"delivered ({total['delivered_share']:.1%}); {total['parked']} parked, "
+               f"{total['carried_over']} carried over, {total['stranded']} stranded")
     click.echo(f"wrote {out / 'summary.json'} and {out / 'plan.geojson'} in {summary['wall_seconds']} s")
-    if not (summary["accounted"] and summary["all_plans_valid"] and summary["audit"]["ok"]):
+    if not (summary["accounted"] and summary["all_plans_valid"] and summary["audit"]["ok"]
+            and total["stranded"] == 0):
         click.echo("simulate: the day does not add up (see summary.json)", err=True)
         sys.exit(1)
 
