@@ -8,7 +8,9 @@ reason); or ``parked`` for an operator, with the reason, once it has been carrie
 then :func:`carry_over` moves it into the next batch it can make:
 
 * **Which orders.** The hub's queued orders (``confirmed``) whose window ends before the delivery
-  day of the hub's next open cutoff can fit them (less than an hour of it left). Orders wished for
+  day of the hub's next open cutoff can fit them (less than an hour of it left); first, the orders
+  of an earlier day's batch that was never dispatched (its plan left proposed, or its solve
+  failed) are put back into the queue and that plan superseded. Orders wished for
   a later day are not touched: they simply wait for that day's batches (and the batch claim of
   :mod:`dispatch.services.batching` leaves them alone until then).
 * **The new window.** The same local clock times on the new day, clipped to that batch's horizon
@@ -39,7 +41,7 @@ from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import OrderState, transition
-from dispatch.models import Batch, HandoffEvent, Hub, OperatorAlert, Order, Region, Resident
+from dispatch.models import Batch, HandoffEvent, Hub, OperatorAlert, Order, Plan, Region
 from dispatch.services import notify
 from dispatch.services.batching import cutoff_instants
 
@@ -65,6 +67,7 @@ class CarryResult:
     """What one :func:`carry_over_hub` did, by order number."""
 
     hub_id: str
+    released: list[int] = field(default_factory=list)
     carried: list[int] = field(default_factory=list)
     told: list[int] = field(default_factory=list)
     parked: dict[int, str] = field(default_factory=dict)
@@ -106,6 +109,7 @@ def carry_over(session: Session, hub: Hub, *, now: dt.datetime, settings: Settin
     target = next_delivery_day(session, hub, tz, now)
     if target is None:
         return result
+    result.released = _release_unconfirmed(session, hub, target, tz, now)
     missed = session.scalars(
         select(Order).where(Order.hub_id == hub.id, Order.state == OrderState.CONFIRMED.value,
                             Order.window_end.is_not(None),
@@ -125,6 +129,39 @@ def carry_over(session: Session, hub: Hub, *, now: dt.datetime, settings: Settin
             if _tell(session, order, "carried_over", {"date": target.day.isoformat()}, now):
                 result.told.append(order.number)
     return result
+
+
+def _release_unconfirmed(session: Session, hub: Hub, target: NextDay, tz: ZoneInfo,
+                         now: dt.datetime) -> list[int]:
+    """Orders of an earlier day's batch that was never dispatched — its plan still proposed when
+    the day ended, or the solve failed — go back to the queue (to be carried on like the rest);
+    a proposed plan of that day is superseded, so nobody confirms a plan for a day that is over.
+    A batch of an earlier day still waiting for its solve is closed as solved with the reason
+    (solving it now would plan a day that is over); one being solved right now is left alone."""
+    earliest = dt.datetime.combine(target.day, dt.time(), tz).astimezone(dt.UTC)
+    rows = session.execute(
+        select(Order, Batch).join(Batch, Batch.id == Order.batch_id)
+        .where(Batch.hub_id == hub.id, Batch.cutoff_at < earliest,
+               Batch.state.in_(("closed", "solved", "failed")),
+               Order.state.in_((OrderState.BATCHED.value, OrderState.PLANNED.value)))
+        .order_by(Order.number)
+    ).all()
+    released = []
+    for order, batch in rows:
+        if session.scalar(select(func.count()).select_from(Plan).where(
+                Plan.batch_id == batch.id, Plan.state == "confirmed")):
+            continue  # dispatched plans are revised by disruptions, not here
+        for plan in session.scalars(select(Plan).where(Plan.batch_id == batch.id, Plan.state == "proposed")):
+            plan.state = "superseded"
+            plan.note = (plan.note + "; " if plan.note else "") + "not confirmed before its day ended"
+        if batch.state == "closed":
+            batch.state, batch.reason = "solved", "its day ended before it was planned; orders carried on"
+            batch.solved_at, batch.solve_seconds = now, 0.0
+        transition(order, OrderState.CONFIRMED)
+        order.updated_at = now
+        released.append(order.number)
+    session.flush()
+    return released
 
 
 def failed_attempts(session: Session, order_id: str) -> int:
@@ -154,11 +191,15 @@ def window_on(target: NextDay, start: dt.datetime, end: dt.datetime,
 
 
 def _move_to(order: Order, target: NextDay, tz: ZoneInfo, now: dt.datetime) -> None:
-    """Carry the order to the target day (:func:`window_on`), one step more urgent."""
+    """Carry the order into the target batch (:func:`window_on`); onto a later day, it counts one
+    day carried and becomes one step more urgent (a morning wish moved to the same day's afternoon
+    batch does neither)."""
     assert order.window_start is not None and order.window_end is not None
+    later_day = order.window_start.astimezone(tz).date() < target.day
     order.window_start, order.window_end = window_on(target, order.window_start, order.window_end, tz)
-    order.carried_over += 1
-    order.priority = max(1, order.priority - 1)
+    if later_day:
+        order.carried_over += 1
+        order.priority = max(1, order.priority - 1)
     order.updated_at = now
 
 

@@ -144,3 +144,22 @@ def test_an_operator_requeues_or_cancels_a_parked_order(db: Database, tiny_regio
     assert len(texts(db, other.id, "cancelled")) == 1
     with pytest.raises(continuity.DomainError):  # no longer parked
         continuity.requeue_parked(db, other.id, hub_ids=None, now=at(0, 16), settings=strict)
+
+
+def test_a_plan_nobody_confirmed_on_its_day_is_superseded_and_its_orders_carried_on(
+        db: Database, tiny_region: str) -> None:
+    from dispatch.models import Plan
+
+    placed = place_order(db, resident_id(db, "R1"), [ItemRequest("パン", 1)], channel="web", now=at(0, 9))
+    batch_id = close_and_plan(db, at(0, 10))
+    assert order(db, placed.id).state == "planned"  # proposed, never confirmed
+    close_batch(db, hub_id(db), at(0, 14), now=at(0, 14))  # nothing new: an empty batch
+    result = continuity.carry_over_hub(db, hub_id(db), now=at(0, 20), settings=SETTINGS)
+    assert result.released == [placed.number] and result.carried == [placed.number]
+    carried = order(db, placed.id)
+    assert carried.state == "confirmed" and carried.told_day == MONDAY + dt.timedelta(days=1)
+    with db.read() as s:
+        plans = s.scalars(select(Plan).where(Plan.batch_id == batch_id)).all()
+    assert [p.state for p in plans] == ["superseded"]
+    assert "not confirmed before its day ended" in plans[0].note
+    assert len(texts(db, placed.id, "carried_over")) == 1

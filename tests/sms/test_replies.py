@@ -185,7 +185,8 @@ def test_order_planned_gives_window_and_pin() -> None:
     text = render(
         "order_planned", "en", number=7, start="09:00", end="10:00", pin="0427", date=dt.date(2025, 6, 3)
     )
-    assert text == "Order #7 arrives on Jun 03 09:00-10:00. Your delivery PIN is 0427: tell it to the courier."
+    assert text == ("Order #7 arrives on Jun 03 09:00-10:00. Your delivery PIN is 0427: "
+                    "tell it to the courier.")
 
 
 def test_status_with_and_without_eta() -> None:

@@ -25,7 +25,8 @@ def parked(db: Database, tiny_region: str) -> str:
     """R1's order of Monday, never batched (no cutoff closed on Monday), found by Tuesday's sweep
     with no carry-over allowed: parked."""
     placed = place_order(db, resident_id(db, "R1"), [ItemRequest("パン", 1)], channel="web", now=at(0, 9))
-    result = continuity.carry_over_hub(db, hub_id(db), now=at(1, 15), settings=Settings(carry_over_max_days=0))
+    result = continuity.carry_over_hub(db, hub_id(db), now=at(1, 15),
+                                       settings=Settings(carry_over_max_days=0))
     assert result.parked == {placed.number: "not delivered after 0 days carried over"}
     return placed.id
 
