@@ -436,7 +436,7 @@ def test_tajima_reads_with_the_stated_figures(tajima: RegionData) -> None:
     assert len(tajima.residents) == 300
     assert len(tajima.roads) >= 500
     assert {r.kind for r in tajima.roads} == {"primary", "secondary", "local", "track", "path"}
-    assert len(tajima.volunteers) == 20
+    assert len(tajima.volunteers) == 22
     assert {v.mode for v in tajima.volunteers} == {"walk", "bicycle", "car"}
     assert len(tajima.drones) == 4
 
