@@ -196,7 +196,7 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "注文#{number}を配達に出しました。{eta}",
         "Order #{number} is on its way.{eta}",
         required=("number",),
-        optional=("start", "end"),
+        optional=("start", "end", "date"),
     ),
     "delivered": Template(
         "注文#{number}を{time}にお届けしました。ご利用ありがとうございました。",
@@ -224,7 +224,7 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "注文#{number}は{state}です。{eta}",
         "Order #{number}: {state}.{eta}",
         required=("number", "state"),
-        optional=("start", "end"),
+        optional=("start", "end", "date"),
     ),
     "status_none": Template("現在お届け予定のご注文はありません。", "You have no open orders at the moment."),
     "help": Template(
@@ -310,7 +310,8 @@ TEMPLATES: Final[Mapping[str, Template]] = {
 
 _FRAGMENTS: Final[dict[str, Callable[[dict[str, str], bool], str]]] = {
     "eta": lambda f, en: (
-        (f" Expected {f['start']}-{f['end']}." if en else f"到着予定{f['start']}〜{f['end']}。")
+        (f" Expected {f['date'] + ' ' if 'date' in f else ''}{f['start']}-{f['end']}." if en
+         else f"到着予定{f.get('date', '')}{f['start']}〜{f['end']}。")
         if "start" in f and "end" in f
         else ""
     ),

@@ -314,3 +314,17 @@ def test_segment_count_is_consistent_with_the_encoding(text: str) -> None:
 def test_gsm_text_never_costs_more_than_the_same_length_in_ucs2(text: str) -> None:
     assert encoding(text) == "GSM-7"
     assert segment_count(text) <= segment_count(text + "あ")
+
+
+@pytest.mark.parametrize(("days", "ja", "en"), [(0, "今日", "today"), (1, "明日", "tomorrow"),
+                                               (3, "12月8日", "on Dec 08")])
+def test_every_text_that_names_a_time_names_the_day(days: int, ja: str, en: str) -> None:
+    """Issue 13: 今日 / 明日 / 12月5日, relative to the day the text is sent."""
+    today = dt.date(2026, 12, 5)
+    when = {"date": today + dt.timedelta(days=days), "start": dt.time(9), "end": dt.time(10), "today": today}
+    assert f"は{ja}09:00〜10:00に" in render("order_planned", "ja", number=7, pin="0427", **when)
+    assert f"arrives {en} 09:00-10:00" in render("order_planned", "en", number=7, pin="0427", **when)
+    assert f"到着予定{ja}09:00〜10:00" in render("out_for_delivery", "ja", number=7, **when)
+    assert f"Expected {en} 09:00-10:00" in render("status", "en", number=7, state="planned", **when)
+    assert f"{ja}お届け予定です" in render("order_received", "ja", number=7, items="米×2", **when)
+    assert f"{ja}のお届けになります" in render("carried_over", "ja", number=7, **when)
