@@ -93,7 +93,7 @@ def test_a_simulated_week_strands_nothing(db: Database, tmp_path: Path) -> None:
                        fail_rate=0.35, cancel_rate=0.1, days=4)
     strict = Settings(secret_key="sim-pepper", public_url="https://hakobu.example",
                       carry_over_max_days=1, max_delivery_attempts=1)
-    summary = simulate(db, config, RealSms(db), strict, tmp_path)
+    summary = simulate(db, config, RealSms(db, strict), strict, tmp_path)
 
     days = summary["days"]
     assert [d["date"] for d in days] == ["2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08"]
