@@ -135,14 +135,20 @@ def test_replanning_creates_version_two_and_supersedes_one(db: Database, tiny_re
     assert routes  # the new version has its own routes
 
 
-def test_order_for_tomorrow_is_unserved_with_reason_and_requeued(db: Database, tiny_region: str) -> None:
-    batch_id, ids = order_batch(db, {"R3": [ItemRequest("パン", 1)]}, wish=TimeWish(day_offset=1))
-    tomorrow_id = ids["R3"]
-    plan_batch(db, batch_id, **FAST)
-    plan = latest_plan(db, batch_id)
-    assert [(u["order_id"], u["reason"]) for u in plan.unserved] == [(tomorrow_id, "time_window")]
-    assert plan.routes == [] and plan.validation["ok"] is True
-    assert states(db, [tomorrow_id]) == {tomorrow_id: "confirmed"}
+def test_order_for_tomorrow_waits_for_tomorrows_batch_which_plans_it(db: Database, tiny_region: str) -> None:
+    """Issue 13: today's batch does not take an order wished for tomorrow (it used to, only to
+    report it unserved with ``time_window`` and offer an empty plan for review)."""
+    placed = place_order(db, resident_id(db, "R3"), [ItemRequest("パン", 1)], channel="web",
+                         now=CUTOFF - dt.timedelta(hours=1), time_wish=TimeWish(day_offset=1))
+    today = close_batch(db, hub_id(db), CUTOFF, now=CUTOFF)
+    assert today.order_ids == () and today.state == "solved"
+    tomorrow = CUTOFF + dt.timedelta(days=1)
+    batch = close_batch(db, hub_id(db), tomorrow, now=tomorrow)
+    assert batch.order_ids == (placed.id,)
+    plan_batch(db, batch.batch_id, **FAST)
+    plan = latest_plan(db, batch.batch_id)
+    assert plan.unserved == [] and plan.validation["ok"] is True
+    assert states(db, [placed.id]) == {placed.id: "planned"}
 
 
 def test_heavy_order_over_every_capacity_is_unserved_not_a_crash(db: Database, tiny_region: str) -> None:
