@@ -86,7 +86,7 @@ def next_delivery_day(session: Session, hub: Hub, tz: ZoneInfo, now: dt.datetime
         opens = dt.datetime.combine(local.date(), hub.opens, tz)
         closes = dt.datetime.combine(local.date(), hub.closes, tz)
         start = max(cutoff, opens.astimezone(dt.UTC))
-        if closes - start >= MIN_WINDOW:
+        if closes - max(start, now) >= MIN_WINDOW:  # a day already over is not a delivery day
             return NextDay(cutoff, start, closes.astimezone(dt.UTC), local.date())
     return None
 
@@ -109,7 +109,7 @@ def carry_over(session: Session, hub: Hub, *, now: dt.datetime, settings: Settin
     target = next_delivery_day(session, hub, tz, now)
     if target is None:
         return result
-    result.released = _release_unconfirmed(session, hub, target, tz, now)
+    result.released = _release_unconfirmed(session, hub, tz, now)
     missed = session.scalars(
         select(Order).where(Order.hub_id == hub.id, Order.state == OrderState.CONFIRMED.value,
                             Order.window_end.is_not(None),
@@ -131,17 +131,17 @@ def carry_over(session: Session, hub: Hub, *, now: dt.datetime, settings: Settin
     return result
 
 
-def _release_unconfirmed(session: Session, hub: Hub, target: NextDay, tz: ZoneInfo,
-                         now: dt.datetime) -> list[int]:
-    """Orders of an earlier day's batch that was never dispatched — its plan still proposed when
-    the day ended, or the solve failed — go back to the queue (to be carried on like the rest);
-    a proposed plan of that day is superseded, so nobody confirms a plan for a day that is over.
-    A batch of an earlier day still waiting for its solve is closed as solved with the reason
-    (solving it now would plan a day that is over); one being solved right now is left alone."""
-    earliest = dt.datetime.combine(target.day, dt.time(), tz).astimezone(dt.UTC)
+def _release_unconfirmed(session: Session, hub: Hub, tz: ZoneInfo, now: dt.datetime) -> list[int]:
+    """Orders of an earlier day's batch (before the hub's local today) that was never dispatched —
+    its plan still proposed, or the solve failed — go back to the queue (to be carried on like the
+    rest); a proposed plan of that day is superseded, so nobody confirms a plan for a day that is
+    over. Such a batch still waiting for its solve is closed as solved with the reason (solving it
+    now would plan a day that is over); one being solved right now is left alone. Today's plans stay
+    confirmable until midnight (late in the evening an operator may still send them out)."""
+    today = dt.datetime.combine(now.astimezone(tz).date(), dt.time(), tz).astimezone(dt.UTC)
     rows = session.execute(
         select(Order, Batch).join(Batch, Batch.id == Order.batch_id)
-        .where(Batch.hub_id == hub.id, Batch.cutoff_at < earliest,
+        .where(Batch.hub_id == hub.id, Batch.cutoff_at < today,
                Batch.state.in_(("closed", "solved", "failed")),
                Order.state.in_((OrderState.BATCHED.value, OrderState.PLANNED.value)))
         .order_by(Order.number)

@@ -154,7 +154,9 @@ def test_a_plan_nobody_confirmed_on_its_day_is_superseded_and_its_orders_carried
     batch_id = close_and_plan(db, at(0, 10))
     assert order(db, placed.id).state == "planned"  # proposed, never confirmed
     close_batch(db, hub_id(db), at(0, 14), now=at(0, 14))  # nothing new: an empty batch
-    result = continuity.carry_over_hub(db, hub_id(db), now=at(0, 20), settings=SETTINGS)
+    evening = continuity.carry_over_hub(db, hub_id(db), now=at(0, 20), settings=SETTINGS)
+    assert evening.released == []  # today's plan may still be confirmed until midnight
+    result = continuity.carry_over_hub(db, hub_id(db), now=at(1, 0, 30), settings=SETTINGS)
     assert result.released == [placed.number] and result.carried == [placed.number]
     carried = order(db, placed.id)
     assert carried.state == "confirmed" and carried.told_day == MONDAY + dt.timedelta(days=1)

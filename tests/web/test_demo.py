@@ -87,7 +87,13 @@ def test_evening_demo_plans_this_mornings_batch(db: Database, tiny_region: str) 
         couriers = [r for r in plan.routes if r.volunteer_id and r.stops]
         etas = [st.eta for r in plan.routes for st in r.stops if st.eta is not None]
     assert batch.cutoff_at == ten and batch.closed_at == EVENING
-    assert all(o.created_at < ten and o.batch_id == batch.id for o in orders)
+    assert all(o.created_at < ten for o in orders)
+    today = [o for o in orders
+             if o.window_start is not None and o.window_start.astimezone(TOKYO).date() == MONDAY]
+    later = [o for o in orders if o not in today]
+    assert today and all(o.batch_id == batch.id for o in today)
+    # Wished for a later day: waiting for that day's batch.
+    assert all(o.batch_id is None and o.state == "confirmed" for o in later)
     assert plan.state == "proposed" and couriers  # Monday's courier, from 10:00
     assert etas and min(etas) >= ten
 

@@ -8,9 +8,11 @@ import pytest
 
 from dispatch.db import Database
 from dispatch.models import Batch
+from dispatch.planning import plan_batch
+from dispatch.requests import ItemRequest
 from dispatch.services.plans import request_ground
-from tests.dispatch.test_plan_edits import planned
-from tests.dispatch.test_planning import latest_plan
+from tests.dispatch.test_planning import FAST, latest_plan, order_batch
+from tests.web.test_drones import todays_cutoff
 from web.cli import start_demo_scheduler
 
 pytestmark = pytest.mark.db
@@ -20,7 +22,10 @@ def test_a_requested_re_plan_is_solved_by_the_demos_scheduler(db: Database, data
                                                               tiny_region: str,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HAKOBU_SOLVE_TIME_LIMIT_S", "1")  # the worker process reads the setting
-    batch_id, plan_id, ids = planned(db)
+    # Today's batch: the scheduler's sweep carries on (never re-plans) a batch of a past day.
+    batch_id, ids = order_batch(db, {f"R{i}": [ItemRequest("パン", 1)] for i in range(1, 6)},
+                                cutoff=todays_cutoff())
+    plan_id = plan_batch(db, batch_id, **FAST)
     request_ground(db, plan_id, ids["R4"])
     stop = start_demo_scheduler(database_url, 1.0)
     try:
