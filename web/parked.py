@@ -14,15 +14,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 from dispatch.errors import DomainError, NotFound
-from dispatch.lifecycle import OrderState
-from dispatch.models import Hub, Order, Resident, utcnow
+from dispatch.models import utcnow
+from dispatch.read.parked import parked_orders
 from dispatch.services import continuity
-from web.context import db, settings
+from web.context import db, read, settings
 from web.security import access
 
 bp = Blueprint("parked", __name__, url_prefix="/orders/parked")
@@ -37,24 +36,15 @@ class CancelParkedForm(ParkedForm):
 
 
 def _scope() -> frozenset[str] | None:
-    return None if current_user.role == "admin" else frozenset(current_user.hub_ids)
+    scope = current_user.hub_scope
+    return None if scope is None else frozenset(scope)
 
 
 @bp.route("")
 @access("operator", "admin")
 def index() -> Any:
-    scope = _scope()
-    with db().read() as s:
-        query = (select(Order, Resident, Hub).join(Resident, Resident.id == Order.resident_id)
-                 .join(Hub, Hub.id == Order.hub_id).where(Order.state == OrderState.PARKED.value)
-                 .order_by(Order.updated_at))
-        if scope is not None:
-            query = query.where(Order.hub_id.in_(scope))
-        rows = s.execute(query).all()
-        for order, _resident, _hub in rows:
-            order.items  # noqa: B018 - load before the session closes
-    return render_template("parked/index.html", rows=rows, form=ParkedForm(),
-                           cancel_form=CancelParkedForm())
+    return render_template("parked/index.html", rows=read(parked_orders, current_user.hub_scope),
+                           form=ParkedForm(), cancel_form=CancelParkedForm())
 
 
 @bp.route("/requeue", methods=["POST"])

@@ -4,10 +4,11 @@ One module per page or concern (:mod:`~dispatch.read.region` for the region map,
 :mod:`~dispatch.read.dashboard`, :mod:`~dispatch.read.plans`, :mod:`~dispatch.read.lines` for route
 lines, :mod:`~dispatch.read.board`, :mod:`~dispatch.read.alerts`, :mod:`~dispatch.read.intake`,
 :mod:`~dispatch.read.courier`, :mod:`~dispatch.read.operations`, :mod:`~dispatch.read.drones` for
-the hub staff's drone sorties). Each function takes the caller's
-``session`` first (a view opens ``db.read()`` around it), plain arguments after it, and returns
-plain frozen dataclasses: no ORM object leaves, nothing is written, and templates never touch a
-session. Where a page depends on the time, ``now`` is an argument, never the clock.
+the hub staff's drone sorties, :mod:`~dispatch.read.parked` for orders waiting for an operator).
+Each function takes the caller's ``session`` first (a view opens ``db.read()`` around it), plain
+arguments after it, and returns plain frozen dataclasses: no ORM object leaves, nothing is
+written, and templates never touch a session. Where a page depends on the time, ``now`` is an
+argument, never the clock.
 
 ``hub_ids`` is always the signed-in user's hub scope as ``web.auth.SessionUser.hub_scope`` gives
 it: ``None`` for every hub, else the hubs whose rows may be shown (:func:`scoped` applies it).
