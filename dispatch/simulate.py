@@ -430,7 +430,8 @@ def _end_of_day(day: Day, region_id: str, lo: dt.datetime, now: dt.datetime) -> 
         "carried_over": waiting,
         "stranded": len(open_orders) - waiting,
         "audit_ok": verify_custody(day.db).ok,
-        "plans_valid": all(bool(v.get("ok")) for state, v in plans if state in ("confirmed", "superseded")),
+        "plans_valid": all(bool(v.get("ok")) for state, v in plans
+                           if state in (PlanState.CONFIRMED, PlanState.SUPERSEDED)),
         "_states": states,
     })
 

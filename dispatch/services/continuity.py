@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
-from dispatch.lifecycle import OrderState, transition
+from dispatch.lifecycle import BatchState, OrderState, PlanState, transition
 from dispatch.models import Batch, HandoffEvent, Hub, OperatorAlert, Order, Plan, Region
 from dispatch.services import notify
 from dispatch.services.batching import cutoff_instants
@@ -142,20 +142,22 @@ def _release_unconfirmed(session: Session, hub: Hub, tz: ZoneInfo, now: dt.datet
     rows = session.execute(
         select(Order, Batch).join(Batch, Batch.id == Order.batch_id)
         .where(Batch.hub_id == hub.id, Batch.cutoff_at < today,
-               Batch.state.in_(("closed", "solved", "failed")),
+               Batch.state.in_((BatchState.CLOSED, BatchState.SOLVED, BatchState.FAILED)),
                Order.state.in_((OrderState.BATCHED.value, OrderState.PLANNED.value)))
         .order_by(Order.number)
     ).all()
     released = []
     for order, batch in rows:
         if session.scalar(select(func.count()).select_from(Plan).where(
-                Plan.batch_id == batch.id, Plan.state == "confirmed")):
+                Plan.batch_id == batch.id, Plan.state == PlanState.CONFIRMED)):
             continue  # dispatched plans are revised by disruptions, not here
-        for plan in session.scalars(select(Plan).where(Plan.batch_id == batch.id, Plan.state == "proposed")):
-            plan.state = "superseded"
+        for plan in session.scalars(select(Plan).where(Plan.batch_id == batch.id,
+                                                       Plan.state == PlanState.PROPOSED)):
+            transition(plan, PlanState.SUPERSEDED)
             plan.note = (plan.note + "; " if plan.note else "") + "not confirmed before its day ended"
-        if batch.state == "closed":
-            batch.state, batch.reason = "solved", "its day ended before it was planned; orders carried on"
+        if batch.state == BatchState.CLOSED:
+            transition(batch, BatchState.SOLVED)
+            batch.reason = "its day ended before it was planned; orders carried on"
             batch.solved_at, batch.solve_seconds = now, 0.0
         transition(order, OrderState.CONFIRMED)
         order.updated_at = now
