@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask_login import current_user
 from dispatch.config import Settings, settings_from_env
 from dispatch.db import Database
 from dispatch.localtime import console_timezone
+from dispatch.models import utcnow
 from dispatch.services import outbox
 from sms import webhooks as sms_webhooks
 from web import (
@@ -39,8 +41,10 @@ FLASK_KEYS = {"TESTING", "SERVER_NAME", "PREFERRED_URL_SCHEME", "WTF_CSRF_ENABLE
 LANGUAGES = ("ja", "en")
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` overrides settings (unknown keys raise ``ConfigError``)."""
+def create_app(config: Mapping[str, Any] | None = None, *,
+               clock: Callable[[], dt.datetime] = utcnow) -> Flask:
+    """Build the app. ``config`` overrides settings (unknown keys raise ``ConfigError``); ``clock``
+    is what the views take as now (a test gives a fixed one: the day it plays)."""
     overrides = dict(config or {})
     flask_overrides = {k: overrides.pop(k) for k in list(overrides) if k in FLASK_KEYS}
     settings = settings_from_env().with_overrides(overrides)
@@ -59,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(flask_overrides)
-    app.extensions["hakobu"] = Hakobu(settings=settings, db=Database(settings.database_url))
+    app.extensions["hakobu"] = Hakobu(settings=settings, db=Database(settings.database_url), clock=clock)
 
     if settings.trust_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -3,6 +3,7 @@ through which views call the read models."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
@@ -18,6 +19,7 @@ from dispatch.db import Database
 class Hakobu:
     settings: Settings
     db: Database
+    clock: Callable[[], dt.datetime]
 
 
 def hakobu() -> Hakobu:
@@ -42,3 +44,6 @@ def read(read_model: Callable[Concatenate[Session, P], T], *args: P.args, **kwar
     access to the database for showing a page, e.g. ``read(plan_rows, current_user.hub_scope)``."""
     with db().read() as session:
         return read_model(session, *args, **kwargs)
+def now() -> dt.datetime:
+    """The app's clock (aware UTC): the real one, or the fixed day a test plays."""
+    return hakobu().clock()

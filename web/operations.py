@@ -19,11 +19,10 @@ from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from dispatch.errors import DomainError
-from dispatch.models import utcnow
 from dispatch.read.operations import SwitchTarget, hub_operations, switch_target
 from dispatch.services import disruptions
 from web.auth import require_any_hub
-from web.context import db, read, settings
+from web.context import db, now, read, settings
 from web.security import access
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
@@ -55,6 +54,9 @@ def _report(result: disruptions.Revision, what: str) -> None:
         parts.append(_("%(n)s parcel(s) to bring back to the hub", n=len(result.bring_back)))
     if result.resolve:
         parts.append(_("%(n)s proposed plan(s) sent back to the solver", n=len(result.resolve)))
+    if result.in_air:
+        parts.append(_("%(n)s sortie(s) in the air: tell the pilot to land now (Drones page)",
+                       n=len(result.in_air)))
     flash(" · ".join(parts), "ok")
 
 
@@ -78,7 +80,7 @@ def courier_off() -> Any:
     form = _form()
     volunteer = _target("courier", form.target.data or "")
     return _run(lambda: disruptions.courier_cancels(
-        db(), volunteer.id, utcnow(), actor=f"user:{current_user.user_id}", settings=settings()),
+        db(), volunteer.id, now(), actor=f"user:{current_user.user_id}", settings=settings()),
         _("Courier %(code)s called off for today.", code=volunteer.label))
 
 
@@ -89,7 +91,7 @@ def weather() -> Any:
     hub = _target("hub", form.target.data or "")
     on = form.value.data == "on"
     return _run(lambda: disruptions.set_weather_hold(
-        db(), hub.id, on, utcnow(), actor=f"user:{current_user.user_id}", settings=settings()),
+        db(), hub.id, on, now(), actor=f"user:{current_user.user_id}", settings=settings()),
         _("Weather hold on at %(hub)s: drones grounded.", hub=hub.label) if on
         else _("Weather hold lifted at %(hub)s.", hub=hub.label))
 
@@ -101,7 +103,7 @@ def drone() -> Any:
     target = _target("drone", form.target.data or "")
     status = form.value.data if form.value.data in ("grounded", "maintenance", "available") else "grounded"
     return _run(lambda: disruptions.ground_drone(
-        db(), target.id, utcnow(), actor=f"user:{current_user.user_id}", status=status, settings=settings()),
+        db(), target.id, now(), actor=f"user:{current_user.user_id}", status=status, settings=settings()),
         _("Drone %(code)s is now %(status)s.", code=target.label, status=_(status)))
 
 
@@ -112,7 +114,7 @@ def zone() -> Any:
     target = _target("zone", form.target.data or "")
     active = {"on": True, "off": False}.get(form.value.data or "")
     return _run(lambda: disruptions.set_zone(
-        db(), target.id, active, utcnow(), actor=f"user:{current_user.user_id}", settings=settings()),
+        db(), target.id, active, now(), actor=f"user:{current_user.user_id}", settings=settings()),
         _("Zone %(name)s: %(state)s.", name=target.label,
           state=_("active") if active else _("inactive") if active is False else _("by schedule")))
 

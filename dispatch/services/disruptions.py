@@ -68,6 +68,7 @@ class Revision:
     bring_back: list[str] = field(default_factory=list)  # order ids a courier must return to the hub
     removed: list[str] = field(default_factory=list)  # order ids taken off (cancelled)
     resolve: list[str] = field(default_factory=list)  # batch ids sent back to the solver
+    in_air: list[str] = field(default_factory=list)  # grounded drones' sorties in the air: land them
 
     def merge(self, other: Revision) -> None:
         self.plans += other.plans
@@ -76,6 +77,7 @@ class Revision:
         self.bring_back += other.bring_back
         self.removed += other.removed
         self.resolve += other.resolve
+        self.in_air += other.in_air
 
 
 # --- the public disruptions ----------------------------------------------------------------------
@@ -93,7 +95,7 @@ def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: st
         tomorrow = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(), tz)
         volunteer.off_until = tomorrow
         result = Revision()
-        for plan in _confirmed_plans(session, volunteer.hub_id):
+        for plan in _confirmed_plans(session, volunteer.hub_id, now):
             if any(r.volunteer_id == volunteer_id for r in plan.routes):
                 note = f"courier {volunteer.code} called off"
                 result.merge(_revise(session, plan, now, settings, note=note, drop_vehicles={volunteer_id}))
@@ -172,7 +174,7 @@ def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, 
         log.info("zone %s override %s by %s", zone.identifier, active, actor)
         result = Revision()
         for hub in session.scalars(select(Hub).where(Hub.region_id == zone.region_id)).all():
-            for plan in _confirmed_plans(session, hub.id):
+            for plan in _confirmed_plans(session, hub.id, now):
                 problem = routing.problem_from_json(plan.problem)
                 zones = tuple(active_zones(session, zone.region_id, problem.at(0),
                                            problem.at(problem.horizon)))
@@ -192,10 +194,15 @@ _ZONE_VIOLATION = re.compile(r"drone '([^']+)' sortie \d+: leg \d+ flies through
 # --- revising a confirmed plan -------------------------------------------------------------------
 
 
-def _confirmed_plans(session: Session, hub_id: str) -> list[Plan]:
+def _confirmed_plans(session: Session, hub_id: str, now: dt.datetime) -> list[Plan]:
+    """The hub's confirmed plans of today (the hub's local day of ``now``) and later: a plan of a
+    past day is the record of what happened, never revised."""
+    tz = timezone_of(session, session.get_one(Hub, hub_id))
+    today = dt.datetime.combine(now.astimezone(tz).date(), dt.time(), tz).astimezone(dt.UTC)
     return list(session.scalars(
         select(Plan).join(Batch, Plan.batch_id == Batch.id)
-        .where(Batch.hub_id == hub_id, Plan.state == PlanState.CONFIRMED).order_by(Batch.cutoff_at)))
+        .where(Batch.hub_id == hub_id, Plan.state == PlanState.CONFIRMED, Batch.cutoff_at >= today)
+        .order_by(Batch.cutoff_at)))
 
 
 def _current_plan(session: Session, batch_id: str) -> Plan | None:
@@ -243,9 +250,16 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
     kept: list[routing.Route] = []
     called_off: list[routing.Route] = []  # what a called-off courier still holds or has done
     t_now = (now - problem.t0).total_seconds()
+    # What staff recorded, not what the plan says: a sortie is off the ground only once its take-off
+    # is recorded (late or not); one in the air finishes, and its pilot is told to land.
+    took_off = {(r.drone_id, r.sortie): r for r in plan.routes
+                if r.drone_id is not None and r.state != RouteState.PLANNED}
     for r in solution.routes:
         if r.mode == routing.DRONE and ground_drones is not None:
-            lost = r.vehicle_id in ground_drones and r.start > t_now  # sorties in the air finish
+            flown = took_off.get((r.vehicle_id, r.sortie))
+            lost = r.vehicle_id in ground_drones and flown is None
+            if r.vehicle_id in ground_drones and flown is not None and flown.state == RouteState.ACTIVE:
+                result.in_air.append(flown.id)
         else:
             lost = r.vehicle_id in drop_vehicles
         if not lost:
@@ -337,7 +351,7 @@ def _confirm_revision(session: Session, old: Plan, new: Plan, now: dt.datetime,
 def _ground(session: Session, hub_id: str, drone_id: str | None, now: dt.datetime, settings: Settings,
             note: str) -> Revision:
     result = Revision()
-    for plan in _confirmed_plans(session, hub_id):
+    for plan in _confirmed_plans(session, hub_id, now):
         drones = {r.drone_id for r in plan.routes if r.drone_id is not None}
         targets = drones if drone_id is None else drones & {drone_id}
         if targets:

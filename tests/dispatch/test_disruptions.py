@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 import routing
 from dispatch.db import Database
-from dispatch.models import Batch, Hub, Message, Order, Plan, Volunteer, Zone
+from dispatch.models import Batch, Hub, Message, Order, Plan, Route, Volunteer, Zone
 from dispatch.planning import plan_batch
 from dispatch.requests import ItemRequest
 from dispatch.services import delivery
@@ -159,12 +159,27 @@ def drone_orders(plan: Plan) -> set[str]:
     return {st.order_id for r in plan.routes if r.drone_id for st in r.stops if st.kind == "delivery"}
 
 
+def take_off_recorded(db: Database, plan: Plan, before: dt.datetime) -> None:
+    """Staff record the take-off of every sortie planned to leave before ``before``."""
+    from dispatch.services.sorties import PreFlight, take_off
+
+    for route in plan.routes:
+        if route.drone_id and route.depart_at is not None and route.depart_at <= before:
+            take_off(db, route.id, "user:staff", route.depart_at, PreFlight(battery_checked=True,
+                                                                             weather_checked=True))
+
+
 def test_weather_hold_moves_pending_sorties_to_ground(db: Database, tiny_region: str) -> None:
+    """Sorties whose take-off staff recorded finish; every other one (whatever its planned start:
+    issue 13) goes to ground couriers or the queue."""
     batch_id, before, ids = confirmed(db)
-    pending = {st.order_id for r in before.routes if r.drone_id and r.depart_at > NOW  # type: ignore[operator]
-               for st in r.stops}
+    take_off_recorded(db, before, NOW)
+    with db.read() as s:
+        flown = {r.id for r in s.scalars(select(Route).where(Route.plan_id == before.id,
+                                                             Route.state == "active"))}
+    pending = {st.order_id for r in before.routes if r.drone_id and r.id not in flown for st in r.stops}
     airborne = drone_orders(before) - pending
-    assert pending, "the tiny plan has a sortie after NOW (the test needs one to ground)"
+    assert pending, "the tiny plan has a sortie not taken off (the test needs one to ground)"
     with db.read() as s:
         hub = s.scalars(select(Hub).where(Hub.code == "H1")).one()
 
@@ -187,9 +202,11 @@ def test_a_sortie_already_flown_is_left_alone(db: Database, tiny_region: str) ->
     sorties = [r for r in before.routes if r.drone_id]
     assert sorties
     after_takeoff = max(r.depart_at for r in sorties) + dt.timedelta(seconds=1)  # type: ignore[operator]
+    take_off_recorded(db, before, after_takeoff)  # every sortie's take-off is on record
     result = ground_drone(db, sorties[0].drone_id, after_takeoff, actor="user:test",  # type: ignore[arg-type]
                           settings=SETTINGS)
     assert result.moved == {} and result.queued == []
+    assert set(result.in_air) == {r.id for r in sorties if r.drone_id == sorties[0].drone_id}
     assert drone_orders(latest_plan(db, batch_id)) == drone_orders(before)
 
 

@@ -390,3 +390,51 @@ def test_a_sortie_in_the_air_still_comes_down_after_a_revision(db: Database, day
     sorties.land(db, route_id, STAFF, depart + dt.timedelta(minutes=6))
     assert route_state(db, route_id) == "done"
     assert all(order(db, o).state == "delivered" for o in parcels)
+
+
+# --- disruptions follow what was recorded (issue 13, item 3) ---------------------------------------
+
+
+def test_a_late_sortie_never_taken_off_goes_to_the_queue_on_a_weather_hold_and_yesterday_stays(
+        db: Database, tiny_region: str) -> None:
+    """Planned for about 10:00, not taken off at 10:05 (late, no take-off recorded): a weather hold
+    then takes it off the drone — the old rule kept any sortie whose *planned* start had passed,
+    as if it were flying. With no courier on duty its orders go back to the queue and the
+    residents are told. Yesterday's confirmed plan, whose sortie was never flown either, is the
+    record of that day and is not revised."""
+    from dispatch.services import disruptions
+
+    yesterday = drone_day(db, cutoff=CUTOFF - dt.timedelta(days=1),
+                          confirmed_at=CONFIRMED_AT - dt.timedelta(days=1))
+    today = drone_day(db)
+    before_yesterday = latest_plan(db, yesterday.batch_id)
+    late = today.depart_at + dt.timedelta(minutes=5)
+    assert late > today.depart_at and route_state(db, today.sortie) == "planned"
+
+    result = disruptions.set_weather_hold(db, order(db, today.orders["R4"]).hub_id, True, late,
+                                          actor=STAFF, settings=SETTINGS)
+
+    assert result.in_air == [] and set(result.queued) == set(today.orders.values())
+    revised = latest_plan(db, today.batch_id)
+    assert revised.state == "confirmed" and not [r for r in revised.routes if r.drone_id is not None]
+    for order_id in today.orders.values():
+        assert order(db, order_id).state == "confirmed"  # back in the queue for the next batch
+        assert len(sent(db, "rescheduled", order_id)) == 1  # and the resident told
+    after_yesterday = latest_plan(db, yesterday.batch_id)
+    assert (after_yesterday.id, after_yesterday.state) == (before_yesterday.id, "confirmed")
+    assert [o for o in yesterday.orders.values() if sent(db, "rescheduled", o)] == []
+
+
+def test_a_sortie_in_the_air_finishes_and_its_pilot_is_told_to_land(db: Database, day: DroneDay) -> None:
+    from dispatch.services import disruptions
+
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
+    hub_id = order(db, day.orders["R4"]).hub_id
+    result = disruptions.set_weather_hold(db, hub_id, True, day.depart_at + dt.timedelta(minutes=3),
+                                          actor=STAFF, settings=SETTINGS)
+    assert day.sortie in result.in_air
+    assert day.orders["R4"] not in result.queued and order(db, day.orders["R4"]).state == "in_transit"
+    with db.read() as s:
+        [row] = [r for r in todays_sorties(s, None, day.depart_at + dt.timedelta(minutes=4), LATE)
+                 if r.route_id == day.sortie]
+    assert row.status == "in_air" and row.weather_hold  # the page tells the pilot to land now

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.db
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     application = create_app({"database_url": database_url, "secret_key": "test-secret-key",
-                              "tiles": "none", "public_url": "https://hakobu.example", "TESTING": True})
+                              "tiles": "none", "public_url": "https://hakobu.example", "TESTING": True},
+                             clock=lambda: NOW)  # the plans' day: only today's plans are revised
     yield application
     application.extensions["hakobu"].db.dispose()
 
