@@ -479,6 +479,55 @@ def insert_orders(
 # --- assembling ------------------------------------------------------------------------------
 
 
+def retime_from(problem: Problem, solution: Solution, t: int, *, legs: RoadLegs | None = None) -> Solution:
+    """The plan as it runs when nothing leaves before ``t`` (seconds since ``problem.t0``).
+
+    A plan confirmed after its first departure would tell residents times already past. Courier
+    routes that should have left before ``t`` leave at ``t`` and are timed again on the roads
+    (:func:`time_route`); each drone's sorties that should have taken off before ``t`` are shifted
+    as a whole, in take-off order, keeping the drone's turnaround between sorties. Routes that leave
+    at or after ``t`` are kept as they are. Nothing is checked here: a window the later times miss
+    shows in :func:`routing.validate`.
+
+    Parameters
+    ----------
+    problem
+        The plan's problem.
+    solution
+        The plan.
+    t
+        The earliest departure, seconds since ``problem.t0`` (e.g. now).
+    legs
+        A shared road table (made here when not given).
+    """
+    legs = legs or RoadLegs(problem)
+    routes: list[Route] = []
+    sorties: dict[str, list[Route]] = {}
+    for r in solution.routes:
+        if r.mode == DRONE:
+            sorties.setdefault(r.vehicle_id, []).append(r)
+        elif r.start < t:
+            routes.append(time_route(problem, _courier(problem, r.vehicle_id), r.stops, t, legs=legs))
+        else:
+            routes.append(r)
+    for drone_id, flights in sorties.items():
+        turnaround = problem.vehicle(drone_id).turnaround_s  # type: ignore[union-attr]
+        earliest = t
+        for r in sorted(flights, key=lambda f: f.start):
+            shifted = _shifted(r, max(0, earliest - r.start))
+            routes.append(shifted)
+            earliest = shifted.end + turnaround
+    return with_routes(solution, in_solver_order(routes))
+
+
+def _shifted(route: Route, seconds: int) -> Route:
+    if seconds == 0:
+        return route
+    stops = tuple(replace(st, arrival=st.arrival + seconds, start=st.start + seconds,
+                          departure=st.departure + seconds) for st in route.stops)
+    return replace(route, start=route.start + seconds, end=route.end + seconds, stops=stops)
+
+
 def in_solver_order(routes: Iterable[Route]) -> list[Route]:
     """Couriers first (in the order given), then drones by drone and take-off time: the order
     :func:`routing.solve` returns."""
@@ -525,6 +574,7 @@ __all__ = [
     "remove_orders",
     "reorder",
     "retime",
+    "retime_from",
     "schedule",
     "stops_for",
     "time_route",

@@ -196,18 +196,43 @@ class Confirmation:
     courier_messages: int
     resident_messages: int
     drone_sorties: int
+    retimed: bool = False  # the first ETA had passed: a re-timed version was confirmed
+
+
+#: ETAs this far in the past at confirmation make the plan re-timed from now (or refused).
+PAST_ETA_GRACE = dt.timedelta(minutes=5)
+
+
+class PastEtas(DomainError):
+    """The plan's first ETA has passed and, re-timed from now, it breaks its own rules."""
+
+
+def first_eta(plan: Plan) -> dt.datetime | None:
+    """The earliest arrival at any stop of the plan (aware UTC), None for a plan with no stop."""
+    etas = [st.eta for r in plan.routes for st in r.stops if st.eta is not None]
+    return min(etas) if etas else None
 
 
 def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.datetime,
-                 settings: Settings) -> Confirmation:
+                 settings: Settings, *, as_planned: bool = False) -> Confirmation:
     """Confirm the latest proposed, valid version of a batch's plan and queue the notifications
-    (``settings``: the courier links' secret, lifetime and public address)."""
+    (``settings``: the courier links' secret, lifetime and public address).
+
+    A plan whose first ETA is already past (confirmed late) would text residents times that have
+    gone by: it is re-timed from ``now`` (:func:`routing.repair.retime_from`) and that version is
+    confirmed. If the re-timed plan breaks a rule (a window it can no longer make, a shift that
+    ends), :class:`PastEtas` says so and nothing is confirmed; the operator re-plans, or confirms
+    the times as planned with ``as_planned=True``."""
     with db.write() as session:
         plan, batch = _latest_proposed(session, plan_id)
         if not plan.validation.get("ok"):
             count = len(plan.validation.get("violations", []))
             raise DomainError(f"plan {plan_id} (version {plan.version}) is invalid ({count} violations); "
                               "fix it before confirming")
+        first = first_eta(plan)
+        retimed = not as_planned and first is not None and first < now - PAST_ETA_GRACE
+        if retimed:
+            plan = _retimed(session, plan, batch, now, user_id)
         served = [st.order_id for r in plan.routes for st in r.stops if st.kind == "delivery"]
         orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(served)))}
         stale = sorted(o.number for o in orders.values() if o.state != OrderState.PLANNED.value)
@@ -218,7 +243,28 @@ def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.dateti
         plan.confirmed_at, plan.created_by = now, plan.created_by or user_id
         couriers = _queue_courier_links(session, plan, settings, now)
         residents = _queue_resident_etas(session, plan, orders, timezone_of(session, batch.hub), now)
-        return Confirmation(plan.id, couriers, residents, sum(1 for r in plan.routes if r.drone_id))
+        return Confirmation(plan.id, couriers, residents, sum(1 for r in plan.routes if r.drone_id),
+                            retimed)
+
+
+def _retimed(session: Session, plan: Plan, batch: Batch, now: dt.datetime, user_id: str | None) -> Plan:
+    """The plan re-timed from ``now``, stored as the batch's next version; :class:`PastEtas` when
+    that version does not validate."""
+    problem, solution = _load(plan)
+    tz = timezone_of(session, batch.hub)
+    first = first_eta(plan)
+    assert first is not None
+    retimed = repair.retime_from(problem, solution, int((now - problem.t0).total_seconds()))
+    report = routing.validate(problem, retimed)
+    if not report.ok:
+        raise PastEtas(f"its first ETA ({first.astimezone(tz):%H:%M}) has passed, and re-timed from now "
+                       f"({now.astimezone(tz):%H:%M}) it breaks {len(report.violations)} rule(s) "
+                       f"({report.violations[0]}): re-plan the batch, or confirm the planned times "
+                       "as they are")
+    new_id = _save_edit(session, plan, batch, (problem, retimed),
+                        f"re-timed from {now.astimezone(tz):%H:%M}: the first ETA "
+                        f"({first.astimezone(tz):%H:%M}) had passed", user_id)
+    return session.get_one(Plan, new_id)
 
 
 def _queue_courier_links(session: Session, plan: Plan, settings: Settings, now: dt.datetime) -> int:

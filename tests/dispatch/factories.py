@@ -70,7 +70,7 @@ def confirmed_day(db: Database, settings: Settings = SETTINGS,
     redeemed at the real time."""
     batch_id, ids = five_orders(db)
     plan_id = _give_every_courier_a_stop(db, batch_id, plan_batch(db, batch_id, **FAST))
-    confirm_plan(db, plan_id, None, confirmed_at, settings)
+    confirm_plan(db, plan_id, None, confirmed_at, settings, as_planned=True)  # a past day, as planned
     plan = latest_plan(db, batch_id)
     assert plan.state == "confirmed"
     with db.read() as s:

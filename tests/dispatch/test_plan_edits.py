@@ -184,3 +184,37 @@ def test_drone_sorties_list_flight_log_fields(db: Database, tiny_region: str) ->
         assert log.takeoff_at is not None and log.landing_at is not None and log.takeoff_at < log.landing_at
         assert log.waypoints[0] == log.waypoints[-1] and len(log.waypoints) >= 3
         assert log.order_numbers
+
+
+def test_a_plan_confirmed_after_its_first_eta_is_re_timed_from_now(db: Database, tiny_region: str) -> None:
+    """Issue 13: confirming late must not text residents times that have passed."""
+    from dispatch.services.plans import first_eta
+
+    batch_id, plan_id, _ = planned(db)
+    proposed = latest_plan(db, batch_id)
+    first = first_eta(proposed)
+    assert first is not None
+    late = first + dt.timedelta(minutes=20)
+    done = confirm_plan(db, plan_id, None, late, SETTINGS)
+    confirmed = latest_plan(db, batch_id)
+    assert done.retimed and confirmed.id == done.plan_id != proposed.id
+    assert confirmed.state == "confirmed" and confirmed.validation["ok"]
+    assert "re-timed from" in confirmed.note and "had passed" in confirmed.note
+    new_first = first_eta(confirmed)
+    assert new_first is not None and new_first >= late
+    with db.read() as s:
+        etas = s.scalars(select(Message).where(Message.template == "order_planned")).all()
+    assert etas and all(dt.datetime.fromisoformat(m.params["window_end"]) > late for m in etas)
+
+
+def test_a_late_plan_that_cannot_be_re_timed_is_refused_unless_confirmed_as_planned(
+        db: Database, tiny_region: str) -> None:
+    from dispatch.services.plans import PastEtas
+
+    batch_id, plan_id, _ = planned(db)
+    evening = NOW.replace(hour=19)  # Tokyo time: after every shift and the hub's closing
+    with pytest.raises(PastEtas, match="re-plan the batch"):
+        confirm_plan(db, plan_id, None, evening, SETTINGS)
+    assert latest_plan(db, batch_id).state == "proposed"  # nothing confirmed, nobody texted
+    done = confirm_plan(db, plan_id, None, evening, SETTINGS, as_planned=True)
+    assert not done.retimed and latest_plan(db, batch_id).state == "confirmed"

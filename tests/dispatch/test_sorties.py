@@ -75,7 +75,7 @@ def drone_day(db: Database, settings: Settings = SETTINGS, cutoff: dt.datetime =
               confirmed_at: dt.datetime = CONFIRMED_AT) -> DroneDay:
     """:func:`drone_plan` for R4 and R5, confirmed."""
     batch_id, plan_id, orders = drone_plan(db, cutoff)
-    confirm_plan(db, plan_id, None, confirmed_at, settings)
+    confirm_plan(db, plan_id, None, confirmed_at, settings, as_planned=True)  # a past day, as planned
     plan = latest_plan(db, batch_id)
     assert plan.state == "confirmed"
     route = next(r for r in plan.routes if r.drone_id is not None
