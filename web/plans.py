@@ -9,6 +9,7 @@ do everything.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -21,11 +22,10 @@ from wtforms.validators import DataRequired, Length, NumberRange
 
 from dispatch.errors import DomainError
 from dispatch.lifecycle import PlanState
-from dispatch.models import utcnow
-from dispatch.read.plans import PlanPage, PlanView, plan_hub, plan_page, plan_rows, plan_view
+from dispatch.read.plans import PlanPage, PlanView, first_eta, plan_hub, plan_page, plan_rows, plan_view
 from dispatch.services import plans as plan_service
 from web.auth import require_hub
-from web.context import db, read, settings
+from web.context import db, now, read, settings
 from web.maps import (
     HubPoint,
     MapAssets,
@@ -68,7 +68,9 @@ class ReorderForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    pass
+    """Confirm; ``as_planned`` keeps times already past as they are (else the plan is re-timed)."""
+
+    as_planned = HiddenField()
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ def index() -> Any:
 @access("operator", "planner", "admin")
 def show(plan_id: str) -> Any:
     _visible_plan_hub(plan_id)
-    page = read(plan_page, plan_id, utcnow())
+    page = read(plan_page, plan_id, now())
     if page is None:
         abort(404)
     view = page.plan
@@ -98,8 +100,14 @@ def show(plan_id: str) -> Any:
     return render_template(
         "plans/plan.html", plan=view, map=render_parts(plan_map(page)), sorties=sorties,
         may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(),
-        confirm_refusal=_confirm_refusal(view),
+        confirm_refusal=_confirm_refusal(view), past_eta=_past_eta(plan_id),
     )
+
+
+def _past_eta(plan_id: str) -> dt.datetime | None:
+    """The plan's first ETA when it has passed (confirming re-times the plan from now), else None."""
+    first = read(first_eta, plan_id)
+    return first if first is not None and first < now() - plan_service.PAST_ETA_GRACE else None
 
 
 def _confirm_refusal(view: PlanView) -> str | None:
@@ -231,11 +239,15 @@ def confirm(plan_id: str) -> Any:
     if not form.validate_on_submit():
         return _bad_form(plan_id, form)
     try:
-        done = plan_service.confirm_plan(db(), plan_id, current_user.user_id, utcnow(), settings())
+        done = plan_service.confirm_plan(db(), plan_id, current_user.user_id, now(), settings(),
+                                         as_planned=form.as_planned.data == "1")
     except DomainError as error:
         flash(_("Not confirmed: %(reason)s", reason=str(error)), "error")
     else:
+        if done.retimed:
+            flash(_("The first ETA had passed: the plan was re-timed from now before confirming."), "ok")
         flash(_("Plan confirmed: %(couriers)s courier link(s) and %(residents)s resident ETA(s) queued, "
                 "%(sorties)s drone sortie(s) for hub staff.", couriers=done.courier_messages,
                 residents=done.resident_messages, sorties=done.drone_sorties), "ok")
+        plan_id = done.plan_id
     return redirect(url_for("plans.show", plan_id=plan_id))

@@ -184,6 +184,13 @@ def plan_hub(session: Session, plan_id: str) -> str | None:
                           .where(Plan.id == plan_id))
 
 
+def first_eta(session: Session, plan_id: str) -> dt.datetime | None:
+    """The earliest ETA at any stop of the plan version (None: no stop): confirming after it, the
+    plan is re-timed from now (:func:`dispatch.services.plans.confirm_plan`)."""
+    return session.scalar(select(func.min(Stop.eta)).join(Route, Route.id == Stop.route_id)
+                          .where(Route.plan_id == plan_id))
+
+
 def plan_view(session: Session, plan_id: str) -> PlanView | None:
     """Everything the plan page shows of one version; None when the plan does not exist.
 

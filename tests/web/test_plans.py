@@ -15,7 +15,7 @@ from dispatch.db import Database
 from dispatch.models import Batch, Message, Order, Plan
 from dispatch.planning import plan_batch
 from dispatch.services.solving import solve_batch
-from tests.dispatch.test_plan_edits import deliveries, planned, volunteer_id
+from tests.dispatch.test_plan_edits import NOW, deliveries, planned, volunteer_id
 from tests.dispatch.test_planning import FAST, latest_plan, states
 from tests.web.conftest import csrf_token, login
 from web import create_app
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.db
 def app(database_url: str) -> Iterator[Flask]:
     """The real app on the test database."""
     application = create_app({"database_url": database_url, "secret_key": "test-secret-key",
-                              "tiles": "none", "solve_time_limit_s": 2.0, "TESTING": True})
+                              "tiles": "none", "solve_time_limit_s": 2.0, "TESTING": True},
+                             clock=lambda: NOW)  # the plans' day, five minutes after the cutoff
     yield application
     application.extensions["hakobu"].db.dispose()
 
@@ -250,3 +251,48 @@ def test_plan_page_in_japanese_with_local_times(client: FlaskClient, make_user, 
     assert CUTOFF.strftime("%Y/%m/%d 10:00") in page  # the 10:00 JST cutoff, in Japanese date format
     dashboard = client.get("/?lang=ja").get_data(as_text=True)
     assert "確認待ちの計画 1 件" in dashboard and "バッチの予定と状況" in dashboard
+
+
+def test_a_late_confirm_warns_and_re_times_the_plan_from_now(database_url: str, make_user, db,
+                                                              plan) -> None:
+    """Issue 13: the page warns that the first ETA has passed; Confirm re-times the plan from the
+    app's now, and the residents are texted the new times."""
+    from dispatch.services.plans import first_eta
+
+    batch_id, plan_id, _ = plan
+    first = first_eta(latest_plan(db, batch_id))
+    assert first is not None
+    late = create_app({"database_url": database_url, "secret_key": "test-secret-key", "tiles": "none",
+                       "TESTING": True}, clock=lambda: first + dt.timedelta(minutes=30))
+    try:
+        client = late.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        login(client, make_user("operator", hubs=("H1",)))
+        page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+        assert 'id="past-eta"' in page and 'id="confirm-as-planned"' in page
+        page = post(client, plan_id, "confirm")
+        assert "re-timed from now" in page and "Plan confirmed" in page
+        confirmed = latest_plan(db, batch_id)
+        assert confirmed.state == "confirmed" and confirmed.id != plan_id
+        new_first = first_eta(confirmed)
+        assert new_first is not None and new_first >= first + dt.timedelta(minutes=30)
+    finally:
+        late.extensions["hakobu"].db.dispose()
+
+
+def test_confirm_with_the_planned_times_keeps_them(database_url: str, make_user, db, plan) -> None:
+    batch_id, plan_id, _ = plan
+    evening = NOW.replace(hour=19)  # Tokyo: after every shift, so re-timing cannot work
+    late = create_app({"database_url": database_url, "secret_key": "test-secret-key", "tiles": "none",
+                       "TESTING": True}, clock=lambda: evening)
+    try:
+        client = late.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        login(client, make_user("operator", hubs=("H1",)))
+        page = post(client, plan_id, "confirm")
+        assert "Not confirmed" in page and "re-plan the batch" in page
+        assert latest_plan(db, batch_id).state == "proposed"
+        page = post(client, plan_id, "confirm", as_planned="1")
+        assert "Plan confirmed" in page and latest_plan(db, batch_id).id == plan_id
+    finally:
+        late.extensions["hakobu"].db.dispose()
