@@ -75,7 +75,7 @@ def test_migration_0003_moves_re_plan_requests_to_their_own_column_and_back(tmp_
             raw.execute("INSERT INTO plan (id, batch_id, version, state, problem, solution, validation, "
                         "unserved, note, created_at) VALUES ('p1', 'asked', 1, 'proposed', '{}', '{}', "
                         "'{}', '[]', 'solver', '2026-12-01 01:01:00')")
-        upgrade(database)
+        upgrade(database, "0003")
         assert current_revision(database) == "0003"
         rows = {r.id: (r.state, r.reason, r.replan_reason) for r in _batches(database)}
         assert rows == {"asked": ("closed", "", "force ground order #4"),
