@@ -1,20 +1,30 @@
 """The hub operators' console: region map and hub overview, with the plans waiting for review, the
-batch timeline, today's routes and the couriers' last positions."""
+batch timeline, today's routes and the couriers' last positions.
+
+The page renders the map once; ``web/static/live_map.js`` then polls :func:`live_data` (JSON)
+every ~10 s, as the handoff board does, and moves the couriers, the drones in the air (estimated
+positions) and the order markers and queue without a reload. Reading is
+:func:`dispatch.read.live_map.live_map`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from dispatch.models import utcnow
 from dispatch.read.dashboard import OrderRow
 from dispatch.read.dashboard import dashboard as read_dashboard
+from dispatch.read.live_map import live_map
 from dispatch.read.region import RegionOverview, ResidentPoint
-from web.context import read, settings
+from web.context import now, read, settings
 from web.maps import (
+    ORDER_COLOURS,
     HubPoint,
     MapAssets,
     MapData,
@@ -29,13 +39,20 @@ from web.security import access
 
 bp = Blueprint("console", __name__)
 
+#: How often the dashboard polls for positions and orders.
+POLL_SECONDS = 10
+
+
+def order_label(order: OrderRow) -> str:
+    """An order marker's tooltip: number, resident code and items (no name or address)."""
+    return f"#{order.number} {order.resident_code} · {order.items}"
+
 
 def region_map_data(overview: RegionOverview, residents: Iterable[ResidentPoint], orders: list[OrderRow],
                     routes: tuple[RouteLine, ...] = (), couriers: tuple[PointFeature, ...] = ()) -> MapData:
     """What an operator sees: open orders of their hubs coloured by state (or, with no orders,
     ``residents``: those of their hubs), and every hub, road and zone of the region."""
-    points = [PointFeature(o.lon, o.lat, f"#{o.number} {o.resident_code} · {o.items}", o.state)
-              for o in orders]
+    points = [PointFeature(o.lon, o.lat, order_label(o), o.state, key=str(o.number)) for o in orders]
     if not points:
         points = [PointFeature(r.lon, r.lat, r.code, "received") for r in residents]
     return MapData(
@@ -55,7 +72,8 @@ def region_map_data(overview: RegionOverview, residents: Iterable[ResidentPoint]
 @bp.route("/")
 @access("operator", "planner", "admin")
 def dashboard() -> Any:
-    view = read(read_dashboard, current_user.hub_scope, utcnow())
+    loaded_at = now()
+    view = read(read_dashboard, current_user.hub_scope, loaded_at)
     if view is None:
         return render_template("console/empty.html")
     couriers = tuple(PointFeature(c.lon, c.lat, c.code, "in_transit") for c in view.couriers)
@@ -64,4 +82,40 @@ def dashboard() -> Any:
                            tiles=settings().tiles)
     return render_template("console/dashboard.html", overview=view.overview, hubs=view.hubs,
                            orders=view.orders, hub_names={h.id: h.name for h in view.overview.hubs},
-                           map=render_parts(folium_map), waiting=view.waiting, timeline=view.timeline)
+                           map=render_parts(folium_map), waiting=view.waiting, timeline=view.timeline,
+                           loaded_at=loaded_at.isoformat(), poll_seconds=POLL_SECONDS)
+
+
+def _since() -> dt.datetime | None:
+    """``?since=``: when the page was loaded (an aware ISO time), None when absent or malformed."""
+    try:
+        since = dt.datetime.fromisoformat(request.args.get("since", ""))
+    except ValueError:
+        return None
+    return since if since.tzinfo is not None else None
+
+
+@bp.route("/live")
+@access("operator", "planner", "admin")
+def live_data() -> Any:
+    """The dashboard's live layers as JSON for the page's poller: labels translated, times local."""
+    view = read(live_map, current_user.hub_scope, now(), _since())
+
+    def when(value: dt.datetime | None) -> str:
+        return format_datetime(value, "short") if value else ""
+
+    return jsonify({
+        "generated_at": when(view.generated_at),
+        "new_orders": view.new_orders,
+        "new_label": ngettext("%(num)d new since the page was loaded",
+                              "%(num)d new since the page was loaded", view.new_orders),
+        "couriers": [{"code": c.code, "lon": c.lon, "lat": c.lat} for c in view.couriers],
+        "drones": [{"label": d.label, "lon": d.lon, "lat": d.lat, "estimated": d.estimated,
+                    "tooltip": _("%(drone)s · estimated position (took off %(at)s)",
+                                 drone=d.label, at=when(d.taken_off_at))} for d in view.drones],
+        "orders": [{"number": o.number, "resident_code": o.resident_code, "items": o.items,
+                    "channel": o.channel, "state": o.state, "state_label": _(o.state),
+                    "window": f"{when(o.window_start)}–{when(o.window_end)}" if o.window_start else "",
+                    "lon": o.lon, "lat": o.lat, "label": order_label(o),
+                    "colour": ORDER_COLOURS.get(o.state, "#6c757d")} for o in view.orders],
+    })

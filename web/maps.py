@@ -26,6 +26,8 @@ ORDER_COLOURS = {
     "returned": "#dc3545",
     "cancelled": "#adb5bd",
 }
+#: The Leaflet ``className`` of courier markers: the dashboard's live script replaces these.
+COURIER_CLASS = "hakobu-courier"
 ZONE_COLOURS = {
     "PROHIBITED": "#dc3545",
     "REQ_AUTHORIZATION": "#fd7e14",
@@ -77,6 +79,8 @@ class PointFeature:
     lat: float
     label: str
     status: str = "received"
+    #: A stable key the page's live script finds the marker by (the order number); "" for none.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ def build_map(data: MapData, assets: MapAssets, tiles: str | None = "OpenStreetM
     for courier in data.couriers:
         folium.CircleMarker([courier.lat, courier.lon], radius=7, color="#000", weight=2,
                             fill=True, fill_color="#ffc107", fill_opacity=1,
-                            tooltip=courier.label).add_to(m)
+                            class_name=COURIER_CLASS, tooltip=courier.label).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     corners = [(h.lat, h.lon) for h in data.hubs] + [(p.lat, p.lon) for p in data.points]
     if len(corners) >= 2:
@@ -197,7 +201,8 @@ def _add_zone(m: folium.Map, zone: ZoneShape) -> None:
 def _add_points(m: folium.Map, points: Iterable[PointFeature], name: str, assets: MapAssets) -> None:
     features = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
-         "properties": {"label": p.label, "colour": ORDER_COLOURS.get(p.status, "#6c757d")}}
+         "properties": {"label": p.label, "colour": ORDER_COLOURS.get(p.status, "#6c757d"),
+                        **({"key": p.key} if p.key else {})}}
         for p in points
     ]
     cluster = MarkerCluster(name=name, options={"disableClusteringAtZoom": 15})
