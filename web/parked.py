@@ -8,6 +8,7 @@ reason, the resident's name and phone (to call them), and two actions: put it ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -47,22 +48,29 @@ def index() -> Any:
                            form=ParkedForm(), cancel_form=CancelParkedForm())
 
 
+def _resolve(action: Callable[[], int], done: Callable[[int], str]) -> Any:
+    """Run one resolution of a parked order and say how it went: 404 for an order outside the
+    operator's hubs (never confirming it exists), the refusal for one that is no longer parked."""
+    try:
+        number = action()
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        flash(done(number), "ok")
+    return redirect(url_for("parked.index"))
+
+
 @bp.route("/requeue", methods=["POST"])
 @access("operator", "admin")
 def requeue() -> Any:
     form = ParkedForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        number = continuity.requeue_parked(db(), form.order_id.data or "", hub_ids=_scope(),
-                                           now=utcnow(), settings=settings())
-    except NotFound:
-        abort(404)
-    except DomainError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("Order #%(n)s is back in the queue; the resident was told the day.", n=number), "ok")
-    return redirect(url_for("parked.index"))
+    return _resolve(lambda: continuity.requeue_parked(db(), form.order_id.data or "", hub_ids=_scope(),
+                                                      now=utcnow(), settings=settings()),
+                    lambda n: _("Order #%(n)s is back in the queue; the resident was told the day.", n=n))
 
 
 @bp.route("/cancel", methods=["POST"])
@@ -72,13 +80,6 @@ def cancel() -> Any:
     if not form.validate_on_submit():
         flash(_("Say why the order is cancelled."), "error")
         return redirect(url_for("parked.index"))
-    try:
-        number = continuity.cancel_parked(db(), form.order_id.data or "", form.reason.data or "",
-                                          hub_ids=_scope(), now=utcnow())
-    except NotFound:
-        abort(404)
-    except DomainError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("Order #%(n)s cancelled; the resident was told.", n=number), "ok")
-    return redirect(url_for("parked.index"))
+    return _resolve(lambda: continuity.cancel_parked(db(), form.order_id.data or "", form.reason.data or "",
+                                                     hub_ids=_scope(), now=utcnow()),
+                    lambda n: _("Order #%(n)s cancelled; the resident was told.", n=n))

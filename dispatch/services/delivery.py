@@ -62,6 +62,7 @@ from dispatch.models import (
     Volunteer,
 )
 from dispatch.services import notify
+from dispatch.services.free_text import checked_text
 from dispatch.services.handoffs import append_event
 from dispatch.services.pins import MAX_ATTEMPTS, PinStatus, check_pin
 from dispatch.services.plans import eta_window
@@ -276,15 +277,6 @@ def _resident(session: Session, order: Order) -> Resident:
     return resident
 
 
-def _note(text: str | None, what: str = "note", required: bool = False) -> str:
-    cleaned = (text or "").strip()
-    if required and not cleaned:
-        raise DomainError(f"the {what} is empty")
-    if len(cleaned) > MAX_NOTE_CHARS:
-        raise DomainError(f"the {what} is {len(cleaned)} characters long; at most {MAX_NOTE_CHARS}")
-    return cleaned
-
-
 def _position(lon: float | None, lat: float | None) -> tuple[float | None, float | None]:
     if lon is None or lat is None:
         return None, None
@@ -453,7 +445,7 @@ def hand_over(db: Database, volunteer_id: str, order_id: str, to: str, action_id
     """
     if to not in HANDOVER_KINDS:
         raise DomainError(f"hand over to {to!r}? expected one of {', '.join(HANDOVER_KINDS)}")
-    text = _note(note)
+    text = checked_text(note, "note", MAX_NOTE_CHARS)
     lon, lat = _position(lon, lat)
 
     with db.write() as session:
@@ -485,7 +477,7 @@ def fail(db: Database, volunteer_id: str, order_id: str, reason: str, action_id:
     :func:`return_to_hub`. ``note`` (free text) goes to the operator's alert only."""
     if reason not in FAIL_REASONS:
         raise DomainError(f"reason {reason!r}: expected one of {', '.join(FAIL_REASONS)}")
-    text = _note(note)
+    text = checked_text(note, "note", MAX_NOTE_CHARS)
 
     with db.write() as session:
         replayed = _begin_action(session, volunteer_id, action_id, "fail", order_id, now)
@@ -536,7 +528,7 @@ def welfare_note(db: Database, volunteer_id: str, text: str, action_id: str, now
     resident by one of their orders on the courier's route (``order_id``) or directly
     (``resident_id``, who must have an order on one of the courier's confirmed routes).
     """
-    body_text = _note(text, "welfare note", required=True)
+    body_text = checked_text(text, "welfare note", MAX_NOTE_CHARS, required=True)
     if (order_id is None) == (resident_id is None):
         raise DomainError("name either the order or the resident the welfare note is about")
 

@@ -57,6 +57,7 @@ from dispatch.models import (
 )
 from dispatch.services import notify
 from dispatch.services.delivery import holder
+from dispatch.services.free_text import checked_text
 from dispatch.services.handoffs import append_event
 from dispatch.services.pins import MAX_ATTEMPTS, PinResult, PinStatus, normalise_pin, pin_matches
 from dispatch.zones import zone_active_at
@@ -167,15 +168,6 @@ def planned_payload(session: Session, route: Route) -> float:
     return round(sum(order.weight_kg for order, _ in sortie_orders(session, route)), 3)
 
 
-def _text(value: str, what: str, required: bool = False) -> str:
-    cleaned = (value or "").strip()
-    if required and not cleaned:
-        raise DomainError(f"the {what} is empty")
-    if len(cleaned) > MAX_TEXT:
-        raise DomainError(f"the {what} is {len(cleaned)} characters long; at most {MAX_TEXT}")
-    return cleaned
-
-
 def _aware(now: dt.datetime) -> None:
     if now.tzinfo is None:
         raise ValueError(f"naive datetime {now.isoformat()} given where an aware one is needed")
@@ -204,7 +196,7 @@ def _check_preflight(session: Session, route: Route, drone: Drone, checklist: Pr
         raise DomainError(f"payload {payload:g} kg is over drone {drone.code}'s limit of "
                           f"{drone.payload_kg:g} kg")
     zones = permit_zones(session, route, now)
-    permit = _text(checklist.permit_ref, "permit reference")
+    permit = checked_text(checklist.permit_ref, "permit reference", MAX_TEXT)
     if zones and not permit:
         names = ", ".join(z.identifier for z in zones)
         raise DomainError(f"the path crosses {names}: enter the permit reference")
@@ -373,7 +365,7 @@ def abort(db: Database, route_id: str, actor: str, now: dt.datetime, reason: str
     (kept in the sortie log, not in the custody chain). ``to_ground`` forbids drones for the
     orders sent back to the queue, so the next batch gives them to a courier."""
     _aware(now)
-    why = _text(reason, "reason", required=True)
+    why = checked_text(reason, "reason", MAX_TEXT, required=True)
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
         if route.state not in ROUTE_WORKING:

@@ -1,0 +1,18 @@
+"""Free text that staff and couriers type (delivery notes, welfare notes, abort reasons, permit
+references): trimmed, and refused with an exact message when empty where it is required or longer
+than its field allows, so every service reports the same mistake the same way."""
+
+from __future__ import annotations
+
+from dispatch.errors import DomainError
+
+
+def checked_text(value: str | None, what: str, limit: int, *, required: bool = False) -> str:
+    """``value`` trimmed; :class:`DomainError` naming ``what`` when it is required and empty, or
+    longer than ``limit`` characters."""
+    cleaned = (value or "").strip()
+    if required and not cleaned:
+        raise DomainError(f"the {what} is empty")
+    if len(cleaned) > limit:
+        raise DomainError(f"the {what} is {len(cleaned)} characters long; at most {limit}")
+    return cleaned
