@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dispatch.config import Settings
 from dispatch.db import Database
-from dispatch.models import Message, Plan, Volunteer
+from dispatch.models import Hub, Message, Order, Plan, Region, Resident, Volunteer
 from dispatch.planning import plan_batch
 from dispatch.services.plans import confirm_plan, move_stop, pin_for_notification
 from tests.dispatch.test_planning import CUTOFF, FAST, five_orders, latest_plan
@@ -92,3 +92,26 @@ def courier_link_secret(db: Database, volunteer_id: str, settings: Settings = SE
         message = s.scalars(select(Message).where(Message.template == "courier_route_link",
                                                   Message.volunteer_id == volunteer_id)).one()
     return str(message.params["url"]).rsplit("/", 1)[1]
+
+
+def resident_order(db: Database, number: int = 1, state: str = "in_transit") -> Order:
+    """One order of a test resident, committed; the region, hub and resident are created on first
+    use and shared by every later order (for tests of custody and PINs, which need no plan)."""
+    with db.write() as s:
+        region = s.scalars(select(Region)).one_or_none()
+        if region is None:
+            region = Region(code="t", name="Test", crs="EPSG:6673", timezone="Asia/Tokyo", locale="ja_JP")
+            hub = Hub(region=region, code="h1", name="Hub", kind="hub", opens=dt.time(8),
+                      closes=dt.time(18), lon=134.8, lat=35.5)
+            s.add_all([region, hub])
+            s.flush()
+            s.add(Resident(region_id=region.id, hub_id=hub.id, code="r1", name="Resident", phone="+810",
+                           lon=134.81, lat=35.51))
+            s.flush()
+        hub = s.scalars(select(Hub)).one()
+        resident = s.scalars(select(Resident)).one()
+        order = Order(region_id=region.id, number=number, hub_id=hub.id, resident_id=resident.id,
+                      channel="sms", state=state)
+        s.add(order)
+        s.flush()
+        return order

@@ -24,34 +24,13 @@ from dispatch.custody import (
 )
 from dispatch.db import Database
 from dispatch.errors import NotFound
-from dispatch.models import HandoffEvent, Hub, Order, Region, Resident, utcnow
+from dispatch.models import HandoffEvent, Order, utcnow
 from dispatch.services.handoffs import append_event, chain_of, record_handoff, take_anchor, verify_custody
+from tests.dispatch.factories import resident_order
 
 pytestmark = pytest.mark.db
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))  # 09:00 in Tokyo
-
-
-def make_order(db: Database, number: int = 1) -> Order:
-    """A hub, a resident and one order of theirs, committed."""
-    with db.write() as s:
-        region = s.scalars(select(Region)).one_or_none()
-        if region is None:
-            region = Region(code="t", name="Test", crs="EPSG:6673", timezone="Asia/Tokyo", locale="ja_JP")
-            hub = Hub(region=region, code="h1", name="Hub", kind="hub", opens=dt.time(8),
-                      closes=dt.time(18), lon=134.8, lat=35.5)
-            s.add_all([region, hub])
-            s.flush()
-            s.add(Resident(region_id=region.id, hub_id=hub.id, code="r1", name="Resident", phone="+810",
-                           lon=134.81, lat=35.51))
-            s.flush()
-        hub = s.scalars(select(Hub)).one()
-        resident = s.scalars(select(Resident)).one()
-        order = Order(region_id=region.id, number=number, hub_id=hub.id, resident_id=resident.id,
-                      channel="sms", state="in_transit")
-        s.add(order)
-        s.flush()
-        return order
 
 
 def journey(db: Database, order: Order) -> list[str]:
@@ -73,7 +52,7 @@ def journey(db: Database, order: Order) -> list[str]:
 def chain(db: Database) -> Database:
     """A database holding two orders' journeys: a chain of eight events."""
     for number in (1, 2):
-        journey(db, make_order(db, number))
+        journey(db, resident_order(db, number))
     return db
 
 
@@ -97,7 +76,7 @@ def test_hashed_content_is_canonical_and_leaves_out_place_and_note() -> None:
 
 
 def test_handoffs_that_do_not_fit_their_kind_are_refused(db: Database) -> None:
-    order = make_order(db)
+    order = resident_order(db)
     with pytest.raises(InvalidHandoff, match="to_party 'volunteer:v1': type must be one of resident"):
         record_handoff(db, order.id, "courier_to_resident", "volunteer:v1", "volunteer:v1", "user:u",
                        "resident_pin", T0)
@@ -137,12 +116,18 @@ def test_chain_of_an_order_lists_its_custody_in_order(chain: Database) -> None:
     assert events[3].occurred_at.utcoffset() == dt.timedelta(0)
 
 
-def test_an_edited_event_is_detected_and_located(chain: Database) -> None:
-    sql(chain, "UPDATE handoff_event SET to_party = 'volunteer:v9' WHERE seq = 3")
+@pytest.mark.parametrize(("tampering", "broken", "reason"), [
+    ("UPDATE handoff_event SET to_party = 'volunteer:v9' WHERE seq = 3", 3, "edited"),
+    ("DELETE FROM handoff_event WHERE seq = 4", 4, "seq 4 is missing"),
+], ids=["edited", "deleted"])
+def test_an_edited_or_deleted_event_is_detected_and_located(chain: Database, tampering: str, broken: int,
+                                                            reason: str) -> None:
+    """Verification stops at the first broken event, having checked every event before it."""
+    sql(chain, tampering)
     result = verify_custody(chain)
     assert not result.ok
-    assert result.first_broken_seq == 3 and result.checked == 2
-    assert "edited" in result.reason
+    assert result.first_broken_seq == broken and result.checked == broken - 1
+    assert reason in result.reason
 
 
 def test_an_edited_time_is_detected(chain: Database) -> None:
@@ -156,14 +141,6 @@ def test_editing_the_note_or_coordinates_does_not_break_the_chain(chain: Databas
     """Deliberate: place and note are personal data kept out of the hash so they can be erased."""
     sql(chain, "UPDATE handoff_event SET note = '', lon = NULL, lat = NULL")
     assert verify_custody(chain).ok
-
-
-def test_a_deleted_event_is_detected_and_located(chain: Database) -> None:
-    sql(chain, "DELETE FROM handoff_event WHERE seq = 4")
-    result = verify_custody(chain)
-    assert not result.ok
-    assert result.first_broken_seq == 4 and result.checked == 3
-    assert "seq 4 is missing" in result.reason
 
 
 def test_a_deleted_and_renumbered_event_is_detected_by_its_link(chain: Database) -> None:
@@ -209,7 +186,7 @@ def test_a_rewritten_chain_is_detected_against_an_anchor(chain: Database) -> Non
 
 
 def test_appends_inside_a_larger_transaction_chain_and_roll_back_together(db: Database) -> None:
-    order = make_order(db)
+    order = resident_order(db)
     with db.write() as s:
         first = append_event(s, order.id, "supply_to_hub", "supply:sp", "hub:h", "system:sim", "courier_scan",
                              T0)
@@ -225,7 +202,7 @@ def test_appends_inside_a_larger_transaction_chain_and_roll_back_together(db: Da
 
 def test_concurrent_appends_never_fork_the_chain(db: Database) -> None:
     """Ten threads append five events each at once; every append waits its turn, none fails."""
-    order = make_order(db)
+    order = resident_order(db)
     start = threading.Barrier(10)
     errors: list[BaseException] = []
 

@@ -11,7 +11,7 @@ from sqlalchemy import String, select, text
 
 from dispatch.db import Database
 from dispatch.errors import DomainError
-from dispatch.models import Base, HandoffEvent, Hub, Order, Region, Resident
+from dispatch.models import Base, HandoffEvent, Order
 from dispatch.services.handoffs import verify_custody
 from dispatch.services.pins import (
     MAX_ATTEMPTS,
@@ -22,34 +22,11 @@ from dispatch.services.pins import (
     normalise_pin,
     orders_with_locked_pin,
 )
+from tests.dispatch.factories import resident_order
 
 pytestmark = pytest.mark.db
 
 COURIER = "volunteer:v1"
-
-
-def make_order(db: Database, number: int, state: str = "in_transit") -> str:
-    """An order of the test resident (region, hub and resident created on first use); its id."""
-    with db.write() as s:
-        region = s.scalars(select(Region)).one_or_none()
-        if region is None:
-            region = Region(code="t", name="Test", crs="EPSG:6673", timezone="Asia/Tokyo", locale="ja_JP")
-            s.add(region)
-            s.flush()
-            hub = Hub(region_id=region.id, code="h1", name="Hub", kind="hub", opens=dt.time(8),
-                      closes=dt.time(18), lon=134.8, lat=35.5)
-            s.add(hub)
-            s.flush()
-            s.add(Resident(region_id=region.id, hub_id=hub.id, code="r", name="Resident", phone="+81",
-                           lon=134.81, lat=35.51))
-            s.flush()
-        hub = s.scalars(select(Hub)).one()
-        resident = s.scalars(select(Resident)).one()
-        order = Order(region_id=region.id, number=number, hub_id=hub.id, resident_id=resident.id,
-                      channel="sms", state=state)
-        s.add(order)
-        s.flush()
-        return order.id
 
 
 def give_pin(db: Database, order_id: str) -> str:
@@ -77,7 +54,7 @@ def load(db: Database, order_id: str) -> Order:
 @pytest.fixture
 def order(db: Database) -> tuple[str, str]:
     """An order in transit and its freshly issued PIN."""
-    order_id = make_order(db, 1)
+    order_id = resident_order(db, 1).id
     return order_id, give_pin(db, order_id)
 
 
@@ -160,7 +137,7 @@ def test_reissuing_unlocks_with_a_new_pin(db: Database, order: tuple[str, str]) 
 
 def test_a_pin_works_only_for_its_own_order(db: Database, order: tuple[str, str]) -> None:
     order_id, pin = order
-    other_id = make_order(db, 2)
+    other_id = resident_order(db, 2).id
     other_pin = give_pin(db, other_id)
     while other_pin == pin:  # 1 in 10,000: the two orders drew the same PIN
         other_pin = give_pin(db, other_id)
@@ -173,7 +150,7 @@ def test_a_pin_works_only_for_its_own_order(db: Database, order: tuple[str, str]
 def test_a_hash_copied_onto_another_order_does_not_validate(db: Database, order: tuple[str, str]) -> None:
     """The order id is inside the hashed input, so even the same stored hash is order-specific."""
     order_id, pin = order
-    other_id = make_order(db, 2)
+    other_id = resident_order(db, 2).id
     with db.engine.begin() as conn:
         copy = 'UPDATE "order" SET pin_hash = (SELECT pin_hash FROM "order" WHERE id = :a) WHERE id = :b'
         conn.execute(text(copy), {"a": order_id, "b": other_id})
@@ -214,7 +191,7 @@ def test_malformed_input_is_refused_without_counting(db: Database, order: tuple[
 
 
 def test_a_pin_is_only_taken_for_an_order_in_transit(db: Database) -> None:
-    order_id = make_order(db, 3, state="planned")
+    order_id = resident_order(db, 3, state="planned").id
     pin = give_pin(db, order_id)
     with pytest.raises(DomainError, match="order #3 is planned, not in transit"):
         enter_pin(db, order_id, pin, COURIER)

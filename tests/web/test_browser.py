@@ -61,12 +61,17 @@ def page(live_app: str) -> Iterator[object]:
         browser.close()
 
 
-def test_operator_signs_in_and_sees_the_region_map(page, live_app: str, make_user) -> None:
-    make_user("operator", email="op@example.jp", hubs=("H1",))
+def sign_in(page, live_app: str, email: str) -> None:
+    """Sign in through the login form, as a user would (the password of ``make_user``)."""
     page.goto(f"{live_app}/login")
-    page.fill("#email", "op@example.jp")
+    page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
+
+
+def test_operator_signs_in_and_sees_the_region_map(page, live_app: str, make_user) -> None:
+    make_user("operator", email="op@example.jp", hubs=("H1",))
+    sign_in(page, live_app, "op@example.jp")
     page.wait_for_selector(".leaflet-container")
     page.wait_for_selector(".leaflet-overlay-pane canvas")  # roads and zones (canvas renderer)
     assert page.locator('tr[data-hub="H1"]').count() == 1
@@ -77,10 +82,7 @@ def test_operator_signs_in_and_sees_the_region_map(page, live_app: str, make_use
 
 def test_simulator_round_trip_in_the_browser(page, live_app: str, make_user) -> None:
     make_user("operator", email="op@example.jp", hubs=("H1",))
-    page.goto(f"{live_app}/login")
-    page.fill("#email", "op@example.jp")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_app, "op@example.jp")
     page.goto(f"{live_app}/intake/simulator")
     page.select_option("#phone", "+817000000001")
     page.fill("#body", "注文 米 2")

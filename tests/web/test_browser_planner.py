@@ -24,13 +24,20 @@ from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.simulate import SimConfig, simulate
 from tests.conftest import TINY
-from tests.web.conftest import PASSWORD
-from tests.web.test_browser import ARTIFACTS, live_app, page  # noqa: F401 - pytest fixtures
+from tests.web.test_browser import ARTIFACTS, live_app, page, sign_in  # noqa: F401 - pytest fixtures
 from web.simulate_cli import RealSms
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 
 MONDAY = dt.date(2026, 3, 2)  # the tiny couriers work on weekdays
+
+
+def simulate_monday(db: Database) -> dict[str, Any]:
+    """A whole simulated Monday on the tiny region (8 orders, no failures): the planner's replay."""
+    config = SimConfig(region=TINY, orders=8, seed=3, time_limit_s=0.5, solution_limit=50, day=MONDAY,
+                       fail_rate=0.0, cancel_rate=0.0)
+    settings = Settings(secret_key="browser-test", public_url="http://127.0.0.1")
+    return simulate(db, config, RealSms(db, settings), settings, region_code="tiny")
 
 
 def expected_dots(features: list[dict[str, Any]], until: str) -> int:
@@ -45,19 +52,13 @@ def expected_dots(features: list[dict[str, Any]], until: str) -> int:
 def test_planner_replays_a_simulated_day_and_downloads_its_kpis(page, live_app: str, make_user,  # noqa: F811
                                                                  db: Database, tmp_path: Path) -> None:
     make_user("planner", email="planner@example.jp")
-    config = SimConfig(region=TINY, orders=8, seed=3, time_limit_s=0.5, solution_limit=50, day=MONDAY,
-                       fail_rate=0.0, cancel_rate=0.0)
-    settings = Settings(secret_key="browser-test", public_url="http://127.0.0.1")
-    summary = simulate(db, config, RealSms(db, settings), settings, region_code="tiny")
+    summary = simulate_monday(db)
     delivered = summary["orders"]["delivered"]
     assert summary["accounted"] and delivered > 0
 
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_app}/login")
-    page.fill("#email", "planner@example.jp")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_app, "planner@example.jp")
     page.click('nav a[href="/planner/"]')
     page.click('.planner-nav a[href="/planner/replay"]')
     day = page.locator(f'.planner-days a[data-day="{MONDAY.isoformat()}"]')
@@ -130,16 +131,10 @@ def test_planner_runs_a_scenario_in_the_background_and_sees_the_comparison(
     itself (a meta refresh: no script, nothing for the CSP to block) until base vs scenario and the
     two maps are there."""
     make_user("planner", email="planner@example.jp")
-    config = SimConfig(region=TINY, orders=8, seed=3, time_limit_s=0.5, solution_limit=50, day=MONDAY,
-                       fail_rate=0.0, cancel_rate=0.0)
-    settings = Settings(secret_key="browser-test", public_url="http://127.0.0.1")
-    simulate(db, config, RealSms(db, settings), settings, region_code="tiny")
+    simulate_monday(db)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_app}/login")
-    page.fill("#email", "planner@example.jp")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_app, "planner@example.jp")
     page.goto(f"{live_app}/planner/scenario")
     page.fill("#date", MONDAY.isoformat())
     page.fill("#drones", "2")

@@ -45,6 +45,13 @@ def today(db: Database, tiny_region: str) -> DroneDay:
     return drone_day(db, SETTINGS, cutoff=todays_cutoff(), confirmed_at=utcnow())
 
 
+@pytest.fixture
+def operator(client: FlaskClient, make_user, tiny_region: str) -> FlaskClient:
+    """The client signed in as an operator of the sortie's hub (H1, so after the region exists)."""
+    login(client, make_user("operator", hubs=("H1",)))
+    return client
+
+
 def order(db: Database, order_id: str) -> Order:
     with db.read() as s:
         return s.get_one(Order, order_id)
@@ -55,34 +62,32 @@ def post(client: FlaskClient, path: str, page: str, **data: str) -> tuple[int, s
     return response.status_code, response.get_data(as_text=True)
 
 
-def test_the_list_shows_todays_sorties_with_their_parcels(client: FlaskClient, make_user, db: Database,
+def test_the_list_shows_todays_sorties_with_their_parcels(operator: FlaskClient, db: Database,
                                                            today: DroneDay) -> None:
-    login(client, make_user("operator", hubs=("H1",)))
-    page = client.get("/drones").get_data(as_text=True)
+    page = operator.get("/drones").get_data(as_text=True)
     assert f'data-sortie="{today.sortie}"' in page and "✈ D1" in page
     assert f'data-order="{order(db, today.orders["R4"]).number}"' in page
     assert "drop point of R4" in page and "of 4.5 kg" in page
     assert 'data-nav="drones"' in page
 
 
-def test_checklist_take_off_drop_with_pin_and_landing(client: FlaskClient, make_user, db: Database,
+def test_checklist_take_off_drop_with_pin_and_landing(operator: FlaskClient, db: Database,
                                                       today: DroneDay) -> None:
-    login(client, make_user("operator", hubs=("H1",)))
     page = f"/drones/{today.sortie}"
-    status, body = post(client, f"{page}/take-off", page, payload_kg="0.4", weather_checked="y")
+    status, body = post(operator, f"{page}/take-off", page, payload_kg="0.4", weather_checked="y")
     assert status == 200 and "check the battery before take-off" in body
     assert order(db, today.orders["R4"]).state == "planned"
 
-    status, body = post(client, f"{page}/take-off", page, payload_kg="0.4", battery_checked="y",
+    status, body = post(operator, f"{page}/take-off", page, payload_kg="0.4", battery_checked="y",
                         weather_checked="y")
     assert status == 200 and "Take-off recorded" in body and 'data-action="drop"' in body
     r4 = today.orders["R4"]
     assert order(db, r4).state == "in_transit"
 
     wrong = f"{(int(pin_of(db, r4)) + 1) % 10000:04d}"
-    status, body = post(client, f"{page}/drop/{r4}", page, pin=wrong)
+    status, body = post(operator, f"{page}/drop/{r4}", page, pin=wrong)
     assert "Wrong PIN: 4 tries left." in body and order(db, r4).state == "in_transit"
-    status, body = post(client, f"{page}/drop/{r4}", page, pin=pin_of(db, r4))
+    status, body = post(operator, f"{page}/drop/{r4}", page, pin=pin_of(db, r4))
     assert "Dropped at the drop point: delivered." in body and order(db, r4).state == "delivered"
     with db.read() as s:
         last = s.scalars(select(HandoffEvent).where(HandoffEvent.order_id == r4)
@@ -91,8 +96,8 @@ def test_checklist_take_off_drop_with_pin_and_landing(client: FlaskClient, make_
         on_board = [st.order_id for st in s.get_one(Route, today.sortie).stops
                     if st.kind == "delivery" and st.order_id != r4]
     for other in on_board:
-        post(client, f"{page}/drop/{other}", page)
-    status, body = post(client, f"{page}/land", page)
+        post(operator, f"{page}/drop/{other}", page)
+    status, body = post(operator, f"{page}/land", page)
     assert "Landed." in body
     with db.read() as s:
         assert s.get_one(Route, today.sortie).state == "done"
@@ -100,11 +105,9 @@ def test_checklist_take_off_drop_with_pin_and_landing(client: FlaskClient, make_
         assert log.outcome == "landed" and log.checked_by.startswith("user:")
 
 
-def test_abort_sends_the_order_to_the_ground(client: FlaskClient, make_user, db: Database,
-                                             today: DroneDay) -> None:
-    login(client, make_user("operator", hubs=("H1",)))
+def test_abort_sends_the_order_to_the_ground(operator: FlaskClient, db: Database, today: DroneDay) -> None:
     page = f"/drones/{today.sortie}"
-    status, body = post(client, f"{page}/abort", page, reason="strong wind", to_ground="y")
+    status, body = post(operator, f"{page}/abort", page, reason="strong wind", to_ground="y")
     assert status == 200 and "Sortie aborted" in body
     got = order(db, today.orders["R4"])
     assert (got.state, got.force_ground) == ("confirmed", True)
@@ -137,11 +140,10 @@ def test_planners_may_not_fly_and_posts_need_the_csrf_token(client: FlaskClient,
     assert order(db, today.orders["R4"]).state == "planned"
 
 
-def test_the_page_speaks_japanese(client: FlaskClient, make_user, today: DroneDay) -> None:
-    login(client, make_user("operator", hubs=("H1",)))
-    listing = client.get("/drones?lang=ja").get_data(as_text=True)
+def test_the_page_speaks_japanese(operator: FlaskClient, today: DroneDay) -> None:
+    listing = operator.get("/drones?lang=ja").get_data(as_text=True)
     assert "ドローン運航" in listing
-    page = client.get(f"/drones/{today.sortie}").get_data(as_text=True)
+    page = operator.get(f"/drones/{today.sortie}").get_data(as_text=True)
     assert "飛行前点検" in page and "バッテリー確認済み" in page and "離陸" in page
 
 
