@@ -43,6 +43,23 @@ class Day:
     modes: dict[str, str] = field(default_factory=dict)
 
 
+def two_more_drones(name: str, *, time_limit_s: int, solution_limit: int) -> str:
+    """A scenario file (TOML) on the recorded day: hub H1 with two more drones, solved with the
+    given limits (a fixed solution limit keeps runs comparable)."""
+    return f"""
+name = "{name}"
+[base]
+date = {DAY.isoformat()}
+hub = "H1"
+[solve]
+time_limit_s = {time_limit_s}
+solution_limit = {solution_limit}
+[[drones.add]]
+hub = "H1"
+count = 2
+"""
+
+
 def resident_id(db: Database, code: str) -> str:
     with db.read() as s:
         return s.scalars(select(Resident.id).where(Resident.code == code)).one()

@@ -13,22 +13,11 @@ from dispatch.db import Database
 from dispatch.models import Batch, Drone, Plan
 from dispatch.studies.scenario_spec import ScenarioError, parse
 from dispatch.studies.scenarios import check_against_database, run_scenario, run_sweep
-from tests.studies.day import DAY, record_day
+from tests.studies.day import DAY, record_day, two_more_drones
 from tests.studies.offline import external_references
 
 REPO = Path(__file__).resolve().parents[2]
-GOOD = f"""
-name = "Two more drones"
-[base]
-date = {DAY.isoformat()}
-hub = "H1"
-[solve]
-time_limit_s = 5
-solution_limit = 20
-[[drones.add]]
-hub = "H1"
-count = 2
-"""
+GOOD = two_more_drones("Two more drones", time_limit_s=5, solution_limit=20)
 
 
 def problems(text: str) -> list[str]:

@@ -24,24 +24,13 @@ from sqlalchemy import func, select, update
 from dispatch.db import Database
 from dispatch.models import Drone, ScenarioRun, utcnow
 from dispatch.studies.runs import ScenarioRunPool, settle, submit_run
-from tests.studies.day import DAY, record_day
+from tests.studies.day import DAY, record_day, two_more_drones
 from tests.web.conftest import csrf_token, login
 
 pytestmark = pytest.mark.db
 
 POOL = "hakobu_scenario_runs"
-GOOD = f"""
-name = "two drones"
-[base]
-date = {DAY.isoformat()}
-hub = "H1"
-[solve]
-time_limit_s = 10
-solution_limit = 30
-[[drones.add]]
-hub = "H1"
-count = 2
-"""
+GOOD = two_more_drones("two drones", time_limit_s=10, solution_limit=30)
 
 
 @pytest.fixture
