@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from dispatch.db import Database
 from dispatch.errors import NotFound
 from dispatch.models import HandoffEvent, Order, utcnow
 from dispatch.services.handoffs import append_event, chain_of, record_handoff, take_anchor, verify_custody
+from tests.concurrency import at_once
 from tests.dispatch.factories import resident_order
 
 pytestmark = pytest.mark.db
@@ -203,24 +203,13 @@ def test_appends_inside_a_larger_transaction_chain_and_roll_back_together(db: Da
 def test_concurrent_appends_never_fork_the_chain(db: Database) -> None:
     """Ten threads append five events each at once; every append waits its turn, none fails."""
     order = resident_order(db)
-    start = threading.Barrier(10)
-    errors: list[BaseException] = []
 
     def courier(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(5):
-                record_handoff(db, order.id, "hub_to_courier", "hub:h", f"volunteer:v{n}", f"volunteer:v{n}",
-                               "courier_scan", T0 + dt.timedelta(seconds=i))
-        except BaseException as error:
-            errors.append(error)
+        for i in range(5):
+            record_handoff(db, order.id, "hub_to_courier", "hub:h", f"volunteer:v{n}", f"volunteer:v{n}",
+                           "courier_scan", T0 + dt.timedelta(seconds=i))
 
-    threads = [threading.Thread(target=courier, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(10, courier)
     result = verify_custody(db)
     assert result.ok and result.checked == 50 and result.head_seq == 50
     with db.read() as s:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +13,7 @@ from dispatch.db import Database
 from dispatch.models import Message, OptOut, Order, Proxy, Resident
 from dispatch.services import outbox
 from sms.service import receive_sms, render_message
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.db
 
@@ -69,20 +69,8 @@ def test_a_retried_message_sid_creates_one_order_and_one_reply(db: Database, sms
 
 def test_ten_concurrent_deliveries_of_one_sid_make_one_order(db: Database, tiny_region: str) -> None:
     replies: list[object] = []
-    errors: list[BaseException] = []
-
-    def deliver() -> None:
-        try:
-            replies.append(receive_sms(db, "twilio", "SMrace", R1, "注文 米 2", NOW, settings=Settings()))
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once(10, lambda _: replies.append(receive_sms(db, "twilio", "SMrace", R1, "注文 米 2", NOW,
+                                                     settings=Settings())))
     assert count(db, Order) == 1
     assert count(db, Message, Message.direction == "in") == 1
     assert count(db, Message, Message.direction == "out") == 1

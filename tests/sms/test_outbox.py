@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import requests
@@ -18,6 +17,7 @@ from dispatch.services.ordering import place_order
 from sms.sender import send_due
 from sms.service import render_message
 from sms.transports import SimulatorTransport, TwilioTransport
+from tests.concurrency import at_once
 from tests.sms.conftest import TwilioApiDouble
 
 pytestmark = pytest.mark.db
@@ -200,23 +200,12 @@ def test_concurrent_senders_send_every_message_exactly_once(db: Database, tiny_r
         for phone in phones:
             outbox.queue(s, phone, "help", {}, "ja", now=NOW)
     api = TwilioApiDouble()
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
 
-    def worker() -> None:
-        try:
-            start.wait()
-            while send_due(db, _twilio(api), now=NOW, limit=3).sent:
-                pass
-        except BaseException as error:  # reported below
-            errors.append(error)
+    def worker(_: int) -> None:
+        while send_due(db, _twilio(api), now=NOW, limit=3).sent:
+            pass
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(4, worker)
     assert sorted(r["data"]["To"] for r in api.requests) == sorted(phones)
     assert {m.status for m in _outbound(db)} == {"sent"}
 

@@ -4,7 +4,6 @@ message is committed; status callbacks are signed too and never move a message b
 
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -18,6 +17,7 @@ from dispatch.models import Message, OptOut, Order
 from sms.sender import send_due
 from sms.service import render_message
 from sms.transports import TwilioTransport
+from tests.concurrency import at_once
 from tests.sms.conftest import (
     PUBLIC,
     TWILIO_TOKEN,
@@ -82,23 +82,12 @@ def test_ten_concurrent_deliveries_of_one_message_sid_make_one_order_and_one_rep
     params = twilio_inbound(sid="SM" + "7" * 32)
     headers = {"X-Twilio-Signature": twilio_signature(INBOUND, params)}
     answers: list[tuple[int, bytes]] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(10)
 
-    def deliver() -> None:
-        try:
-            start.wait()
-            response = app.test_client().post(INBOUND, data=params, headers=headers)
-            answers.append((response.status_code, response.get_data()))
-        except BaseException as error:  # reported below
-            errors.append(error)
+    def deliver(_: int) -> None:
+        response = app.test_client().post(INBOUND, data=params, headers=headers)
+        answers.append((response.status_code, response.get_data()))
 
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(10, deliver)
     assert [status for status, _ in answers] == [200] * 10
     assert len({body for _, body in answers}) == 1  # every retry is told the same thing
     assert twiml_messages(answers[0][1].decode())[0].startswith("ご注文#")
