@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, String, Text, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dispatch.ids import new_id
 
@@ -82,6 +82,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
         dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON,
     }
+
+
+def owned_rows(back_populates: str, order_by: str) -> Any:
+    """The parent's list of rows that live and die with it (an order's items, a plan's routes, a
+    route's stops): saved with the parent, deleted with it or when taken off the list, and read in
+    their stored order (``order_by``, e.g. ``"Stop.seq"``)."""
+    return relationship(back_populates=back_populates, cascade="all, delete-orphan", order_by=order_by)
 
 
 class IdMixin:

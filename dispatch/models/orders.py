@@ -8,7 +8,7 @@ from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.lifecycle import BatchState, OrderState
-from dispatch.models.base import Base, IdMixin, StateText, utcnow
+from dispatch.models.base import Base, IdMixin, StateText, owned_rows, utcnow
 from dispatch.models.region import Hub, Resident
 
 
@@ -79,9 +79,7 @@ class Order(IdMixin, Base):
     hub: Mapped[Hub] = relationship(foreign_keys=[hub_id])
     origin_hub: Mapped[Hub | None] = relationship(foreign_keys=[origin_hub_id])
     batch: Mapped[Batch | None] = relationship(back_populates="orders")
-    items: Mapped[list[OrderItem]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.position"
-    )
+    items: Mapped[list[OrderItem]] = owned_rows("order", order_by="OrderItem.position")
 
 
 class OrderItem(IdMixin, Base):

@@ -9,7 +9,7 @@ from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.lifecycle import PlanState, RouteState
-from dispatch.models.base import Base, IdMixin, JSONText, StateText, utcnow
+from dispatch.models.base import Base, IdMixin, JSONText, StateText, owned_rows, utcnow
 from dispatch.models.orders import Batch
 
 
@@ -32,9 +32,7 @@ class Plan(IdMixin, Base):
     confirmed_at: Mapped[dt.datetime | None] = mapped_column()
 
     batch: Mapped[Batch] = relationship()
-    routes: Mapped[list[Route]] = relationship(
-        back_populates="plan", cascade="all, delete-orphan", order_by="Route.position"
-    )
+    routes: Mapped[list[Route]] = owned_rows("plan", order_by="Route.position")
 
 
 class Route(IdMixin, Base):
@@ -56,9 +54,7 @@ class Route(IdMixin, Base):
     path: Mapped[list[Any] | None] = mapped_column(JSONText, default=None)
 
     plan: Mapped[Plan] = relationship(back_populates="routes")
-    stops: Mapped[list[Stop]] = relationship(
-        back_populates="route", cascade="all, delete-orphan", order_by="Stop.seq"
-    )
+    stops: Mapped[list[Stop]] = owned_rows("route", order_by="Stop.seq")
 
 
 class Stop(IdMixin, Base):

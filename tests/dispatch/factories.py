@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from dispatch.config import Settings
 from dispatch.db import Database
+from dispatch.lifecycle import OrderState, transition
 from dispatch.models import Hub, Message, Order, Plan, Region, Resident, Volunteer
 from dispatch.planning import plan_batch
 from dispatch.services.plans import confirm_plan, move_stop, pin_for_notification
@@ -115,3 +116,12 @@ def resident_order(db: Database, number: int = 1, state: str = "in_transit") -> 
         s.add(order)
         s.flush()
         return order
+
+
+def advance(db: Database, order_id: str, *states: OrderState) -> None:
+    """Walk an order through the lifecycle (the courier actions do this in production)."""
+    with db.write() as s:
+        order = s.get(Order, order_id)
+        assert order is not None
+        for state in states:
+            transition(order, state)

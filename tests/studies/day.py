@@ -25,6 +25,7 @@ from dispatch.services.handoffs import append_event, record_handoff
 from dispatch.services.ordering import cancel_order, place_order
 from dispatch.services.pins import check_pin
 from dispatch.services.plans import confirm_plan, pin_for_notification
+from tests.dispatch.factories import advance
 from tests.dispatch.test_planning import CUTOFF, FAST, MONDAY, TOKYO
 
 SETTINGS = Settings(secret_key="test-pepper", public_url="https://hakobu.example")
@@ -65,14 +66,6 @@ def resident_id(db: Database, code: str) -> str:
         return s.scalars(select(Resident.id).where(Resident.code == code)).one()
 
 
-def _move(db: Database, order_id: str, *states: OrderState) -> None:
-    with db.write() as s:
-        order = s.get(Order, order_id)
-        assert order is not None
-        for state in states:
-            transition(order, state)
-
-
 def record_day(db: Database, delays: dict[str, int] | None = None,
                codes: tuple[str, ...] = ("R1", "R2", "R3", "R4")) -> Day:
     """Record the day; ``delays`` gives minutes after the ETA per resident code (default 0)."""
@@ -103,7 +96,7 @@ def record_day(db: Database, delays: dict[str, int] | None = None,
             kind_out = "hub_to_courier" if volunteer else "hub_to_drone"
             record_handoff(db, order_id, kind_out, f"hub:{hub.id}", carrier, "system:fixture",
                            "operator_confirm", depart, lon=hub.lon, lat=hub.lat)
-            _move(db, order_id, OrderState.DISPATCHED, OrderState.IN_TRANSIT)
+            advance(db, order_id, OrderState.DISPATCHED, OrderState.IN_TRANSIT)
             at = eta + dt.timedelta(minutes=delays.get(code_of[order_id], 0))
             if volunteer:
                 record_position(db, volunteer, route_id, lon, lat, at)

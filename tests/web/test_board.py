@@ -9,13 +9,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dispatch.db import Database
-from dispatch.lifecycle import OrderState, transition
+from dispatch.lifecycle import OrderState
 from dispatch.models import Hub, OperatorAlert, Order, Volunteer
 from dispatch.read.board import Board
 from dispatch.read.board import board as read_board
 from dispatch.services.handoffs import record_handoff
 from dispatch.services.pins import check_pin
 from dispatch.services.plans import confirm_plan
+from tests.dispatch.factories import advance
 from tests.dispatch.test_plan_edits import NOW, SETTINGS, planned
 from tests.dispatch.test_planning import MONDAY, latest_plan
 from tests.web.conftest import login
@@ -27,15 +28,6 @@ DAY = f"?day={MONDAY.isoformat()}"
 def build_board(db: Database, hub_ids: set[str] | None, day: dt.date, now: dt.datetime) -> Board:
     with db.read() as s:
         return read_board(s, hub_ids, now, day)
-
-
-def advance(db: Database, order_id: str, *states: OrderState) -> None:
-    """Walk an order through the lifecycle (the courier actions do this in production)."""
-    with db.write() as s:
-        order = s.get(Order, order_id)
-        assert order is not None
-        for state in states:
-            transition(order, state)
 
 
 @pytest.fixture
