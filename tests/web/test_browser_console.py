@@ -17,15 +17,14 @@ from tests.dispatch.test_plan_edits import NOW, SETTINGS, planned
 from tests.dispatch.test_planning import MONDAY, latest_plan
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import ARTIFACTS, live_app, page  # noqa: F401 - fixtures
+from tests.web.test_browser import sign_in as sign_in_form
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 
 
 def sign_in(page, live_app: str, email: str) -> None:  # noqa: F811 - page is the fixture's value
-    page.goto(f"{live_app}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    """Sign in through the form and wait for the console's map."""
+    sign_in_form(page, live_app, email)
     page.wait_for_selector(".leaflet-container")
 
 

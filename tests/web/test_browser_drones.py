@@ -17,8 +17,7 @@ from dispatch.db import Database
 from dispatch.models import HandoffEvent, Order, Plan, Route
 from tests.dispatch.factories import pin_of
 from tests.dispatch.test_sorties import drone_plan
-from tests.web.conftest import PASSWORD
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, live_app  # noqa: F401 - fixture
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, live_app, sign_in  # noqa: F401 - fixture
 from tests.web.test_drones import todays_cutoff
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
@@ -52,10 +51,7 @@ def test_staff_fly_a_sortie_from_the_phone_and_the_board_shows_the_drop(tab, liv
         number = s.get_one(Order, r4).number
     make_user("operator", email="staff@example.jp", hubs=("H1",))
 
-    page.goto(f"{live_app}/login")  # staff sign in and confirm the plan at the hub's desk
-    page.fill("#email", "staff@example.jp")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_app, "staff@example.jp")  # staff sign in and confirm the plan at the hub's desk
     page.goto(f"{live_app}/plans/{plan_id}")
     # Today's 10:00 plan: after its first ETA the page offers to keep the planned times (this
     # version, whose sortie the staff then fly); before it, Confirm confirms it as it is.
