@@ -41,7 +41,8 @@ from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import BatchState, OrderState, PlanState, transition
-from dispatch.models import Batch, HandoffEvent, Hub, OperatorAlert, Order, Plan, Region
+from dispatch.localtime import timezone_of
+from dispatch.models import Batch, HandoffEvent, Hub, OperatorAlert, Order, Plan
 from dispatch.services import notify
 from dispatch.services.batching import cutoff_instants
 
@@ -97,14 +98,11 @@ def carry_over_hub(db: Database, hub_id: str, *, now: dt.datetime, settings: Set
         hub = session.get(Hub, hub_id)
         if hub is None:
             raise NotFound(f"hub {hub_id!r} does not exist")
-        return carry_over(session, hub, now=now, settings=settings)
+        return _carry_over(session, hub, now, settings)
 
 
-def carry_over(session: Session, hub: Hub, *, now: dt.datetime, settings: Settings) -> CarryResult:
-    """:func:`carry_over_hub` inside the caller's transaction."""
-    region = session.get(Region, hub.region_id)
-    assert region is not None
-    tz = ZoneInfo(region.timezone)
+def _carry_over(session: Session, hub: Hub, now: dt.datetime, settings: Settings) -> CarryResult:
+    tz = timezone_of(session, hub)
     result = CarryResult(hub.id)
     target = next_delivery_day(session, hub, tz, now)
     if target is None:
@@ -119,7 +117,7 @@ def carry_over(session: Session, hub: Hub, *, now: dt.datetime, settings: Settin
     for order in missed:
         reason = _park_reason(session, order, settings)
         if reason is not None:
-            park(session, order, reason, now=now)
+            _park(session, order, reason, now=now)
             result.parked[order.number] = reason
             continue
         _move_to(order, target, tz, now)
@@ -205,7 +203,7 @@ def _move_to(order: Order, target: NextDay, tz: ZoneInfo, now: dt.datetime) -> N
     order.updated_at = now
 
 
-def park(session: Session, order: Order, reason: str, *, now: dt.datetime) -> None:
+def _park(session: Session, order: Order, reason: str, *, now: dt.datetime) -> None:
     """``confirmed → parked`` with the reason; an operator alert, and the resident told."""
     transition(order, OrderState.PARKED)
     order.parked_reason = reason[:500]
@@ -226,14 +224,12 @@ def requeue_parked(db: Database, order_id: str, *, hub_ids: frozenset[str] | Non
         transition(order, OrderState.CONFIRMED)
         order.parked_reason, order.carried_over, order.told_day = "", 0, None
         order.updated_at = now
-        hub = session.get(Hub, order.hub_id)
-        assert hub is not None
-        region = session.get(Region, hub.region_id)
-        assert region is not None
-        target = next_delivery_day(session, hub, ZoneInfo(region.timezone), now)
+        hub = session.get_one(Hub, order.hub_id)
+        tz = timezone_of(session, hub)
+        target = next_delivery_day(session, hub, tz, now)
         if target is None:
             raise DomainError(f"hub {hub.code} has no delivery day within {LOOK_AHEAD.days} days")
-        _move_to(order, target, ZoneInfo(region.timezone), now)
+        _move_to(order, target, tz, now)
         order.carried_over = 0  # a fresh start: the days it was parked do not count
         order.told_day = target.day
         _tell(session, order, "carried_over", {"date": target.day.isoformat()}, now)
