@@ -69,6 +69,7 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._after_commit: list[tuple[str, Callable[[], None]]] = []
+        event.listen(self._sessions, "before_flush", _record_events)
 
     @property
     def dialect(self) -> str:
@@ -111,6 +112,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+#: The after-commit topic of a transaction that queued a webhook delivery.
+WEBHOOKS_TOPIC = "webhooks"
+
+
+def _record_events(session: Session, _context: Any, _instances: Any) -> None:
+    """Every write records the order events it causes, whichever service made it (the webhook
+    outbox, :mod:`dispatch.services.webhook_events`), and wakes the sender when one is queued."""
+    from dispatch.services.webhook_events import record_order_events
+
+    if record_order_events(session):
+        signal(session, WEBHOOKS_TOPIC)
 
 
 def signal(session: Session, topic: str) -> None:

@@ -42,6 +42,12 @@ Outgoing messages (``dispatch.services.outbox``; inbound ones stay ``received``)
     inline → sent                (a reply given in the webhook's TwiML answer: never sent again)
     sending → queued (transient error: retried with backoff)     sending → dead (permanent, opted out)
     sending/accepted → accepted/sent/delivered/undelivered/failed (delivery callbacks move forward only)
+
+Webhook deliveries (``dispatch.services.webhooks``; a delivery is stored ``queued``)::
+
+    queued → sending → delivered | queued (answer not 2xx: retried with backoff) | dead
+    sending → queued              (its sender died mid-request: sent again, receivers dedupe by id)
+    dead → queued                 (an admin asked for it again)
 """
 
 from __future__ import annotations
@@ -99,6 +105,13 @@ class MessageStatus(StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"  # the provider reported a failure (callback)
     DEAD = "dead"  # never sent: permanent error, out of attempts, or opted out
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    DEAD = "dead"  # out of attempts, or the endpoint was removed
 
 
 S = OrderState
@@ -161,6 +174,15 @@ MESSAGE_TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     M.DEAD: frozenset(),
 }
 
+D = DeliveryState
+
+DELIVERY_TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
+    D.QUEUED: frozenset({D.SENDING, D.DEAD}),
+    D.SENDING: frozenset({D.DELIVERED, D.QUEUED, D.DEAD}),
+    D.DELIVERED: frozenset(),
+    D.DEAD: frozenset({D.QUEUED}),
+}
+
 #: States in which the order is finished and no longer the service's responsibility.
 TERMINAL = frozenset({S.DELIVERED, S.CANCELLED})
 #: States in which the resident may still cancel by SMS or on the web.
@@ -197,6 +219,7 @@ LIFECYCLES: dict[type[StrEnum], Lifecycle] = {
     PlanState: Lifecycle("plan", PlanState, PLAN_TRANSITIONS),
     RouteState: Lifecycle("route", RouteState, ROUTE_TRANSITIONS),
     MessageStatus: Lifecycle("message", MessageStatus, MESSAGE_TRANSITIONS, field="status"),
+    DeliveryState: Lifecycle("webhook delivery", DeliveryState, DELIVERY_TRANSITIONS),
 }
 
 

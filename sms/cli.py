@@ -30,7 +30,9 @@ def sms_group() -> None:
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
 @database_option
 def worker(interval: float, once: bool, database_url: str | None) -> None:
-    """Send queued SMS through the configured transport (HAKOBU_SMS_TRANSPORT) until stopped."""
+    """Send queued SMS through the configured transport (HAKOBU_SMS_TRANSPORT) and queued webhook
+    deliveries until stopped."""
+    from dispatch.services import webhooks
     from sms.sender import OutboxWorker, send_due
     from sms.transports import PermanentSendError, build_transport
 
@@ -44,6 +46,8 @@ def worker(interval: float, once: bool, database_url: str | None) -> None:
     if once:
         stats = send_due(db, transport, limit=10_000)
         click.echo(f"sent {stats.sent}, retry later {stats.retried}, dead-lettered {stats.dead}")
+        hooks = webhooks.deliver_due(db, limit=10_000)
+        click.echo(f"webhooks delivered {hooks.delivered}, retry later {hooks.retried}, dead {hooks.dead}")
         return
     thread = OutboxWorker(db, transport, interval_s=interval)
 

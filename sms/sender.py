@@ -1,4 +1,5 @@
-"""The outbox worker: renders queued messages and hands them to the transport, after commit."""
+"""The outbox worker: renders queued messages and hands them to the transport, after commit; the
+same loop sends the queued webhook deliveries (:mod:`dispatch.services.webhooks`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 from dispatch.db import Database
 from dispatch.lifecycle import MessageStatus
-from dispatch.services import outbox
+from dispatch.services import outbox, webhooks
 from sms.service import render_message
 from sms.transports import PermanentSendError, SmsTransport, TransientSendError
 
@@ -83,8 +84,8 @@ def _redacted(message: outbox.Outgoing, params: dict[str, object], now: dt.datet
 
 
 class OutboxWorker(threading.Thread):
-    """Background sender for a single-process deployment or the demo: woken after each commit,
-    and every ``interval_s`` for retries that fall due."""
+    """Background sender for a single-process deployment or the demo: woken after each commit
+    that queued an SMS or a webhook delivery, and every ``interval_s`` for retries that fall due."""
 
     def __init__(self, db: Database, transport: SmsTransport, interval_s: float = 10.0) -> None:
         super().__init__(name="hakobu-outbox", daemon=True)
@@ -109,3 +110,7 @@ class OutboxWorker(threading.Thread):
                 send_due(self._db, self._transport)
             except Exception:  # keep the worker alive; the messages stay queued for the next round
                 log.exception("outbox round failed")
+            try:
+                webhooks.deliver_due(self._db)
+            except Exception:  # likewise: the deliveries stay queued
+                log.exception("webhook round failed")

@@ -12,7 +12,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from dispatch.config import Settings, settings_from_env
-from dispatch.db import Database
+from dispatch.db import WEBHOOKS_TOPIC, Database
 from dispatch.localtime import console_timezone
 from dispatch.models import utcnow
 from dispatch.services import outbox
@@ -105,6 +105,7 @@ def _init_sms(app: Flask, settings: Settings) -> None:
         state: Hakobu = app.extensions["hakobu"]
         worker = OutboxWorker(state.db, build_transport(settings))
         state.db.after_commit(outbox.TOPIC, worker.wake)
+        state.db.after_commit(WEBHOOKS_TOPIC, worker.wake)
         worker.start()
         app.extensions["hakobu_outbox"] = worker
 

@@ -3,6 +3,14 @@
 from dispatch.models.base import Base, utcnow
 from dispatch.models.courier import CourierAction, OperatorAlert
 from dispatch.models.handoff import HandoffEvent
+from dispatch.models.integrations import (
+    ApiToken,
+    Integration,
+    OrderEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    integration_hub,
+)
 from dispatch.models.messages import Message, OptOut
 from dispatch.models.orders import Batch, Order, OrderItem
 from dispatch.models.plans import CourierPosition, Plan, Route, Stop
@@ -15,6 +23,7 @@ __all__ = [
     "ROLES",
     "RUN_STATES",
     "AccessToken",
+    "ApiToken",
     "Base",
     "Batch",
     "CourierAction",
@@ -22,10 +31,12 @@ __all__ = [
     "Drone",
     "HandoffEvent",
     "Hub",
+    "Integration",
     "Message",
     "OperatorAlert",
     "OptOut",
     "Order",
+    "OrderEvent",
     "OrderItem",
     "Plan",
     "Proxy",
@@ -38,7 +49,10 @@ __all__ = [
     "Stop",
     "User",
     "Volunteer",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Zone",
+    "integration_hub",
     "user_hub",
     "utcnow",
 ]

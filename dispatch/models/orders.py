@@ -44,14 +44,18 @@ class Batch(IdMixin, Base):
 
 class Order(IdMixin, Base):
     __tablename__ = "order"
-    __table_args__ = (UniqueConstraint("region_id", "number"),)
+    __table_args__ = (UniqueConstraint("region_id", "number"),
+                      UniqueConstraint("integration_id", "external_ref"))
 
     region_id: Mapped[str] = mapped_column(ForeignKey("region.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # short number residents quote by SMS ("取消 12")
     hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"), index=True)
     resident_id: Mapped[str] = mapped_column(ForeignKey("resident.id"), index=True)
     state: Mapped[OrderState] = mapped_column(StateText(OrderState), index=True, default=OrderState.RECEIVED)
-    channel: Mapped[str] = mapped_column(String(16))  # sms | web | proxy | phone | import
+    channel: Mapped[str] = mapped_column(String(16))  # sms | web | proxy | phone | import | api
+    #: The integration that placed it through the API, and its own reference (idempotency key).
+    integration_id: Mapped[str | None] = mapped_column(ForeignKey("integration.id"))
+    external_ref: Mapped[str | None] = mapped_column(String(100))
     entered_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
     proxy_id: Mapped[str | None] = mapped_column(ForeignKey("proxy.id"))
     origin_hub_id: Mapped[str | None] = mapped_column(ForeignKey("hub.id"))  # None = at the hub

@@ -13,12 +13,14 @@ from dispatch.errors import IllegalTransition
 from dispatch.lifecycle import (
     BATCH_PENDING,
     BATCH_TRANSITIONS,
+    DELIVERY_TRANSITIONS,
     LIFECYCLES,
     MESSAGE_TRANSITIONS,
     PLAN_TRANSITIONS,
     ROUTE_TRANSITIONS,
     TRANSITIONS,
     BatchState,
+    DeliveryState,
     MessageStatus,
     OrderState,
     PlanState,
@@ -106,6 +108,7 @@ OTHERS = [
     pytest.param(PlanState, PLAN_TRANSITIONS, "plan", "state", id="plan"),
     pytest.param(RouteState, ROUTE_TRANSITIONS, "route", "state", id="route"),
     pytest.param(MessageStatus, MESSAGE_TRANSITIONS, "message", "status", id="message"),
+    pytest.param(DeliveryState, DELIVERY_TRANSITIONS, "webhook delivery", "state", id="delivery"),
 ]
 
 
