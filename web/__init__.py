@@ -18,6 +18,7 @@ from dispatch.models import utcnow
 from dispatch.services import outbox
 from sms import webhooks as sms_webhooks
 from web import (
+    api,
     auth,
     board,
     console,
@@ -83,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(operations.bp)
     app.register_blueprint(drones.bp)
     app.register_blueprint(parked.bp)
+    api.init_app(app)
     _init_sms(app, settings)
     security.check_all_routes_declared(app)
     return app

@@ -18,8 +18,9 @@ from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Audiences a view can declare.
-AUDIENCES = ("public", "operator", "planner", "admin", "courier", "resident", "webhook")
+#: Audiences a view can declare. ``integration``: another system with an API bearer token
+#: (:mod:`web.api`), never a browser session.
+AUDIENCES = ("public", "operator", "planner", "admin", "courier", "resident", "webhook", "integration")
 _STAFF = ("operator", "planner", "admin")
 
 
@@ -72,6 +73,11 @@ def _enforce() -> Any:
         abort(404)
     if allowed & {"public", "webhook"}:
         return None
+    if allowed == {"integration"}:  # a bearer token or nothing: a session never counts
+        bearer = current_app.extensions.get("hakobu_bearer")
+        if bearer is None:
+            abort(401)
+        return bearer()
     if current_audiences() & allowed:
         return None
     if allowed & set(_STAFF) and not current_user.is_authenticated:

@@ -27,7 +27,7 @@ from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import notify
 from dispatch.services.continuity import MIN_WINDOW, next_delivery_day, window_on
 
-CHANNELS = ("sms", "web", "proxy", "phone", "import")
+CHANNELS = ("sms", "web", "proxy", "phone", "import", "api")
 MAX_ITEMS = 20
 MAX_QUANTITY = 20
 
@@ -105,9 +105,12 @@ def create_order(
     session: Session, resident: Resident, items: Sequence[ItemRequest], *, channel: str,
     now: dt.datetime, time_wish: TimeWish | None = None, entered_by_user_id: str | None = None,
     proxy_id: str | None = None, priority: int = 2, origin_hub_id: str | None = None,
-    request_text: str = "",
+    request_text: str = "", integration_id: str | None = None, external_ref: str | None = None,
 ) -> Order:
-    """Create a confirmed order for ``resident`` inside ``session``'s transaction."""
+    """Create a confirmed order for ``resident`` inside ``session``'s transaction.
+
+    ``integration_id`` and ``external_ref``: the system that placed it through the API, and its
+    own reference for it (unique per integration)."""
     if channel not in CHANNELS:
         raise DomainError(f"unknown channel {channel!r}")
     if not resident.active:
@@ -134,6 +137,7 @@ def create_order(
         resident_id=resident.id, state=OrderState.RECEIVED.value, channel=channel,
         entered_by_user_id=entered_by_user_id, proxy_id=proxy_id, origin_hub_id=origin_hub_id,
         priority=priority, window_start=start, window_end=end, request_text=request_text[:2000],
+        integration_id=integration_id, external_ref=external_ref,
         told_day=start.astimezone(tz).date(), created_at=now, updated_at=now,
     )
     weight = 0.0
@@ -154,15 +158,18 @@ def place_order(
     db: Database, resident_id: str, items: Sequence[ItemRequest], *, channel: str,
     now: dt.datetime, time_wish: TimeWish | None = None,
     entered_by_user_id: str | None = None, proxy_id: str | None = None, priority: int = 2,
+    integration_id: str | None = None, external_ref: str | None = None,
 ) -> OrderSummary:
-    """Web, phone and proxy entry: create the order and queue the resident's confirmation SMS."""
+    """Web, phone, proxy and API entry: create the order and queue the resident's confirmation
+    SMS (the API's ``integration_id`` and ``external_ref`` as :func:`create_order` takes them)."""
     with db.write() as session:
         resident = session.get(Resident, resident_id)
         if resident is None:
             raise NotFound(f"resident {resident_id} not found")
         order = create_order(session, resident, items, channel=channel, now=now,
                              time_wish=time_wish, entered_by_user_id=entered_by_user_id,
-                             proxy_id=proxy_id, priority=priority)
+                             proxy_id=proxy_id, priority=priority, integration_id=integration_id,
+                             external_ref=external_ref)
         notify.text_resident(session, order, "order_received", order_params(order), now=now,
                              dedupe_key=f"order_received:{order.id}")
         return summarize(order)

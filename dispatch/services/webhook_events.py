@@ -14,15 +14,25 @@ not happen, and never misses one that did.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import asdict
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from dispatch.ids import new_id
 from dispatch.lifecycle import OrderState
-from dispatch.models import Hub, Integration, Order, OrderEvent, WebhookDelivery, WebhookEndpoint, utcnow
+from dispatch.models import (
+    Hub,
+    Integration,
+    Order,
+    OrderEvent,
+    Resident,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
 from dispatch.models.integrations import integration_hub
+from dispatch.read.api import order_doc
 
 CREATED = "order.created"
 #: Every event type: the creation, then one per state an order can move to (``batched`` excepted).
@@ -31,21 +41,6 @@ EVENT_TYPES: tuple[str, ...] = (CREATED, *(f"order.{s.value}" for s in OrderStat
 #: The order's delivery, as opposed to its acceptance and planning.
 DELIVERY_EVENTS = frozenset({"order.dispatched", "order.in_transit", "order.delivered",
                              "order.failed", "order.returned"})
-
-
-def order_data(order: Order, hub_code: str) -> dict[str, Any]:
-    """An order as the API and the webhooks show it: no resident's name, phone or position."""
-    def iso(value: dt.datetime | None) -> str | None:
-        return None if value is None else value.astimezone(dt.UTC).isoformat()
-
-    return {
-        "id": order.id, "number": order.number, "hub": hub_code, "state": str(order.state),
-        "channel": order.channel, "external_ref": order.external_ref,
-        "items": [{"name": i.name, "quantity": i.quantity, "unit": i.unit} for i in order.items],
-        "weight_kg": order.weight_kg, "parcels": order.parcels,
-        "window_start": iso(order.window_start), "window_end": iso(order.window_end),
-        "created_at": iso(order.created_at), "updated_at": iso(order.updated_at),
-    }
 
 
 def _changed_state(order: Order, new: bool) -> tuple[str, str | None] | None:
@@ -94,11 +89,12 @@ def record_order_events(session: Session) -> bool:
         if order.id is None:
             order.id = new_id()
         hub = session.get(Hub, order.hub_id)
+        resident = session.get(Resident, order.resident_id)
         occurred_at = _occurred_at(order, new)
+        doc = order_doc(order, hub.code if hub else "", resident.code if resident else "")
         event = OrderEvent(id=new_id(), type=kind, order_id=order.id, hub_id=order.hub_id,
                            occurred_at=occurred_at,
-                           payload={"order": order_data(order, hub.code if hub else ""),
-                                    "previous_state": previous})
+                           payload={"order": asdict(doc), "previous_state": previous})
         session.add(event)
         if order.hub_id not in endpoints:
             endpoints[order.hub_id] = _endpoints_of(session, order.hub_id)
