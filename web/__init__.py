@@ -25,6 +25,7 @@ from web import (
     courier,
     drones,
     intake,
+    integrations,
     operations,
     parked,
     planner,
@@ -84,6 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(operations.bp)
     app.register_blueprint(drones.bp)
     app.register_blueprint(parked.bp)
+    app.register_blueprint(integrations.bp)
     api.init_app(app)
     _init_sms(app, settings)
     security.check_all_routes_declared(app)

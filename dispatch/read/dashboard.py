@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dispatch.lifecycle import TERMINAL, BatchState, PlanState
-from dispatch.models import Batch, CourierPosition, Hub, Order, Region, Resident, Volunteer
+from dispatch.models import Batch, CourierPosition, Hub, Integration, Order, Region, Resident, Volunteer
 from dispatch.read import HubScope, scoped
 from dispatch.read.lines import MapLine, plan_lines
 from dispatch.read.plans import PlanRow, plan_rows, waiting_for_review
@@ -34,11 +34,13 @@ class OrderRow:
     created_at: dt.datetime
     lon: float
     lat: float
+    integration: str = ""  # the system that placed it through the API (channel "api")
 
 
 def order_queue(session: Session, hub_ids: HubScope, limit: int = 200) -> list[OrderRow]:
     """Orders not finished yet (newest first), for the operator's hubs (None = all hubs)."""
-    stmt = (select(Order, Resident).join(Resident, Order.resident_id == Resident.id)
+    stmt = (select(Order, Resident, Integration.name).join(Resident, Order.resident_id == Resident.id)
+            .outerjoin(Integration, Integration.id == Order.integration_id)
             .where(Order.state.not_in(TERMINAL))
             .options(selectinload(Order.items))
             .order_by(Order.created_at.desc()).limit(limit))
@@ -46,8 +48,8 @@ def order_queue(session: Session, hub_ids: HubScope, limit: int = 200) -> list[O
     return [
         OrderRow(o.id, o.number, o.state, o.channel, o.hub_id, r.code,
                  "、".join(f"{i.name}×{i.quantity}" for i in o.items), o.weight_kg,
-                 o.window_start, o.window_end, o.created_at, r.lon, r.lat)
-        for o, r in session.execute(stmt)
+                 o.window_start, o.window_end, o.created_at, r.lon, r.lat, integration or "")
+        for o, r, integration in session.execute(stmt)
     ]
 
 
