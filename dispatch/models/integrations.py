@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.lifecycle import DeliveryState
 from dispatch.models.base import Base, IdMixin, JSONText, StateText, utcnow
+from dispatch.models.orders import Order
 from dispatch.models.region import Hub
 
 integration_hub = Table(
@@ -80,6 +81,8 @@ class OrderEvent(IdMixin, Base):
     hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONText)
     occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship()
 
 
 class WebhookDelivery(IdMixin, Base):

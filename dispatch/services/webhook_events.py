@@ -92,7 +92,7 @@ def record_order_events(session: Session) -> bool:
         resident = session.get(Resident, order.resident_id)
         occurred_at = _occurred_at(order, new)
         doc = order_doc(order, hub.code if hub else "", resident.code if resident else "")
-        event = OrderEvent(id=new_id(), type=kind, order_id=order.id, hub_id=order.hub_id,
+        event = OrderEvent(id=new_id(), type=kind, order=order, hub_id=order.hub_id,
                            occurred_at=occurred_at,
                            payload={"order": asdict(doc), "previous_state": previous})
         session.add(event)
@@ -101,7 +101,7 @@ def record_order_events(session: Session) -> bool:
         for endpoint in endpoints[order.hub_id]:
             if endpoint.events and kind not in endpoint.events:
                 continue
-            session.add(WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id,
+            session.add(WebhookDelivery(event=event, endpoint=endpoint,
                                         next_attempt_at=occurred_at, created_at=occurred_at,
                                         updated_at=occurred_at))
             queued = True

@@ -88,6 +88,23 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "sms.twilio_inbound": {"webhook"},
     "sms.twilio_status": {"webhook"},
     "sms.gateway_webhook": {"webhook"},
+    "integrations.index": {"admin"},
+    "integrations.create": {"admin"},
+    "integrations.show": {"admin"},
+    "integrations.issue_token": {"admin"},
+    "integrations.revoke_token": {"admin"},
+    "integrations.switch": {"admin"},
+    "integrations.add_endpoint": {"admin"},
+    "integrations.remove_endpoint": {"admin"},
+    "integrations.deliveries": {"admin"},
+    "integrations.retry": {"admin"},
+    "api.openapi": {"public"},
+    "api.create_order": {"integration"},
+    "api.get_order": {"integration"},
+    "api.cancel": {"integration"},
+    "api.list_plans": {"integration"},
+    "api.get_plan": {"integration"},
+    "api.list_events": {"integration"},
 }
 
 # --- the URL map: every rule, with its methods ---------------------------------------------------
@@ -154,6 +171,26 @@ URL_MAP: dict[str, tuple[str, frozenset[str]]] = {
     "/sms/twilio/inbound": ("sms.twilio_inbound", frozenset({"POST"})),
     "/sms/twilio/status": ("sms.twilio_status", frozenset({"POST"})),
     "/sms/gateway/webhook": ("sms.gateway_webhook", frozenset({"POST"})),
+    "/admin/integrations": ("integrations.index", frozenset({"GET"})),
+    "/admin/integrations/new": ("integrations.create", frozenset({"POST"})),
+    "/admin/integrations/<integration_id>": ("integrations.show", frozenset({"GET"})),
+    "/admin/integrations/<integration_id>/tokens": ("integrations.issue_token", frozenset({"POST"})),
+    "/admin/integrations/<integration_id>/tokens/<token_id>/revoke":
+        ("integrations.revoke_token", frozenset({"POST"})),
+    "/admin/integrations/<integration_id>/active": ("integrations.switch", frozenset({"POST"})),
+    "/admin/integrations/<integration_id>/endpoints": ("integrations.add_endpoint", frozenset({"POST"})),
+    "/admin/integrations/<integration_id>/endpoints/<endpoint_id>/remove":
+        ("integrations.remove_endpoint", frozenset({"POST"})),
+    "/admin/integrations/<integration_id>/deliveries": ("integrations.deliveries", frozenset({"GET"})),
+    "/admin/integrations/<integration_id>/deliveries/<delivery_id>/retry":
+        ("integrations.retry", frozenset({"POST"})),
+    "/api/v1/openapi.json": ("api.openapi", frozenset({"GET"})),
+    "/api/v1/orders": ("api.create_order", frozenset({"POST"})),
+    "/api/v1/orders/<order_id>": ("api.get_order", frozenset({"GET"})),
+    "/api/v1/orders/<order_id>/cancel": ("api.cancel", frozenset({"POST"})),
+    "/api/v1/plans": ("api.list_plans", frozenset({"GET"})),
+    "/api/v1/plans/<plan_id>": ("api.get_plan", frozenset({"GET"})),
+    "/api/v1/events": ("api.list_events", frozenset({"GET"})),
 }
 
 
@@ -223,6 +260,8 @@ def login_without_csrf(client: FlaskClient, email: str) -> None:
 def _expected_refusal(allowed: set[str], who: str) -> tuple[int, str | None]:
     """How the access layer turns ``who`` away from a route admitting ``allowed``: (status,
     where a redirect goes)."""
+    if allowed == {"integration"}:
+        return 401, None  # the API: a bearer token or nothing, whatever session comes with it
     if allowed & {"operator", "planner", "admin"} and who in ("anonymous", "courier", "resident"):
         return 302, "/login"  # no console user signed in
     if allowed == {"courier"}:
@@ -242,7 +281,7 @@ def test_every_audience_a_route_does_not_admit_is_turned_away(bare_app: Flask, m
             continue
         path = rule
         for argument in ("resident_id", "message_id", "alert_id", "plan_id", "order_id", "run_id",
-                         "token", "route_id"):
+                         "token", "route_id", "integration_id", "token_id", "endpoint_id", "delivery_id"):
             path = path.replace(f"<{argument}>", "x" * 22)
         for who in SESSIONS:
             if who in allowed:

@@ -1,73 +1,20 @@
-"""The JSON API for other systems, ``/api/v1`` (docs/api.md; the document: ``/api/v1/openapi.json``).
-
-Each request carries ``Authorization: Bearer hkb_...``, a token an admin issued to an integration
-(:mod:`dispatch.services.integrations`). Routes declare the ``integration`` audience; the access
-layer (:mod:`web.security`) calls :func:`authenticate` for them, which leaves the caller in
-``g.api_caller``, its hub scope the integration's hubs. No session cookie is read or set, so the
-API needs no CSRF token. Errors are RFC 9457 problem details, in English: they are read by
-developers of the other system, not by residents or staff.
-"""
+"""The JSON API for other systems, ``/api/v1`` (docs/api.md; the document: ``/api/v1/openapi.json``):
+:mod:`web.api.base` (blueprint, bearer tokens, problem answers), :mod:`web.api.views` (the routes),
+:mod:`web.api.openapi` (the OpenAPI 3.1 document)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from dispatch.services.integrations import Caller
-from dispatch.services.integrations import authenticate as authenticate_token
-from web.context import db, now
+from web.api import views
+from web.api.base import api_errors, authenticate, bp
 from web.extensions import csrf
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-PREFIX = "/api/"
-
-
-def problem(status: int, title: str, detail: str = "", errors: list[str] | None = None,
-            headers: dict[str, str] | None = None) -> Any:
-    """An RFC 9457 problem answer."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = errors
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
-def authenticate() -> Any:
-    """The access layer's check for ``integration`` routes: None when the bearer token is valid
-    (the caller is kept in ``g.api_caller``), else the 401 answer."""
-    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
-    caller = authenticate_token(db(), secret.strip(), now=now()) if scheme.lower() == "bearer" else None
-    if caller is None:
-        return problem(401, "Unauthorized", "a valid bearer token is required",
-                       headers={"WWW-Authenticate": 'Bearer realm="hakobu"'})
-    g.api_caller = caller
-    return None
-
-
-def caller() -> Caller:
-    found: Caller = g.api_caller
-    return found
-
-
-def _api_errors(error: HTTPException) -> Any:
-    """HTTP errors under /api/ as problem details (the console's pages keep their HTML ones)."""
-    if not request.path.startswith(PREFIX):
-        return error
-    return problem(error.code or 500, error.name, error.description or "")
 
 
 def init_app(app: Flask) -> None:
-    from web.api import views  # noqa: F401 - registers the routes on bp
-
+    assert views.bp is bp  # the routes are registered on bp by importing views
     app.register_blueprint(bp)
     csrf.exempt(bp)
     app.extensions["hakobu_bearer"] = authenticate
-    app.register_error_handler(HTTPException, _api_errors)
+    app.register_error_handler(HTTPException, api_errors)

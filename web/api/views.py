@@ -21,7 +21,7 @@ from dispatch.read.api import (
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services.ordering import cancel_order, place_order
 from dispatch.services.webhooks import event_json
-from web.api import bp, caller, problem
+from web.api.base import bp, caller, problem
 from web.api.openapi import PLAN_STATES, served, validated
 from web.context import db, now, read, settings
 from web.security import access
