@@ -157,8 +157,8 @@ def plan_by_id(session: Session, plan_id: str, hub_ids: Collection[str]) -> Plan
         return None
     plan, batch, code = row
     order_ids = {s.order_id for r in plan.routes for s in r.stops}
-    numbers = dict(session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids)))
-                   .tuples()) if order_ids else {}
+    numbers = {order_id: number for order_id, number in session.execute(
+        select(Order.id, Order.number).where(Order.id.in_(order_ids)))} if order_ids else {}
     return _plan_doc(plan, batch, code, numbers)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dispatch.lifecycle import DeliveryState
@@ -32,19 +32,21 @@ class IntegrationRow:
     dead: int  # deliveries that gave up
 
 
+def _counts(session: Session, stmt: Select[tuple[str, int]]) -> dict[str, int]:
+    return {key: count for key, count in session.execute(stmt)}
+
+
 def integration_rows(session: Session) -> list[IntegrationRow]:
     integrations = session.scalars(select(Integration).options(selectinload(Integration.hubs))
                                    .order_by(Integration.name)).all()
-    tokens = dict(session.execute(select(ApiToken.integration_id, func.count())
-                                  .where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.integration_id))
-                  .tuples())
-    endpoints = dict(session.execute(select(WebhookEndpoint.integration_id, func.count())
-                                     .where(WebhookEndpoint.active.is_(True))
-                                     .group_by(WebhookEndpoint.integration_id)).tuples())
-    dead = dict(session.execute(select(WebhookEndpoint.integration_id, func.count())
-                                .join(WebhookDelivery, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
-                                .where(WebhookDelivery.state == DeliveryState.DEAD.value)
-                                .group_by(WebhookEndpoint.integration_id)).tuples())
+    tokens = _counts(session, select(ApiToken.integration_id, func.count())
+                     .where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.integration_id))
+    endpoints = _counts(session, select(WebhookEndpoint.integration_id, func.count())
+                        .where(WebhookEndpoint.active.is_(True)).group_by(WebhookEndpoint.integration_id))
+    dead = _counts(session, select(WebhookEndpoint.integration_id, func.count())
+                   .join(WebhookDelivery, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
+                   .where(WebhookDelivery.state == DeliveryState.DEAD.value)
+                   .group_by(WebhookEndpoint.integration_id))
     return [IntegrationRow(i.id, i.name, i.active, tuple(sorted(h.name for h in i.hubs)),
                            tokens.get(i.id, 0), endpoints.get(i.id, 0), dead.get(i.id, 0))
             for i in integrations]
