@@ -93,17 +93,17 @@ class OutboxWorker(threading.Thread):
         self._transport = transport
         self._interval = interval_s
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             self._wake.wait(self._interval)
             self._wake.clear()
             try:
