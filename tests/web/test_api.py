@@ -113,6 +113,8 @@ def test_not_json_and_unknown_residents_are_refused(client: FlaskClient, api: Ap
     unknown = client.post("/api/v1/orders", json={**ORDER, "resident": "R999"}, headers=api.headers)
     assert unknown.status_code == 422 and "resident" in unknown.get_json()["detail"]
     assert client.get("/api/v1/nothing-here", headers=api.headers).mimetype == "application/problem+json"
+    typo = client.get("/api/v1/plans?stat=confirmed", headers=api.headers)
+    assert typo.status_code == 400 and "stat" in typo.get_json()["detail"]
 
 
 def test_cancel_through_the_api(client: FlaskClient, api: Api, db: Database) -> None:  # noqa: F811

@@ -12,6 +12,7 @@ developers of the other system, not by residents or staff.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -19,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch.services.integrations import Caller
 from dispatch.services.integrations import authenticate as authenticate_token
+from web.api.openapi import query_parameters
 from web.context import db, now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -51,6 +53,23 @@ def authenticate() -> Any:
                        headers={"WWW-Authenticate": 'Bearer realm="hakobu"'})
     g.api_caller = caller
     return None
+
+
+def _documented_query() -> Any:
+    """400 for a query parameter the document does not list for this operation (a typo such as
+    ``?stat=confirmed`` must not silently mean "every state")."""
+    rule = request.url_rule
+    if rule is None:
+        return None
+    path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix(bp.url_prefix or ""))
+    allowed = query_parameters(path, request.method)
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        return problem(400, "Bad Request", "unknown query parameter(s): " + ", ".join(unknown))
+    return None
+
+
+bp.before_request(_documented_query)
 
 
 def caller() -> Caller:

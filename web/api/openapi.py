@@ -251,3 +251,10 @@ def validated(body: Any, schema: str) -> list[str]:
     """What is wrong with ``body`` against the document's schema ``schema`` (empty: nothing)."""
     return [f"{'/'.join(str(p) for p in error.absolute_path) or '(body)'}: {error.message}"
             for error in sorted(_validator(schema).iter_errors(body), key=lambda e: list(e.absolute_path))]
+
+
+@cache
+def query_parameters(path: str, method: str) -> frozenset[str]:
+    """The query parameters the document lists for ``method`` ``path`` (e.g. ``"/plans"``)."""
+    operation = PATHS.get(path, {}).get(method.lower(), {})
+    return frozenset(p["name"] for p in operation.get("parameters", ()) if p["in"] == "query")
