@@ -23,6 +23,7 @@ from dispatch.read.integrations import delivery_log, hub_choices, integration_de
 from dispatch.services import integrations, webhooks
 from dispatch.services.webhook_events import EVENT_TYPES
 from web.context import db, now, read
+from web.forms import choices
 from web.security import access
 
 bp = Blueprint("integrations", __name__, url_prefix="/admin/integrations")
@@ -40,7 +41,7 @@ class IntegrationForm(FlaskForm):
 
 class EndpointForm(FlaskForm):
     url = URLField(validators=[DataRequired(), Length(max=500)])
-    events = Checkboxes(choices=[(e, e) for e in EVENT_TYPES], validate_choice=True)
+    events = Checkboxes(choices=choices((e, e) for e in EVENT_TYPES), validate_choice=True)
 
 
 class ActionForm(FlaskForm):
@@ -49,7 +50,7 @@ class ActionForm(FlaskForm):
 
 def _integration_form() -> IntegrationForm:
     form = IntegrationForm()
-    form.hubs.choices = [(h.code, f"{h.name} ({h.code})") for h in read(hub_choices)]
+    form.hubs.choices = choices((h.code, f"{h.name} ({h.code})") for h in read(hub_choices))
     return form
 
 
