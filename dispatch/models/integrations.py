@@ -74,13 +74,16 @@ class OrderEvent(IdMixin, Base):
     the transaction that did it. Its id is the event id receivers deduplicate by."""
 
     __tablename__ = "order_event"
-    __table_args__ = (Index("ix_order_event_hub_id_occurred_at", "hub_id", "occurred_at"),)
+    __table_args__ = (Index("ix_order_event_hub_id_recorded_at", "hub_id", "recorded_at"),)
 
     type: Mapped[str] = mapped_column(String(40))
     order_id: Mapped[str] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
     hub_id: Mapped[str] = mapped_column(ForeignKey("hub.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONText)
-    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # the service's clock
+    #: The real time it was recorded: the order of the events feed (a simulated day's clock may
+    #: lie in the past, and the feed's cursor must only move forward).
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     order: Mapped[Order] = relationship()
 

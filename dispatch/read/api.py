@@ -177,13 +177,16 @@ class UnknownCursor(LookupError):
 
 def events_after(session: Session, hub_ids: Collection[str], after: str | None,
                  limit: int = 100) -> EventPage:
-    """The hubs' order events in the order they happened, after the event ``after`` (exclusive)."""
+    """The hubs' order events in the order they were recorded, after the event ``after`` (exclusive).
+
+    Two transactions committing at the same moment may commit in the other order than they
+    recorded; a poller that must not miss one reads a little behind (webhooks have no such gap)."""
     stmt = scoped(select(OrderEvent), OrderEvent.hub_id, hub_ids)
     if after is not None:
-        cursor = session.execute(scoped(select(OrderEvent.occurred_at, OrderEvent.id)
+        cursor = session.execute(scoped(select(OrderEvent.recorded_at, OrderEvent.id)
                                         .where(OrderEvent.id == after), OrderEvent.hub_id, hub_ids)).first()
         if cursor is None:
             raise UnknownCursor(after)
-        stmt = stmt.where(tuple_(OrderEvent.occurred_at, OrderEvent.id) > tuple_(*cursor))
-    events = tuple(session.scalars(stmt.order_by(OrderEvent.occurred_at, OrderEvent.id).limit(limit)))
+        stmt = stmt.where(tuple_(OrderEvent.recorded_at, OrderEvent.id) > tuple_(*cursor))
+    events = tuple(session.scalars(stmt.order_by(OrderEvent.recorded_at, OrderEvent.id).limit(limit)))
     return EventPage(events, events[-1].id if events else after)

@@ -93,7 +93,7 @@ def record_order_events(session: Session) -> bool:
         occurred_at = _occurred_at(order, new)
         doc = order_doc(order, hub.code if hub else "", resident.code if resident else "")
         event = OrderEvent(id=new_id(), type=kind, order=order, hub_id=order.hub_id,
-                           occurred_at=occurred_at,
+                           occurred_at=occurred_at, recorded_at=utcnow(),
                            payload={"order": asdict(doc), "previous_state": previous})
         session.add(event)
         if order.hub_id not in endpoints:

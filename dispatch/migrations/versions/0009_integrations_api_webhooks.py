@@ -76,12 +76,13 @@ def upgrade() -> None:
         sa.Column('hub_id', sa.String(length=32), nullable=False),
         sa.Column('payload', sa.Text(), nullable=False),
         sa.Column('occurred_at', sa.DateTime(), nullable=False),
+        sa.Column('recorded_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['hub_id'], ['hub.id'], name=op.f('fk_order_event_hub_id_hub')),
         sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_order_event_order_id_order'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_order_event')),
     )
-    op.create_index('ix_order_event_hub_id_occurred_at', 'order_event', ['hub_id', 'occurred_at'])
+    op.create_index('ix_order_event_hub_id_recorded_at', 'order_event', ['hub_id', 'recorded_at'])
     op.create_index(op.f('ix_order_event_order_id'), 'order_event', ['order_id'])
     op.create_table(
         'webhook_delivery',
