@@ -80,7 +80,17 @@ def event_json(event: OrderEvent) -> dict[str, Any]:
 
 
 def claim_due(db: Database, now: dt.datetime, limit: int = 20) -> list[Outgoing]:
-    """Move up to ``limit`` due deliveries to ``sending`` (and take back stuck ones first)."""
+    """Move up to ``limit`` due deliveries to ``sending`` (and take back stuck ones first).
+
+    An idle round is one read: the worker calls this every interval, and a write transaction
+    would take SQLite's write lock for nothing."""
+    with db.read() as session:
+        due = session.scalars(select(WebhookDelivery.id).where(
+            ((WebhookDelivery.state == DeliveryState.QUEUED.value) & (WebhookDelivery.next_attempt_at <= now))
+            | ((WebhookDelivery.state == DeliveryState.SENDING.value)
+               & (WebhookDelivery.updated_at <= now - STUCK_AFTER))).limit(1)).first()
+    if due is None:
+        return []
     with db.write() as session:
         session.execute(
             update(WebhookDelivery)
