@@ -1,10 +1,25 @@
-"""Domain errors: every failure a user can cause has a named error with an exact message."""
+"""Domain errors: every failure a user can cause has a named error with an exact message.
+
+An error's message is a :class:`dispatch.phrases.Phrase`: an English message id with
+``%(name)s`` placeholders and its parameters, e.g. ``DomainError("order #%(number)s is
+%(state)s, not in transit", number=12, state="failed")``. ``str(error)`` is the English text
+(CLI, logs); the web shows ``error.phrase`` translated (``web.phrases.say``), with states and
+times in the viewer's words.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from dispatch.phrases import Phrase
 
 
 class DomainError(Exception):
     """Base class for errors the domain raises on purpose (mapped to 4xx / exit 2 by entrypoints)."""
+
+    def __init__(self, message: str | Phrase = "", **params: Any) -> None:
+        self.phrase = message if isinstance(message, Phrase) else Phrase(str(message), params)
+        super().__init__(str(self.phrase))
 
 
 class NotFound(DomainError):
@@ -16,7 +31,8 @@ class IllegalTransition(DomainError):
     its lifecycle (``dispatch.lifecycle``) does not allow from where it is."""
 
     def __init__(self, ref: str, current: str, target: str, *, kind: str = "order") -> None:
-        super().__init__(f"{kind} {ref}: cannot go from {current!r} to {target!r}")
+        super().__init__("%(kind)s %(ref)s: cannot go from '%(current)s' to '%(target)s'",
+                         kind=kind, ref=ref, current=current, target=target)
         self.kind = kind
         self.ref = ref
         self.current = current

@@ -28,6 +28,7 @@ from web import (
     integrations,
     operations,
     parked,
+    phrases,
     planner,
     plans,
     resident,
@@ -74,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
 
     _init_extensions(app)
     security.init_app(app)
+    phrases.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(intake.bp)

@@ -43,6 +43,7 @@ from dispatch.services import delivery, signin
 from web.context import db, read, settings
 from web.extensions import limiter
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, RouteLine, build_map, render_parts
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("courier", __name__)
@@ -163,8 +164,8 @@ def _run(action: Any, route_id: str | None, anchor: str, what: str) -> Any:
         return _refused(what)
     except DomainError as error:
         if _wants_json():
-            return jsonify({"status": "error", "message": str(error)}), 422
-        flash(str(error), "error")
+            return jsonify({"status": "error", "message": say(error)}), 422
+        flash(say(error), "error")
         return _back(route_id, anchor)
     return _respond(outcome, route_id, anchor)
 
@@ -387,5 +388,5 @@ def position() -> Any:
     try:
         delivery.share_position(db(), _volunteer_id(), lon, lat, accuracy, utcnow())
     except DomainError as error:
-        return jsonify({"status": "refused", "message": str(error)}), 409
+        return jsonify({"status": "refused", "message": say(error)}), 409
     return jsonify({"status": "ok"})

@@ -26,6 +26,7 @@ from dispatch.models import utcnow
 from dispatch.read.drones import SortieRow, sortie_row, todays_sorties
 from dispatch.services import sorties
 from web.context import db, read, settings
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("drones", __name__, url_prefix="/drones")
@@ -114,7 +115,7 @@ def _act(route_id: str, form: FlaskForm, action: Callable[[], str]) -> Any:
         try:
             flash(action(), "ok")
         except DomainError as error:
-            flash(str(error), "error")
+            flash(say(error), "error")
     return redirect(url_for("drones.show", route_id=route_id))
 
 

@@ -30,6 +30,7 @@ from sms.transports import SimulatorTransport
 from web.auth import require_hub
 from web.context import db, read, settings
 from web.forms import choices
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
@@ -94,7 +95,7 @@ def phone_order(resident_id: str) -> Any:
                                           entered_by_user_id=current_user.user_id,
                                           priority=int(form.priority.data or 2))
         except DomainError as error:
-            flash(str(error), "error")
+            flash(say(error), "error")
         else:
             flash(_("Order #%(number)s placed for %(name)s.", number=placed.number, name=brief.name), "ok")
             return redirect(url_for("intake.phone_search"))

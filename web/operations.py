@@ -23,6 +23,7 @@ from dispatch.read.operations import SwitchTarget, hub_operations, switch_target
 from dispatch.services import disruptions
 from web.auth import require_any_hub
 from web.context import db, now, read, settings
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
@@ -123,7 +124,7 @@ def _run(action: Any, what: str) -> Any:
     try:
         result = action()
     except DomainError as error:
-        flash(str(error), "error")
+        flash(say(error), "error")
     else:
         _report(result, what)
     return redirect(url_for("operations.index"))

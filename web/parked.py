@@ -23,6 +23,7 @@ from dispatch.models import utcnow
 from dispatch.read.parked import parked_orders
 from dispatch.services import continuity
 from web.context import db, read, settings
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("parked", __name__, url_prefix="/orders/parked")
@@ -56,7 +57,7 @@ def _resolve(action: Callable[[], int], done: Callable[[int], str]) -> Any:
     except NotFound:
         abort(404)
     except DomainError as error:
-        flash(str(error), "error")
+        flash(say(error), "error")
     else:
         flash(done(number), "ok")
     return redirect(url_for("parked.index"))

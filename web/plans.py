@@ -36,6 +36,7 @@ from web.maps import (
     render_parts,
     route_lines,
 )
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -152,7 +153,7 @@ def _after(plan_id: str, action: Any) -> Any:
     try:
         new_id = action()
     except DomainError as error:
-        flash(str(error), "error")
+        flash(say(error), "error")
         return redirect(url_for("plans.show", plan_id=plan_id))
     flash(_("Saved as a new version; the validator checked it again."), "ok")
     return redirect(url_for("plans.show", plan_id=new_id))
@@ -224,7 +225,7 @@ def force_ground(plan_id: str) -> Any:
     try:
         plan_service.request_ground(db(), plan_id, form.order_id.data or "", user_id=current_user.user_id)
     except DomainError as error:
-        flash(str(error), "error")
+        flash(say(error), "error")
     else:  # the scheduler's worker re-plans the batch; this page refreshes until the version is there
         flash(_("The order will go by ground: the batch is being planned again; the new version "
                 "appears here in a few seconds."), "ok")
@@ -242,7 +243,7 @@ def confirm(plan_id: str) -> Any:
         done = plan_service.confirm_plan(db(), plan_id, current_user.user_id, now(), settings(),
                                          as_planned=form.as_planned.data == "1")
     except DomainError as error:
-        flash(_("Not confirmed: %(reason)s", reason=str(error)), "error")
+        flash(_("Not confirmed: %(reason)s", reason=say(error)), "error")
     else:
         if done.retimed:
             flash(_("The first ETA had passed: the plan was re-timed from now before confirming."), "ok")

@@ -19,6 +19,7 @@ from dispatch.services import ordering, signin
 from web.context import db, settings
 from web.extensions import limiter
 from web.forms import choices
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("resident", __name__, url_prefix="/order")
@@ -130,7 +131,7 @@ def home() -> Any:
                     db(), chosen.resident_id, items, channel="proxy" if chosen.proxy_id else "web",
                     now=dt.datetime.now(dt.UTC), time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
             except DomainError as error:
-                flash(str(error), "error")
+                flash(say(error), "error")
             else:
                 flash(_("Order #%(number)s received. We will text you the delivery time.",
                         number=placed.number), "ok")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from dispatch.lifecycle import BatchState, OrderState
 from dispatch.models.base import Base, IdMixin, StateText, owned_rows, utcnow
 from dispatch.models.region import Hub, Resident
+from dispatch.phrases import english
 
 
 class Batch(IdMixin, Base):
@@ -38,8 +39,8 @@ class Batch(IdMixin, Base):
         """What the command line and the demo print beside the state: why it failed, else the
         re-plan asked for, in the words they always printed (``re-plan: <why>``)."""
         if self.reason or self.replan_reason is None:
-            return self.reason
-        return f"re-plan: {self.replan_reason}"
+            return english(self.reason)
+        return f"re-plan: {english(self.replan_reason)}"
 
 
 class Order(IdMixin, Base):

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 import routing
 from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Region, Resident, Road, Volunteer, Zone
+from dispatch.phrases import Phrase
 from dispatch.zones import zone_active_during
 
 #: Zone types treated as no-fly while planning (see the module docstring).
@@ -166,10 +167,10 @@ def _order(session: Session, order: Order, hub: Hub, hz: Horizon,
     start = max(order.window_start or hz.start, hz.start)
     end = min(order.window_end or hz.end, hz.end)
     if end <= start:
-        wanted = (order.window_start or hz.start).astimezone(hz.tz).isoformat()
-        day = f"{hz.start.astimezone(hz.tz).isoformat()} - {hz.end.astimezone(hz.tz).isoformat()}"
-        return {"order_id": order.id, "reason": "time_window",
-                "detail": f"its window (from {wanted}) is outside this batch's delivery day ({day})"}
+        outside = Phrase("its window (from %(wanted)s) is outside this batch's delivery day "
+                         "(%(start)s–%(end)s)",
+                         {"wanted": order.window_start or hz.start, "start": hz.start, "end": hz.end})
+        return {"order_id": order.id, "reason": "time_window", "detail": outside.stored()}
     drop = None
     if resident.drop_lon is not None and resident.drop_lat is not None:
         drop = (resident.drop_lon, resident.drop_lat)

@@ -68,5 +68,6 @@ def _batch(session: Session, batch_id: str) -> Batch:
     confirmed = session.scalars(
         select(Plan.version).where(Plan.batch_id == batch_id, Plan.state == PlanState.CONFIRMED)).first()
     if confirmed is not None:
-        raise DomainError(f"batch {batch_id} already has a confirmed plan (version {confirmed})")
+        raise DomainError("batch %(batch_id)s already has a confirmed plan (version %(confirmed)s)",
+                          batch_id=batch_id, confirmed=confirmed)
     return batch

@@ -116,8 +116,9 @@ def _check_instant(cutoff_at: dt.datetime, now: dt.datetime) -> None:
     if cutoff_at.tzinfo is None:
         raise ValueError(f"cutoff {cutoff_at.isoformat()} is naive; give an aware instant")
     if cutoff_at > now:
-        raise DomainError(f"cutoff {cutoff_at.isoformat()} is after now ({now.isoformat()}); "
-                          "a batch can only close at or after its cutoff")
+        raise DomainError("cutoff %(cutoff)s is after now (%(now)s); a batch can only close at or after its "
+                          "cutoff",
+                          cutoff=cutoff_at, now=now)
 
 
 def _claimable(session: Session, hub: Hub, cutoff_at: dt.datetime) -> ColumnElement[bool]:

@@ -43,6 +43,7 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import BatchState, OrderState, PlanState, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, HandoffEvent, Hub, OperatorAlert, Order, Plan
+from dispatch.phrases import Phrase
 from dispatch.services import notify
 from dispatch.services.batching import cutoff_instants
 
@@ -118,7 +119,7 @@ def _carry_over(session: Session, hub: Hub, now: dt.datetime, settings: Settings
         reason = _park_reason(session, order, settings)
         if reason is not None:
             _park(session, order, reason, now=now)
-            result.parked[order.number] = reason
+            result.parked[order.number] = str(reason)
             continue
         _move_to(order, target, tz, now)
         result.carried.append(order.number)
@@ -155,7 +156,7 @@ def _release_unconfirmed(session: Session, hub: Hub, tz: ZoneInfo, now: dt.datet
             plan.note = (plan.note + "; " if plan.note else "") + "not confirmed before its day ended"
         if batch.state == BatchState.CLOSED:
             transition(batch, BatchState.SOLVED)
-            batch.reason = "its day ended before it was planned; orders carried on"
+            batch.reason = Phrase("its day ended before it was planned; orders carried on").stored()
             batch.solved_at, batch.solve_seconds = now, 0.0
         transition(order, OrderState.CONFIRMED)
         order.updated_at = now
@@ -170,12 +171,12 @@ def failed_attempts(session: Session, order_id: str) -> int:
         HandoffEvent.order_id == order_id, HandoffEvent.kind == "returned")) or 0
 
 
-def _park_reason(session: Session, order: Order, settings: Settings) -> str | None:
+def _park_reason(session: Session, order: Order, settings: Settings) -> Phrase | None:
     attempts = failed_attempts(session, order.id)
     if attempts >= settings.max_delivery_attempts:
-        return f"{attempts} failed delivery attempts"
+        return Phrase("%(count)s failed delivery attempts", {"count": attempts})
     if order.carried_over >= settings.carry_over_max_days:
-        return f"not delivered after {order.carried_over} days carried over"
+        return Phrase("not delivered after %(days)s days carried over", {"days": order.carried_over})
     return None
 
 
@@ -203,13 +204,13 @@ def _move_to(order: Order, target: NextDay, tz: ZoneInfo, now: dt.datetime) -> N
     order.updated_at = now
 
 
-def _park(session: Session, order: Order, reason: str, *, now: dt.datetime) -> None:
+def _park(session: Session, order: Order, reason: Phrase, *, now: dt.datetime) -> None:
     """``confirmed → parked`` with the reason; an operator alert, and the resident told."""
     transition(order, OrderState.PARKED)
-    order.parked_reason = reason[:500]
+    order.parked_reason = reason.stored()[:500]
     order.updated_at = now
     session.add(OperatorAlert(hub_id=order.hub_id, kind="order_parked", order_id=order.id,
-                              resident_id=order.resident_id, text=reason, created_at=now))
+                              resident_id=order.resident_id, text=reason.stored(), created_at=now))
     _tell(session, order, "order_parked", {}, now)
 
 
@@ -228,7 +229,8 @@ def requeue_parked(db: Database, order_id: str, *, hub_ids: frozenset[str] | Non
         tz = timezone_of(session, hub)
         target = next_delivery_day(session, hub, tz, now)
         if target is None:
-            raise DomainError(f"hub {hub.code} has no delivery day within {LOOK_AHEAD.days} days")
+            raise DomainError("hub %(code)s has no delivery day within %(days)s days",
+                              code=hub.code, days=LOOK_AHEAD.days)
         _move_to(order, target, tz, now)
         order.carried_over = 0  # a fresh start: the days it was parked do not count
         order.told_day = target.day
@@ -255,7 +257,8 @@ def _parked(session: Session, order_id: str, hub_ids: frozenset[str] | None) -> 
     if order is None or (hub_ids is not None and order.hub_id not in hub_ids):
         raise NotFound(f"order {order_id!r} does not exist")
     if order.state != OrderState.PARKED.value:
-        raise DomainError(f"order #{order.number} is {order.state}, not parked")
+        raise DomainError("order #%(number)s is %(state)s, not parked",
+                          number=order.number, state=order.state)
     return order
 
 

@@ -61,6 +61,7 @@ from dispatch.models import (
     Stop,
     Volunteer,
 )
+from dispatch.phrases import Phrase
 from dispatch.services import notify
 from dispatch.services.free_text import checked_text
 from dispatch.services.handoffs import append_event
@@ -120,7 +121,8 @@ def check_action_id(action_id: str) -> str:
 def _replay(first: CourierAction, volunteer_id: str, kind: str, order_id: str | None) -> Outcome:
     if first.volunteer_id != volunteer_id or first.kind != kind or first.order_id != order_id:
         # Never reveal another courier's outcome; a phone that reuses ids has a bug.
-        raise DomainError(f"action id {first.action_id!r} was already used for another action")
+        raise DomainError("action id '%(action_id)s' was already used for another action",
+                          action_id=first.action_id)
     outcome = dict(first.outcome or {})
     status = str(outcome.pop("status", "ok"))
     return Outcome(first.action_id, first.kind, status, first.order_id, outcome, replayed=True)
@@ -189,7 +191,7 @@ def _assignment(session: Session, volunteer_id: str, order_id: str,
         raise NotFound(f"order {order_id!r} is not on a route of this courier")
     route, stop = row
     if states is not None and route.state not in states:
-        raise DomainError(f"this route is {route.state}: bring the parcel back to the hub")
+        raise DomainError("this route is %(state)s: bring the parcel back to the hub", state=route.state)
     order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()).one()
     return order, route, stop
 
@@ -264,7 +266,8 @@ def _held(session: Session, volunteer_id: str, order_id: str,
     actor = f"volunteer:{volunteer_id}"
     order, route, _ = _assignment(session, volunteer_id, order_id, states)
     if holder(session, order) != actor:
-        raise DomainError(f"order #{order.number}: you do not hold this parcel (pick it up first)")
+        raise DomainError("order #%(number)s: you do not hold this parcel (pick it up first)",
+                          number=order.number)
     return order, route, actor
 
 
@@ -281,7 +284,8 @@ def _position(lon: float | None, lat: float | None) -> tuple[float | None, float
     if lon is None or lat is None:
         return None, None
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise DomainError(f"position lon={lon!r}, lat={lat!r} is not a WGS84 longitude and latitude")
+        raise DomainError("position lon='%(lon)s', lat='%(lat)s' is not a WGS84 longitude and latitude",
+                          lon=lon, lat=lat)
     return lon, lat
 
 
@@ -417,8 +421,8 @@ def deliver(db: Database, volunteer_id: str, order_id: str, pin: str, action_id:
             return _end_action(session, action_id, "ok",
                                {"event_id": result.event_id, "number": order.number})
         if result.alert_operator:
-            _alert(session, order, "pin_locked", volunteer_id,
-                   f"delivery PIN locked after {max_attempts} wrong tries", now)
+            locked = Phrase("delivery PIN locked after %(count)s wrong tries", {"count": max_attempts})
+            _alert(session, order, "pin_locked", volunteer_id, locked.stored(), now)
         if result.status is PinStatus.LOCKED:
             return _end_action(session, action_id, "locked",
                                {"number": order.number, "alerted": result.alert_operator})
@@ -444,7 +448,8 @@ def hand_over(db: Database, volunteer_id: str, order_id: str, to: str, action_id
     at the order first.
     """
     if to not in HANDOVER_KINDS:
-        raise DomainError(f"hand over to {to!r}? expected one of {', '.join(HANDOVER_KINDS)}")
+        raise DomainError("hand over to '%(to)s'? expected one of %(expected)s",
+                          to=to, expected=', '.join(HANDOVER_KINDS))
     text = checked_text(note, "note", MAX_NOTE_CHARS)
     lon, lat = _position(lon, lat)
 
@@ -455,11 +460,13 @@ def hand_over(db: Database, volunteer_id: str, order_id: str, to: str, action_id
         order, route, actor = _held(session, volunteer_id, order_id)
         resident = _resident(session, order)
         if resident.handover_consent not in CONSENT_ALLOWS[to]:
-            raise DomainError(f"order #{order.number}: the resident has not agreed to delivery to a {to}")
+            raise DomainError("order #%(number)s: the resident has not agreed to delivery to a %(to)s",
+                              number=order.number, to=to)
         if order.pin_locked:
-            raise DomainError(f"order #{order.number}: the PIN is locked; call the hub")
+            raise DomainError("order #%(number)s: the PIN is locked; call the hub", number=order.number)
         if order.state != OrderState.IN_TRANSIT:
-            raise DomainError(f"order #{order.number} is {order.state}, not in transit")
+            raise DomainError("order #%(number)s is %(state)s, not in transit",
+                              number=order.number, state=order.state)
         transition(order, OrderState.DELIVERED)
         order.updated_at = now
         event = append_event(session, order.id, HANDOVER_KINDS[to], actor, f"{to}:{resident.id}", actor,
@@ -476,7 +483,8 @@ def fail(db: Database, volunteer_id: str, order_id: str, reason: str, action_id:
     home can itself be a welfare concern). The courier still holds the parcel until
     :func:`return_to_hub`. ``note`` (free text) goes to the operator's alert only."""
     if reason not in FAIL_REASONS:
-        raise DomainError(f"reason {reason!r}: expected one of {', '.join(FAIL_REASONS)}")
+        raise DomainError("reason '%(reason)s': expected one of %(expected)s",
+                          reason=reason, expected=', '.join(FAIL_REASONS))
     text = checked_text(note, "note", MAX_NOTE_CHARS)
 
     with db.write() as session:
@@ -485,11 +493,14 @@ def fail(db: Database, volunteer_id: str, order_id: str, reason: str, action_id:
             return replayed
         order, route, _ = _held(session, volunteer_id, order_id)
         if order.state != OrderState.IN_TRANSIT:
-            raise DomainError(f"order #{order.number} is {order.state}, not in transit")
+            raise DomainError("order #%(number)s is %(state)s, not in transit",
+                              number=order.number, state=order.state)
         transition(order, OrderState.FAILED)
         order.note = f"delivery failed: {reason}"
         order.updated_at = now
-        _alert(session, order, "delivery_failed", volunteer_id, f"{reason}: {text}" if text else reason, now)
+        said = Phrase("%(reason)s: %(note)s", {"reason": reason, "note": text}) if text else \
+            Phrase("%(reason)s", {"reason": reason})
+        _alert(session, order, "delivery_failed", volunteer_id, said.stored(), now)
         notify.text_resident(session, order, "delivery_failed", {}, now=now,
                              dedupe_key=f"delivery_failed:{order.id}:{route.id}")
         return _end_action(session, action_id, "ok", {"number": order.number, "reason": reason})
@@ -509,8 +520,9 @@ def return_to_hub(db: Database, volunteer_id: str, order_id: str, action_id: str
             return replayed
         order, route, actor = _held(session, volunteer_id, order_id, states=None)
         if not can_transition(order.state, OrderState.RETURNED):
-            raise DomainError(f"order #{order.number} is {order.state}: only an undelivered parcel "
-                              "comes back to the hub")
+            raise DomainError("order #%(number)s is %(state)s: only an undelivered parcel comes back to the "
+                              "hub",
+                              number=order.number, state=order.state)
         event = append_event(session, order.id, "returned", actor, f"hub:{order.hub_id}", actor,
                              "courier_scan", now, lon=lon, lat=lat)
         transition(order, OrderState.RETURNED)
@@ -566,7 +578,7 @@ def share_position(db: Database, volunteer_id: str, lon: float, lat: float, accu
     if checked_lon is None or checked_lat is None:
         raise DomainError("a position needs both lon and lat")
     if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
-        raise DomainError(f"accuracy {accuracy_m!r} m is not a distance")
+        raise DomainError("accuracy '%(accuracy_m)s' m is not a distance", accuracy_m=accuracy_m)
     with db.write() as session:
         _volunteer(session, volunteer_id)
         route = active_route(session, volunteer_id)

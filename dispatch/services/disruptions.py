@@ -40,6 +40,7 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import BatchState, OrderState, PlanState, RouteState, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Volunteer, Zone
+from dispatch.phrases import Phrase
 from dispatch.planning.build import active_zones
 from dispatch.planning.store import save_version
 from dispatch.services import notify
@@ -83,6 +84,11 @@ class Revision:
 # --- the public disruptions ----------------------------------------------------------------------
 
 
+def _cancelled(number: int) -> str:
+    """A plan version's note (and the re-plan's reason) when a resident cancelled an order."""
+    return Phrase("order #%(number)s cancelled", {"number": number}).stored()
+
+
 def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: str,
                     settings: Settings) -> Revision:
     """A courier calls off for the rest of the day: not planned again before tomorrow, their
@@ -97,7 +103,8 @@ def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: st
         result = Revision()
         for plan in _confirmed_plans(session, volunteer.hub_id, now):
             if any(r.volunteer_id == volunteer_id for r in plan.routes):
-                note = f"courier {volunteer.code} called off"
+                note = Phrase("courier %(code)s %(name)s called off", {"code": volunteer.code,
+                                                                         "name": volunteer.name}).stored()
                 result.merge(_revise(session, plan, now, settings, note=note, drop_vehicles={volunteer_id}))
         count = len(result.bring_back)
         notify.text_volunteer(session, volunteer, "courier_released", {"count": count}, now=now,
@@ -119,10 +126,10 @@ def order_cancelled(session: Session, order: Order, now: dt.datetime, settings: 
     if plan is None or order.id not in {o["id"] for o in plan.problem["orders"]}:
         return Revision()
     if plan.state == PlanState.PROPOSED:
-        _store(session, plan, *_without(plan, {order.id}), note=f"order #{order.number} cancelled",
+        _store(session, plan, *_without(plan, {order.id}), note=_cancelled(order.number),
                gone={order.id})
         return Revision(removed=[order.id])
-    return _revise(session, plan, now, settings, note=f"order #{order.number} cancelled",
+    return _revise(session, plan, now, settings, note=_cancelled(order.number),
                    remove_orders={order.id})
 
 
@@ -138,7 +145,7 @@ def set_weather_hold(db: Database, hub_id: str, on: bool, now: dt.datetime, acto
         log.info("hub %s weather hold %s by %s", hub.code, "on" if on else "off", actor)
         if not on:
             return Revision()
-        return _ground(session, hub_id, None, now, settings, "weather hold")
+        return _ground(session, hub_id, None, now, settings, Phrase("weather hold").stored())
 
 
 def ground_drone(db: Database, drone_id: str, now: dt.datetime, actor: str, settings: Settings,
@@ -146,7 +153,8 @@ def ground_drone(db: Database, drone_id: str, now: dt.datetime, actor: str, sett
     """Take one drone out of service (``grounded`` or ``maintenance``); its pending sorties go to
     ground couriers. ``status="available"`` puts it back (nothing is re-planned then)."""
     if status not in ("available", "grounded", "maintenance"):
-        raise DomainError(f"drone status must be available, grounded or maintenance, not {status!r}")
+        raise DomainError("drone status must be available, grounded or maintenance, not '%(status)s'",
+                          status=status)
     with db.write() as session:
         drone = session.get(Drone, drone_id)
         if drone is None:
@@ -155,7 +163,8 @@ def ground_drone(db: Database, drone_id: str, now: dt.datetime, actor: str, sett
         log.info("drone %s %s by %s", drone.code, status, actor)
         if status == "available":
             return Revision()
-        return _ground(session, drone.hub_id, drone.id, now, settings, f"drone {drone.code} {status}")
+        return _ground(session, drone.hub_id, drone.id, now, settings,
+                       Phrase("drone %(code)s %(status)s", {"code": drone.code, "status": status}).stored())
 
 
 def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, actor: str,
@@ -182,8 +191,8 @@ def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, 
                 report = routing.validate(replace(problem, zones=zones), solution)
                 blocked = {m.group(1) for v in report.violations if (m := _ZONE_VIOLATION.match(v))}
                 if blocked:
-                    result.merge(_revise(session, plan, now, settings, note=f"no-fly zone {zone.identifier}",
-                                         ground_drones=blocked))
+                    note = Phrase("no-fly zone %(zone)s", {"zone": zone.name or zone.identifier}).stored()
+                    result.merge(_revise(session, plan, now, settings, note=note, ground_drones=blocked))
         return result
 
 
@@ -294,7 +303,8 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
     result.queued += insertion.left
     changed = set(insertion.placed.values())
     unserved_extra = [{"order_id": order_id, "reason": "replanned",
-                       "detail": f"{note}: no courier could take it; back to the queue"}
+                       "detail": Phrase("%(note)s: no courier could take it; back to the queue",
+                                         {"note": note}).stored()}
                       for order_id in insertion.left]
     routes = repair.in_solver_order([*insertion.routes, *called_off])
     queued = set(result.queued)
@@ -303,7 +313,7 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
                                       tuple(u for u in solution.unserved if u.order_id not in queued))
     if not routing.validate(new_problem, new_solution).ok:
         # Never confirm an invalid plan: send every orphan back to the queue instead.
-        log.warning("plan %s: revision (%s) did not validate; orphans queued", plan.id, note)
+        log.warning("plan %s: revision did not validate; orphans queued", plan.id)
         return _revise_by_queueing(session, plan, now, settings, note, problem, solution, without_orphans,
                                    orphans, result, {r.vehicle_id for r in called_off})
     new = _store(session, plan, new_problem, new_solution, note, unserved_extra, remove_orders)
@@ -322,7 +332,8 @@ def _revise_by_queueing(session: Session, plan: Plan, now: dt.datetime, settings
     result.queued = list(orphans)
     queued = set(orphans)
     new_problem = replace(problem, orders=tuple(o for o in problem.orders if o.id not in queued))
-    extra = [{"order_id": o, "reason": "replanned", "detail": f"{note}: back to the queue"} for o in orphans]
+    back = Phrase("%(note)s: back to the queue", {"note": note}).stored()
+    extra = [{"order_id": o, "reason": "replanned", "detail": back} for o in orphans]
     new = _store(session, plan, new_problem, repair.with_routes(solution, repair.in_solver_order(kept)), note,
                  extra, set(result.removed))
     _confirm_revision(session, plan, new, now, cancelled=cancelled)

@@ -12,7 +12,8 @@ def checked_text(value: str | None, what: str, limit: int, *, required: bool = F
     longer than ``limit`` characters."""
     cleaned = (value or "").strip()
     if required and not cleaned:
-        raise DomainError(f"the {what} is empty")
+        raise DomainError("the %(what)s is empty", what=what)
     if len(cleaned) > limit:
-        raise DomainError(f"the {what} is {len(cleaned)} characters long; at most {limit}")
+        raise DomainError("the %(what)s is %(count)s characters long; at most %(limit)s",
+                          what=what, count=len(cleaned), limit=limit)
     return cleaned

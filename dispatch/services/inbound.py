@@ -21,6 +21,7 @@ from dispatch.errors import DomainError
 from dispatch.ids import new_id
 from dispatch.lifecycle import MessageStatus
 from dispatch.models import Message, OptOut, Proxy, Resident
+from dispatch.phrases import Phrase
 from dispatch.requests import (
     AskHelp,
     AskStatus,
@@ -162,9 +163,10 @@ def _identify(session: Session, phone: str, language_hint: str) -> _Sender:
     return sender
 
 
-def _review(message: Message, reason: str) -> None:
+def _review(message: Message, reason: str, **params: Any) -> None:
+    """Queue the text for an operator; ``reason`` is a phrase key (``dispatch.phrases``)."""
     message.review = "pending"
-    message.review_reason = reason
+    message.review_reason = Phrase(reason, params).stored()
 
 
 def _act(session: Session, message: Message, sender: _Sender, request: Request,
@@ -199,12 +201,12 @@ def _on_behalf(session: Session, message: Message, sender: _Sender, request: OnB
     resident = session.scalars(select(Resident).where(
         func.upper(Resident.code) == request.resident_code.upper(), Resident.active)).first()
     if resident is None:
-        _review(message, f"proxy named unknown resident code {request.resident_code!r}")
+        _review(message, "proxy named unknown resident code '%(code)s'", code=request.resident_code)
         return "proxy_unknown_resident", {"resident": request.resident_code}, None
     proxy = session.scalars(select(Proxy).where(
         Proxy.phone == sender.phone, Proxy.resident_id == resident.id, Proxy.active)).first()
     if proxy is None:
-        _review(message, f"number is not a registered proxy of {resident.code}")
+        _review(message, "number is not a registered proxy of %(code)s", code=resident.code)
         return "proxy_not_allowed", {"resident": resident.code}, None
     message.resident_id = resident.id
     return _as_resident(session, message, resident, request.request, now, settings, proxy=proxy)
@@ -220,7 +222,7 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
                 time_wish=request.time_wish, proxy_id=proxy.id if proxy else None,
                 request_text=message.body)
         except DomainError as error:
-            _review(message, f"order refused: {error}")
+            _review(message, "order refused: %(error)s", error=error.phrase.stored())
             return "unparseable", {"reason": str(error)}, None
         params = ordering.order_params(order)
         if request.time_wish is not None:
@@ -239,7 +241,9 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
             return "cancel_not_possible", {"number": order.number}, order.id
         return "cancelled", {"number": order.number}, order.id
     if isinstance(request, NotUnderstood):
-        _review(message, f"not understood: {request.reason}")
+        why, _sep, detail = request.reason.partition(": ")
+        _review(message, "not understood: %(why)s (%(detail)s)" if detail else "not understood: %(why)s",
+                why=why, detail=detail)
         return "unparseable", {"reason": request.reason}, None
     if isinstance(request, AskHelp):
         return "help", {}, None
@@ -248,7 +252,7 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
     if isinstance(request, OptIn):
         session.execute(delete(OptOut).where(OptOut.phone == message.phone))
         return "started", {}, None
-    _review(message, f"nested request not supported: {type(request).__name__}")
+    _review(message, "nested request not supported: %(what)s", what=type(request).__name__)
     return "unparseable", {"reason": "nested proxy request"}, None
 
 

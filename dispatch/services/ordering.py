@@ -77,7 +77,8 @@ def delivery_window(hub: Hub, tz: ZoneInfo, wish: TimeWish | None,
         start = max(start, local_now)
         if end - start >= MIN_WINDOW:
             return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-    raise DomainError(f"hub {hub.code} has no opening hours for a {wish.part} delivery")
+    raise DomainError("hub %(code)s has no opening hours for a %(part)s delivery",
+                      code=hub.code, part=wish.part)
 
 
 def _on_a_delivery_day(session: Session, hub: Hub, tz: ZoneInfo, start: dt.datetime,
@@ -112,20 +113,22 @@ def create_order(
     ``integration_id`` and ``external_ref``: the system that placed it through the API, and its
     own reference for it (unique per integration)."""
     if channel not in CHANNELS:
-        raise DomainError(f"unknown channel {channel!r}")
+        raise DomainError("unknown channel '%(channel)s'", channel=channel)
     if not resident.active:
-        raise DomainError(f"resident {resident.code} is not active")
+        raise DomainError("resident %(code)s is not active", code=resident.code)
     if not items:
         raise DomainError("an order needs at least one item")
     if len(items) > MAX_ITEMS:
-        raise DomainError(f"an order has at most {MAX_ITEMS} items, got {len(items)}")
+        raise DomainError("an order has at most %(most)s items, got %(count)s",
+                          most=MAX_ITEMS, count=len(items))
     for item in items:
         if not 1 <= item.quantity <= MAX_QUANTITY:
-            raise DomainError(f"quantity of {item.name!r} must be 1-{MAX_QUANTITY}, got {item.quantity}")
+            raise DomainError("quantity of '%(name)s' must be 1-%(most)s, got %(quantity)s",
+                              name=item.name, most=MAX_QUANTITY, quantity=item.quantity)
         if not item.name.strip():
             raise DomainError("an item needs a name")
     if priority not in (1, 2, 3):
-        raise DomainError(f"priority must be 1, 2 or 3, got {priority}")
+        raise DomainError("priority must be 1, 2 or 3, got %(priority)s", priority=priority)
     hub = session.get(Hub, resident.hub_id)
     region = session.get(Region, resident.region_id)
     assert hub is not None and region is not None

@@ -131,11 +131,12 @@ def check_pin(
     if order is None:
         raise NotFound(f"order {order_id!r} does not exist")
     if order.pin_hash is None:
-        raise DomainError(f"order #{order.number} has no delivery PIN")
+        raise DomainError("order #%(number)s has no delivery PIN", number=order.number)
     if order.pin_locked:
         return PinResult(PinStatus.LOCKED, tries_left=0)
     if order.state != OrderState.IN_TRANSIT:
-        raise DomainError(f"order #{order.number} is {order.state}, not in transit: no PIN expected")
+        raise DomainError("order #%(number)s is %(state)s, not in transit: no PIN expected",
+                          number=order.number, state=order.state)
     if not pin_matches(order.id, typed, order.pin_hash):
         order.pin_attempts += 1
         tries_left = max(max_attempts - order.pin_attempts, 0)

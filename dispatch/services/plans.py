@@ -34,6 +34,7 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import BATCH_PENDING, BatchState, OrderState, PlanState, transition
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Route, Volunteer
+from dispatch.phrases import Phrase
 from dispatch.planning.run import plan_batch
 from dispatch.planning.store import save_version
 from dispatch.services import notify
@@ -57,10 +58,11 @@ def _latest_proposed(session: Session, plan_id: str) -> tuple[Plan, Batch]:
         raise NotFound(f"plan {plan_id!r} does not exist")
     latest = session.scalar(select(func.max(Plan.version)).where(Plan.batch_id == plan.batch_id))
     if plan.version != latest:
-        raise DomainError(f"plan {plan_id} is version {plan.version}; the latest is {latest}: "
-                          "edit that one")
+        raise DomainError("plan %(plan_id)s is version %(version)s; the latest is %(latest)s: edit that one",
+                          plan_id=plan_id, version=plan.version, latest=latest)
     if plan.state != PlanState.PROPOSED:
-        raise DomainError(f"plan {plan_id} is {plan.state}, only a proposed plan can change")
+        raise DomainError("plan %(plan_id)s is %(state)s, only a proposed plan can change",
+                          plan_id=plan_id, state=plan.state)
     batch = session.get(Batch, plan.batch_id)
     assert batch is not None
     return plan, batch
@@ -84,12 +86,25 @@ def _save_edit(session: Session, plan: Plan, batch: Batch, edited: Edited, note:
     return save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id).id
 
 
+def _number(session: Session, order_id: str) -> int | str:
+    """The order's number for a plan version's note (its id when it no longer exists)."""
+    order = session.get(Order, order_id)
+    return order.number if order is not None else order_id
+
+
+def _who(session: Session, vehicle_id: str) -> str:
+    """A courier as the operator knows them in a note: code and name."""
+    volunteer = session.get(Volunteer, vehicle_id)
+    return f"{volunteer.code} {volunteer.name}" if volunteer is not None else vehicle_id
+
+
 def _courier(problem: routing.Problem, vehicle_id: str) -> routing.Vehicle:
     for v in problem.vehicles:
         if v.id == vehicle_id:
             return v
     if any(d.id == vehicle_id for d in problem.drones):
-        raise DomainError(f"{vehicle_id} is a drone: stops can only be moved onto couriers")
+        raise DomainError("%(vehicle_id)s is a drone: stops can only be moved onto couriers",
+                          vehicle_id=vehicle_id)
     raise NotFound(f"courier {vehicle_id!r} is not in this plan's problem (not on shift)")
 
 
@@ -97,8 +112,8 @@ def _served_on(solution: routing.Solution, order_id: str) -> routing.Route:
     for r in solution.routes:
         if any(st.order_id == order_id and st.kind == "delivery" for st in r.stops):
             return r
-    raise DomainError(f"order {order_id} is not on a route of this plan "
-                      "(unserved orders cannot be moved)")
+    raise DomainError("order %(order_id)s is not on a route of this plan (unserved orders cannot be moved)",
+                      order_id=order_id)
 
 
 # --- edits ---------------------------------------------------------------------------------------
@@ -114,8 +129,10 @@ def move_stop(db: Database, plan_id: str, order_id: str, to_vehicle_id: str, pos
         _served_on(solution, order_id)
         _courier(problem, to_vehicle_id)
         edited = problem, repair.move_order(problem, solution, order_id, to_vehicle_id, position)
-        return _save_edit(session, plan, batch, edited,
-                          f"move order {order_id} to {to_vehicle_id} at {position}", user_id)
+        note = Phrase("moved order #%(number)s to %(courier)s as stop %(position)s",
+                      {"number": _number(session, order_id), "courier": _who(session, to_vehicle_id),
+                       "position": position + 1})
+        return _save_edit(session, plan, batch, edited, note.stored(), user_id)
 
 
 def reorder(db: Database, plan_id: str, vehicle_id: str, order_ids: list[str],
@@ -129,7 +146,8 @@ def reorder(db: Database, plan_id: str, vehicle_id: str, order_ids: list[str],
             edited = problem, repair.reorder(problem, solution, vehicle_id, order_ids)
         except repair.RepairError as error:
             raise DomainError(str(error)) from error
-        return _save_edit(session, plan, batch, edited, f"reorder {vehicle_id}", user_id)
+        note = Phrase("changed the order of %(courier)s's stops", {"courier": _who(session, vehicle_id)})
+        return _save_edit(session, plan, batch, edited, note.stored(), user_id)
 
 
 def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = None) -> str:
@@ -138,11 +156,12 @@ def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = 
         plan, batch = _latest_proposed(session, plan_id)
         problem, solution = _load(plan)
         if not any(o.id == order_id for o in problem.orders):
-            raise DomainError(f"order {order_id} is not in this plan")
+            raise DomainError("order %(order_id)s is not in this plan", order_id=order_id)
         dropped = [{"order_id": order_id, "reason": "dropped",
                     "detail": "dropped by the operator to the next batch"}]
         return _save_edit(session, plan, batch, repair.drop_orders(problem, solution, {order_id}),
-                          f"drop order {order_id}", user_id, dropped)
+                          Phrase("dropped order #%(number)s to the next batch",
+                                 {"number": _number(session, order_id)}).stored(), user_id, dropped)
 
 
 def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None) -> str:
@@ -155,15 +174,17 @@ def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | Non
     with db.write() as session:
         plan, batch = _latest_proposed(session, plan_id)
         if order_id not in {o["id"] for o in plan.problem["orders"]}:
-            raise DomainError(f"order {order_id} is not in this plan")
+            raise DomainError("order %(order_id)s is not in this plan", order_id=order_id)
         if batch.state in BATCH_PENDING and batch.replan_reason is not None:
-            raise DomainError(f"batch {batch.id} is already being planned again ({batch.display_reason})")
+            raise DomainError("batch %(id)s is already being planned again (%(display_reason)s)",
+                              id=batch.id, display_reason=batch.display_reason)
         order = session.get(Order, order_id)
         assert order is not None
         order.force_ground = True
         if batch.state != BatchState.CLOSED:
             transition(batch, BatchState.CLOSED)
-        batch.reason, batch.replan_reason = "", f"force ground order #{order.number}"
+        batch.reason = ""
+        batch.replan_reason = Phrase("order #%(number)s by ground", {"number": order.number}).stored()
         return batch.id
 
 
@@ -177,7 +198,7 @@ def force_ground(db: Database, plan_id: str, order_id: str, user_id: str | None 
     state = solve_batch(db.url, batch_id, lambda d, b: plan_batch(
         d, b, time_limit_s=time_limit_s, solution_limit=solution_limit, user_id=user_id))
     if state != BatchState.SOLVED:
-        raise DomainError(f"the re-plan of batch {batch_id} {state}")
+        raise DomainError("the re-plan of batch %(batch_id)s %(state)s", batch_id=batch_id, state=state)
     with db.read() as session:
         plan_id = session.scalars(select(Plan.id).where(Plan.batch_id == batch_id)
                                   .order_by(Plan.version.desc())).first()
@@ -227,8 +248,9 @@ def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.dateti
         plan, batch = _latest_proposed(session, plan_id)
         if not plan.validation.get("ok"):
             count = len(plan.validation.get("violations", []))
-            raise DomainError(f"plan {plan_id} (version {plan.version}) is invalid ({count} violations); "
-                              "fix it before confirming")
+            raise DomainError("plan %(plan_id)s (version %(version)s) is invalid (%(count)s violations); "
+                              "fix it before confirming",
+                              plan_id=plan_id, version=plan.version, count=count)
         first = first_eta(plan)
         retimed = not as_planned and first is not None and first < now - PAST_ETA_GRACE
         if retimed:
@@ -237,8 +259,8 @@ def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.dateti
         orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(served)))}
         stale = sorted(o.number for o in orders.values() if o.state != OrderState.PLANNED.value)
         if stale:
-            raise DomainError(f"orders {stale} changed state since planning (cancelled?); "
-                              "drop them first")
+            raise DomainError("orders %(stale)s changed state since planning (cancelled?); drop them first",
+                              stale=stale)
         transition(plan, PlanState.CONFIRMED)
         plan.confirmed_at, plan.created_by = now, plan.created_by or user_id
         couriers = _queue_courier_links(session, plan, settings, now)
@@ -251,19 +273,18 @@ def _retimed(session: Session, plan: Plan, batch: Batch, now: dt.datetime, user_
     """The plan re-timed from ``now``, stored as the batch's next version; :class:`PastEtas` when
     that version does not validate."""
     problem, solution = _load(plan)
-    tz = timezone_of(session, batch.hub)
     first = first_eta(plan)
     assert first is not None
     retimed = repair.retime_from(problem, solution, int((now - problem.t0).total_seconds()))
     report = routing.validate(problem, retimed)
     if not report.ok:
-        raise PastEtas(f"its first ETA ({first.astimezone(tz):%H:%M}) has passed, and re-timed from now "
-                       f"({now.astimezone(tz):%H:%M}) it breaks {len(report.violations)} rule(s) "
-                       f"({report.violations[0]}): re-plan the batch, or confirm the planned times "
-                       "as they are")
+        raise PastEtas("its first ETA (%(first)s) has passed, and re-timed from now (%(now)s) it breaks "
+                       "%(count)s rule(s) (%(violations)s): re-plan the batch, or confirm the planned times "
+                       "as they are",
+                       first=first, now=now, count=len(report.violations), violations=report.violations[0])
     new_id = _save_edit(session, plan, batch, (problem, retimed),
-                        f"re-timed from {now.astimezone(tz):%H:%M}: the first ETA "
-                        f"({first.astimezone(tz):%H:%M}) had passed", user_id)
+                        Phrase("re-timed from %(now)s: the first ETA (%(first)s) had passed",
+                               {"now": now, "first": first}).stored(), user_id)
     return session.get_one(Plan, new_id)
 
 
@@ -318,7 +339,8 @@ def pin_for_notification(db: Database, order_id: str) -> str:
             raise NotFound(f"order {order_id!r} does not exist")
         if order.state not in (OrderState.PLANNED.value, OrderState.DISPATCHED.value,
                                OrderState.IN_TRANSIT.value):
-            raise DomainError(f"order #{order.number} is {order.state}: no PIN to send")
+            raise DomainError("order #%(number)s is %(state)s: no PIN to send",
+                              number=order.number, state=order.state)
         return issue_pin(session, order)
 
 

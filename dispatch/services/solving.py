@@ -27,6 +27,7 @@ from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import BATCH_PENDING, BatchState, transition
 from dispatch.models import Batch, utcnow
+from dispatch.phrases import Phrase
 from dispatch.workers import ProcessPool, watch_parent
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ def retry_batch(db: Database, batch_id: str) -> None:
         if batch is None:
             raise NotFound(f"batch {batch_id!r} does not exist")
         if batch.state != BatchState.FAILED:
-            raise DomainError(f"batch {batch_id} is {batch.state}; only a failed batch can be retried")
+            raise DomainError("batch %(batch_id)s is %(state)s; only a failed batch can be retried",
+                              batch_id=batch_id, state=batch.state)
         transition(batch, BatchState.CLOSED)
         batch.reason = ""
 
@@ -160,7 +162,8 @@ def requeue_interrupted(db: Database, max_attempts: int = MAX_AUTOMATIC_ATTEMPTS
             else:
                 transition(batch, BatchState.FAILED)
                 batch.replan_reason = None
-                batch.reason = f"interrupted {batch.attempts} times (scheduler stopped during the solve)"
+                batch.reason = Phrase("interrupted %(count)s times (scheduler stopped during the solve)",
+                                      {"count": batch.attempts}).stored()
         return [batch.id for batch in stuck]
 
 

@@ -55,6 +55,7 @@ from dispatch.models import (
     SortieLog,
     Zone,
 )
+from dispatch.phrases import Phrase
 from dispatch.services import notify
 from dispatch.services.delivery import holder
 from dispatch.services.free_text import checked_text
@@ -110,7 +111,7 @@ def sortie_in(session: Session, route_id: str, hub_ids: Iterable[str] | None = N
     if hub_ids is not None and session.get_one(Batch, plan.batch_id).hub_id not in set(hub_ids):
         raise NotFound(f"drone sortie {route_id!r} does not exist")
     if plan.state != PlanState.CONFIRMED and route.state != RouteState.ACTIVE:
-        raise DomainError(f"sortie {route_id} is not on a confirmed plan")
+        raise DomainError("sortie %(route_id)s is not on a confirmed plan", route_id=route_id)
     return route
 
 
@@ -182,24 +183,24 @@ def _check_preflight(session: Session, route: Route, drone: Drone, checklist: Pr
     the first item of the checklist that stops the take-off."""
     hub = session.get_one(Hub, drone.hub_id)
     if hub.weather_hold:
-        raise DomainError(f"weather hold at {hub.name}: drones stay on the ground")
+        raise DomainError("weather hold at %(name)s: drones stay on the ground", name=hub.name)
     if drone.status != "available":
-        raise DomainError(f"drone {drone.code} is {drone.status}")
+        raise DomainError("drone %(code)s is %(status)s", code=drone.code, status=drone.status)
     if not checklist.battery_checked:
         raise DomainError("check the battery before take-off")
     if not checklist.weather_checked:
         raise DomainError("check the weather before take-off")
     payload = planned_payload(session, route) if checklist.payload_kg is None else checklist.payload_kg
     if not (payload >= 0):
-        raise DomainError(f"payload {payload!r} kg is not a weight")
+        raise DomainError("payload '%(payload)s' kg is not a weight", payload=payload)
     if payload > drone.payload_kg:
-        raise DomainError(f"payload {payload:g} kg is over drone {drone.code}'s limit of "
-                          f"{drone.payload_kg:g} kg")
+        raise DomainError("payload %(payload)s kg is over drone %(code)s's limit of %(payload_kg)s kg",
+                          payload=payload, code=drone.code, payload_kg=drone.payload_kg)
     zones = permit_zones(session, route, now)
     permit = checked_text(checklist.permit_ref, "permit reference", MAX_TEXT)
     if zones and not permit:
         names = ", ".join(z.identifier for z in zones)
-        raise DomainError(f"the path crosses {names}: enter the permit reference")
+        raise DomainError("the path crosses %(names)s: enter the permit reference", names=names)
     return payload, zones, permit
 
 
@@ -214,7 +215,8 @@ def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklis
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
         if route.state != RouteState.PLANNED:
-            raise DomainError(f"sortie {route.id} is {route.state}: it cannot take off again")
+            raise DomainError("sortie %(id)s is %(state)s: it cannot take off again",
+                              id=route.id, state=route.state)
         drone = session.get_one(Drone, route.drone_id)
         payload, zones, permit = _check_preflight(session, route, drone, checklist, now)
         record = SortieRecord(route.id)
@@ -266,7 +268,8 @@ def drop(db: Database, route_id: str, order_id: str, actor: str, now: dt.datetim
                                 .execution_options(populate_existing=True)).one()
         party = f"drone:{route.drone_id}"
         if order.state != OrderState.IN_TRANSIT or holder(session, order) != party:
-            raise DomainError(f"order #{order.number} is {order.state}, not on board of this drone")
+            raise DomainError("order #%(number)s is %(state)s, not on board of this drone",
+                              number=order.number, state=order.state)
         proof = "drone_log"
         if typed is not None:
             refused = _check_pin(session, order, typed, max_attempts, now)
@@ -274,7 +277,8 @@ def drop(db: Database, route_id: str, order_id: str, actor: str, now: dt.datetim
                 return refused
             proof = "resident_pin"
         elif order.pin_locked:
-            raise DomainError(f"order #{order.number}: the PIN is locked; an operator looks at it first")
+            raise DomainError("order #%(number)s: the PIN is locked; an operator looks at it first",
+                              number=order.number)
         drop_lon, drop_lat = _drop_point(session, order)
         event = append_event(session, order.id, "drone_to_resident", party, f"resident:{order.resident_id}",
                              actor, proof, now, lon=drop_lon, lat=drop_lat)
@@ -289,7 +293,7 @@ def _check_pin(session: Session, order: Order, typed: str, max_attempts: int,
                now: dt.datetime) -> PinResult | None:
     """None when ``typed`` is the order's PIN, else the refusal (the try counted and kept)."""
     if order.pin_hash is None:
-        raise DomainError(f"order #{order.number} has no delivery PIN")
+        raise DomainError("order #%(number)s has no delivery PIN", number=order.number)
     if order.pin_locked:
         return PinResult(PinStatus.LOCKED, tries_left=0)
     if pin_matches(order.id, typed, order.pin_hash):
@@ -301,7 +305,8 @@ def _check_pin(session: Session, order: Order, typed: str, max_attempts: int,
     order.pin_locked = True
     session.add(OperatorAlert(hub_id=order.hub_id, kind="pin_locked", order_id=order.id,
                               resident_id=order.resident_id,
-                              text=f"delivery PIN locked after {max_attempts} wrong tries at a drone drop",
+                              text=Phrase("delivery PIN locked after %(count)s wrong tries at a drone drop",
+                                          {"count": max_attempts}).stored(),
                               created_at=now))
     return PinResult(PinStatus.LOCKED, tries_left=0, alert_operator=True)
 
@@ -336,13 +341,15 @@ def land(db: Database, route_id: str, actor: str, now: dt.datetime, *,
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
         if route.state != RouteState.ACTIVE:
-            raise DomainError(f"sortie {route.id} is {route.state}: only a sortie in the air lands")
+            raise DomainError("sortie %(id)s is %(state)s: only a sortie in the air lands",
+                              id=route.id, state=route.state)
         party = f"drone:{route.drone_id}"
         record = SortieRecord(route.id)
         parcels = sortie_orders(session, route)
         still = [o.number for o, role in parcels if role == "delivery" and holder(session, o) == party]
         if still:
-            raise DomainError(f"order #{still[0]} is still on board: record its drop, or abort the sortie")
+            raise DomainError("order #%(still)s is still on board: record its drop, or abort the sortie",
+                              still=still[0])
         for order, role in parcels:
             if role == "delivery":
                 continue
@@ -369,7 +376,8 @@ def abort(db: Database, route_id: str, actor: str, now: dt.datetime, reason: str
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
         if route.state not in ROUTE_WORKING:
-            raise DomainError(f"sortie {route.id} is {route.state}: there is nothing to abort")
+            raise DomainError("sortie %(id)s is %(state)s: there is nothing to abort",
+                              id=route.id, state=route.state)
         party = f"drone:{route.drone_id}"
         record = SortieRecord(route.id)
         for order, role in sortie_orders(session, route):

@@ -29,7 +29,8 @@ def upsert_user(
 ) -> str:
     """Create the account or reset it (role, password, hubs). Returns the user id."""
     if role not in ROLES:
-        raise DomainError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        raise DomainError("unknown role '%(role)s'; expected one of %(expected)s",
+                          role=role, expected=', '.join(ROLES))
     email = email.strip().lower()
     with db.write() as s:
         user = s.scalars(select(User).where(User.email == email)).one_or_none()
