@@ -22,6 +22,7 @@ from typing import Any
 
 #: Parameter names whose values are codes (states, modes, reasons, kinds) to translate as words.
 TERMS = frozenset({"state", "current", "target", "kind", "mode", "reason", "why", "to", "status", "what",
+                   "part",
                    "detail"})
 _MARK = "phrase"
 _TIME = "$time"

@@ -27,6 +27,7 @@ from dispatch.read.board import Board
 from dispatch.read.board import board as read_board
 from dispatch.services.delivery import acknowledge_alert
 from web.context import db, read, settings
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -67,7 +68,8 @@ def _day() -> dt.date | None:
 def exception_label(code: str) -> str:
     return {"welfare": _("welfare note"), "pin_locked": _("PIN locked"), "failed": _("delivery failed"),
             "sortie_late": _("drone sortie not taken off"), "overdue": _("overdue"),
-            "returned": _("returned"), "order_parked": _("parked for a call")}.get(code, code)
+            "returned": _("returned"), "order_parked": _("parked for a call"),
+            "delivery_failed": _("delivery failed")}.get(code, code)
 
 
 class AcknowledgeForm(FlaskForm):
@@ -119,7 +121,7 @@ def data() -> Any:
         "day": view.day.isoformat(),
         "generated_at": when(view.generated_at),
         "alerts": [{"kind": a.kind, "label": exception_label(a.kind), "number": a.order_number,
-                    "text": a.text, "at": when(a.created_at),
+                    "text": say(a.text), "at": when(a.created_at),
                     "ack_url": url_for("board.acknowledge", alert_id=a.id, day=day_arg) if may_ack else None}
                    for a in view.alerts],
         "parcels": [{

@@ -59,7 +59,7 @@ def region_map_data(overview: RegionOverview, residents: Iterable[ResidentPoint]
         center=overview.center,
         hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat) for h in overview.hubs],
         points=points,
-        points_layer_name="Orders" if orders else "Residents",
+        points_layer_name=_("Orders") if orders else _("Residents"),
         roads=overview.roads,
         zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
                for z in overview.zones],

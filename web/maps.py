@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import folium
+from flask_babel import gettext as _
 from folium.plugins import MarkerCluster
 
 ORDER_COLOURS = {
@@ -147,7 +148,7 @@ def build_map(data: MapData, assets: MapAssets, tiles: str | None = "OpenStreetM
     _set_assets(m, [("leaflet", assets.leaflet_js)], [("leaflet_css", assets.leaflet_css)])
     if data.roads:
         folium.GeoJson(
-            data.roads, name="Roads", smooth_factor=1.5,
+            data.roads, name=_("Roads"), smooth_factor=1.5,
             style_function=lambda f: {"color": "#555", "weight": 1 + _road_weight(f), "opacity": 0.6},
         ).add_to(m)
     for zone in data.zones:
@@ -159,7 +160,7 @@ def build_map(data: MapData, assets: MapAssets, tiles: str | None = "OpenStreetM
     for hub in data.hubs:
         folium.Marker(
             [hub.lat, hub.lon],
-            tooltip=f"{hub.name} ({hub.kind}{', drone port' if hub.drone_port else ''})",
+            tooltip=f"{hub.name} ({_(hub.kind)}{_(', drone port') if hub.drone_port else ''})",
             icon=folium.DivIcon(html=_hub_icon(hub), icon_size=(22, 22), icon_anchor=(11, 11)),
         ).add_to(m)
     for courier in data.couriers:
@@ -189,12 +190,13 @@ def _add_zone(m: folium.Map, zone: ZoneShape) -> None:
     colour = ZONE_COLOURS.get(zone.type, "#6c757d")
     folium.GeoJson(
         {"type": "Feature", "geometry": zone.geometry, "properties": {}},
-        name=f"Zone: {zone.name}",
+        name=_("Zone: %(name)s", name=zone.name),
         style_function=lambda _f, c=colour, a=zone.active: {
             "color": c, "fillColor": c, "weight": 2, "fillOpacity": 0.25 if a else 0.05,
             "dashArray": None if a else "6 6",
         },
-        tooltip=f"{zone.name} · {zone.type} · {zone.validity}{'' if zone.active else ' (not active now)'}",
+        tooltip=f"{zone.name} · {_(zone.type)} · {_(zone.validity)}"
+                f"{'' if zone.active else ' (' + _('not active now') + ')'}",
     ).add_to(m)
 
 
@@ -227,10 +229,10 @@ def _add_route(m: folium.Map, route: RouteLine, colour: str) -> None:
     ]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=f"{route.vehicle} ({route.mode})",
+        name=f"{route.vehicle} ({_(route.mode)})",
         style_function=lambda _f: {"color": colour, "weight": 4 if not drone else 3,
                                    "dashArray": "8 6" if drone else None, "opacity": 0.9},
-        tooltip=route.label or f"{route.vehicle} · {route.mode}",
+        tooltip=route.label or f"{route.vehicle} · {_(route.mode)}",
     ).add_to(m)
 
 

@@ -260,10 +260,11 @@ _NOBODY: tuple[None, str, None, None] = (None, "", None, None)
 
 
 def _courier_label(volunteer: Any, fallback: str) -> str:
-    """``volunteer`` is a row with code, name and mode, or None (then ``fallback``, the id)."""
+    """``volunteer`` is a row with code and name, or None (then ``fallback``, the id); the mode is
+    shown beside it, in the viewer's words."""
     if volunteer is None:
         return fallback
-    return f"{volunteer.code} {volunteer.name} ({volunteer.mode})"
+    return f"{volunteer.code} {volunteer.name}"
 
 
 def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, Any],

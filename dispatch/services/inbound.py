@@ -185,7 +185,10 @@ def _act(session: Session, message: Message, sender: _Sender, request: Request,
         if sender.proxy is not None and _single_ward(session, sender.proxy):
             resident = sender.proxy.resident
             return _as_resident(session, message, resident, request, now, settings, proxy=sender.proxy)
-        _review(message, "unknown number" if sender.proxy is None else "proxy without resident code")
+        if sender.proxy is None:
+            _review(message, "unknown number")
+        else:
+            _review(message, "proxy without resident code")
         return "unknown_number", {}, None
     return _as_resident(session, message, sender.resident, request, now, settings)
 
@@ -242,8 +245,10 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
         return "cancelled", {"number": order.number}, order.id
     if isinstance(request, NotUnderstood):
         why, _sep, detail = request.reason.partition(": ")
-        _review(message, "not understood: %(why)s (%(detail)s)" if detail else "not understood: %(why)s",
-                why=why, detail=detail)
+        if detail:
+            _review(message, "not understood: %(why)s (%(detail)s)", why=why, detail=detail)
+        else:
+            _review(message, "not understood: %(why)s", why=why)
         return "unparseable", {"reason": request.reason}, None
     if isinstance(request, AskHelp):
         return "help", {}, None

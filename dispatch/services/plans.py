@@ -184,7 +184,7 @@ def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | Non
         if batch.state != BatchState.CLOSED:
             transition(batch, BatchState.CLOSED)
         batch.reason = ""
-        batch.replan_reason = Phrase("order #%(number)s by ground", {"number": order.number}).stored()
+        batch.replan_reason = Phrase("force ground order #%(number)s", {"number": order.number}).stored()
         return batch.id
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.models import Message, OperatorAlert, Order
+from dispatch.phrases import english
 from dispatch.planning import plan_batch
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import continuity
@@ -108,7 +109,7 @@ def test_an_undeliverable_order_is_carried_each_day_told_once_per_day_then_parke
     result = continuity.carry_over_hub(db, hub, now=at(2, 14, 30), settings=SETTINGS)
     assert result.parked == {placed.number: "not delivered after 2 days carried over"}
     parked = order(db, placed.id)
-    assert parked.state == "parked" and parked.parked_reason.startswith("not delivered after 2 days")
+    assert parked.state == "parked" and english(parked.parked_reason).startswith("not delivered after 2 days")
     assert len(texts(db, placed.id, "order_parked")) == 1
     with db.read() as s:
         [alert] = s.scalars(select(OperatorAlert).where(OperatorAlert.order_id == placed.id)).all()

@@ -25,6 +25,7 @@ from dispatch.models import (
     Resident,
     Route,
 )
+from dispatch.phrases import english
 from dispatch.planning import plan_batch
 from dispatch.read import alerts as alerts_read
 from dispatch.read import courier as courier_read
@@ -286,7 +287,7 @@ def test_fail_then_return_offers_the_order_to_the_next_batch(db: Database, day: 
     assert order(db, order_id).note == "delivery failed: nobody_home"
     assert len(outbound(db, "delivery_failed", order_id)) == 1
     (alert,) = open_alerts(db)
-    assert (alert.kind, alert.text) == ("delivery_failed", "nobody_home: car gone, mail piling up")
+    assert (alert.kind, english(alert.text)) == ("delivery_failed", "nobody_home: car gone, mail piling up")
     with pytest.raises(DomainError, match="not in transit"):
         delivery.deliver(db, courier, order_id, "1234", aid(), T)
     back = delivery.return_to_hub(db, courier, order_id, aid(), T + dt.timedelta(hours=1))

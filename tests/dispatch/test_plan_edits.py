@@ -11,6 +11,7 @@ from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.models import Batch, Message, Order, Plan, Volunteer
+from dispatch.phrases import english
 from dispatch.planning import plan_batch
 from dispatch.services.pins import pin_matches
 from dispatch.services.plans import (
@@ -58,7 +59,7 @@ def test_move_stop_makes_a_new_valid_version_with_the_order_first(db: Database, 
     v2 = volunteer_id(db, "V2")
     new_id = move_stop(db, plan_id, ids["R2"], v2, 0)
     plan = latest_plan(db, batch_id)
-    assert plan.id == new_id and plan.version == 2 and plan.note.startswith("move order")
+    assert plan.id == new_id and plan.version == 2 and english(plan.note).startswith("moved order #")
     assert deliveries(plan, v2)[0] == ids["R2"]
     assert sum(st.order_id == ids["R2"] for r in plan.routes for st in r.stops if st.kind == "delivery") == 1
     assert plan.validation["ok"], plan.validation
@@ -122,7 +123,7 @@ def test_force_ground_takes_the_order_off_the_drone(db: Database, tiny_region: s
     target = flown[0] if flown else ids["R4"]
     force_ground(db, plan_id, target, time_limit_s=2.0, solution_limit=20)
     plan = latest_plan(db, batch_id)
-    assert plan.version == 2 and "force ground" in plan.note
+    assert plan.version == 2 and "force ground" in english(plan.note)
     assert target not in {st.order_id for r in plan.routes if r.drone_id for st in r.stops}
     with db.read() as s:
         assert s.get(Order, target).force_ground is True  # type: ignore[union-attr]
@@ -137,8 +138,9 @@ def test_a_re_plan_is_requested_once_and_left_to_the_solver(db: Database, tiny_r
     with db.read() as s:
         batch = s.get(Batch, batch_id)
         assert batch is not None and batch.state == "closed" and batch.reason == ""
-        assert batch.replan_reason is not None and batch.replan_reason.startswith("force ground order #")
-        assert batch.display_reason == f"re-plan: {batch.replan_reason}"
+        assert batch.replan_reason is not None
+        assert english(batch.replan_reason).startswith("force ground order #")
+        assert batch.display_reason == f"re-plan: {english(batch.replan_reason)}"
 
 
 def test_confirm_queues_links_etas_and_no_pin_in_the_database(db: Database, tiny_region: str) -> None:

@@ -14,22 +14,22 @@ with a non-empty ``msgstr``.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.lifecycle import BatchState, MessageStatus, OrderState, PlanState, RouteState
-from dispatch.models import Message, Order, Resident, Volunteer
+from dispatch.models import Plan, Resident, Route
 from dispatch.services.delivery import fail, welfare_note
 from sms.service import receive_sms
 from tests.conftest import REPO
-from tests.dispatch.factories import advance
+from tests.dispatch.test_plan_edits import NOW
 from tests.web.conftest import login
 from tests.web.test_board import day  # noqa: F401 - the confirmed tiny day fixture
 
@@ -55,11 +55,14 @@ WORD = re.compile(r"[A-Za-z_]+")
 
 
 def visible_texts(page: str) -> list[str]:
-    """The text a person reads: text nodes outside scripts and styles, the values of title,
+    """The text a person reads: text nodes outside scripts, styles and elements marked
+    ``translate="no"`` (quoted sources), the values of title,
     placeholder, aria-label and alt, and the strings the map's script draws (tooltips, popups,
     layer names)."""
     scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S)
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    # Text marked as not to be translated (a bibliographic source quoted as published).
+    body = re.sub(r'<(\w+)[^>]*\stranslate="no"[^>]*>.*?</\1>', " ", body, flags=re.S)
     body = re.sub(r"<!--.*?-->", " ", body, flags=re.S)
     texts = [html.unescape(t) for t in re.findall(r">([^<]+)<", body)]
     texts += [html.unescape(v) for v in
@@ -87,27 +90,17 @@ def raw_codes(page: str, allowed: frozenset[str] = frozenset()) -> list[str]:
 
 @pytest.fixture
 def busy_day(db: Database, day: dict[str, str]) -> dict[str, str]:  # noqa: F811
-    """The board's confirmed day, plus a failed delivery, a welfare note and a text nobody
-    understood (for the review queue)."""
-    courier, carried = day["courier"], day["carried"]
-    fail(db, courier, carried, "nobody_home", "fail-action-0001", _at(db))
-    welfare_note(db, courier, "少し具合が悪そうでした", "welfare-action-0001", _at(db), order_id=day["locked"])
+    """The board's confirmed day, plus a failed delivery, a welfare note and two texts nobody
+    could act on (for the review queue); returns the board's ids and ``phone``, a resident's."""
+    courier, carried, at = day["courier"], day["carried"], NOW + dt.timedelta(minutes=20)
+    fail(db, courier, carried, "nobody_home", "fail-action-0001", at)
+    welfare_note(db, courier, "少し具合が悪そうでした", "welfare-action-0001", at, order_id=day["locked"])
     with db.read() as s:
-        resident = s.scalars(select(Resident).order_by(Resident.code)).first()
-        assert resident is not None
-        phone = resident.phone
-    from dispatch.config import Settings
-
-    receive_sms(db, "simulator", None, phone, "こんにちは、元気です", _at(db), settings=Settings())
-    receive_sms(db, "simulator", None, "+819012345678", "米を2つください", _at(db), settings=Settings())
-    return day
-
-
-def _at(db: Database):  # the day's clock: just after the board's confirmation
-    from tests.dispatch.test_plan_edits import NOW
-    import datetime as dt
-
-    return NOW + dt.timedelta(minutes=20)
+        phone = s.scalars(select(Resident.phone).order_by(Resident.code)).first()
+    assert phone is not None
+    receive_sms(db, "simulator", None, phone, "こんにちは、元気です", at, settings=Settings())
+    receive_sms(db, "simulator", None, "+819012345678", "米を2つください", at, settings=Settings())
+    return {**day, "phone": phone}
 
 
 def _ja(client: FlaskClient) -> FlaskClient:
@@ -115,36 +108,134 @@ def _ja(client: FlaskClient) -> FlaskClient:
     return client
 
 
-def _staff_pages(db: Database) -> list[str]:
-    with db.read() as s:
-        plans = [str(p) for p in s.scalars(select(Order.id).limit(0))]  # placeholder, replaced below
-    from dispatch.models import Plan, Resident, Route
+def _pages_of(client: FlaskClient, paths: list[str]) -> dict[str, list[str]]:
+    """Each page in Japanese (``?lang=ja``): path -> the raw codes found on it."""
+    problems = {}
+    for path in paths:
+        response = client.get(f"{path}{'&' if '?' in path else '?'}lang=ja")
+        assert response.status_code == 200, (path, response.status_code)
+        page = response.get_data(as_text=True)
+        if response.is_json:
+            page = ">" + "<>".join(str(v) for v in _leaves(response.get_json())) + "<"
+        found = raw_codes(page)
+        if found:
+            problems[path] = found
+    return problems
 
+
+def _leaves(data: object) -> list[object]:
+    """The values of a JSON answer that the page's script shows (labels, texts, times)."""
+    if isinstance(data, dict):
+        return [v for k, value in data.items() if k in SHOWN_KEYS or k in LISTS for v in _leaves(value)]
+    if isinstance(data, list):
+        return [v for item in data for v in _leaves(item)]
+    return [data]
+
+
+#: The keys of the JSON answers (board, live map) whose values the page's script puts on screen.
+SHOWN_KEYS = {"label", "text", "holder", "state_label", "exception_labels", "proof", "tooltip",
+              "new_label", "window", "items", "message", "name"}
+LISTS = {"alerts", "parcels", "chain", "orders", "drones", "couriers"}
+
+
+def _staff_pages(db: Database, role: str) -> list[str]:
     with db.read() as s:
-        plans = [p.id for p in s.scalars(select(Plan))]
+        plans = list(s.scalars(select(Plan.id)))
         resident = s.scalars(select(Resident.id)).first()
-        drone_routes = [r.id for r in s.scalars(select(Route).where(Route.drone_id.is_not(None)))]
+        sorties = list(s.scalars(select(Route.id).where(Route.drone_id.is_not(None))))
     pages = ["/", "/live", "/board", "/board/data", "/plans", "/plans?state=proposed",
-             "/plans?state=confirmed", *(f"/plans/{p}" for p in plans), "/intake/phone",
-             "/intake/phone?q=R", f"/intake/phone/{resident}", "/intake/review", "/intake/simulator",
-             "/operations", "/drones", *(f"/drones/{r}" for r in drone_routes), "/orders/parked"]
+             "/plans?state=confirmed", *(f"/plans/{p}" for p in plans)]
+    if role in ("operator", "admin"):
+        pages += ["/intake/phone", "/intake/phone?q=R", f"/intake/phone/{resident}", "/intake/review",
+                  "/intake/simulator", "/operations", "/drones", *(f"/drones/{r}" for r in sorties),
+                  "/orders/parked"]
+    if role in ("planner", "admin"):
+        pages += ["/planner/", "/planner/scenario"]
     return pages
 
 
+@pytest.mark.parametrize("role", ["operator", "planner", "admin"])
 def test_every_staff_page_in_japanese_shows_no_raw_code(app, client: FlaskClient, db: Database,
-                                                        busy_day: dict[str, str], make_user) -> None:
-    make_user("operator", email="op@example.jp", hubs=("H1",))
-    login(_ja(client), "op@example.jp")
-    problems = {}
-    for path in _staff_pages(db):
-        sep = "&" if "?" in path else "?"
-        response = client.get(f"{path}{sep}lang=ja")
-        assert response.status_code == 200, (path, response.status_code)
-        found = raw_codes(response.get_data(as_text=True))
-        if found:
-            problems[path] = found
-    for path, found in problems.items():
-        print(path)
-        for f in found:
-            print("   ", f)
-    assert not problems
+                                                        busy_day: dict[str, str], make_user,
+                                                        role: str) -> None:
+    make_user(role, email=f"{role}@example.jp", hubs=("H1",) if role == "operator" else ())
+    login(_ja(client), f"{role}@example.jp")
+    problems = _pages_of(client, _staff_pages(db, role))
+    assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+def test_the_courier_and_resident_pages_in_japanese_show_no_raw_code(app, db: Database,
+                                                                    busy_day: dict[str, str]) -> None:
+    courier = app.test_client()
+    with courier.session_transaction() as session:
+        session["courier_volunteer_id"] = busy_day["courier"]
+    with db.read() as s:
+        routes = list(s.scalars(select(Route.id).where(Route.volunteer_id == busy_day["courier"])))
+    pages = ["/courier/", *(f"/courier/route/{r}" for r in routes),
+             *(f"/courier/route/{r}/sheet" for r in routes)]
+    problems = _pages_of(_ja(courier), pages)
+    resident = app.test_client()
+    with resident.session_transaction() as session:
+        session["resident_phone"] = busy_day["phone"]
+    problems |= _pages_of(_ja(resident), ["/order/"])
+    assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+def test_the_check_finds_raw_codes() -> None:
+    """The detector itself: codes, ISO times and English domain sentences on a page are found,
+    Japanese words and names are not."""
+    page = ('<p>配達できず · nobody_home</p><td>delivered</td><small>2026-03-02T10:00:00+09:00</small>'
+            '<span title="an order needs at least one item">x</span><p>森 健太 · 山里ハブ (Yamazato hub)</p>')
+    found = " ".join(raw_codes(page))
+    assert "'nobody_home'" in found and "'delivered'" in found and "2026-03-02T10:00" in found
+    assert "an order needs" in found and "Yamazato" not in found and "森" not in found
+
+
+# --- the catalogue -----------------------------------------------------------------------------
+
+CATALOGUE = REPO / "web" / "translations" / "ja" / "LC_MESSAGES" / "messages.po"
+#: What the extractor looks for: Babel's defaults (``_``, ``gettext``, ``ngettext``, ``N_``…) and
+#: the domain's phrase constructors, whose first argument is a catalogue key.
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "lazy_gettext": None,
+            "Phrase": None, "phrase": None, "DomainError": None, "PastEtas": None, "_review": (2,)}
+
+
+def extracted() -> dict[str, str]:
+    """msgid -> where it was first found, over the web (Python and templates) and the domain."""
+    from babel.messages.extract import extract_from_dir
+
+    found: dict[str, str] = {}
+    sources = [("web", [("**.py", "python"), ("templates/**.html", "jinja2")]),
+               ("dispatch", [("**.py", "python")])]
+    for folder, method_map in sources:
+        for filename, _lineno, message, _comments, _context in extract_from_dir(
+                str(REPO / folder), method_map, keywords=KEYWORDS, comment_tags=()):
+            for msgid in (message if isinstance(message, tuple) else (message,)):
+                if msgid:
+                    found.setdefault(msgid, f"{folder}/{filename}")
+    return found
+
+
+def catalogue() -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
+    entries: dict[str, str] = {}
+    with CATALOGUE.open("rb") as f:
+        for m in read_po(f, locale="ja"):
+            ids = (m.id,) if isinstance(m.id, str) else tuple(m.id)
+            texts = (m.string,) if isinstance(m.string, str) else tuple(m.string)
+            for msgid in ids:
+                if msgid:
+                    entries[str(msgid)] = "" if not all(texts) else str(texts[0])
+    return entries
+
+
+def test_every_catalogue_entry_has_a_japanese_translation() -> None:
+    empty = sorted(msgid for msgid, text in catalogue().items() if not text)
+    assert not empty, f"{len(empty)} entries without msgstr: {empty[:20]}"
+
+
+def test_every_message_of_the_code_is_in_the_japanese_catalogue() -> None:
+    known = catalogue()
+    missing = {msgid: where for msgid, where in extracted().items() if not known.get(msgid)}
+    assert not missing, "\n".join(f"{where}: {msgid!r}" for msgid, where in sorted(missing.items()))

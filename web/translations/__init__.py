@@ -60,6 +60,24 @@ DYNAMIC_TERMS = (
     N_("Lead time order → door (median)"), N_("service"), N_("baseline"), N_("median"), N_("min"),
     N_("private car, household shopping trip"), N_("volunteer's kei car"), N_("multicopter energy use"),
     N_("grid electricity"), N_("road distance / straight distance"),
+    # why a courier could not deliver (dispatch.services.delivery.FAIL_REASONS), hand-over places
+    N_("nobody_home"), N_("refused"), N_("address_not_found"), N_("other"), N_("neighbour"), N_("hall"),
+    # why a text was not understood (the codes of sms.parser's refusals) and a detail it gives
+    N_("typo"), N_("no_items"), N_("no_command"), N_("empty"), N_("too_long"), N_("markup"),
+    N_("internal_error"), N_("cancel_unclear"), N_("courtesy"), N_("item_name_too_long"),
+    N_("proxy_nested"), N_("proxy_without_code"), N_("proxy_without_command"),
+    N_("quantity_out_of_range"), N_("quantity_without_item"), N_("too_many_items"),
+    N_("not every item has a quantity"),
+    # zone types (dispatch.region.reader.ZONE_TYPES) and a zone's validity without time windows
+    N_("PROHIBITED"), N_("REQ_AUTHORIZATION"), N_("CONDITIONAL"), N_("NO_RESTRICTION"), N_("permanent"),
+    # hub kinds, drone statuses, parts of the day
+    N_("hub"), N_("supply"), N_("available"), N_("grounded"), N_("maintenance"),
+    N_("morning"), N_("afternoon"), N_("any"),
+    # the free-text fields a refusal names (dispatch.services.free_text.checked_text)
+    N_("note"), N_("reason"), N_("permit reference"), N_("welfare note"),
+    # a plan version's note when the solver made it; alert kinds (dispatch.models.OperatorAlert)
+    N_("solver"), N_("weather hold"), N_("welfare"), N_("pin_locked"), N_("delivery_failed"),
+    N_("order_parked"), N_("sortie_late"), N_("overdue"),
 )
 
 
