@@ -47,6 +47,16 @@ def _late_after() -> dt.timedelta:
     return dt.timedelta(minutes=settings().sortie_late_after_min)
 
 
+#: What only the hub's operators (who call people) see of a parcel or an alert: planners, who read
+#: the board, see codes.
+PRIVATE = ("resident_name", "resident_phone", "volunteer_phone")
+
+
+def call_title(name: str) -> str:
+    """The call link's title, as ``templates/_person.html`` words it."""
+    return _("Call %(name)s", name=name)
+
+
 def holder_label(holder: str | None) -> str:
     """Who holds a parcel, in the viewer's words (nothing handed yet: it is at the hub)."""
     return holder if holder is not None else _("at the hub")
@@ -117,18 +127,27 @@ def data() -> Any:
     def when(value: dt.datetime | None) -> str:
         return format_datetime(value, "short") if value else ""
 
+    def shown(row: dict[str, Any]) -> dict[str, Any]:
+        return row if may_ack else {k: v for k, v in row.items() if k not in PRIVATE}
+
     return jsonify({
         "day": view.day.isoformat(),
         "generated_at": when(view.generated_at),
-        "alerts": [{"kind": a.kind, "label": exception_label(a.kind), "number": a.order_number,
-                    "text": say(a.text), "at": when(a.created_at),
-                    "ack_url": url_for("board.acknowledge", alert_id=a.id, day=day_arg) if may_ack else None}
-                   for a in view.alerts],
-        "parcels": [{
+        "alerts": [shown({
+            "kind": a.kind, "label": exception_label(a.kind), "number": a.order_number,
+            "text": say(a.text), "at": when(a.created_at), "resident_code": a.resident_code,
+            "resident_name": a.resident_name, "resident_phone": a.resident_phone,
+            "call_title": call_title(a.resident_name or a.resident_code or ""),
+            "volunteer": a.volunteer, "volunteer_phone": a.volunteer_phone,
+            "call_volunteer_title": call_title(a.volunteer), "from_label": _("from"),
+            "ack_url": url_for("board.acknowledge", alert_id=a.id, day=day_arg) if may_ack else None,
+        }) for a in view.alerts],
+        "parcels": [shown({
             **{k: v for k, v in asdict(p).items() if k not in ("chain", "eta", "hub_id", "holder")},
             "holder": holder_label(p.holder), "state_label": _(p.state), "eta": when(p.eta),
+            "call_title": call_title(p.resident_name or p.resident_code),
             "exception_labels": [exception_label(e) for e in p.exceptions],
             "chain": [{"giver": h.giver, "taker": h.taker, "proof": _(h.proof), "at": when(h.at)}
                       for h in p.chain],
-        } for p in view.parcels],
+        }) for p in view.parcels],
     })

@@ -22,6 +22,7 @@ from dispatch.read.dashboard import OrderRow
 from dispatch.read.dashboard import dashboard as read_dashboard
 from dispatch.read.live_map import live_map
 from dispatch.read.region import RegionOverview, ResidentPoint
+from web.board import call_title
 from web.context import now, read, settings
 from web.maps import (
     ORDER_COLOURS,
@@ -114,7 +115,10 @@ def live_data() -> Any:
                     "tooltip": _("%(drone)s · estimated position (took off %(at)s)",
                                  drone=d.label, at=when(d.taken_off_at))} for d in view.drones],
         "orders": [{"number": o.number, "resident_code": o.resident_code, "items": o.items,
+                    "resident_name": o.resident_name, "resident_phone": o.resident_phone,
+                    "call_title": call_title(o.resident_name or o.resident_code),
                     "channel": f"{o.channel} · {o.integration}" if o.integration else o.channel,
+                    "channel_label": f"{_(o.channel)} · {o.integration}" if o.integration else _(o.channel),
                     "state": o.state, "state_label": _(o.state),
                     "window": f"{when(o.window_start)}–{when(o.window_end)}" if o.window_start else "",
                     "lon": o.lon, "lat": o.lat, "label": order_label(o),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -60,6 +61,10 @@ class ParcelRow:
     eta: dt.datetime | None
     chain: tuple[Hop, ...]
     exceptions: tuple[str, ...]
+    resident_name: str = ""  # for the operator who calls the resident about the parcel
+    resident_phone: str = ""
+    carrier_id: str = ""  # the volunteer or drone of its confirmed route ("" before one)
+    carrier: str = ""  # that courier's code and name, or the drone's code
 
 
 @dataclass(frozen=True)
@@ -88,36 +93,39 @@ def board(session: Session, hub_ids: HubScope, now: dt.datetime, day: dt.date | 
     day = day or now.astimezone(zone).date()
     start = dt.datetime.combine(day, dt.time(0), zone)
     end = start + dt.timedelta(days=1)
-    stmt = scoped(select(Order, Resident.code).join(Resident, Order.resident_id == Resident.id)
+    stmt = scoped(select(Order, Resident).join(Resident, Order.resident_id == Resident.id)
                   .outerjoin(Batch, Order.batch_id == Batch.id)
                   .where(or_((Batch.cutoff_at >= start) & (Batch.cutoff_at < end),
                              Order.state.in_(MOVING), Order.pin_locked.is_(True))), Order.hub_id, hub_ids)
     orders = list(session.execute(stmt))
-    ids = [o.id for o, _code in orders]
+    ids = [o.id for o, _resident in orders]
     events: dict[str, list[HandoffEvent]] = {}
     for event in session.scalars(select(HandoffEvent).where(HandoffEvent.order_id.in_(ids))
                                  .order_by(HandoffEvent.seq)):
         events.setdefault(event.order_id, []).append(event)
-    etas = dict(session.execute(
-        select(Stop.order_id, Stop.eta).join(Route, Stop.route_id == Route.id)
-        .join(Plan, Route.plan_id == Plan.id)
-        .where(Plan.state == PlanState.CONFIRMED, Stop.kind == "delivery", Stop.order_id.in_(ids))).all())
-    names = _party_names(session, events)
+    planned = {row.order_id: row for row in session.execute(
+        select(Stop.order_id, Stop.eta, Route.volunteer_id, Route.drone_id)
+        .join(Route, Stop.route_id == Route.id).join(Plan, Route.plan_id == Plan.id)
+        .where(Plan.state == PlanState.CONFIRMED, Stop.kind == "delivery", Stop.order_id.in_(ids)))}
+    carriers = {f"volunteer:{r.volunteer_id}" if r.volunteer_id else f"drone:{r.drone_id}"
+                for r in planned.values()}
+    names = _party_names(session, events, carriers)
     alerts = sorted(open_alerts(session, hub_ids, limit=ALERTS_SHOWN),
                     key=lambda a: (a.kind != "welfare", -a.created_at.timestamp()))
     late = set() if sortie_late_after is None else late_sortie_orders(
         session, None if hub_ids is None else set(hub_ids), now, sortie_late_after)
     welfare = {a.order_number for a in alerts if a.kind == "welfare" and a.order_number is not None}
-    rows = [_row(o, code, events.get(o.id, []), etas.get(o.id), names, now, welfare, o.id in late)
-            for o, code in orders]
+    rows = [_row(o, r, events.get(o.id, []), planned.get(o.id), names, now, welfare, o.id in late)
+            for o, r in orders]
     rows.sort(key=_urgency)
     return Board(day=day, timezone=tz, generated_at=now, parcels=tuple(rows), alerts=tuple(alerts))
 
 
-def _party_names(session: Session, events: dict[str, list[HandoffEvent]]) -> dict[str, str]:
-    """Display names of the parties in the chains: hub names, courier codes and names, drone codes,
-    resident codes (a resident's name is not needed to follow a parcel)."""
-    refs = {ref for chain in events.values() for e in chain for ref in (e.from_party, e.to_party)}
+def _party_names(session: Session, events: dict[str, list[HandoffEvent]],
+                 carriers: set[str] = frozenset()) -> dict[str, str]:
+    """Display names of the parties in the chains (and of the ``carriers`` of the routes): hub
+    names, courier codes and names, drone codes, resident codes (the row names the resident)."""
+    refs = {ref for chain in events.values() for e in chain for ref in (e.from_party, e.to_party)} | carriers
     by_type: dict[str, set[str]] = {}
     for ref in refs:
         kind, _sep, ident = ref.partition(":")
@@ -135,8 +143,11 @@ def _party_names(session: Session, events: dict[str, list[HandoffEvent]]) -> dic
     return names
 
 
-def _row(order: Order, code: str, chain: list[HandoffEvent], eta: dt.datetime | None,
+def _row(order: Order, resident: Resident, chain: list[HandoffEvent], planned: Any,
          names: dict[str, str], now: dt.datetime, welfare: set[int], sortie_late: bool = False) -> ParcelRow:
+    eta = planned.eta if planned is not None else None
+    carrier_id = (planned.volunteer_id or planned.drone_id or "") if planned is not None else ""
+    carrier_ref = ("volunteer:" if planned is not None and planned.volunteer_id else "drone:") + carrier_id
     holder = names.get(chain[-1].to_party, chain[-1].to_party) if chain else None
     exceptions = []
     if order.number in welfare:
@@ -155,8 +166,10 @@ def _row(order: Order, code: str, chain: list[HandoffEvent], eta: dt.datetime | 
     hops = tuple(Hop(kind=e.kind, giver=names.get(e.from_party, e.from_party),
                      taker=names.get(e.to_party, e.to_party), proof=e.proof, at=e.occurred_at)
                  for e in chain)
-    return ParcelRow(order_id=order.id, number=order.number, resident_code=code, hub_id=order.hub_id,
-                     state=order.state, holder=holder, eta=eta, chain=hops, exceptions=tuple(exceptions))
+    return ParcelRow(order_id=order.id, number=order.number, resident_code=resident.code, hub_id=order.hub_id,
+                     state=order.state, holder=holder, eta=eta, chain=hops, exceptions=tuple(exceptions),
+                     resident_name=resident.name, resident_phone=resident.phone, carrier_id=carrier_id,
+                     carrier=names.get(carrier_ref, "") if carrier_id else "")
 
 
 def _urgency(row: ParcelRow) -> tuple[int, int]:

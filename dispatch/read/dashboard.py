@@ -11,7 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dispatch.lifecycle import TERMINAL, BatchState, PlanState
-from dispatch.models import Batch, CourierPosition, Hub, Integration, Order, Region, Resident, Volunteer
+from dispatch.models import (
+    Batch,
+    CourierPosition,
+    Hub,
+    Integration,
+    Order,
+    Plan,
+    Region,
+    Resident,
+    Route,
+    Stop,
+    Volunteer,
+)
 from dispatch.read import HubScope, scoped
 from dispatch.read.lines import MapLine, plan_lines
 from dispatch.read.plans import PlanRow, plan_rows, waiting_for_review
@@ -35,6 +47,9 @@ class OrderRow:
     lon: float
     lat: float
     integration: str = ""  # the system that placed it through the API (channel "api")
+    resident_name: str = ""  # whom the operator calls about the order
+    resident_phone: str = ""
+    carrier_id: str = ""  # the volunteer or drone of the route it is planned on ("" before)
 
 
 def order_queue(session: Session, hub_ids: HubScope, limit: int = 200) -> list[OrderRow]:
@@ -45,12 +60,27 @@ def order_queue(session: Session, hub_ids: HubScope, limit: int = 200) -> list[O
             .options(selectinload(Order.items))
             .order_by(Order.created_at.desc()).limit(limit))
     stmt = scoped(stmt, Order.hub_id, hub_ids)
+    rows = list(session.execute(stmt))
+    carriers = planned_carriers(session, [o.id for o, _r, _i in rows])
     return [
         OrderRow(o.id, o.number, o.state, o.channel, o.hub_id, r.code,
                  "、".join(f"{i.name}×{i.quantity}" for i in o.items), o.weight_kg,
-                 o.window_start, o.window_end, o.created_at, r.lon, r.lat, integration or "")
-        for o, r, integration in session.execute(stmt)
+                 o.window_start, o.window_end, o.created_at, r.lon, r.lat, integration or "", r.name,
+                 r.phone, carriers.get(o.id, ""))
+        for o, r, integration in rows
     ]
+
+
+def planned_carriers(session: Session, order_ids: list[str]) -> dict[str, str]:
+    """Order id -> the volunteer or drone id of the route it is on in a proposed or confirmed plan
+    (the search by route of the queue)."""
+    if not order_ids:
+        return {}
+    return {oid: vid or did or "" for oid, vid, did in session.execute(
+        select(Stop.order_id, Route.volunteer_id, Route.drone_id).join(Route, Route.id == Stop.route_id)
+        .join(Plan, Plan.id == Route.plan_id)
+        .where(Stop.order_id.in_(order_ids), Stop.kind == "delivery",
+               Plan.state.in_((PlanState.PROPOSED, PlanState.CONFIRMED))))}
 
 
 @dataclass(frozen=True)

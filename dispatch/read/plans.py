@@ -96,6 +96,8 @@ class StopRow:
     lat: float
     parcels: int
     weight_kg: float
+    resident_name: str = ""  # whom the operator calls about the stop
+    resident_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class RouteView:
     return_at: dt.datetime | None
     distance_m: float
     stops: tuple[StopRow, ...]
+    phone: str = ""  # the courier's ("" for a drone)
 
     @property
     def deliveries(self) -> tuple[StopRow, ...]:
@@ -126,6 +129,8 @@ class UnservedRow:
     detail: str
     lon: float | None
     lat: float | None
+    resident_name: str = ""
+    resident_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,8 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
     stops: dict[str, list[StopRow]] = {r.id: [] for r in route_rows}
     for st in session.execute(
             select(Stop.route_id, Stop.seq, Stop.order_id, Stop.kind, Stop.eta, Stop.lon, Stop.lat,
-                   Order.number, Order.parcels, Order.weight_kg, Resident.code)
+                   Order.number, Order.parcels, Order.weight_kg, Resident.code,
+                   Resident.name.label("resident_name"), Resident.phone.label("resident_phone"))
             .join(Route, Route.id == Stop.route_id)
             .outerjoin(Order, Order.id == Stop.order_id)
             .outerjoin(Resident, Resident.id == Order.resident_id)
@@ -227,14 +233,17 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
         stops[st.route_id].append(StopRow(
             seq=st.seq, order_id=st.order_id, number=st.number or 0, resident_code=st.code or "",
             kind=st.kind, eta=st.eta, lon=st.lon, lat=st.lat, parcels=st.parcels or 0,
-            weight_kg=st.weight_kg or 0.0))
-    homes: Homes = {o.id: (o.number, o.code, o.lon, o.lat) for o in session.execute(
-        select(Order.id, Order.number, Resident.code, Resident.lon, Resident.lat)
+            weight_kg=st.weight_kg or 0.0, resident_name=st.resident_name or "",
+            resident_phone=st.resident_phone or ""))
+    homes: Homes = {o.id: (o.number, o.code, o.lon, o.lat, o.name, o.phone) for o in session.execute(
+        select(Order.id, Order.number, Resident.code, Resident.lon, Resident.lat, Resident.name,
+               Resident.phone)
         .join(Resident, Order.resident_id == Resident.id)
         .where(Order.id.in_({u["order_id"] for u in plan.unserved})))}
     hub_id = place.hub_id
     volunteers = {v.id: v for v in session.execute(select(Volunteer.id, Volunteer.code, Volunteer.name,
-                                                          Volunteer.mode).where(Volunteer.hub_id == hub_id))}
+                                                          Volunteer.mode, Volunteer.phone)
+                                                  .where(Volunteer.hub_id == hub_id))}
     drones = {d.id: d.code for d in session.execute(select(Drone.id, Drone.code)
                                                     .where(Drone.hub_id == hub_id))}
     routes = tuple(_route_view(r, tuple(stops[r.id]), volunteers, drones) for r in route_rows)
@@ -254,9 +263,9 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
     )
 
 
-#: Unserved orders of a plan by id: (order number, resident code, home lon, home lat).
-Homes = dict[str, tuple[int | None, str, float | None, float | None]]
-_NOBODY: tuple[None, str, None, None] = (None, "", None, None)
+#: Unserved orders of a plan by id: (order number, resident code, home lon, home lat, name, phone).
+Homes = dict[str, tuple[int | None, str, float | None, float | None, str, str]]
+_NOBODY: tuple[None, str, None, None, str, str] = (None, "", None, None, "", "")
 
 
 def _courier_label(volunteer: Any, fallback: str) -> str:
@@ -265,6 +274,10 @@ def _courier_label(volunteer: Any, fallback: str) -> str:
     if volunteer is None:
         return fallback
     return f"{volunteer.code} {volunteer.name}"
+
+
+def _courier_phone(volunteer: Any) -> str:
+    return str(volunteer.phone) if volunteer is not None else ""
 
 
 def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, Any],
@@ -277,13 +290,15 @@ def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, An
     return RouteView(id=route.id, position=route.position,
                      vehicle_id=(route.drone_id if drone else route.volunteer_id) or "", label=label,
                      mode=route.mode, drone=drone, sortie=route.sortie, depart_at=route.depart_at,
-                     return_at=route.return_at, distance_m=route.distance_m, stops=stops)
+                     return_at=route.return_at, distance_m=route.distance_m, stops=stops,
+                     phone=_courier_phone(volunteers.get(route.volunteer_id or "")) if not drone else "")
 
 
 def _unserved_row(entry: dict[str, str], homes: Homes) -> UnservedRow:
-    number, code, lon, lat = homes.get(entry["order_id"], _NOBODY)
+    number, code, lon, lat, name, phone = homes.get(entry["order_id"], _NOBODY)
     return UnservedRow(order_id=entry["order_id"], number=number, resident_code=code,
-                       reason=entry.get("reason", ""), detail=entry.get("detail", ""), lon=lon, lat=lat)
+                       reason=entry.get("reason", ""), detail=entry.get("detail", ""), lon=lon, lat=lat,
+                       resident_name=name, resident_phone=phone)
 
 
 def _kpis(routes: tuple[RouteView, ...], unserved: tuple[UnservedRow, ...]) -> Kpis:

@@ -106,7 +106,10 @@ def test_board_page_and_json_for_the_operator(client: FlaskClient, make_user, db
         assert '<td class="holder">at the hub</td>' in html
     assert "overdue" in carried["exceptions"]  # its March ETA is long past
     assert data["parcels"][0]["number"] == numbers[day["locked"]]
-    assert all("phone" not in p and "resident_name" not in p for p in data["parcels"])
+    # The operator calls people about their parcels: names and phones, codes as secondary text.
+    locked = by_number[numbers[day["locked"]]]
+    assert locked["resident_name"] and locked["resident_phone"].startswith("+81")
+    assert f'href="tel:{locked["resident_phone"]}"' in html and locked["resident_name"] in html
 
 
 def test_another_hubs_operator_sees_none_of_these_parcels(client: FlaskClient, make_user, make_hub,
@@ -124,6 +127,10 @@ def test_a_bad_day_falls_back_to_today(client: FlaskClient, make_user, day) -> N
     # Parcels on the road are shown whatever the day.
     assert {p["state"] for p in data["parcels"]} <= {"dispatched", "in_transit", "failed", "returned"}
     assert data["parcels"]
+    # Planners read the board; they call nobody: codes, no names or phones.
+    assert all("resident_phone" not in p and "resident_name" not in p for p in data["parcels"])
+    page = client.get("/board").get_data(as_text=True)
+    assert 'href="tel:' not in page
 
 
 def test_welfare_notes_are_alerts_on_top(db: Database, day: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.models import CourierPosition, HandoffEvent, Order, Resident, Route, utcnow
+from dispatch.phrases import english
 from tests.dispatch.factories import Day, confirmed_day, courier_link_secret, pin_of
 from tests.web.conftest import csrf_token
 
@@ -209,8 +210,8 @@ def test_fail_return_and_welfare_note_through_the_page(client: FlaskClient, db: 
     assert state(db, order_id) == "confirmed"
     with db.read() as s:
         alerts = open_alerts(s)
-    assert {(a.kind, a.text) for a in alerts} == {("welfare", "息切れしていました"),
-                                                  ("delivery_failed", "nobody_home")}
+    assert {(a.kind, english(a.text)) for a in alerts} == {("welfare", "息切れしていました"),
+                                                           ("delivery_failed", "nobody_home")}
 
 
 def test_position_is_accepted_only_while_the_route_is_under_way(client: FlaskClient, db: Database,

@@ -8,6 +8,7 @@ import pytest
 
 from dispatch.db import Database
 from dispatch.models import Batch
+from dispatch.phrases import english
 from dispatch.planning import plan_batch
 from dispatch.requests import ItemRequest
 from dispatch.services.plans import request_ground
@@ -40,4 +41,4 @@ def test_a_requested_re_plan_is_solved_by_the_demos_scheduler(db: Database, data
         stop()
     assert state == "solved"
     plan = latest_plan(db, batch_id)
-    assert plan.version == 2 and plan.note.startswith("force ground order #")
+    assert plan.version == 2 and english(plan.note).startswith("force ground order #")

@@ -17,6 +17,18 @@
     return node;
   }
 
+  // A person the operator acts on, as templates/_person.html draws it: name, code, call link.
+  function person(name, code, phone, title) {
+    var span = el("span", { "class": "person" });
+    if (name) { span.appendChild(el("strong", { "class": "name" }, name)); }
+    if (code) { span.appendChild(document.createTextNode(" ")); span.appendChild(el("small", { "class": "code" }, code)); }
+    if (phone) {
+      span.appendChild(document.createTextNode(" "));
+      span.appendChild(el("a", { "class": "tel", "href": "tel:" + phone, "title": title || "" }, "☎ " + phone));
+    }
+    return span;
+  }
+
   function badge(code, label) {
     return el("span", { "class": "exc", "data-exception": code }, label);
   }
@@ -25,7 +37,9 @@
     var tr = el("tr", { "data-order": p.number });
     if (p.exceptions.length) { tr.className = "exception"; }
     tr.appendChild(el("td", {}, p.number));
-    tr.appendChild(el("td", {}, p.resident_code));
+    var who = el("td");
+    who.appendChild(person(p.resident_name, p.resident_code, p.resident_phone, p.call_title));
+    tr.appendChild(who);
     var state = el("td");
     state.appendChild(el("span", { "class": "state " + p.state }, p.state_label));
     tr.appendChild(state);
@@ -54,7 +68,17 @@
     alerts.forEach(function (a) {
       var li = el("li", { "data-alert": a.kind });
       li.appendChild(el("span", { "class": "exc" }, a.label));
-      li.appendChild(document.createTextNode((a.number ? " #" + a.number : "") + " " + a.text + " "));
+      li.appendChild(document.createTextNode((a.number ? " #" + a.number : "") + " "));
+      if (a.resident_name || a.resident_code) {
+        li.appendChild(person(a.resident_name, a.resident_code, a.resident_phone, a.call_title));
+      }
+      li.appendChild(document.createTextNode(" " + a.text + " "));
+      if (a.volunteer) {
+        var from = el("small", { "class": "from" }, a.from_label + " ");
+        from.appendChild(person(a.volunteer, "", a.volunteer_phone, a.call_volunteer_title));
+        li.appendChild(from);
+        li.appendChild(document.createTextNode(" "));
+      }
       li.appendChild(el("small", {}, a.at));
       if (a.ack_url && table.dataset.csrf) {  // a plain form: acknowledging works without JS too
         var form = el("form", { "method": "post", "class": "ack", "action": a.ack_url });

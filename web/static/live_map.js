@@ -103,15 +103,29 @@
     });
   }
 
+  // A person the operator acts on, as templates/_person.html draws it: name, code, call link.
+  function person(name, code, phone, title) {
+    var span = el("span", { "class": "person" });
+    if (name) { span.appendChild(el("strong", { "class": "name" }, name)); }
+    if (code) { span.appendChild(document.createTextNode(" ")); span.appendChild(el("small", { "class": "code" }, code)); }
+    if (phone) {
+      span.appendChild(document.createTextNode(" "));
+      span.appendChild(el("a", { "class": "tel", "href": "tel:" + phone, "title": title || "" }, "☎ " + phone));
+    }
+    return span;
+  }
+
   function drawQueue(data) {
     if (!queue) { return; }
     var body = el("tbody");
     data.orders.forEach(function (o) {
       var tr = el("tr", { "data-order": o.number });
       tr.appendChild(el("td", {}, o.number));
-      tr.appendChild(el("td", {}, o.resident_code));
+      var who = el("td");
+      who.appendChild(person(o.resident_name, o.resident_code, o.resident_phone, o.call_title));
+      tr.appendChild(who);
       tr.appendChild(el("td", {}, o.items));
-      tr.appendChild(el("td", {}, o.channel));
+      tr.appendChild(el("td", {}, o.channel_label));
       var state = el("td");
       state.appendChild(el("span", { "class": "state " + o.state }, o.state_label));
       tr.appendChild(state);
