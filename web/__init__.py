@@ -33,6 +33,7 @@ from web import (
     plans,
     resident,
     security,
+    sheets,
 )
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
@@ -89,6 +90,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(parked.bp)
     app.register_blueprint(integrations.bp)
     api.init_app(app)
+    app.register_blueprint(sheets.bp)
     _init_sms(app, settings)
     security.check_all_routes_declared(app)
     return app

@@ -22,6 +22,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -39,12 +40,14 @@ from werkzeug.wrappers import Response
 from dispatch.errors import DomainError, NotFound
 from dispatch.models import utcnow
 from dispatch.read import courier as courier_read
+from dispatch.read.sheets import route_sheet
 from dispatch.services import delivery, signin
 from web.context import db, read, settings
 from web.extensions import limiter
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, RouteLine, build_map, render_parts
 from web.phrases import say
 from web.security import access
+from web.sheets import render_sheet
 
 bp = Blueprint("courier", __name__)
 log = logging.getLogger("hakobu.courier")
@@ -141,8 +144,21 @@ def _respond(outcome: delivery.Outcome, route_id: str | None, anchor: str = "") 
     text, category = _message(outcome)
     if _wants_json():
         return jsonify({**outcome.to_json(), "message": text})
-    flash(text, category)
+    _feedback(text, category, route_id, anchor)
     return _back(route_id, anchor)
+
+
+#: The session key of an action's outcome, shown once on the route page next to the stop it is about.
+FEEDBACK = "courier_feedback"
+
+
+def _feedback(text: str, category: str, route_id: str | None, anchor: str) -> None:
+    """Say how an action went where the courier acted: in the stop's card (the page comes back
+    at ``#anchor``), or in the route's summary card; at the top only off the route page."""
+    if route_id:
+        session[FEEDBACK] = {"at": anchor or "route-summary", "text": text, "category": category}
+    else:
+        flash(text, category)
 
 
 def _back(route_id: str | None, anchor: str = "") -> Response:
@@ -156,7 +172,7 @@ def _run(action: Any, route_id: str | None, anchor: str, what: str) -> Any:
     if not ActionForm().validate_on_submit():
         if _wants_json():
             return jsonify({"status": "error", "message": _("The form expired. Please try again.")}), 400
-        flash(_("The form expired. Please try again."), "error")
+        _feedback(_("The form expired. Please try again."), "error", route_id, anchor)
         return _back(route_id, anchor)
     try:
         outcome = action()
@@ -165,7 +181,7 @@ def _run(action: Any, route_id: str | None, anchor: str, what: str) -> Any:
     except DomainError as error:
         if _wants_json():
             return jsonify({"status": "error", "message": say(error)}), 422
-        flash(say(error), "error")
+        _feedback(say(error), "error", route_id, anchor)
         return _back(route_id, anchor)
     return _respond(outcome, route_id, anchor)
 
@@ -247,7 +263,9 @@ def route(route_id: str) -> Any:
     folium_map = build_map(_map_data(view, line),
                            MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
                            tiles=settings().tiles)
+    feedback = session.pop(FEEDBACK, None)
     return render_template("courier/route.html", view=view, map=render_parts(folium_map), form=ActionForm(),
+                           feedback=feedback if isinstance(feedback, dict) else None,
                            new_action_id=lambda: secrets.token_urlsafe(16), reasons=_fail_reasons(),
                            position_every_s=POSITION_EVERY_S, state_label=_state_label)
 
@@ -281,6 +299,27 @@ def _map_data(view: courier_read.RouteView, path: list[list[float]]) -> MapData:
         points=points, points_layer_name=_("Stops"),
         routes=[RouteLine("", view.mode, (path,))] if path else [], zoom=14,
     )
+
+
+@bp.route("/courier/route/<route_id>/sheet")
+@access("courier")
+def sheet(route_id: str) -> Any:
+    """The courier's own route on paper (the same sheet the hub prints)."""
+    found = read(route_sheet, route_id, _volunteer_id())
+    if found is None:
+        return _refused(f"route sheet {route_id}")
+    return render_sheet(found, url_for("courier.route", route_id=route_id))
+
+
+@bp.route("/courier/sw.js")
+@access("public")
+def service_worker() -> Any:
+    """The courier pages' service worker, served under /courier/ so that its scope covers them
+    (``static/courier_sw.js``: the route, stops and queued actions open without signal)."""
+    response = current_app.send_static_file("courier_sw.js")
+    response.headers["Content-Type"] = "application/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"  # a new version is picked up at the next load
+    return response
 
 
 @bp.route("/courier/token")

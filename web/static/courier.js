@@ -19,6 +19,27 @@
   var auto = document.querySelector("form[data-auto-submit]");
   if (auto) { auto.submit(); return; }
 
+  // Without signal the route must still open: the service worker keeps the pages (sw.js). Signed
+  // out or with an expired link, every copy is deleted (the stops carry names and phones).
+  var CACHE_PREFIX = "hakobu-courier-";
+  if (document.querySelector("[data-forget]")) {
+    if (window.caches) {
+      window.caches.keys().then(function (keys) {
+        keys.forEach(function (k) { if (k.indexOf(CACHE_PREFIX) === 0) { window.caches.delete(k); } });
+      });
+    }
+    try { window.localStorage.removeItem("hakobu.courier.sent.v1"); } catch (e) { /* private mode */ }
+  } else if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/courier/sw.js", { scope: "/courier/" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      var links = Array.prototype.map.call(document.querySelectorAll("a[data-keep]"), function (a) {
+        return a.getAttribute("href");
+      });
+      if (links.length && registration.active) { registration.active.postMessage({ type: "keep", urls: links }); }
+    }).catch(function () { /* no service worker: the page still works online */ });
+  }
+
   function text(name) { return (box && box.dataset[name]) || ""; }
 
   function newId() {
@@ -63,8 +84,8 @@
       box.appendChild(ul);
     }
     list(text("waiting"), queue.map(function (q) { return q.label; }));
-    list(text("sent"), sent);
-    box.hidden = navigator.onLine && !queue.length && !sent.length;
+    list(text("sent"), sent.filter(function (r) { return !r.placed; }).map(function (r) { return r.message; }));
+    box.hidden = navigator.onLine && !queue.length && !sent.some(function (r) { return !r.placed; });
     if (net) { net.hidden = navigator.onLine; net.textContent = navigator.onLine ? "" : "offline"; }
   }
 
@@ -79,10 +100,13 @@
       if (r.status === 400 && !retried) {
         return refreshToken().then(function () { return send(item, true); });
       }
-      if (r.status === 404) { return { message: item.label + ": " + text("notFound") }; }
+      if (r.status === 404) { return { message: item.label + ": " + text("notFound"), anchor: item.anchor, ok: false }; }
       return r.json().then(function (j) {
-        return { message: item.label + ": " + (j.message || j.status) };
-      }, function () { return { message: item.label + ": " + text("failed") + " (" + r.status + ")" }; });
+        return { message: item.label + ": " + (j.message || j.status), anchor: item.anchor,
+                 ok: r.ok && (j.status === "ok" || j.status === "replayed") };
+      }, function () {
+        return { message: item.label + ": " + text("failed") + " (" + r.status + ")", anchor: item.anchor, ok: false };
+      });
     }, function () { return { retry: true }; });  // no network: keep it queued
   }
 
@@ -97,7 +121,7 @@
       sending = false;
       if (result.retry) { render(); return; }
       save(KEY, load(KEY).filter(function (q) { return q.id !== item.id; }));
-      save(DONE_KEY, load(DONE_KEY).concat([result.message]));
+      save(DONE_KEY, load(DONE_KEY).concat([result]));
       if (load(KEY).length) { flush(); return; }
       window.location.reload();  // show the new state; the results stay listed once
     });
@@ -111,11 +135,12 @@
     new FormData(form).forEach(function (v, k) { fields.push([k, String(v)]); });
     fields.push(["at", String(Date.now())]);
     if (lastPosition) { fields.push(["lon", String(lastPosition.lon)], ["lat", String(lastPosition.lat)]); }
+    var card = form.closest(".stop") || form.closest(".card") || form.parentNode;
     var queue = load(KEY);
-    queue.push({ id: idInput.value, url: form.action, fields: fields, label: form.dataset.label || "" });
+    queue.push({ id: idInput.value, url: form.action, fields: fields, label: form.dataset.label || "",
+                 anchor: (card && card.id) || "" });
     save(KEY, queue);
     form.classList.add("queued");
-    var card = form.closest(".stop") || form.parentNode;
     if (card && !card.querySelector(".queued-note")) {
       var note = document.createElement("p");
       note.className = "queued-note";
@@ -132,9 +157,24 @@
     });
   });
 
-  // Results of the last flush, sent before the reload: show them once.
-  justSent = load(DONE_KEY);
+  // Results of the last flush, sent before the reload: show them once, next to the stop they are
+  // about (where the courier's eyes are), the others in the box at the top.
+  justSent = load(DONE_KEY).map(function (r) { return typeof r === "string" ? { message: r } : r; });
   save(DONE_KEY, []);
+  var firstPlaced = null;
+  justSent.forEach(function (r) {
+    var card = r.anchor ? document.getElementById(r.anchor) : null;
+    if (!card) { return; }
+    var note = document.createElement("p");
+    note.className = "flash feedback " + (r.ok === false ? "error" : "ok");
+    note.setAttribute("role", "status");
+    note.textContent = r.message;
+    var head = card.querySelector(".stop-head, h1");
+    if (head && head.nextSibling) { card.insertBefore(note, head.nextSibling); } else { card.appendChild(note); }
+    r.placed = true;
+    firstPlaced = firstPlaced || note;
+  });
+  if (firstPlaced) { firstPlaced.scrollIntoView({ block: "center" }); }
   window.addEventListener("online", flush);
   window.addEventListener("offline", render);
   window.setInterval(flush, 15000);
