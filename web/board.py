@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -25,21 +25,36 @@ from dispatch.errors import NotFound
 from dispatch.models import utcnow
 from dispatch.read.board import Board
 from dispatch.read.board import board as read_board
+from dispatch.read.search import filter_options, matches
 from dispatch.services.delivery import acknowledge_alert
 from web.context import db, read, settings
+from web.filters import search_args, search_from_request
 from web.phrases import say
 from web.security import access
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 log = logging.getLogger(__name__)
 
+#: The states a parcel of the board can be in (the state filter).
+PARCEL_STATES = ("planned", "dispatched", "in_transit", "delivered", "failed", "returned", "confirmed",
+                 "cancelled")
 #: How often the page polls for changes.
 POLL_SECONDS = 10
 
 
 def _board() -> Board:
-    """The board of the signed-in user's hubs for ``?day=`` (today when absent or malformed)."""
-    return read(read_board, current_user.hub_scope, utcnow(), _day(), sortie_late_after=_late_after())
+    """The board of the signed-in user's hubs for ``?day=`` (today when absent or malformed), its
+    parcels narrowed to the search (``?q=``, ``?state=``, ``?hub=``, ``?route=``; alerts all stay)."""
+    whole = read(read_board, current_user.hub_scope, utcnow(), _day(), sortie_late_after=_late_after())
+    search = search_from_request()
+    if not search.active:
+        return whole
+    private = not can_acknowledge()  # planners see codes: their search finds codes and numbers only
+    return replace(whole, parcels=tuple(
+        p for p in whole.parcels
+        if matches(search, number=p.number, name="" if private else p.resident_name, code=p.resident_code,
+                   phone="" if private else p.resident_phone, state=p.state, hub_id=p.hub_id,
+                   carrier_id=p.carrier_id)))
 
 
 def _late_after() -> dt.timedelta:
@@ -94,7 +109,11 @@ def can_acknowledge() -> bool:
 @bp.route("")
 @access("operator", "planner", "admin")
 def board() -> Any:
+    search = search_from_request()
     return render_template("board/board.html", board=_board(), poll_seconds=POLL_SECONDS,
+                           search=search, search_args=search_args(search),
+                           filter_options=read(filter_options, current_user.hub_scope),
+                           parcel_states=[(s, _(s)) for s in PARCEL_STATES],
                            exception_label=exception_label, holder_label=holder_label,
                            day_arg=request.args.get("day", ""),
                            can_acknowledge=can_acknowledge(), ack_form=AcknowledgeForm())

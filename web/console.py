@@ -22,8 +22,10 @@ from dispatch.read.dashboard import OrderRow
 from dispatch.read.dashboard import dashboard as read_dashboard
 from dispatch.read.live_map import live_map
 from dispatch.read.region import RegionOverview, ResidentPoint
+from dispatch.read.search import Search, filter_options, matches
 from web.board import call_title
 from web.context import now, read, settings
+from web.filters import search_args, search_from_request
 from web.maps import (
     ORDER_COLOURS,
     HubPoint,
@@ -42,6 +44,20 @@ bp = Blueprint("console", __name__)
 
 #: How often the dashboard polls for positions and orders.
 POLL_SECONDS = 10
+
+
+#: The states an open order can be in (the queue's state filter), in the order of its life.
+QUEUE_STATES = ("received", "confirmed", "batched", "planned", "dispatched", "in_transit", "failed",
+                "returned", "parked")
+
+
+def found_orders(orders: list[OrderRow], search: Search) -> list[OrderRow]:
+    """The queue's orders the operator's search and filters find (all without a search)."""
+    if not search.active:
+        return orders
+    return [o for o in orders if matches(search, number=o.number, name=o.resident_name, code=o.resident_code,
+                                         phone=o.resident_phone, state=o.state, hub_id=o.hub_id,
+                                         carrier_id=o.carrier_id)]
 
 
 def order_label(order: OrderRow) -> str:
@@ -78,11 +94,17 @@ def dashboard() -> Any:
     if view is None:
         return render_template("console/empty.html")
     couriers = tuple(PointFeature(c.lon, c.lat, c.code, "in_transit") for c in view.couriers)
-    data = region_map_data(view.overview, view.residents, view.orders, route_lines(view.lines), couriers)
+    search = search_from_request()
+    orders = found_orders(view.orders, search)
+    data = region_map_data(view.overview, view.residents, orders, route_lines(view.lines), couriers)
     folium_map = build_map(data, MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
                            tiles=settings().tiles)
     return render_template("console/dashboard.html", overview=view.overview, hubs=view.hubs,
-                           orders=view.orders, hub_names={h.id: h.name for h in view.overview.hubs},
+                           orders=orders, all_orders=len(view.orders), search=search,
+                           search_args=search_args(search), filter_options=read(filter_options,
+                                                                                 current_user.hub_scope),
+                           order_states=[(s, _(s)) for s in QUEUE_STATES],
+                           hub_names={h.id: h.name for h in view.overview.hubs},
                            map=render_parts(folium_map), waiting=view.waiting, timeline=view.timeline,
                            loaded_at=loaded_at.isoformat(), poll_seconds=POLL_SECONDS)
 
@@ -101,6 +123,7 @@ def _since() -> dt.datetime | None:
 def live_data() -> Any:
     """The dashboard's live layers as JSON for the page's poller: labels translated, times local."""
     view = read(live_map, current_user.hub_scope, now(), _since())
+    orders = found_orders(view.orders, search_from_request())
 
     def when(value: dt.datetime | None) -> str:
         return format_datetime(value, "short") if value else ""
@@ -122,5 +145,5 @@ def live_data() -> Any:
                     "state": o.state, "state_label": _(o.state),
                     "window": f"{when(o.window_start)}–{when(o.window_end)}" if o.window_start else "",
                     "lon": o.lon, "lat": o.lat, "label": order_label(o),
-                    "colour": ORDER_COLOURS.get(o.state, "#6c757d")} for o in view.orders],
+                    "colour": ORDER_COLOURS.get(o.state, "#6c757d")} for o in orders],
     })

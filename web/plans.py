@@ -23,9 +23,11 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from dispatch.errors import DomainError
 from dispatch.lifecycle import PlanState
 from dispatch.read.plans import PlanPage, PlanView, first_eta, plan_hub, plan_page, plan_rows, plan_view
+from dispatch.read.search import filter_options, plans_matching
 from dispatch.services import plans as plan_service
 from web.auth import require_hub
 from web.context import db, now, read, settings
+from web.filters import search_from_request
 from web.maps import (
     HubPoint,
     MapAssets,
@@ -83,7 +85,15 @@ def index() -> Any:
     state = request.args.get("state")
     shown = state if state in (PlanState.PROPOSED, PlanState.CONFIRMED) else None
     rows = read(plan_rows, current_user.hub_scope, state=shown)
-    return render_template("plans/list.html", rows=rows, state=state)
+    total = len(rows)
+    search = search_from_request(with_state=False)
+    if search.hub_id:
+        rows = [r for r in rows if r.hub_id == search.hub_id]
+    if search.text or search.carrier_id:
+        found = read(plans_matching, [r.plan_id for r in rows if r.plan_id], search)
+        rows = [r for r in rows if r.plan_id in found]
+    return render_template("plans/list.html", rows=rows, state=state, search=search, total=total,
+                           filter_options=read(filter_options, current_user.hub_scope))
 
 
 @bp.route("/<plan_id>")
