@@ -13,7 +13,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from dispatch.demo import simulator_outbox
-from dispatch.errors import DomainError
+from dispatch.errors import DomainError, NotFound
 from dispatch.read.intake import (
     conversation,
     find_residents,
@@ -23,12 +23,14 @@ from dispatch.read.intake import (
 )
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import ordering
-from dispatch.services.review import resolve_review
+from dispatch.services.review import order_from_review, register_proxy_from_review, resolve_review
+from sms.parser import Order as ParsedOrder
+from sms.parser import parse as parse_sms
 from sms.sender import send_due
 from sms.service import receive_sms, render_message
 from sms.transports import SimulatorTransport
 from web.auth import require_hub
-from web.context import db, read, settings
+from web.context import db, now, read, settings
 from web.forms import choices
 from web.phrases import say
 from web.security import access
@@ -54,15 +56,21 @@ class PhoneOrderForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.wish.label.text, self.priority.label.text = _("When"), _("Priority")
-        self.wish.choices = choices([
-            ("0:any", _("Today")), ("0:morning", _("Today morning")), ("0:afternoon", _("Today afternoon")),
-            ("1:any", _("Tomorrow")), ("1:morning", _("Tomorrow morning")),
-            ("1:afternoon", _("Tomorrow afternoon"))])
+        self.wish.choices = self.wish_choices()
         self.priority.choices = choices([("1", _("1 urgent (medicine)")), ("2", _("2 normal")),
                                          ("3", _("3 low"))])
         for i in range(ITEM_ROWS):
             self[f"item{i}"].label.text = _("Item")
             self[f"qty{i}"].label.text = _("Quantity")
+
+
+    @staticmethod
+    def wish_choices() -> list[tuple[str, str]]:
+        """When the order should come, as the operator picks it (day offset : part of the day)."""
+        return choices([
+            ("0:any", _("Today")), ("0:morning", _("Today morning")), ("0:afternoon", _("Today afternoon")),
+            ("1:any", _("Tomorrow")), ("1:morning", _("Tomorrow morning")),
+            ("1:afternoon", _("Tomorrow afternoon"))])
 
 
 for _i in range(ITEM_ROWS):
@@ -107,11 +115,123 @@ class ResolveForm(FlaskForm):
     note = StringField(validators=[Optional(), Length(max=300)])
 
 
+#: Item rows of the review queue's order form.
+REVIEW_ITEM_ROWS = 4
+
+
+class ReviewOrderForm(FlaskForm):
+    """Turn a queued text into the order it asked for: the resident, the items, when."""
+
+    resident_id = SelectField(validators=[DataRequired()])
+    wish = SelectField(default="0:any")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.resident_id.label.text, self.wish.label.text = _("Resident"), _("When")
+        self.wish.choices = PhoneOrderForm.wish_choices()
+        for i in range(REVIEW_ITEM_ROWS):
+            self[f"item{i}"].label.text = _("Item")
+            self[f"qty{i}"].label.text = _("Quantity")
+
+
+for _i in range(REVIEW_ITEM_ROWS):
+    setattr(ReviewOrderForm, f"item{_i}", StringField(validators=[Optional(), Length(max=60)]))
+    setattr(ReviewOrderForm, f"qty{_i}", IntegerField(default=1, validators=[Optional(), NumberRange(1, 20)]))
+
+
+class ReviewProxyForm(FlaskForm):
+    """Register the number a queued text came from as a resident's proxy, consent on record."""
+
+    resident_id = SelectField(validators=[DataRequired()])
+    name = StringField(validators=[DataRequired(), Length(max=200)])
+    relation = SelectField(validators=[DataRequired()])
+    consent_note = StringField(validators=[DataRequired(), Length(max=300)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.resident_id.label.text, self.name.label.text = _("Resident"), _("Proxy's name")
+        self.relation.label.text, self.consent_note.label.text = _("Relation"), _("How the resident agreed")
+        self.relation.choices = choices([("family", _("family")), ("welfare", _("welfare worker")),
+                                         ("hub_staff", _("hub staff")), ("neighbour", _("neighbour"))])
+
+
+def _parsed_items(body: str) -> list[tuple[str, int]]:
+    """The items a text asked for, as the SMS parser reads them (nothing when it reads no order):
+    the review form starts from them, the operator corrects what the parser could not."""
+    command = parse_sms(body)
+    if isinstance(command, ParsedOrder):
+        return [(item.name, item.quantity) for item in command.items][:REVIEW_ITEM_ROWS]
+    return []
+
+
+def _resident_choices() -> list[tuple[str, str]]:
+    return [(r.id, f"{r.name} ({r.code})") for r in read(simulator_residents, current_user.hub_scope)]
+
+
+def _not_accepted(form: FlaskForm) -> Any:
+    problems = "; ".join(f"{form[name].label.text}: {', '.join(errors)}"
+                         for name, errors in form.errors.items())
+    flash(_("The form was not accepted (%(problems)s).", problems=problems), "error")
+    return redirect(url_for("intake.review"))
+
+
 @bp.route("/review")
 @access("operator", "admin")
 def review() -> Any:
     items = read(review_queue, current_user.hub_scope)
-    return render_template("intake/review.html", items=items, form=ResolveForm())
+    residents = _resident_choices()
+    return render_template("intake/review.html", items=items, form=ResolveForm(), residents=residents,
+                           parsed={m.id: _parsed_items(m.body) for m in items}, rows=REVIEW_ITEM_ROWS,
+                           wishes=[(c.value, c.label) for c in PhoneOrderForm.wish_choices()],
+                           relations=[(c.value, c.label) for c in ReviewProxyForm().relation.choices])
+
+
+@bp.route("/review/<message_id>/order", methods=["POST"])
+@access("operator", "admin")
+def review_order(message_id: str) -> Any:
+    """One step: the order the text asked for, the resident's confirmation SMS, the text closed."""
+    form = ReviewOrderForm()
+    form.resident_id.choices = choices(_resident_choices())
+    if not form.validate_on_submit():
+        return _not_accepted(form)
+    items = [ItemRequest(str(form[f"item{i}"].data).strip(), form[f"qty{i}"].data or 1)
+             for i in range(REVIEW_ITEM_ROWS) if (form[f"item{i}"].data or "").strip()]
+    day, part = (form.wish.data or "0:any").split(":")
+    try:
+        placed = order_from_review(db(), message_id, current_user.user_id, form.resident_id.data or "",
+                                   items, now=now(), hub_ids=current_user.hub_scope,
+                                   time_wish=TimeWish(int(day), part))
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(_("Not placed: %(reason)s", reason=say(error)), "error")
+    else:
+        flash(_("Order #%(number)s placed; the resident is texted and the text is closed.",
+                number=placed.number), "ok")
+    return redirect(url_for("intake.review"))
+
+
+@bp.route("/review/<message_id>/proxy", methods=["POST"])
+@access("operator", "admin")
+def review_proxy(message_id: str) -> Any:
+    """One step: the sender's number registered as the chosen resident's proxy, the text closed."""
+    form = ReviewProxyForm()
+    form.resident_id.choices = choices(_resident_choices())
+    if not form.validate_on_submit():
+        return _not_accepted(form)
+    try:
+        register_proxy_from_review(db(), message_id, current_user.user_id, form.resident_id.data or "",
+                                   name=form.name.data or "", relation=form.relation.data or "",
+                                   consent_note=form.consent_note.data or "", now=now(),
+                                   hub_ids=current_user.hub_scope)
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(_("Not registered: %(reason)s", reason=say(error)), "error")
+    else:
+        flash(_("The number is registered as a proxy; its next texts are understood. The text is closed."),
+              "ok")
+    return redirect(url_for("intake.review"))
 
 
 @bp.route("/review/<message_id>", methods=["POST"])

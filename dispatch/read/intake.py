@@ -60,6 +60,8 @@ class ReviewItem:
     reason: str
     received_at: dt.datetime
     resident_code: str | None
+    resident_id: str | None = None
+    resident_name: str = ""
 
 
 def review_queue(session: Session, hub_ids: HubScope) -> list[ReviewItem]:
@@ -69,7 +71,8 @@ def review_queue(session: Session, hub_ids: HubScope) -> list[ReviewItem]:
             .where(Message.direction == "in", Message.review == "pending")
             .order_by(Message.created_at))
     return [
-        ReviewItem(m.id, m.phone, m.body, m.review_reason, m.created_at, r.code if r else None)
+        ReviewItem(m.id, m.phone, m.body, m.review_reason, m.created_at, r.code if r else None,
+                   r.id if r else None, r.name if r else "")
         for m, r in session.execute(stmt)
         if hub_ids is None or r is None or r.hub_id in hub_ids
     ]
