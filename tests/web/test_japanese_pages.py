@@ -151,6 +151,8 @@ def _staff_pages(db: Database, role: str) -> list[str]:
                   "/orders/parked"]
     if role in ("planner", "admin"):
         pages += ["/planner/", "/planner/scenario"]
+    if role == "admin":
+        pages += ["/admin/integrations"]
     return pages
 
 

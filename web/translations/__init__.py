@@ -48,7 +48,7 @@ DYNAMIC_TERMS = (
     N_("courier_to_hub"), N_("hub_to_courier"), N_("hub_to_drone"), N_("courier_to_resident"),
     N_("drone_to_resident"), N_("courier_to_neighbour"), N_("courier_to_hall"),
     # order channels (dispatch.services.ordering.CHANNELS)
-    N_("sms"), N_("web"), N_("proxy"), N_("phone"), N_("import"),
+    N_("sms"), N_("web"), N_("proxy"), N_("phone"), N_("import"), N_("api"),
     # planners: KPI labels (dispatch.studies.kpis.HEADLINE), bases, unserved reasons of the KPIs,
     # chart titles and legends (web.studies.reports.kpi_charts), CO2 factor names (FACTORS)
     N_("orders"), N_("on-time share"), N_("lead time median (min)"), N_("lead time p90 (min)"),
