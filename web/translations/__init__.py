@@ -5,7 +5,8 @@ Flask-Babel reads, at app start, when the ``.mo`` is missing or older than its `
 clone, ``make test`` and ``make demo`` need no extra build step, and an edited ``.po`` is picked
 up at the next start. Updating the catalogue after adding strings (see docs/console.md)::
 
-    .venv/bin/pybabel extract -F babel.cfg -o web/translations/messages.pot --sort-output .
+    .venv/bin/pybabel extract -F babel.cfg -o web/translations/messages.pot --sort-output \\
+        -k Phrase -k phrase -k DomainError -k PastEtas -k _review:2 .
     .venv/bin/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
 
 :data:`DYNAMIC_TERMS` lists the words templates translate from data (``_(order.state)``): the
