@@ -205,7 +205,7 @@ def test_new_user_walks_the_demo_journey(demo: Demo, browser, db: Database) -> N
 
     op.wait_for_selector(f"{row} .state.delivered", timeout=30_000)  # the board polls every 10 s
     assert op.evaluate("() => window.__sameDocument === true")  # updated without a reload
-    resident_code = op.locator(f"{row} td").nth(1).inner_text().strip()
+    resident_code = op.locator(f"{row} td").nth(1).locator(".code").inner_text().strip()  # beside the name
     assert resident_code in op.locator(f"{row} ol.chain li").last.inner_text()  # … → courier → resident
     op.screenshot(path=str(ARTIFACTS / "demo-6-board-delivered.png"))
 

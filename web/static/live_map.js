@@ -125,7 +125,7 @@
       who.appendChild(person(o.resident_name, o.resident_code, o.resident_phone, o.call_title));
       tr.appendChild(who);
       tr.appendChild(el("td", {}, o.items));
-      tr.appendChild(el("td", {}, o.channel_label));
+      tr.appendChild(el("td", { "data-channel": o.channel }, o.channel_label));
       var state = el("td");
       state.appendChild(el("span", { "class": "state " + o.state }, o.state_label));
       tr.appendChild(state);
