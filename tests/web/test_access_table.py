@@ -327,8 +327,11 @@ def _objects(db: Database, day: dict[str, str]) -> dict[str, str]:  # noqa: F811
         drone = s.scalars(select(Drone.id).where(Drone.hub_id == day["hub"])).first()
         sortie = s.scalars(select(Route.id).where(Route.plan_id == plan_id,
                                                   Route.drone_id.is_not(None))).first()
+        courier_route = s.scalars(select(Route.id).where(Route.plan_id == plan_id,
+                                                         Route.volunteer_id == day["courier"])).one()
     assert sortie, "the tiny day flies a drone sortie"
     return {"plan": plan_id, "resident": order.resident_id, "drone": drone or "", "sortie": sortie,
+            "route": courier_route,
             "number": str(order.number), "alert": str(outcome.detail["alert_id"])}
 
 
@@ -348,6 +351,7 @@ def _scoped_requests(client: FlaskClient, ids: dict[str, str], day: dict[str, st
         "plan reorder": post(f"/plans/{plan}/reorder", vehicle=day["courier"], numbers=ids["number"]),
         "plan force ground": post(f"/plans/{plan}/force-ground", order_id=day["carried"]),
         "order entry page": client.get(f"/intake/phone/{ids['resident']}").status_code,
+        "route sheet": client.get(f"/routes/{ids['route']}/sheet").status_code,
         "alert acknowledge": post(f"/board/alerts/{ids['alert']}/acknowledge"),
         "courier call-off": post("/operations/courier", target=day["courier"], value="off"),
         "weather hold": post("/operations/weather", target=day["hub"], value="on"),
@@ -380,6 +384,7 @@ def test_the_hubs_own_operator_reaches_the_same_pages(
     assert f'data-plan="{ids["plan"]}"' in client.get("/plans").get_data(as_text=True)
     assert client.get(f"/intake/phone/{ids['resident']}").status_code == 200
     assert client.get(f"/drones/{ids['sortie']}").status_code == 200
+    assert client.get(f"/routes/{ids['route']}/sheet").status_code == 200
     assert client.get(f"/board/data{DAY}").get_json()["parcels"]
     assert client.post(f"/board/alerts/{ids['alert']}/acknowledge",
                        data={"csrf_token": token}).status_code == 302
