@@ -5,7 +5,8 @@
 //  - pages under /courier/ (GET) go to the network first and fall back to the last copy kept
 //    here (the copy is refreshed on every successful load); a page never opened falls back to the
 //    list of routes;
-//  - the page's scripts, styles and map library (/static/) are served from the copy first;
+//  - the page's scripts, styles and map library (/static/) are served from the copy first and
+//    refreshed in the background;
 //  - POSTs (the actions) are never touched: courier.js queues them itself, and the server
 //    deduplicates by action id;
 //  - signing out (or an expired link) deletes every copy (courier.js sends "forget"): the stop
@@ -51,9 +52,13 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
   if (url.pathname.indexOf("/static/") === 0) {
+    // The copy first (fast, and there without signal); refreshed in the background, so a new
+    // version of a script is used from the next load on.
     event.respondWith(caches.open(CACHE).then(function (cache) {
       return cache.match(request).then(function (hit) {
-        return hit || fetch(request).then(function (response) { return keep(request, response); });
+        var fresh = fetch(request).then(function (response) { return keep(request, response); },
+                                        function () { return hit; });
+        return hit || fresh;
       });
     }));
     return;
