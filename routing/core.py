@@ -16,8 +16,9 @@ compiles a geographic ``routing.Problem`` into a :class:`CoreInstance`). Units a
   distance_weight*distance + time_weight*duration, horizon (default: max window end), and
   ``initial_load_free`` (capacity cumul at a vehicle's start free in [0, cap], so depot-loaded
   parcels can be delivered with negative demand beside pickup/delivery pairs; else start load 0).
-- ``CoreParams``: validated: time limit, seed, solution limit (deterministic for a seed when set),
-  first-solution strategy names tried as starts ("auto" = chosen per problem), metaheuristic,
+- ``CoreParams``: validated: time limit, seed, solution limit (OR-Tools: deterministic for a seed
+  when set), ``iterations`` (the own search: deterministic for a seed when set), first-solution
+  strategy names tried as starts ("auto" = chosen per problem), metaheuristic,
   workers (parallel starts in separate processes).
 - ``CoreResult``: per-vehicle routes (visited nodes, excluding start/end), start and end times,
   service start time of every served node, unserved optional nodes, objective, feasible flag,
@@ -40,8 +41,9 @@ How the search runs (see ``benchmarks/README.md`` for the measurements behind th
   blinks under simulated annealing, compiled with numba in :mod:`routing.sisr`) has the whole
   budget, from nothing: measured, it ends closer to best-known alone than after an OR-Tools phase,
   whose routes it cannot leave on some instances (Solomon C204: a fourth route), and it beats
-  OR-Tools on the Tajima ground-only batches (benchmarks/README.md). It is skipped when a
-  ``solution_limit`` is set, so such runs stay deterministic (its stopping rule is the clock).
+  OR-Tools on the Tajima ground-only batches (benchmarks/README.md). Its stopping rule is the
+  clock, or with ``iterations`` a fixed number of iterations (a deterministic run); with only a
+  ``solution_limit`` (and no ``iterations``) OR-Tools plans, stopping after that many solutions.
 - ``sequence`` chains (a drone's sorties) are enforced by disjoint time slots per chained vehicle
   (:func:`sequence_slots`), cumul bounds that OR-Tools' heuristics and filters see; a constraint
   between two vehicles' cumuls made every first solution fail on batches of 150+ orders.
@@ -127,8 +129,11 @@ class CoreParams:
     first_solution: tuple[str, ...] = ("auto",)
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     workers: int = 1
+    iterations: int | None = None
 
     def __post_init__(self) -> None:
+        if self.iterations is not None and self.iterations < 1:
+            raise ValueError(f"iterations must be None or >= 1, got {self.iterations!r}")
         if not self.time_limit_s > 0:
             raise ValueError(f"time_limit_s must be > 0, got {self.time_limit_s!r}")
         if self.seed < 0:
@@ -612,10 +617,11 @@ class _Sisr:
             allowed=allowed, penalty=penalty,
         )
 
-    def search(self, deadline: float) -> tuple[list[list[int]], int] | None:
-        """Search from nothing until ``deadline``: the best routes (one per vehicle) and their
-        cost, or None when a mandatory visit fits no vehicle (greedy insertion)."""
-        return sisr.search(self.fleet, deadline, self.seed)
+    def search(self, deadline: float,
+               iterations: int | None = None) -> tuple[list[list[int]], int] | None:
+        """Search from nothing until ``deadline`` (or for ``iterations``): the best routes (one
+        per vehicle) and their cost, or None when a mandatory visit fits no vehicle."""
+        return sisr.search(self.fleet, deadline, self.seed, iterations)
 
     def result(self, routes: list[list[int]], label: str, started: float) -> CoreResult:
         """``routes`` (one per vehicle) as a :class:`CoreResult`: each vehicle leaves as late as
@@ -651,6 +657,7 @@ def _run_worker(
     solution_limit: int | None,
     seed: int,
     worker: int = 0,
+    iterations: int | None = None,
 ) -> tuple[int, CoreResult]:
     """Build the model, race the starts, improve the best; returns (rank key, result).
 
@@ -658,14 +665,15 @@ def _run_worker(
     (GLS after a few seconds predicts GLS at the end far better than the cost of a construction
     does); the best solution of the race is then improved until ``deadline``. ``deadline`` is a
     ``time.time()`` instant so that the start-up of a worker process counts against the budget.
-    On the instances of :func:`sisr_applies` (without ``solution_limit``) :class:`_Sisr` searches
-    alone from nothing, seeded ``seed + worker`` so that parallel workers explore differently;
-    OR-Tools runs only when greedy insertion cannot fit the customers into the fleet.
+    On the instances of :func:`sisr_applies` (unless only a ``solution_limit`` is set)
+    :class:`_Sisr` searches alone from nothing, for ``iterations`` when set, seeded
+    ``seed + worker`` so that parallel workers explore differently; OR-Tools runs only when
+    greedy insertion cannot fit the customers into the fleet.
     """
     started = time.perf_counter()
-    if solution_limit is None and sisr_applies(instance):
+    if (solution_limit is None or iterations is not None) and sisr_applies(instance):
         search = _Sisr(instance, seed + worker)
-        found = search.search(deadline - 0.05)
+        found = search.search(deadline - 0.05, iterations)
         if found is not None:
             routes, cost = found
             return (cost, search.result(routes, "SISR", started))
@@ -722,8 +730,8 @@ def solve_core(instance: CoreInstance, params: CoreParams) -> CoreResult:
                 strategies.append(s)
     workers = min(params.workers, len(strategies))
     groups = [tuple(strategies[w::workers]) for w in range(workers)]
-    args = [(instance, g, params.metaheuristic, deadline, params.solution_limit, params.seed, w)
-            for w, g in enumerate(groups)]
+    args = [(instance, g, params.metaheuristic, deadline, params.solution_limit, params.seed, w,
+             params.iterations) for w, g in enumerate(groups)]
     if workers == 1:
         outcomes = [_run_worker(*args[0])]
     else:

@@ -42,6 +42,7 @@ _ELIMINATE = 0.02  # share of ruins that empty a whole route and re-insert witho
 _T0 = 0.3  # initial annealing temperature, per unit of cost per visit
 _T_RATIO = 30.0  # initial / final temperature
 _CHUNK_S = 0.02  # wall-clock seconds between two looks at the clock and the temperature
+_FIXED_CHUNK = 100  # iterations per temperature step in the deterministic mode
 _INF = np.int64(2**62)
 NO_LIMIT = int(_INF)  # max_duration of a slot without a duration limit
 
@@ -103,10 +104,17 @@ def schedule(fleet: Fleet, r: int, route: list[int]) -> Schedule:
     return Schedule(depart, tuple(times[1:-1]), times[-1] if route else s_early)
 
 
-def search(fleet: Fleet, deadline: float, seed: int) -> tuple[list[list[int]], int] | None:
+def search(fleet: Fleet, deadline: float, seed: int,
+           iterations: int | None = None) -> tuple[list[list[int]], int] | None:
     """Search from nothing until the ``time.time()`` instant ``deadline``; returns the best
     routes (one list per slot) and their cost (arcs, fixed costs, penalties of left-out
-    visits), or None when a mandatory visit fits nowhere (greedy insertion)."""
+    visits), or None when a mandatory visit fits nowhere (greedy insertion).
+
+    With ``iterations`` the search is deterministic: exactly that many ruin-and-recreate
+    iterations in fixed chunks, the annealing temperature following the share of iterations done
+    instead of the clock, so a seed gives the same routes on any machine (simulated days, study
+    scenarios, tests). The deadline still stops it early, as a safeguard on a very slow machine.
+    """
     n = fleet.cost.shape[1]
     n_slots = fleet.start.shape[0]
     if not len(fleet.visits):
@@ -129,16 +137,24 @@ def search(fleet: Fleet, deadline: float, seed: int) -> tuple[list[list[int]], i
     t1 = t0 / _T_RATIO
     begin = time.time()
     span = max(1e-3, deadline - begin)
-    chunk = 50
+    chunk = 50 if iterations is None else max(1, min(_FIXED_CHUNK, iterations))
+    done = 0
     while True:  # at least one chunk, so that warm_up() compiles every kernel
         now = time.time()
-        temp = t0 * (t1 / t0) ** min(1.0, (now - begin) / span)
+        progress = (now - begin) / span if iterations is None else done / iterations
+        temp = t0 * (t1 / t0) ** min(1.0, progress)
         cur_cost, best_cost, n_unserved = _run(
             chunk, temp, cur_cost, best_cost, n_unserved, unserved, state, work, best, route_of,
             *statics)
+        done += chunk
         left = deadline - time.time()
         if left <= 0:
             break
+        if iterations is not None:
+            if done >= iterations:
+                break
+            chunk = min(chunk, iterations - done)
+            continue
         # Aim at _CHUNK_S per call, and never far past the deadline.
         rate = chunk / max(time.time() - now, 1e-6)
         chunk = int(max(1, min(rate * _CHUNK_S, rate * left, 2 * chunk + 1)))

@@ -46,17 +46,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     model = build_model(problem, params, travel)
     result = None
     if model.instance is not None:
-        result = core.solve_core(
-            model.instance,
-            core.CoreParams(
-                time_limit_s=params.time_limit_s,
-                seed=params.seed,
-                solution_limit=params.solution_limit,
-                first_solution=tuple(params.first_solution),
-                metaheuristic=params.metaheuristic,
-                workers=params.workers,
-            ),
-        )
+        result = core.solve_core(model.instance, params.core())
     solution = decode(model, result)
     stats: dict[str, float | int | str] = {
         "matrix_s": round(travel.seconds, 3),

@@ -428,6 +428,7 @@ def test_every_metaheuristic_returns_a_feasible_plan(metaheuristic: str) -> None
         ({"metaheuristic": "MAGIC"}, "MAGIC"),
         ({"workers": 0}, "workers"),
         ({"seed": -1}, "seed"),
+        ({"iterations": 0}, "iterations"),
     ],
 )
 def test_params_are_validated(kwargs: dict[str, object], message: str) -> None:
@@ -586,3 +587,18 @@ def test_a_timed_solve_of_a_rich_batch_runs_ruin_and_recreate_and_checks_out() -
     reference = solve_core(inst, CoreParams(time_limit_s=1.0, solution_limit=200))
     assert reference.strategy.endswith("GUIDED_LOCAL_SEARCH")
     assert check_result(inst, reference) == []
+
+
+def test_an_iteration_limit_makes_ruin_and_recreate_repeatable() -> None:
+    """The deterministic mode of the own search: the same seed and iterations, the same plan,
+    whatever the clock says; another seed explores differently but checks out as well."""
+    inst = rich_instance(5, 40, 5)
+    params = CoreParams(time_limit_s=30, seed=4, iterations=3000, solution_limit=10)
+    first, second = solve_core(inst, params), solve_core(inst, params)
+    assert first.strategy == "SISR"
+    assert (first.routes, first.objective, first.arrival) == (
+        second.routes, second.objective, second.arrival)
+    assert first.runtime_s < 10  # it stopped at the iteration limit, not the time limit
+    assert check_result(inst, first) == []
+    other = solve_core(inst, CoreParams(time_limit_s=30, seed=5, iterations=3000))
+    assert check_result(inst, other) == []
