@@ -66,15 +66,22 @@ def order_label(order: OrderRow) -> str:
 
 
 def region_map_data(overview: RegionOverview, residents: Iterable[ResidentPoint], orders: list[OrderRow],
-                    routes: tuple[RouteLine, ...] = (), couriers: tuple[PointFeature, ...] = ()) -> MapData:
+                    routes: tuple[RouteLine, ...] = (), couriers: tuple[PointFeature, ...] = (),
+                    own_hubs: Iterable[str] | None = None) -> MapData:
     """What an operator sees: open orders of their hubs coloured by state (or, with no orders,
-    ``residents``: those of their hubs), and every hub, road and zone of the region."""
+    ``residents``: those of their hubs), and every hub, road and zone of the region; the map
+    opens framed on ``own_hubs`` (the operator's; None: the whole region) and their points."""
     points = [PointFeature(o.lon, o.lat, order_label(o), o.state, key=str(o.number)) for o in orders]
     if not points:
         points = [PointFeature(r.lon, r.lat, r.code, "received") for r in residents]
+    own = set(own_hubs) if own_hubs is not None else set()
+    hubs = [HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat, own=h.id in own)
+            for h in overview.hubs]
+    frame = [(h.lat, h.lon) for h in hubs if h.own]
     return MapData(
         center=overview.center,
-        hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat) for h in overview.hubs],
+        hubs=hubs,
+        frame=[*frame, *((p.lat, p.lon) for p in points)] if frame else (),
         points=points,
         points_layer_name=_("Orders") if orders else _("Residents"),
         roads=overview.roads,
@@ -96,7 +103,8 @@ def dashboard() -> Any:
     couriers = tuple(PointFeature(c.lon, c.lat, c.code, "in_transit") for c in view.couriers)
     search = search_from_request()
     orders = found_orders(view.orders, search)
-    data = region_map_data(view.overview, view.residents, orders, route_lines(view.lines), couriers)
+    data = region_map_data(view.overview, view.residents, orders, route_lines(view.lines), couriers,
+                           current_user.hub_scope)
     folium_map = build_map(data, MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
                            tiles=settings().tiles)
     return render_template("console/dashboard.html", overview=view.overview, hubs=view.hubs,

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,13 +24,24 @@ from wtforms.validators import DataRequired, Length, NumberRange
 
 from dispatch.errors import DomainError
 from dispatch.lifecycle import PlanState
-from dispatch.read.plans import PlanPage, PlanView, first_eta, plan_hub, plan_page, plan_rows, plan_view
+from dispatch.read.plans import (
+    PlanPage,
+    PlanView,
+    RouteView,
+    StopRow,
+    first_eta,
+    plan_hub,
+    plan_page,
+    plan_rows,
+    plan_view,
+)
 from dispatch.read.search import filter_options, plans_matching
 from dispatch.services import plans as plan_service
 from web.auth import require_hub
 from web.context import db, now, read, settings
 from web.filters import search_from_request
 from web.maps import (
+    ROUTE_PALETTE,
     HubPoint,
     MapAssets,
     MapData,
@@ -110,7 +123,7 @@ def show(plan_id: str) -> Any:
     sorties = plan_service.drone_sorties(db(), plan_id)
     return render_template(
         "plans/plan.html", plan=view, map=render_parts(plan_map(page)), sorties=sorties,
-        may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(),
+        may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(), route_colour=route_colour,
         confirm_refusal=_confirm_refusal(view), past_eta=_past_eta(plan_id),
     )
 
@@ -135,24 +148,41 @@ def _confirm_refusal(view: PlanView) -> str | None:
 
 
 def plan_map(page: PlanPage) -> Any:
-    """The plan's map: one GeoJSON layer per route, delivery stops clustered, unserved homes, zones."""
+    """The plan's map: each route's line and numbered stops in the vehicle's colour (the ETA in
+    the tooltip), unserved homes, the region's hubs and zones; it opens framed on the plan's hub
+    and its stops."""
     view, frame = page.plan, page.frame
-    points = [PointFeature(st.lon, st.lat, f"#{st.number} {st.resident_code} · {r.label.split(' ')[0]}"
-                           f" {st.seq}", "planned")
+    points = [PointFeature(st.lon, st.lat, stop_label(st, r), "planned", number=str(st.seq),
+                           colour=route_colour(r))
               for r in view.routes for st in r.deliveries]
-    points += [PointFeature(u.lon, u.lat, f"#{u.number} {u.resident_code} · {u.reason}", "failed")
+    points += [PointFeature(u.lon, u.lat, f"#{u.number} {u.resident_code} · {_(u.reason)}", "unserved")
                for u in view.unserved if u.lon is not None and u.lat is not None]
+    lines = tuple(replace(line, colour=route_colour(r))
+                  for line, r in zip(route_lines(page.lines), view.routes, strict=False))
     data = MapData(
         center=(view.hub_lat, view.hub_lon),
-        hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat)
+        hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat, own=h.id == view.hub_id)
               for h in (frame.hubs if frame else ()) if h.id == view.hub_id or h.kind == "supply"],
         points=points, points_layer_name=_("Stops"),
         zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
                for z in (frame.zones if frame else ())],
-        routes=route_lines(page.lines), zoom=12,
+        routes=lines, zoom=12,
+        frame=[(view.hub_lat, view.hub_lon), *((p.lat, p.lon) for p in points)],
     )
     return build_map(data, MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
                      tiles=settings().tiles)
+
+
+def route_colour(route: RouteView) -> str:
+    """A vehicle's colour, the same on every version (see :attr:`RouteView.colour`)."""
+    return ROUTE_PALETTE[route.colour % len(ROUTE_PALETTE)]
+
+
+def stop_label(stop: StopRow, route: RouteView) -> str:
+    """A stop's tooltip: stop number, order, resident code, ETA and vehicle (no name or address)."""
+    eta = format_time(stop.eta, "short") if stop.eta is not None else "–"
+    return _("Stop %(n)s · #%(number)s %(code)s · ETA %(eta)s · %(vehicle)s", n=stop.seq, number=stop.number,
+             code=stop.resident_code, eta=eta, vehicle=route.label.split(" ")[0])
 
 
 # --- edits ----------------------------------------------------------------------------------------

@@ -114,6 +114,9 @@ class RouteView:
     distance_m: float
     stops: tuple[StopRow, ...]
     phone: str = ""  # the courier's ("" for a drone)
+    #: The vehicle's place among the hub's couriers and drones (by code): its colour on every
+    #: version of every plan of the hub, whoever else is on shift.
+    colour: int = 0
 
     @property
     def deliveries(self) -> tuple[StopRow, ...]:
@@ -246,7 +249,9 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
                                                   .where(Volunteer.hub_id == hub_id))}
     drones = {d.id: d.code for d in session.execute(select(Drone.id, Drone.code)
                                                     .where(Drone.hub_id == hub_id))}
-    routes = tuple(_route_view(r, tuple(stops[r.id]), volunteers, drones) for r in route_rows)
+    colours = {vid: i for i, vid in enumerate([*sorted(volunteers, key=lambda v: volunteers[v].code),
+                                               *sorted(drones, key=drones.__getitem__)])}
+    routes = tuple(_route_view(r, tuple(stops[r.id]), volunteers, drones, colours) for r in route_rows)
     unserved = tuple(_unserved_row(u, homes) for u in plan.unserved)
     couriers = tuple((v["id"], _courier_label(volunteers.get(v["id"]), v["id"]))
                      for v in plan.problem.get("vehicles", []))
@@ -281,7 +286,7 @@ def _courier_phone(volunteer: Any) -> str:
 
 
 def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, Any],
-                drones: dict[str, str]) -> RouteView:
+                drones: dict[str, str], colours: dict[str, int]) -> RouteView:
     drone = route.drone_id is not None
     if drone:
         label = f"{drones.get(route.drone_id, route.drone_id)} #{route.sortie}"
@@ -291,7 +296,8 @@ def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, An
                      vehicle_id=(route.drone_id if drone else route.volunteer_id) or "", label=label,
                      mode=route.mode, drone=drone, sortie=route.sortie, depart_at=route.depart_at,
                      return_at=route.return_at, distance_m=route.distance_m, stops=stops,
-                     phone=_courier_phone(volunteers.get(route.volunteer_id or "")) if not drone else "")
+                     phone=_courier_phone(volunteers.get(route.volunteer_id or "")) if not drone else "",
+                     colour=colours.get((route.drone_id if drone else route.volunteer_id) or "", 0))
 
 
 def _unserved_row(entry: dict[str, str], homes: Homes) -> UnservedRow:
