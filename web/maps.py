@@ -18,6 +18,8 @@ from flask_babel import gettext as _
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from web.phrases import validity
+
 ORDER_COLOURS = {
     "received": "#6c757d",
     "confirmed": "#0d6efd",
@@ -216,7 +218,7 @@ def _add_zone(m: folium.Map, zone: ZoneShape) -> None:
             "color": c, "fillColor": c, "weight": 2, "fillOpacity": 0.25 if a else 0.05,
             "dashArray": None if a else "6 6",
         },
-        tooltip=escape(f"{zone.name} · {_(zone.type)} · {_(zone.validity)}"
+        tooltip=escape(f"{zone.name} · {_(zone.type)} · {validity(zone.validity)}"
                        f"{'' if zone.active else ' (' + _('not active now') + ')'}"),
     ).add_to(m)
 

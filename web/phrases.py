@@ -9,6 +9,7 @@ as the ``say`` filter: ``{{ batch.reason | say }}``; views as ``say(error)`` for
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import Flask
@@ -44,5 +45,17 @@ def say(text: str | Phrase | DomainError | None) -> str:
         return str(found)
 
 
+#: Words of a zone's validity text (``dispatch.zones.zone_validity_text``) that are translated.
+VALIDITY_WORDS = frozenset({"permanent", "daily", "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+                            "BMCT", "SR", "SS", "EECT"})
+
+
+def validity(text: str) -> str:
+    """A zone's validity text in the viewer's words: day codes and sun events translated one by one,
+    dates and times kept ("mon tue 16:00–SS" → "月 火 16:00–日の入り")."""
+    return re.sub(r"[A-Za-z]+", lambda m: gettext(m[0]) if m[0] in VALIDITY_WORDS else m[0], text)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["say"] = say
+    app.jinja_env.filters["validity"] = validity

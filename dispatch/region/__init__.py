@@ -1,5 +1,6 @@
 """Region folders: the reader (pure, checks everything) and the database importer built on it."""
 
+from dispatch.region.ed318 import Authority, DailyPeriod, Layer, LocalText
 from dispatch.region.reader import (
     DEFAULT_BUFFER_M,
     DroneRecord,
@@ -19,8 +20,12 @@ from dispatch.region.reader import (
 
 __all__ = [
     "DEFAULT_BUFFER_M",
+    "Authority",
+    "DailyPeriod",
     "DroneRecord",
     "HubRecord",
+    "Layer",
+    "LocalText",
     "RegionData",
     "RegionError",
     "RegionMeta",

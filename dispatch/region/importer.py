@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from dispatch.db import Database
 from dispatch.models import Drone, Hub, Region, Resident, Road, Volunteer, Zone, utcnow
 from dispatch.region.reader import RegionData
+from dispatch.zones import stored_applicability
 
 
 @dataclass
@@ -188,10 +189,8 @@ def _replace_zones(session: Session, region: Region, data: RegionData, report: L
             "region_id": region.id, "name": z.name, "type": z.type, "variant": z.variant,
             "reason": z.reason, "category": z.category, "buffer_m": z.buffer_m,
             "lower_m": z.lower_m, "upper_m": z.upper_m, "geometry": _plain(mapping(z.geometry)),
-            "applicability": [
-                [w.start.isoformat() if w.start else None, w.end.isoformat() if w.end else None]
-                for w in z.applicability
-            ],
+            "applicability": stored_applicability(z.applicability, data.meta.timezone,
+                                                  _point(z.geometry)),
             "feature": z.feature,
         }
         row = existing.get(z.identifier)
@@ -208,6 +207,12 @@ def _replace_zones(session: Session, region: Region, data: RegionData, report: L
         if identifier not in wanted:
             session.delete(row)
             report.add("zones", "deleted")
+
+
+def _point(geometry: Any) -> tuple[float, float]:
+    """Where a zone's sun events are computed: a point inside it (WGS84 lon, lat)."""
+    inside = geometry.representative_point()
+    return float(inside.x), float(inside.y)
 
 
 def _plain(geometry: Any) -> Any:

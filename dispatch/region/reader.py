@@ -37,6 +37,9 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from dispatch.models.region import HANDOVER_CONSENT
+from dispatch.region import ed318
+from dispatch.region.ed318 import Authority, Layer, LocalText, ZoneWindow
+from dispatch.weekdays import WEEKDAYS, parse_days
 
 REGION_FILE = "region.toml"
 HUBS_FILE = "hubs.geojson"
@@ -53,9 +56,9 @@ HUB_KINDS = ("hub", "supply")
 LANGUAGES = ("ja", "en")
 ROAD_KINDS = ("primary", "secondary", "local", "track", "path")
 MODES = ("walk", "bicycle", "car")
-ZONE_TYPES = ("PROHIBITED", "REQ_AUTHORIZATION", "CONDITIONAL", "NO_RESTRICTION")
+ZONE_TYPES = ("PROHIBITED", "REQ_AUTHORIZATION", "CONDITIONAL", "NO_RESTRICTION", "USPACE")
 ZONE_VARIANTS = ("COMMON", "CUSTOMIZED")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = WEEKDAYS
 DEFAULT_BUFFER_M = 30.0
 """Planning buffer around a zone when ``planning.bufferM`` is absent: covers GNSS error and drift."""
 
@@ -120,14 +123,6 @@ class RoadRecord:
 
 
 @dataclass(frozen=True)
-class ZoneWindow:
-    """One validity window of a zone; ``None`` = open-ended. Datetimes are timezone-aware."""
-
-    start: dt.datetime | None
-    end: dt.datetime | None
-
-
-@dataclass(frozen=True)
 class ZoneRecord:
     identifier: str
     country: str
@@ -142,6 +137,12 @@ class ZoneRecord:
     category: str | None  # extendedProperties["jp:category"]
     buffer_m: float
     feature: dict[str, Any] = field(compare=False, repr=False)  # the original GeoJSON feature
+    # ED-318's localised texts (``name`` is the one in the region's language), authorities, layers
+    names: tuple[LocalText, ...] = ()
+    reason_info: tuple[LocalText, ...] = ()
+    message: tuple[LocalText, ...] = ()
+    authorities: tuple[Authority, ...] = ()
+    layers: tuple[Layer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ class _Context:
     crs: CRS | None = None
     bounds: tuple[float, float, float, float] | None = None  # area of use: W, S, E, N degrees
     hubs: dict[str, tuple[str, bool]] | None = None  # id -> (kind, drone_port); None = unreadable
+    language: str = "ja"  # of region.toml's locale: which of a zone's localised names it shows
 
 
 class _Fields:
@@ -392,6 +394,8 @@ def _read_meta(ctx: _Context, folder: Path) -> RegionMeta | None:
                        "Asia/Tokyo)")
     if locale and not _LOCALE.fullmatch(locale):
         checks.bad("locale", f"{locale!r} is not a locale such as ja_JP")
+    elif locale:
+        ctx.language = locale.split("_")[0]
     return None if checks.failed else RegionMeta(name, crs_text, timezone, locale)
 
 
@@ -671,6 +675,7 @@ def _read_roads(ctx: _Context, folder: Path) -> list[RoadRecord]:
 
 # ------------------------------------------------------------------------------------- zones
 def _read_zones(ctx: _Context, folder: Path) -> list[ZoneRecord]:
+    """Zones in ED-318 as published (see :mod:`dispatch.region.ed318`) or Hakobu's simpler profile."""
     features = _features(ctx.sink, folder, ZONES_FILE)
     if features is None:
         return []
@@ -685,46 +690,60 @@ def _read_zones(ctx: _Context, folder: Path) -> list[ZoneRecord]:
             f.bad("country", f"must be an ISO 3166-1 alpha-3 code such as JPN, got {country!r}")
         zone_type = f.choice("type", ZONE_TYPES)
         variant = f.choice("variant", ZONE_VARIANTS, required=False, default="COMMON")
-        name = f.text("name")
-        reason = _reason(f, props.get("reason"))
-        windows = _applicability(f, props.get("limitedApplicability"))
+        names = ed318.local_texts(f.bad, "name", props.get("name"))
+        if not names and props.get("name") in (None, "", []):
+            f.bad("name", "required field is missing")
+        reasons = ed318.reasons(f.bad, props.get("reason"))
+        reason_info = ed318.local_texts(f.bad, "otherReasonInfo", props.get("otherReasonInfo"))
+        message = ed318.local_texts(f.bad, "message", props.get("message"))
+        authorities = ed318.authorities(f.bad, props.get("zoneAuthority"))
+        windows = ed318.applicability(f.bad, props.get("limitedApplicability"))
         category, buffer_m = _extended(f, props.get("extendedProperties"))
-        geom = _zone_geometry(ctx, f, raw_geom)
-        lower, upper = _layer(f, raw_geom.get("layer") if isinstance(raw_geom, dict) else None)
+        geom, layers = _zone_geometry(ctx, f, raw_geom)
         if f.failed or geom is None:
             continue
-        zones.append(ZoneRecord(identifier, country, zone_type, variant, name, reason, geom,
-                                windows, lower, upper, category, buffer_m, feature))
+        lower, upper = ed318.envelope(layers)
+        zones.append(ZoneRecord(
+            identifier, country, zone_type, variant, ed318.pick(names, ctx.language), ", ".join(reasons),
+            geom, windows, lower, upper, category, buffer_m, feature, names=names,
+            reason_info=reason_info, message=message, authorities=authorities, layers=layers,
+        ))
     return zones
 
 
-def _reason(f: _Fields, raw: Any) -> str:
-    """ED-318 gives ``reason`` as a list of codes; a single string is accepted too."""
-    if raw is None:
-        return ""
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
-        return ", ".join(raw)
-    f.bad("reason", f"must be a string or a list of strings, got {raw!r}")
-    return ""
+def _zone_geometry(ctx: _Context, f: _Fields, raw: Any) -> tuple[BaseGeometry | None, tuple[Layer, ...]]:
+    """The zone's area in WGS84 and its vertical layers: one geometry, or a GeometryCollection of
+    several (ED-318's way to give a zone layers with different altitude bands)."""
+    if isinstance(raw, dict) and raw.get("type") == "GeometryCollection":
+        parts = raw.get("geometries")
+        if not isinstance(parts, list) or not parts:
+            f.bad("geometry", "a GeometryCollection needs a non-empty \"geometries\" list")
+            return None, ()
+        pieces = [_zone_part(ctx, f, part) for part in parts]
+        if any(p[0] is None for p in pieces):
+            return None, ()
+        layers = tuple(p[1] for p in pieces if p[1] is not None)
+        return shapely.union_all([p[0] for p in pieces]), layers
+    geom, layer = _zone_part(ctx, f, raw)
+    return geom, (layer,) if layer is not None else ()
 
 
-def _zone_geometry(ctx: _Context, f: _Fields, raw: Any) -> BaseGeometry | None:
+def _zone_part(ctx: _Context, f: _Fields, raw: Any) -> tuple[BaseGeometry | None, Layer | None]:
     geom = _geometry(ctx, f, raw, ("Polygon", "MultiPolygon", "Point"))
+    layer = ed318.layer(f.bad, raw.get("layer")) if isinstance(raw, dict) else None
     if geom is None or not isinstance(geom, Point):
-        return geom
+        return geom, layer
     extent = raw.get("extent")
     if not isinstance(extent, dict) or extent.get("subType") != "Circle":
         f.bad("geometry", "a Point zone needs \"extent\": {\"subType\": \"Circle\", \"radius\": metres}")
-        return None
+        return None, layer
     radius = extent.get("radius")
     if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius > 0:
         f.bad("geometry", f"extent radius must be a number of metres greater than 0, got {radius!r}")
-        return None
+        return None, layer
     if ctx.crs is None:
-        return None  # region.toml is broken and reported; the circle cannot be measured
-    return circle(geom.x, geom.y, float(radius), ctx.crs)
+        return None, layer  # region.toml is broken and reported; the circle cannot be measured
+    return circle(geom.x, geom.y, float(radius), ctx.crs), layer
 
 
 def circle(lon: float, lat: float, radius_m: float, metric_crs: CRS | str) -> BaseGeometry:
@@ -734,78 +753,6 @@ def circle(lon: float, lat: float, radius_m: float, metric_crs: CRS | str) -> Ba
     x, y = to_metric.transform(lon, lat)
     ring = Point(x, y).buffer(radius_m, quad_segs=16)
     return shapely.transform(ring, lambda c: np.column_stack(to_wgs84.transform(c[:, 0], c[:, 1])))
-
-
-def _layer(f: _Fields, raw: Any) -> tuple[float | None, float | None]:
-    """The ED-318 vertical ``layer`` in metres (``uom`` "m", the default, or "ft")."""
-    if raw is None:
-        return None, None
-    if not isinstance(raw, dict):
-        f.bad("layer", f"must be an object with lower, upper and uom, got {raw!r}")
-        return None, None
-    uom = raw.get("uom", "m")
-    if uom not in ("m", "ft"):
-        f.bad("layer", f"uom must be \"m\" or \"ft\", got {uom!r}")
-        return None, None
-    scale = 0.3048 if uom == "ft" else 1.0
-    values: list[float | None] = []
-    for key in ("lower", "upper"):
-        value = raw.get(key)
-        if value is None:
-            values.append(None)
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            f.bad("layer", f"{key} must be a number, got {value!r}")
-            values.append(None)
-        else:
-            values.append(float(value) * scale)
-    lower, upper = values
-    if lower is not None and upper is not None and upper < lower:
-        f.bad("layer", f"upper {raw['upper']} is below lower {raw['lower']}")
-    return lower, upper
-
-
-def _applicability(f: _Fields, raw: Any) -> tuple[ZoneWindow, ...]:
-    """ED-318 ``limitedApplicability``: a list of {startDateTime, endDateTime} with UTC offsets."""
-    if raw is None:
-        return ()
-    if isinstance(raw, dict):
-        raw = [raw]
-    if not isinstance(raw, list):
-        f.bad("limitedApplicability", f"must be a list of time windows, got {raw!r}")
-        return ()
-    windows = []
-    for window in raw:
-        if not isinstance(window, dict):
-            f.bad("limitedApplicability", f"a window must be an object, got {window!r}")
-            continue
-        if "schedule" in window:
-            f.bad("limitedApplicability", "schedule is not supported; list each window with "
-                  "startDateTime and endDateTime")
-            continue
-        start = _aware(f, window.get("startDateTime"))
-        end = _aware(f, window.get("endDateTime"))
-        if window.get("startDateTime") is None and window.get("endDateTime") is None:
-            f.bad("limitedApplicability", "a window needs startDateTime, endDateTime or both")
-        elif start and end and end <= start:
-            f.bad("limitedApplicability", f"endDateTime {end.isoformat()} is not after startDateTime "
-                  f"{start.isoformat()}")
-        windows.append(ZoneWindow(start, end))
-    return tuple(windows)
-
-
-def _aware(f: _Fields, raw: Any) -> dt.datetime | None:
-    if raw is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = None
-    if value is None:
-        f.bad("limitedApplicability", f"{raw!r} is not an ISO 8601 date-time")
-    elif value.tzinfo is None:
-        f.bad("limitedApplicability", f"{raw!r} has no UTC offset (write e.g. 2026-12-05T09:00+09:00)")
-        return None
-    return value
 
 
 def _extended(f: _Fields, raw: Any) -> tuple[str | None, float]:
@@ -904,17 +851,14 @@ def _read_volunteers(ctx: _Context, folder: Path) -> list[VolunteerRecord]:
 
 
 def _days(f: _Fields, text: str) -> tuple[str, ...]:
-    """Weekdays written as space-separated three-letter names, e.g. ``mon wed fri``."""
+    """Weekdays as people write them (``mon wed fri``, ``Mon-Fri``, ``平日``): :mod:`dispatch.weekdays`."""
     if not text:
         return ()
-    names = text.lower().split()
-    unknown = [n for n in names if n not in DAYS]
-    if unknown:
-        f.bad("days", f"unknown day {unknown[0]!r} (expected space-separated {' '.join(DAYS)})")
+    try:
+        return parse_days(text)
+    except ValueError as error:
+        f.bad("days", str(error))
         return ()
-    if len(set(names)) != len(names):
-        f.bad("days", f"a day is listed twice in {text!r}")
-    return tuple(d for d in DAYS if d in names)
 
 
 def _read_drones(ctx: _Context, folder: Path) -> list[DroneRecord]:

@@ -188,7 +188,7 @@ CASES: list[tuple[str, Callable[[Path], None], str | list[str]]] = [
     ("unknown zone type",
      lambda f: set_prop(f, "zones.geojson", 1, "type", "FORBIDDEN"),
      "zones.geojson:1: type: unknown value 'FORBIDDEN' (expected one of PROHIBITED, REQ_AUTHORIZATION, "
-     "CONDITIONAL, NO_RESTRICTION)"),
+     "CONDITIONAL, NO_RESTRICTION, USPACE)"),
     ("coordinates outside the CRS area of use (lat/lon swapped)",
      lambda f: set_geometry(f, "residents.geojson", 3, {"type": "Point", "coordinates": [35.57, 134.86]}),
      "residents.geojson:3: geometry: coordinates (35.57, 134.86) lie outside the area of use of "
@@ -226,7 +226,8 @@ CASES: list[tuple[str, Callable[[Path], None], str | list[str]]] = [
      "volunteers.csv:2: shift_end: shift_end 09:00 is not after shift_start 12:00"),
     ("unknown day",
      lambda f: replace_text(f, "volunteers.csv", "mon tue wed thu fri\n", "mon tues\n"),
-     "volunteers.csv:2: days: unknown day 'tues' (expected space-separated mon tue wed thu fri sat sun)"),
+     "volunteers.csv:2: days: unknown day 'tues' (expected mon tue wed thu fri sat sun, a range such as "
+     "Mon-Fri, 平日 or 毎日)"),
     ("negative capacity",
      lambda f: replace_text(f, "volunteers.csv", ",walk,8,", ",walk,-8,"),
      "volunteers.csv:2: capacity_kg: must be greater than 0, got -8"),

@@ -71,6 +71,8 @@ DYNAMIC_TERMS = (
     N_("not every item has a quantity"),
     # zone types (dispatch.region.reader.ZONE_TYPES) and a zone's validity without time windows
     N_("PROHIBITED"), N_("REQ_AUTHORIZATION"), N_("CONDITIONAL"), N_("NO_RESTRICTION"), N_("permanent"),
+    N_("USPACE"), N_("daily"), N_("mon"), N_("tue"), N_("wed"), N_("thu"), N_("fri"), N_("sat"), N_("sun"),
+    N_("BMCT"), N_("SR"), N_("SS"), N_("EECT"),
     # hub kinds, drone statuses, parts of the day
     N_("hub"), N_("supply"), N_("available"), N_("grounded"), N_("maintenance"),
     N_("morning"), N_("afternoon"), N_("any"),
