@@ -18,6 +18,7 @@ from routing.io import (
     solution_to_json,
 )
 from routing.params import ParamsError, SolveParams
+from routing.permits import CATEGORIES, Permit
 from routing.problem import (
     ALL_MODES,
     DRONE,
@@ -34,10 +35,11 @@ from routing.problem import (
 )
 from routing.solution import REASONS, Cost, Result, Route, Solution, Stop, Unserved
 from routing.solve import solve
-from routing.validate import ValidationReport, validate
+from routing.validate import ValidationReport, sortie_permits, validate
 
 __all__ = [
     "ALL_MODES",
+    "CATEGORIES",
     "DRONE",
     "GROUND_MODES",
     "REASONS",
@@ -45,6 +47,7 @@ __all__ = [
     "Drone",
     "Order",
     "ParamsError",
+    "Permit",
     "Place",
     "Problem",
     "ProblemError",
@@ -68,5 +71,6 @@ __all__ = [
     "solution_from_json",
     "solution_to_json",
     "solve",
+    "sortie_permits",
     "validate",
 ]

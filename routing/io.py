@@ -19,6 +19,7 @@ import shapely
 from jsonschema import Draft202012Validator
 from shapely.geometry import mapping, shape
 
+from routing.permits import Permit
 from routing.problem import (
     ALL_MODES,
     Drone,
@@ -117,8 +118,15 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
             for o in problem.orders
         ],
         "zones": [
-            {"id": z.id, "buffer_m": z.buffer_m, "geometry": _geojson(z.geometry)}
+            {"id": z.id, "buffer_m": z.buffer_m, "geometry": _geojson(z.geometry),
+             **({"category": z.category} if z.category is not None else {})}
             for z in problem.zones
+        ],
+        "permits": [
+            {"id": p.id, "zones": sorted(p.zones), "drones": sorted(p.drones),
+             "categories": sorted(p.categories), "valid_from": p.valid_from,
+             "valid_until": p.valid_until}
+            for p in problem.permits
         ],
         "roads": [
             {
@@ -170,7 +178,8 @@ def problem_from_json(data: Any) -> Problem:
         except Exception as exc:  # shapely raises several types for malformed GeoJSON
             bad.append(f"$.zones[{k}].geometry: not a valid GeoJSON geometry ({exc})")
             continue
-        zones.append(Zone(id=z["id"], geometry=geom, buffer_m=float(z.get("buffer_m", 0.0))))
+        zones.append(Zone(id=z["id"], geometry=geom, buffer_m=float(z.get("buffer_m", 0.0)),
+                          category=z.get("category")))
     if bad:
         raise ProblemError(bad)
     w = data.get("weights", {})
@@ -200,6 +209,12 @@ def problem_from_json(data: Any) -> Problem:
             for o in data.get("orders", [])
         ),
         zones=tuple(zones),
+        permits=tuple(
+            Permit(id=p["id"], zones=frozenset(p["zones"]), drones=frozenset(p["drones"]),
+                   categories=frozenset(p["categories"]), valid_from=p["valid_from"],
+                   valid_until=p["valid_until"])
+            for p in data.get("permits", [])
+        ),
         roads=tuple(
             Road(
                 id=r["id"],

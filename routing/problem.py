@@ -26,6 +26,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from routing.geo import CrsError, geometry_to_metric, in_valid_area, metric_crs, to_metric
+from routing.permits import Permit, check_permits, covering
 
 GROUND_MODES: tuple[str, ...] = ("walk", "bicycle", "car")
 DRONE = "drone"
@@ -128,11 +129,14 @@ class Order:
 class Zone:
     """An active no-fly zone: WGS84 ``geometry`` (Polygon/MultiPolygon; a Point for a circle with
     ``buffer_m`` as its radius) and a safety buffer in metres. Every zone given is active for the
-    whole batch (the caller passes only zones active at some time during it)."""
+    whole batch (the caller passes only zones active at some time during it). ``category`` is the
+    特定飛行 a flight through it is (:data:`routing.permits.CATEGORIES`): a drone may cross it
+    under a covering :class:`~routing.permits.Permit`; None = never (prohibited)."""
 
     id: str
     geometry: BaseGeometry
     buffer_m: float = 0.0
+    category: str | None = None
 
     def buffered(self, crs: str) -> BaseGeometry:
         """The canonical buffered zone in ``crs`` metres (round joins, 16 segments per quarter)."""
@@ -188,9 +192,10 @@ class Problem:
     weights: Weights = field(default_factory=Weights)
     pickup_service_s: int = 60
     name: str = ""
+    permits: tuple[Permit, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("vehicles", "drones", "orders", "supply_points", "zones", "roads"):
+        for name in ("vehicles", "drones", "orders", "supply_points", "zones", "roads", "permits"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -211,6 +216,20 @@ class Problem:
         ends += [o.window[1] for o in self.orders]
         ends += [d.available_until for d in self.drones if d.available_until is not None]
         return max([*ends, 0])
+
+    @property
+    def obstacles(self) -> tuple[Zone, ...]:
+        """The zones drones fly around: every zone but those each drone of the problem may cross
+        under a permit for the whole of its availability (see :mod:`routing.permits`)."""
+        if not self.permits or not self.drones:
+            return self.zones
+        until = self.horizon
+        return tuple(
+            z for z in self.zones
+            if not all(covering(self.permits, z.id, z.category, d.id, d.available_from,
+                                d.available_until if d.available_until is not None else until)
+                       for d in self.drones)
+        )
 
     def order(self, order_id: str) -> Order:
         """The order with id ``order_id`` (KeyError if none)."""
@@ -266,6 +285,7 @@ def _check(p: Problem) -> list[str]:
     out += _check_vehicles(p)
     out += _check_orders(p)
     out += _check_roads(p)
+    out += check_permits(p.permits)
     if not out:
         out += _check_zones(p)
         out += _check_feasibility(p)
@@ -404,6 +424,7 @@ def _check_roads(p: Problem) -> list[str]:
 def _check_zones(p: Problem) -> list[str]:
     out = []
     buffered = []
+    obstacles = {z.id for z in p.obstacles}
     for z in p.zones:
         where = f"zone '{z.id}'"
         g = z.geometry
@@ -416,7 +437,8 @@ def _check_zones(p: Problem) -> list[str]:
         if z.buffer_m < 0 or (g.geom_type == "Point" and z.buffer_m <= 0):
             out.append(f"{where}: buffer_m {z.buffer_m} must be >= 0 (> 0 for a Point)")
             continue
-        buffered.append((z, z.buffered(p.crs)))
+        if z.id in obstacles:
+            buffered.append((z, z.buffered(p.crs)))
     for place in (p.hub, *p.supply_points):
         port = any(d.base == place.id for d in p.drones)
         if not port and place.id != p.hub.id:

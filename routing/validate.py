@@ -21,7 +21,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from routing.geo import to_metric
-from routing.problem import DRONE, Drone, Order, Problem
+from routing.permits import covering
+from routing.problem import DRONE, Drone, Order, Problem, Zone
 from routing.solution import Route, Solution, Stop
 from routing.travel import UNREACHABLE, RoadNetwork
 
@@ -71,7 +72,7 @@ class _Checker:
         self.couriers = {v.id: v for v in problem.vehicles}
         self.drones = {d.id: d for d in problem.drones}
         self.snap_max_m = snap_max_m
-        self.zones = [(z.id, z.buffered(problem.crs)) for z in problem.zones]
+        self.zones = [(z, z.buffered(problem.crs)) for z in problem.zones]
         for _, zone in self.zones:
             shapely.prepare(zone)
         self._road_cache: dict[tuple[float, float], int] = {}
@@ -369,9 +370,9 @@ class _Checker:
             length = float(line.length)
             total += length
             if length > 0:
-                for zid, zone in self.zones:
+                for z, zone in self.zones:
                     if _enters(line, zone):
-                        self.bad(f"{who}: leg {k + 1} flies through no-fly zone '{zid}'")
+                        self._check_crossing(who, k + 1, z, r)
             legs.append((int(np.floor(length / d.cruise_mps)), int(length)))
         if total > d.range_m + 0.5:
             self.bad(f"{who}: flies {total:.0f} m, over the range {d.range_m:.0f} m")
@@ -390,8 +391,37 @@ class _Checker:
         cap = (d.payload_kg, None, d.max_drops if r.kind == "direct" else None)
         self._check_sequence(r, legs, capacity=cap, drone=d)
 
+    def _check_crossing(self, who: str, leg: int, zone: Zone, r: Route) -> None:
+        """A leg enters ``zone``: allowed only under a permit covering the zone's category, this
+        drone and the whole sortie (checked here from the permits, not from the model's obstacles)."""
+        if zone.category is None:
+            self.bad(f"{who}: leg {leg} flies through no-fly zone '{zone.id}'")
+        elif covering(self.p.permits, zone.id, zone.category, r.vehicle_id, r.start, r.end) is None:
+            self.bad(f"{who}: leg {leg} flies through zone '{zone.id}' ({zone.category}) with no "
+                     f"valid permit covering this drone from {self._t(r.start)} to {self._t(r.end)}")
+
     def _t(self, seconds: int) -> str:
         return self.p.iso(seconds)
+
+
+def sortie_permits(problem: Problem, route: Route) -> tuple[str, ...]:
+    """The permits a drone sortie relies on: for each zone with a category its flown legs enter,
+    the first permit covering it (none for a zone no permit covers: :func:`validate` reports it)."""
+    if route.mode != DRONE or route.start_place not in problem.places:
+        return ()
+    base = problem.places[route.start_place]
+    pts = [(base.lon, base.lat), *((st.lon, st.lat) for st in route.stops), (base.lon, base.lat)]
+    vias = [*(st.via for st in route.stops), route.end_via]
+    zones = [(z, z.buffered(problem.crs)) for z in problem.zones if z.category is not None]
+    found: list[str] = []
+    for k in range(len(pts) - 1):
+        line = shapely.LineString(to_metric(problem.crs, np.array([pts[k], *vias[k], pts[k + 1]])))
+        for z, area in zones:
+            if line.length > 0 and _enters(line, area):
+                permit = covering(problem.permits, z.id, z.category, route.vehicle_id, route.start, route.end)
+                if permit is not None and permit.id not in found:
+                    found.append(permit.id)
+    return tuple(found)
 
 
 def _enters(line: shapely.LineString, zone: BaseGeometry) -> bool:
@@ -408,4 +438,4 @@ def _who(r: Route) -> str:
     return f"courier '{r.vehicle_id}'"
 
 
-__all__ = ["ValidationReport", "validate"]
+__all__ = ["ValidationReport", "sortie_permits", "validate"]

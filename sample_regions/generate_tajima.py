@@ -366,6 +366,14 @@ def drones() -> list[list[str]]:
             for code, hub in (("D1", "IZUSHI"), ("D2", "IZUSHI"), ("D3", "TANTO"), ("D4", "TANTO"))]
 
 
+def permits() -> list[list[str]]:
+    """Izushi's drones hold a (fictitious) permit for the Toyooka DID, where the post office is;
+    Tanto holds none (the contrast: its drones never fly the DID)."""
+    return [["東阪航第12345号", "IZUSHI", "但馬ドローン配送協議会 (fictitious)", "2026-04-01", "2027-03-31",
+             "did bvlos drop", "D1 D2", "但馬 太郎;Hana Yamada", "JP-TOYOOKA-DID",
+             "sample only: the post-office shuttle's DID take-off"]]
+
+
 # ------------------------------------------------------------------------------------ writing
 def feature_collection(features: list[dict[str, Any]]) -> str:
     lines = ",\n".join("    " + json.dumps(f, ensure_ascii=False) for f in features)
@@ -419,6 +427,8 @@ def generate(out: Path) -> None:
                                     "shift_start", "shift_end", "days"), volunteers(rng)),
         "drones.csv": csv_text(("id", "hub_id", "model", "payload_kg", "range_km", "cruise_kmh",
                                 "turnaround_min"), drones()),
+        "permits.csv": csv_text(("number", "hub_id", "holder", "valid_from", "valid_until", "categories",
+                                 "drones", "pilots", "zones", "notes"), permits()),
     }
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8", newline="\n")

@@ -13,11 +13,13 @@ from dispatch.models.integrations import (
 )
 from dispatch.models.messages import Message, OptOut
 from dispatch.models.orders import Batch, Order, OrderItem
+from dispatch.models.permits import Permit
 from dispatch.models.plans import CourierPosition, Plan, Route, Stop
 from dispatch.models.region import Drone, Hub, Proxy, Region, Resident, Road, Volunteer, Zone
 from dispatch.models.sorties import SortieLog
 from dispatch.models.studies import RUN_STATES, ScenarioRun
 from dispatch.models.users import ROLES, AccessToken, User, user_hub
+from dispatch.models.weather import WeatherReading
 
 __all__ = [
     "ROLES",
@@ -38,6 +40,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderItem",
+    "Permit",
     "Plan",
     "Proxy",
     "Region",
@@ -49,6 +52,7 @@ __all__ = [
     "Stop",
     "User",
     "Volunteer",
+    "WeatherReading",
     "WebhookDelivery",
     "WebhookEndpoint",
     "Zone",

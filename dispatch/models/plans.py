@@ -27,6 +27,9 @@ class Plan(IdMixin, Base):
     validation: Mapped[dict[str, Any]] = mapped_column(JSONText)  # {"ok": bool, "violations": [...]}
     unserved: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # [{"order_id", "reason"}]
     note: Mapped[str] = mapped_column(Text, default="")  # what edit made this version
+    #: What the plan says about flying (stored phrases): the permit each drone flies a zone
+    #: under, or why a zone stays no-fly; weather that keeps drones down.
+    flight_notes: Mapped[list[Any]] = mapped_column(JSONText, default=list)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column()
@@ -52,6 +55,9 @@ class Route(IdMixin, Base):
     #: for couriers and through the detour waypoints for drones. Computed once when the version is
     #: stored (versions never change), so no page runs a road path search; None: not computed.
     path: Mapped[list[Any] | None] = mapped_column(JSONText, default=None)
+    #: Drone sorties: the permit numbers the flight relies on (zones needing authorisation on the
+    #: path), fixed when the version is stored.
+    permits: Mapped[list[Any]] = mapped_column(JSONText, default=list)
 
     plan: Mapped[Plan] = relationship(back_populates="routes")
     stops: Mapped[list[Stop]] = owned_rows("route", order_by="Stop.seq")

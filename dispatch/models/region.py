@@ -127,6 +127,13 @@ class Drone(IdMixin, Base):
     cruise_kmh: Mapped[float] = mapped_column(Float)
     turnaround_min: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="available")  # available | grounded | maintenance
+    registration: Mapped[str] = mapped_column(String(32), default="")  # 登録記号, e.g. JU0123456789
+    # Weather limits of the model (drones.csv; defaults in dispatch.weather.DEFAULT_LIMITS).
+    max_wind_ms: Mapped[float] = mapped_column(Float, default=10.0)  # mean wind
+    max_gust_ms: Mapped[float] = mapped_column(Float, default=15.0)
+    max_precip_mmh: Mapped[float] = mapped_column(Float, default=1.0)
+    min_temp_c: Mapped[float] = mapped_column(Float, default=-10.0)
+    min_visibility_m: Mapped[float] = mapped_column(Float, default=1000.0)
 
     hub: Mapped[Hub] = relationship()
 

@@ -28,7 +28,8 @@ class SortieLog(IdMixin, Base):
     payload_limit_kg: Mapped[float] = mapped_column(Float)  # the drone's limit at the time
     battery_checked: Mapped[bool] = mapped_column(Boolean, default=False)
     weather_checked: Mapped[bool] = mapped_column(Boolean, default=False)
-    permit_ref: Mapped[str] = mapped_column(String(200), default="")
+    permit_ref: Mapped[str] = mapped_column(String(200), default="")  # the permit number(s) relied on
+    pilot: Mapped[str] = mapped_column(String(200), default="")  # 飛行させた者 (as on the permit)
     #: Identifiers of the zones on the path that needed a permit at take-off.
     permit_zones: Mapped[list[Any]] = mapped_column(JSONText, default=list)
     checked_by: Mapped[str] = mapped_column(String(80))  # "user:<id>" or "system:<name>"
@@ -37,3 +38,7 @@ class SortieLog(IdMixin, Base):
     outcome: Mapped[str] = mapped_column(String(16), default="flying")  # flying | landed | aborted
     aborted_at: Mapped[dt.datetime | None] = mapped_column()
     abort_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Flight log (飛行日誌) entries made at the landing: events affecting safety, defects and
+    #: what was done about them.
+    safety_notes: Mapped[str] = mapped_column(Text, default="")
+    defects: Mapped[str] = mapped_column(Text, default="")

@@ -9,9 +9,13 @@ volunteers' shifts (local clock times on that day), drones' availability and ord
 whose window does not meet the horizon (a wish for tomorrow, say) cannot enter the problem; it is
 reported unserved (``time_window``) and goes back to the queue for a later batch.
 
-Zones: ``PROHIBITED``, ``REQ_AUTHORIZATION`` and ``CONDITIONAL`` are all no-fly for planning (we
-hold no authorisation and cannot check conditions ahead of time); ``NO_RESTRICTION`` is ignored.
-A zone counts when it is active at any moment of the horizon (:func:`dispatch.zones.zone_active_during`).
+Zones: ``PROHIBITED``, ``REQ_AUTHORIZATION`` and ``CONDITIONAL`` are all no-fly for planning, but
+the last two carry their 特定飛行 category and the problem carries the hub's permits
+(:mod:`dispatch.permits`): routing lets the drones through a zone that a valid permit covers for
+each of them (and its validator checks each sortie against the permits); ``NO_RESTRICTION`` is
+ignored. A zone counts when it is active at any moment of the horizon
+(:func:`dispatch.zones.zone_active_during`). ``Built.notes`` says, for the plan, which permit each
+drone flies a zone under or why the zone stays no-fly (an expired permit, say).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 import routing
 from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Region, Resident, Road, Volunteer, Zone
+from dispatch.permits import flight_notes, routing_permits, zone_category
 from dispatch.phrases import Phrase
 from dispatch.zones import zone_active_during
 
@@ -64,6 +69,7 @@ class Built:
     problem: routing.Problem
     excluded: list[dict[str, str]] = field(default_factory=list)
     order_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # stored phrases about flying (permits, weather)
 
 
 def horizon_of(batch: Batch, hub: Hub, region: Region) -> Horizon:
@@ -109,15 +115,22 @@ def build_problem(session: Session, batch: Batch, orders: list[Order] | None = N
             origin = session.get(Hub, order.origin_hub_id)
             assert origin is not None
             supply[origin.id] = routing.Place(origin.id, origin.lon, origin.lat)
+    drones = _drones(session, hub, hz, len(routing_orders))
     parts: dict[str, Any] = {
         "crs": region.crs, "timezone": region.timezone, "t0": hz.t0,
         "hub": routing.Place(hub.id, hub.lon, hub.lat),
-        "vehicles": _vehicles(session, hub, hz), "drones": _drones(session, hub, hz, len(routing_orders)),
+        "vehicles": _vehicles(session, hub, hz), "drones": drones,
         "orders": routing_orders, "supply_points": tuple(supply.values()),
         "zones": _zones(session, region.id, hz), "roads": _roads(session, region.id),
+        "permits": routing_permits(session, hub, hz.t0, hz.tz) if drones else [],
         "name": f"batch {batch.id} hub {hub.code}",
     }
-    return _construct(parts, excluded)
+    built = _construct(parts, excluded)
+    if built.problem.drones:
+        zone_rows = [session.get_one(Zone, z.id) for z in built.problem.zones]
+        drone_rows = [session.get_one(Drone, d.id) for d in built.problem.drones]
+        built.notes = flight_notes(session, hub, zone_rows, drone_rows, hz.start, hz.end, hz.tz)
+    return built
 
 
 def _construct(parts: dict[str, Any], excluded: list[dict[str, str]]) -> Built:
@@ -232,7 +245,8 @@ def active_zones(session: Session, region_id: str, start: dt.datetime,
     """The region's no-fly zones active at any moment between ``start`` and ``end``."""
     rows = session.scalars(select(Zone).where(Zone.region_id == region_id).order_by(Zone.identifier))
     return [
-        routing.Zone(id=z.id, geometry=shapely.geometry.shape(z.geometry), buffer_m=z.buffer_m or 0.0)
+        routing.Zone(id=z.id, geometry=shapely.geometry.shape(z.geometry), buffer_m=z.buffer_m or 0.0,
+                     category=zone_category(z))
         for z in rows
         if z.type in NO_FLY_TYPES and zone_active_during(z.applicability or [], z.active_override, start, end)
     ]

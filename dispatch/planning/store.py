@@ -33,12 +33,17 @@ def unserved_entries(solution: routing.Solution, excluded: list[dict[str, str]])
 
 
 def save_version(session: Session, batch: Batch, problem: routing.Problem, solution: routing.Solution,
-                 excluded: list[dict[str, str]], *, note: str, user_id: str | None = None) -> Plan:
+                 excluded: list[dict[str, str]], *, note: str, user_id: str | None = None,
+                 flight_notes: list[str] | None = None) -> Plan:
     """Validate ``solution``, store it as the batch's next proposed version and move order states.
 
     Served orders become ``planned``; unserved and excluded ones go back to ``confirmed`` so the
-    next batch of the hub takes them.
+    next batch of the hub takes them. ``flight_notes`` (None: those of the previous version, for
+    an edit or a revision) say what the plan relies on to fly.
     """
+    if flight_notes is None:
+        flight_notes = session.scalars(select(Plan.flight_notes).where(Plan.batch_id == batch.id)
+                                       .order_by(Plan.version.desc()).limit(1)).first() or []
     report = routing.validate(problem, solution)
     session.execute(update(Plan).where(Plan.batch_id == batch.id, Plan.state == PlanState.PROPOSED)
                     .values(state=PlanState.SUPERSEDED))
@@ -47,7 +52,7 @@ def save_version(session: Session, batch: Batch, problem: routing.Problem, solut
         batch_id=batch.id, version=next_version(session, batch.id), state=PlanState.PROPOSED,
         problem=routing.problem_to_json(problem), solution=routing.solution_to_json(solution, problem),
         validation={"ok": report.ok, "violations": list(report.violations)},
-        unserved=unserved, note=note, created_by=user_id, created_at=utcnow(),
+        unserved=unserved, note=note, created_by=user_id, created_at=utcnow(), flight_notes=flight_notes,
     )
     session.add(plan)
     session.flush()
@@ -69,6 +74,7 @@ def route_row(plan_id: str, position: int, route: routing.Route, problem: routin
         drone_id=route.vehicle_id if drone else None, sortie=route.sortie, mode=route.mode,
         depart_at=problem.at(route.start), return_at=problem.at(route.end),
         distance_m=float(route.distance_m), state=RouteState.PLANNED, path=path,
+        permits=list(routing.sortie_permits(problem, route)) if drone else [],
     )
     row.stops = [
         Stop(seq=seq, order_id=stop.order_id, kind=stop.kind, eta=problem.at(stop.start),

@@ -117,6 +117,7 @@ class RouteView:
     #: The vehicle's place among the hub's couriers and drones (by code): its colour on every
     #: version of every plan of the hub, whoever else is on shift.
     colour: int = 0
+    permits: tuple[str, ...] = ()  # a sortie's: the permit numbers it relies on
 
     @property
     def deliveries(self) -> tuple[StopRow, ...]:
@@ -175,6 +176,7 @@ class PlanView:
     unserved: tuple[UnservedRow, ...]
     kpis: Kpis
     couriers: tuple[tuple[str, str], ...]  # (volunteer id, label) on shift: targets of a move
+    flight_notes: tuple[str, ...] = ()  # stored phrases: permits relied on, zones left no-fly, weather
 
     @property
     def replanning(self) -> bool:
@@ -207,7 +209,7 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
     """
     plan = session.execute(select(Plan.id, Plan.batch_id, Plan.version, Plan.state, Plan.note,
                                   Plan.created_at, Plan.confirmed_at, Plan.validation, Plan.unserved,
-                                  Plan.problem)
+                                  Plan.problem, Plan.flight_notes)
                            .where(Plan.id == plan_id)).first()
     if plan is None:
         return None
@@ -222,7 +224,7 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
                              .order_by(Plan.version.desc()).limit(1)).one()
     route_rows = session.execute(
         select(Route.id, Route.position, Route.volunteer_id, Route.drone_id, Route.sortie, Route.mode,
-               Route.depart_at, Route.return_at, Route.distance_m)
+               Route.depart_at, Route.return_at, Route.distance_m, Route.permits)
         .where(Route.plan_id == plan_id).order_by(Route.position)).all()
     stops: dict[str, list[StopRow]] = {r.id: [] for r in route_rows}
     for st in session.execute(
@@ -265,6 +267,7 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
         created_at=plan.created_at, confirmed_at=plan.confirmed_at,
         ok=bool(plan.validation.get("ok")), violations=tuple(plan.validation.get("violations", [])),
         routes=routes, unserved=unserved, kpis=_kpis(routes, unserved), couriers=couriers,
+        flight_notes=tuple(plan.flight_notes or ()),
     )
 
 
@@ -297,7 +300,8 @@ def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, An
                      mode=route.mode, drone=drone, sortie=route.sortie, depart_at=route.depart_at,
                      return_at=route.return_at, distance_m=route.distance_m, stops=stops,
                      phone=_courier_phone(volunteers.get(route.volunteer_id or "")) if not drone else "",
-                     colour=colours.get((route.drone_id if drone else route.volunteer_id) or "", 0))
+                     colour=colours.get((route.drone_id if drone else route.volunteer_id) or "", 0),
+                     permits=tuple(route.permits or ()))
 
 
 def _unserved_row(entry: dict[str, str], homes: Homes) -> UnservedRow:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
-from dispatch.models import Drone, Hub, Region, Resident, Road, Volunteer, Zone, utcnow
+from dispatch.models import Drone, Hub, Permit, Region, Resident, Road, Volunteer, Zone, utcnow
 from dispatch.region.reader import RegionData
 from dispatch.zones import stored_applicability
 
@@ -60,6 +60,7 @@ def load_region(db: Database, data: RegionData, code: str | None = None) -> Load
         _load_drones(session, region, data, hubs, report)
         _replace_roads(session, region, data, report)
         _replace_zones(session, region, data, report)
+        _load_permits(session, region, data, hubs, report)
     return report
 
 
@@ -70,11 +71,11 @@ def _existing(session: Session, model: Any, region: Region) -> dict[str, Any]:
 
 def _upsert(
     session: Session, existing: dict[str, Any], model: Any, code: str, values: dict[str, Any],
-    report: LoadReport, kind: str,
+    report: LoadReport, kind: str, key: str = "code",
 ) -> Any:
     row = existing.get(code)
     if row is None:
-        row = model(code=code, **values)
+        row = model(**{key: code}, **values)
         session.add(row)
         report.add(kind, "created")
         return row
@@ -147,7 +148,7 @@ def _load_drones(
         values = {
             "region_id": region.id, "hub_id": hubs[d.hub_code].id, "model": d.model,
             "payload_kg": d.payload_kg, "range_km": d.range_km, "cruise_kmh": d.cruise_kmh,
-            "turnaround_min": d.turnaround_min,
+            "turnaround_min": d.turnaround_min, "registration": d.registration, **d.limits,
         }
         row = _upsert(session, existing, Drone, d.code, values, report, "drones")
         if row.status == "retired":
@@ -156,6 +157,22 @@ def _load_drones(
         if code not in seen and row.status != "retired":
             row.status = "retired"
             report.add("drones", "retired")
+
+
+def _load_permits(
+    session: Session, region: Region, data: RegionData, hubs: dict[str, Hub], report: LoadReport
+) -> None:
+    """Permits of ``permits.csv`` by number, created or updated. Permits entered on the console
+    are left alone, and a region permit no longer in the file stays (its record is history)."""
+    existing = {p.number: p for p in session.scalars(select(Permit).where(Permit.region_id == region.id))}
+    for p in data.permits:
+        values = {
+            "region_id": region.id, "hub_id": hubs[p.hub_code].id, "holder": p.holder,
+            "valid_from": p.valid_from, "valid_until": p.valid_until, "categories": list(p.categories),
+            "drones": list(p.drones), "pilots": list(p.pilots), "zones": list(p.zones),
+            "notes": p.notes, "source": "region",
+        }
+        _upsert(session, existing, Permit, p.number, values, report, "permits", key="number")
 
 
 def _deactivate(existing: dict[str, Any], seen: set[str], report: LoadReport, kind: str) -> None:

@@ -39,7 +39,9 @@ from shapely.geometry.base import BaseGeometry
 from dispatch.models.region import HANDOVER_CONSENT
 from dispatch.region import ed318
 from dispatch.region.ed318 import Authority, Layer, LocalText, ZoneWindow
+from dispatch.weather.limits import DEFAULT_LIMITS, WEATHER_LIMITS
 from dispatch.weekdays import WEEKDAYS, parse_days
+from routing.permits import CATEGORIES
 
 REGION_FILE = "region.toml"
 HUBS_FILE = "hubs.geojson"
@@ -48,6 +50,7 @@ ROADS_FILE = "roads.geojson"
 ZONES_FILE = "zones.geojson"
 VOLUNTEERS_FILE = "volunteers.csv"
 DRONES_FILE = "drones.csv"
+PERMITS_FILE = "permits.csv"  # optional
 REQUIRED_FILES = (
     REGION_FILE, HUBS_FILE, RESIDENTS_FILE, ROADS_FILE, ZONES_FILE, VOLUNTEERS_FILE, DRONES_FILE,
 )
@@ -68,6 +71,12 @@ VOLUNTEER_COLUMNS = (
 )
 VOLUNTEER_OPTIONAL = ("language",)
 DRONE_COLUMNS = ("id", "hub_id", "model", "payload_kg", "range_km", "cruise_kmh", "turnaround_min")
+#: Optional drone columns: the registration (登録記号) and the model's weather limits.
+DRONE_OPTIONAL = ("registration", *WEATHER_LIMITS)
+PERMIT_COLUMNS = ("number", "hub_id", "valid_from", "valid_until", "categories", "drones", "pilots", "zones")
+PERMIT_OPTIONAL = ("holder", "notes")
+#: Zone types a permit may cover (a PROHIBITED zone is never flown through).
+PERMIT_ZONE_TYPES = ("REQ_AUTHORIZATION", "CONDITIONAL")
 
 _E164 = re.compile(r"\+[1-9]\d{7,14}")
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -169,6 +178,25 @@ class DroneRecord:
     range_km: float  # per sortie, including the way back
     cruise_kmh: float
     turnaround_min: float  # battery swap and loading between sorties
+    registration: str = ""
+    #: Weather limits by name (:data:`dispatch.weather.limits.WEATHER_LIMITS`), defaults filled in.
+    limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+
+
+@dataclass(frozen=True)
+class PermitRecord:
+    """A row of ``permits.csv``: an MLIT permit/approval held by a hub's drone operator."""
+
+    number: str
+    hub_code: str
+    valid_from: dt.date
+    valid_until: dt.date
+    categories: tuple[str, ...]
+    drones: tuple[str, ...]  # drone ids of drones.csv
+    pilots: tuple[str, ...]  # names as on the permit
+    zones: tuple[str, ...]  # zone identifiers of zones.geojson
+    holder: str = ""
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +209,7 @@ class RegionData:
     zones: tuple[ZoneRecord, ...]
     volunteers: tuple[VolunteerRecord, ...]
     drones: tuple[DroneRecord, ...]
+    permits: tuple[PermitRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +253,7 @@ class _Context:
     bounds: tuple[float, float, float, float] | None = None  # area of use: W, S, E, N degrees
     hubs: dict[str, tuple[str, bool]] | None = None  # id -> (kind, drone_port); None = unreadable
     language: str = "ja"  # of region.toml's locale: which of a zone's localised names it shows
+    drones: dict[str, str] | None = None  # drone id -> hub id; None = not read yet
 
 
 class _Fields:
@@ -353,12 +383,13 @@ def _check_folder(sink: _Sink, folder: Path) -> bool:
         return False
     for entry in sorted(folder.iterdir()):
         name = entry.name
-        if name in REQUIRED_FILES or name.startswith(".") or name.upper().startswith("README"):
+        if name in (*REQUIRED_FILES, PERMITS_FILE) or name.startswith(".") \
+                or name.upper().startswith("README"):
             continue
         if name == SCENARIOS and entry.is_dir():
             continue  # planners' what-if files for this region (docs/planners.md), not region data
         sink.add(name, 0, _FILE, f"unknown file (a region folder holds {', '.join(REQUIRED_FILES)}"
-                 f", an optional README and an optional {SCENARIOS}/ folder)")
+                 f", an optional {PERMITS_FILE}, README and {SCENARIOS}/ folder)")
     return True
 
 
@@ -862,7 +893,7 @@ def _days(f: _Fields, text: str) -> tuple[str, ...]:
 
 
 def _read_drones(ctx: _Context, folder: Path) -> list[DroneRecord]:
-    rows = _csv_rows(ctx.sink, folder, DRONES_FILE, DRONE_COLUMNS)
+    rows = _csv_rows(ctx.sink, folder, DRONES_FILE, DRONE_COLUMNS, DRONE_OPTIONAL)
     seen: dict[str, int] = {}
     drones = []
     for line, values in rows or []:
@@ -876,10 +907,99 @@ def _read_drones(ctx: _Context, folder: Path) -> list[DroneRecord]:
         range_km = f.number("range_km", positive=True)
         cruise = f.number("cruise_kmh", positive=True)
         turnaround = f.number("turnaround_min")
+        registration = f.text("registration", required=False)
+        limits = _limits(f)
         if f.failed or payload is None or range_km is None or cruise is None or turnaround is None:
             continue
-        drones.append(DroneRecord(code, hub_code, model, payload, range_km, cruise, turnaround))
+        drones.append(DroneRecord(code, hub_code, model, payload, range_km, cruise, turnaround,
+                                  registration, limits))
+    ctx.drones = {d.code: d.hub_code for d in drones}
     return drones
+
+
+def _limits(f: _Fields) -> dict[str, float]:
+    """The weather limits of a drones.csv row; an empty or absent cell takes the default."""
+    out = dict(DEFAULT_LIMITS)
+    for name in WEATHER_LIMITS:
+        if name == "min_temp_c":  # the only one that may be below zero
+            raw = f.text(name, required=False)
+            try:
+                value: float | None = float(raw) if raw else None
+            except ValueError:
+                f.bad(name, f"must be a number (°C), got {raw!r}")
+                value = None
+            if value is not None and not math.isfinite(value):
+                f.bad(name, f"must be a finite number, got {raw!r}")
+                value = None
+        else:
+            value = f.number(name, required=False, positive=True)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+# ----------------------------------------------------------------------------------- permits
+def _read_permits(ctx: _Context, folder: Path, zones: Sequence[ZoneRecord]) -> list[PermitRecord]:
+    """``permits.csv`` when the folder has one: each permit's hub, drones and zones must exist,
+    its drones belong to its hub, its zones need authorisation and its categories be known."""
+    if not (folder / PERMITS_FILE).exists():
+        return []
+    rows = _csv_rows(ctx.sink, folder, PERMITS_FILE, PERMIT_COLUMNS, PERMIT_OPTIONAL)
+    zone_types = {z.identifier: z.type for z in zones}
+    seen: dict[str, int] = {}
+    permits = []
+    for line, values in rows or []:
+        f = _Fields(ctx.sink, PERMITS_FILE, line, values, from_text=True)
+        number = f.text("number")
+        _check_duplicate(f, seen, number, "number")
+        hub_code = f.text("hub_id")
+        _check_hub_ref(ctx, f, hub_code, need="drone_port")
+        start, end = _date(f, "valid_from"), _date(f, "valid_until")
+        if start and end and end < start:
+            f.bad("valid_until", f"{end.isoformat()} is before valid_from {start.isoformat()}")
+        categories = _words(f, "categories", CATEGORIES)
+        drones = _words(f, "drones")
+        for code in drones:
+            if ctx.drones is not None and code not in ctx.drones:
+                f.bad("drones", f"drone {code!r} does not exist in {DRONES_FILE}")
+            elif ctx.drones is not None and hub_code and ctx.drones[code] != hub_code:
+                f.bad("drones", f"drone {code!r} belongs to hub {ctx.drones[code]!r}, not {hub_code!r}")
+        pilots = tuple(p.strip() for p in f.text("pilots").split(";") if p.strip())
+        zone_ids = _words(f, "zones")
+        for identifier in zone_ids:
+            if identifier not in zone_types:
+                f.bad("zones", f"zone {identifier!r} does not exist in {ZONES_FILE}")
+            elif zone_types[identifier] not in PERMIT_ZONE_TYPES:
+                f.bad("zones", f"zone {identifier!r} is {zone_types[identifier]}: no permit covers it "
+                      f"(only {' or '.join(PERMIT_ZONE_TYPES)})")
+        holder, notes = f.text("holder", required=False), f.text("notes", required=False)
+        if f.failed or start is None or end is None:
+            continue
+        permits.append(PermitRecord(number, hub_code, start, end, categories, drones, pilots, zone_ids,
+                                    holder, notes))
+    return permits
+
+
+def _date(f: _Fields, name: str) -> dt.date | None:
+    value = f.text(name)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        f.bad(name, f"must be a date YYYY-MM-DD, got {value!r}")
+        return None
+
+
+def _words(f: _Fields, name: str, allowed: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Space-separated values, each in ``allowed`` when given; at least one."""
+    words = tuple(f.text(name).split())
+    unknown = [w for w in words if allowed is not None and w not in allowed]
+    if unknown:
+        f.bad(name, f"unknown value {unknown[0]!r} (expected space-separated {' '.join(allowed or ())})")
+    if len(set(words)) != len(words):
+        f.bad(name, f"a value is listed twice in {' '.join(words)!r}")
+    return words
 
 
 # -------------------------------------------------------------------------------------- entry
@@ -902,7 +1022,8 @@ def read_region(path: str | Path) -> RegionData:
     zones = _read_zones(ctx, folder)
     volunteers = _read_volunteers(ctx, folder)
     drones = _read_drones(ctx, folder)
+    permits = _read_permits(ctx, folder, zones)
     if ctx.sink.problems or meta is None:
         raise RegionError(ctx.sink.problems)
     return RegionData(folder, meta, tuple(hubs), tuple(residents), tuple(roads), tuple(zones),
-                      tuple(volunteers), tuple(drones))
+                      tuple(volunteers), tuple(drones), tuple(permits))

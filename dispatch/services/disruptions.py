@@ -197,7 +197,7 @@ def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, 
 
 
 #: ``routing.validate``'s message for a drone leg through a zone: the drone id is group 1.
-_ZONE_VIOLATION = re.compile(r"drone '([^']+)' sortie \d+: leg \d+ flies through no-fly zone")
+_ZONE_VIOLATION = re.compile(r"drone '([^']+)' sortie \d+: leg \d+ flies through (?:no-fly )?zone")
 
 
 # --- revising a confirmed plan -------------------------------------------------------------------

@@ -74,8 +74,8 @@ class DroneSpace:
 
     @classmethod
     def from_problem(cls, problem: Problem, clearance_m: float = 1.0) -> DroneSpace:
-        """The drone space of ``problem``'s zones in its CRS."""
-        return cls(problem.zones, problem.crs, clearance_m)
+        """The drone space of ``problem``'s obstacles (zones not cleared by permits) in its CRS."""
+        return cls(problem.obstacles, problem.crs, clearance_m)
 
     # --- construction ----------------------------------------------------------------------
     def _build_vertex_graph(self) -> None:

@@ -81,6 +81,9 @@ DYNAMIC_TERMS = (
     # a plan version's note when the solver made it; alert kinds (dispatch.models.OperatorAlert)
     N_("solver"), N_("weather hold"), N_("welfare"), N_("pin_locked"), N_("delivery_failed"),
     N_("order_parked"), N_("sortie_late"), N_("overdue"),
+    # the 特定飛行 categories a permit covers (routing.CATEGORIES)
+    N_("did"), N_("airport"), N_("high_altitude"), N_("bvlos"), N_("night"), N_("under_30m"), N_("event"),
+    N_("dangerous_goods"), N_("drop"),
 )
 
 
