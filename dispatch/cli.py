@@ -101,6 +101,60 @@ def region_load(path: Path, database_url: str | None) -> None:
         click.echo(f"  {line}")
 
 
+@region_group.command("import-osm")
+@click.argument("pbf", type=click.Path(path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--area", required=True,
+              help="WEST,SOUTH,EAST,NORTH in degrees, or a .geojson file with the area's polygon.")
+def region_import_osm(pbf: Path, folder: Path, area: str) -> None:
+    """Write FOLDER/roads.geojson from an OpenStreetMap extract (.osm.pbf), roads inside --area."""
+    from dispatch.region.osm import OsmError, parse_area, roads_from_osm
+
+    try:
+        roads = roads_from_osm(pbf, parse_area(area))
+    except OsmError as error:
+        fail(str(error))
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "roads.geojson"
+    target.write_text(json.dumps(roads, ensure_ascii=False, indent=0), encoding="utf-8")
+    kinds: dict[str, int] = {}
+    for feature in roads["features"]:
+        kinds[feature["properties"]["kind"]] = kinds.get(feature["properties"]["kind"], 0) + 1
+    click.echo(f"{target}: {len(roads['features'])} road segments ("
+               + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f"); {roads['attribution']}")
+
+
+@region_group.command("import-zones")
+@click.argument("polygons", type=click.Path(path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--category", default="DID", show_default=True,
+              help="extendedProperties jp:category: DID, AIRPORT_SURFACE, LOCAL_RULE, COMMUNITY, ...")
+@click.option("--type", "zone_type", default="REQ_AUTHORIZATION", show_default=True,
+              type=click.Choice(["PROHIBITED", "REQ_AUTHORIZATION", "CONDITIONAL", "NO_RESTRICTION"]))
+@click.option("--prefix", default=None, help="identifier prefix (default: the category)")
+@click.option("--encoding", default=None, help="text encoding of a shapefile without .cpg (e-Stat: cp932)")
+@click.option("--area", default=None, help="keep only polygons meeting this area (as for import-osm)")
+def region_import_zones(polygons: Path, folder: Path, category: str, zone_type: str, prefix: str | None,
+                        encoding: str | None, area: str | None) -> None:
+    """Add the polygons of a shapefile / GeoPackage / GeoJSON (e.g. e-Stat DID) to FOLDER/zones.geojson."""
+    from dispatch.region.osm import OsmError, parse_area
+    from dispatch.region.polygons import PolygonFileError, merge_zones, zones_from_polygons
+
+    try:
+        bounds = parse_area(area) if area else None
+        features = zones_from_polygons(polygons, category=category, zone_type=zone_type,
+                                       prefix=prefix or category, encoding=encoding, area=bounds)
+    except (OsmError, PolygonFileError) as error:
+        fail(str(error))
+    target = folder / "zones.geojson"
+    existing = json.loads(target.read_text(encoding="utf-8-sig")) if target.is_file() else None
+    merged = merge_zones(existing, features)
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(merged, ensure_ascii=False, indent=1), encoding="utf-8")
+    click.echo(f"{target}: {len(features)} {category} zone(s) of type {zone_type} written, "
+               f"{len(merged['features']) - len(features)} other zone(s) kept")
+
+
 @click.group("export")
 def export_group() -> None:
     """Exports for operators (no names or phone numbers)."""
