@@ -42,6 +42,7 @@ class Settings:
     misfire_grace_s: int = 6 * 3600
     login_code_ttl_s: int = 600
     courier_link_ttl_s: int = 12 * 3600
+    callout_answer_min: int = 30  # a volunteer's call-out not answered in this time goes to the next
     pin_max_attempts: int = 5
     sortie_late_after_min: int = 15  # the board flags a sortie not taken off this long after its start
     session_cookie_secure: bool = False

@@ -6,6 +6,7 @@ services in :mod:`dispatch.services` act on them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -68,3 +69,39 @@ class OnBehalf:
 
 
 Request = PlaceOrder | AskStatus | CancelOrder | AskHelp | OptOut | OptIn | NotUnderstood | OnBehalf
+
+
+# --------------------------------------------------------------------------- volunteers' texts
+
+
+@dataclass(frozen=True)
+class DeclareAvailability:
+    """A volunteer's availability for one day: ``day_offset`` from today or the next ``weekday``
+    (0 = Monday); ``start``/``end`` local clock times (None: the whole day); ``off``: not at all."""
+
+    day_offset: int | None = 0
+    weekday: int | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
+    off: bool = False
+
+    def day(self, today: dt.date) -> dt.date:
+        """The local day meant, seen from ``today``."""
+        if self.weekday is not None:
+            return today + dt.timedelta(days=(self.weekday - today.weekday()) % 7)
+        return today + dt.timedelta(days=self.day_offset or 0)
+
+
+@dataclass(frozen=True)
+class AnswerCallOut:
+    """Yes or no to the latest open call-out."""
+
+    accept: bool
+
+
+@dataclass(frozen=True)
+class VolunteerNotUnderstood:
+    reason: str
+
+
+VolunteerRequest = DeclareAvailability | AnswerCallOut | VolunteerNotUnderstood

@@ -40,6 +40,7 @@ from dispatch.config import Settings
 from dispatch.db import Database, make_engine
 from dispatch.lifecycle import BatchState
 from dispatch.models import Hub, Region, utcnow
+from dispatch.services import callouts
 from dispatch.services.batching import (
     CloseResult,
     close_due_batches,
@@ -311,6 +312,12 @@ class BatchScheduler:
             except Exception:
                 log.exception("hub %s: closing failed; next sweep retries", hub_id)
         self._queue_pending()
+        try:  # short batches text available volunteers; unanswered call-outs go to the next one
+            called = callouts.sweep(self.db, self.clock(), self.settings)
+            if called:
+                log.info("called out %d volunteer(s)", called)
+        except Exception:
+            log.exception("call-outs failed; next sweep retries")
         log.debug("sweep took %.2fs", time.monotonic() - started)
 
     def _queue_pending(self) -> None:

@@ -32,6 +32,7 @@ from routing.problem import (
     Vehicle,
     Weights,
     Zone,
+    carries,
 )
 from routing.solution import REASONS, Cost, Result, Route, Solution, Stop, Unserved
 from routing.solve import solve
@@ -62,6 +63,7 @@ __all__ = [
     "Vehicle",
     "Weights",
     "Zone",
+    "carries",
     "load_problem",
     "load_solution",
     "plan_geojson",

@@ -83,6 +83,7 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                 "end": v.end,
                 "max_duration": v.max_duration,
                 "fixed_cost": v.fixed_cost,
+                "skills": sorted(v.skills),
             }
             for v in problem.vehicles
         ],
@@ -114,6 +115,7 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                 "home": list(o.home),
                 "drop": list(o.drop) if o.drop is not None else None,
                 "modes": sorted(o.modes),
+                "needs": sorted(o.needs),
             }
             for o in problem.orders
         ],
@@ -191,7 +193,8 @@ def problem_from_json(data: Any) -> Problem:
         t0=t0,
         hub=Place(**data["hub"]),
         supply_points=tuple(Place(**p) for p in data.get("supply_points", [])),
-        vehicles=tuple(Vehicle(**v) for v in data.get("vehicles", [])),
+        vehicles=tuple(Vehicle(**{**v, "skills": frozenset(v.get("skills", ()))})
+                       for v in data.get("vehicles", [])),
         drones=tuple(Drone(**d) for d in data.get("drones", [])),
         orders=tuple(
             Order(
@@ -205,6 +208,7 @@ def problem_from_json(data: Any) -> Problem:
                 priority=o.get("priority", 2),
                 drop=(o["drop"][0], o["drop"][1]) if o.get("drop") is not None else None,
                 modes=frozenset(o.get("modes", ALL_MODES)),
+                needs=frozenset(o.get("needs", ())),
             )
             for o in data.get("orders", [])
         ),

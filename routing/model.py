@@ -31,7 +31,7 @@ import numpy as np
 from routing import core
 from routing.eligibility import Eligibility, drone_eligibility
 from routing.params import SolveParams
-from routing.problem import DRONE, Drone, Order, Problem, Vehicle
+from routing.problem import DRONE, Drone, Order, Problem, Vehicle, carries
 from routing.shuttle import plan_shuttles
 from routing.solution import Route
 from routing.travel import UNREACHABLE
@@ -110,7 +110,7 @@ def build_model(problem: Problem, params: SolveParams, travel: Travel | None = N
     onward = {
         o.id
         for o in problem.orders
-        if any(v.mode in o.modes for v in problem.vehicles)
+        if any(carries(v, o) for v in problem.vehicles)
         or any(o.id in from_hub.sortie_m[d.id] for d in problem.drones)
     }
     shuttles, release, free = plan_shuttles(problem, travel, onward)
@@ -176,7 +176,7 @@ def build_model(problem: Problem, params: SolveParams, travel: Travel | None = N
         for vi, s in enumerate(slots):
             v = s.vehicle
             if isinstance(v, Vehicle):
-                if v.mode not in o.modes:
+                if not carries(v, o):
                     continue
                 if src is None and v.start != hub_id:
                     ground_refusals.append(f"courier '{v.id}' does not start at the hub")
@@ -246,7 +246,9 @@ def _no_vehicle_reason(
                 return reason, detail
     parts = []
     modes = ", ".join(sorted(o.modes))
-    if not any(v.mode in o.modes for v in problem.vehicles) and not (
+    if o.needs and not any(carries(v, o) for v in problem.vehicles):
+        parts.append(f"no courier with the training it needs ({', '.join(sorted(o.needs))})")
+    elif not any(v.mode in o.modes for v in problem.vehicles) and not (
         DRONE in o.modes and problem.drones
     ):
         parts.append(f"no courier or drone of the allowed modes ({modes})")

@@ -63,6 +63,7 @@ class Vehicle:
     a supply point). ``max_duration`` bounds end - start of the route in seconds (None = shift
     length). ``fixed_cost`` overrides ``Weights.volunteer_fixed`` when not None. A courier can carry
     parcels already at the hub only if it starts at the hub (they are loaded before leaving).
+    ``skills`` names the training the courier completed (an order's ``needs`` must be among them).
     """
 
     id: str
@@ -75,6 +76,7 @@ class Vehicle:
     end: str
     max_duration: int | None = None
     fixed_cost: int | None = None
+    skills: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ class Order:
     urgent) to 3; ``origin`` the place id where the parcels are (the hub or a supply point);
     ``home`` the (lon, lat) where couriers hand over; ``drop`` the drone drop point (None = no drone
     delivery); ``modes`` the modes allowed to carry it to the resident (subset of
-    ``walk, bicycle, car, drone``).
+    ``walk, bicycle, car, drone``); ``needs`` the skills its courier must have (medicine, a welfare
+    visit: see :func:`carries`).
     """
 
     id: str
@@ -123,6 +126,12 @@ class Order:
     priority: int = 2
     drop: tuple[float, float] | None = None
     modes: frozenset[str] = frozenset(ALL_MODES)
+    needs: frozenset[str] = frozenset()
+
+
+def carries(vehicle: Vehicle, order: Order) -> bool:
+    """Whether courier ``vehicle`` may deliver ``order``: an allowed mode and every needed skill."""
+    return vehicle.mode in order.modes and order.needs <= vehicle.skills
 
 
 @dataclass(frozen=True)
@@ -458,7 +467,7 @@ def _check_feasibility(p: Problem) -> list[str]:
     """Orders no vehicle could ever serve: too heavy for everything, window before every shift."""
     out = []
     for o in p.orders:
-        ground = [v for v in p.vehicles if v.mode in o.modes]
+        ground = [v for v in p.vehicles if carries(v, o)]
         drones = [d for d in p.drones if DRONE in o.modes and o.drop is not None]
         carriers: list[tuple[float, int, int]] = [
             (v.capacity_kg, v.shift_start, v.shift_end) for v in ground

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from routing.problem import DRONE, Problem, Vehicle
+from routing.problem import DRONE, Problem, Vehicle, carries
 from routing.solution import Route, Solution, Stop, Unserved
 from routing.travel import UNREACHABLE, RoadNetwork
 
@@ -366,7 +366,7 @@ def fits(problem: Problem, vehicle: Vehicle, route: Route) -> bool:
         if st.load_kg > vehicle.capacity_kg + 1e-9 or st.load_parcels > vehicle.max_parcels:
             return False
         order = orders[st.order_id]
-        if vehicle.mode not in order.modes:
+        if not carries(vehicle, order):
             return False
         if st.kind == "delivery" and st.start > order.window[1]:
             return False
@@ -415,7 +415,7 @@ def cheapest_insertion(
     by_vehicle = {r.vehicle_id: r for r in routes if r.mode != DRONE}
     best: tuple[int, Route] | None = None
     for vehicle in problem.vehicles:
-        if vehicle.id in excluded or vehicle.mode not in order.modes or vehicle.shift_end <= now:
+        if vehicle.id in excluded or not carries(vehicle, order) or vehicle.shift_end <= now:
             continue
         current = by_vehicle.get(vehicle.id)
         stops = list(current.stops) if current is not None else []

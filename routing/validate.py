@@ -193,6 +193,9 @@ class _Checker:
             if o is not None and st.kind == "delivery" and v.mode not in o.modes:
                 self.bad(f"{who}: order '{o.id}' may not go by {v.mode} "
                          f"(allowed: {', '.join(sorted(o.modes))})")
+            if o is not None and st.kind == "delivery" and not o.needs <= v.skills:
+                self.bad(f"{who}: order '{o.id}' needs a courier trained in "
+                         f"{', '.join(sorted(o.needs - v.skills))}")
 
     # --- shared sequence checks -----------------------------------------------------------
     def _check_sequence(

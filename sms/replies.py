@@ -301,6 +301,53 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "You are off for today. Please bring the {count} parcel(s) you carry back to the hub.",
         required=("count",),
     ),
+    # Volunteers (issue 15, item 3): availability they text, and call-outs to join a plan.
+    "availability_saved": Template(
+        "{date}{start}〜{end}に手伝えると受け付けました。ありがとうございます。",
+        "Thank you: you are available {date} {start}-{end}.",
+        required=("start", "end", "date"),
+    ),
+    "availability_day": Template(
+        "{date}は終日手伝えると受け付けました。ありがとうございます。",
+        "Thank you: you are available all day {date}.",
+        required=("date",),
+    ),
+    "availability_off": Template(
+        "{date}はお休みと受け付けました。",
+        "Noted: you are off {date}.",
+        required=("date",),
+    ),
+    "volunteer_help": Template(
+        "読み取れませんでした。例: 明日 9時から12時 / 土曜 休み / 依頼には はい か いいえ",
+        "Sorry, we did not understand. Examples: tomorrow 9-12 / Saturday off / YES or NO to a call-out.",
+    ),
+    "callout": Template(
+        "{date}{start}〜{end}に配達を手伝えますか。「はい」か「いいえ」で返信してください: {url}",
+        "Can you deliver {date} {start}-{end}? Reply YES or NO, or answer here: {url}",
+        budget=2,
+        required=("start", "end", "date", "url"),
+    ),
+    "callout_accepted": Template(
+        "ありがとうございます。{date}{start}〜{end}の配達をお願いします。ルートは後で送ります。",
+        "Thank you! You deliver {date} {start}-{end}. We will text you your route.",
+        required=("start", "end", "date"),
+    ),
+    "callout_declined": Template(
+        "承知しました。ご返信ありがとうございます。",
+        "Noted, thank you for answering.",
+    ),
+    "callout_kept": Template(
+        "参加のお返事は受け付け済みです。ルートは後で送ります。",
+        "You have already said yes. We will text you your route.",
+    ),
+    "callout_closed": Template(
+        "この依頼は締め切りました。ご返信ありがとうございます。",
+        "This request is closed. Thank you for answering.",
+    ),
+    "callout_none": Template(
+        "お答えいただく依頼は今ありません。ありがとうございます。",
+        "There is no request to answer at the moment. Thank you.",
+    ),
     "login_code": Template(
         "Hakobuのログインコード: {code} ({minutes}分間有効)。他の人に教えないでください。",
         "Your Hakobu sign-in code is {code}. It expires in {minutes} minutes. Do not share it with anyone.",

@@ -12,9 +12,11 @@ from typing import Any
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.requests import (
+    AnswerCallOut,
     AskHelp,
     AskStatus,
     CancelOrder,
+    DeclareAvailability,
     ItemRequest,
     NotUnderstood,
     OnBehalf,
@@ -23,9 +25,11 @@ from dispatch.requests import (
     PlaceOrder,
     Request,
     TimeWish,
+    VolunteerNotUnderstood,
+    VolunteerRequest,
 )
 from dispatch.services.inbound import Inbound, Reply, receive_message
-from sms import parser
+from sms import parser, volunteer_parser
 
 
 def to_request(command: parser.Command) -> Request:
@@ -53,6 +57,18 @@ def to_request(command: parser.Command) -> Request:
     raise TypeError(f"unknown command {command!r}")
 
 
+def to_volunteer_request(command: volunteer_parser.VolunteerCommand) -> VolunteerRequest:
+    """Translate a volunteer's text as the volunteer parser read it into the domain's request."""
+    match command:
+        case volunteer_parser.Available(day_offset=offset, weekday=weekday, start=start, end=end, off=off):
+            return DeclareAvailability(offset, weekday, start, end, off)
+        case volunteer_parser.Answer(accept=accept):
+            return AnswerCallOut(accept)
+        case volunteer_parser.NotAvailability(reason=reason):
+            return VolunteerNotUnderstood(reason)
+    raise TypeError(f"unknown volunteer command {command!r}")
+
+
 def receive_sms(db: Database, transport: str, external_id: str | None, phone: str, body: str,
                 received_at: dt.datetime | None = None, *, settings: Settings,
                 reply_inline: bool = False) -> Reply:
@@ -65,7 +81,8 @@ def receive_sms(db: Database, transport: str, external_id: str | None, phone: st
     command = parser.parse(body)
     inbound = Inbound(transport=transport, external_id=external_id, phone=phone, body=body,
                       received_at=received_at, language_hint=parser.guess_language(body))
-    return receive_message(db, inbound, to_request(command), settings, reply_inline=reply_inline)
+    return receive_message(db, inbound, to_request(command), settings, reply_inline=reply_inline,
+                           volunteer_request=to_volunteer_request(volunteer_parser.parse(body)))
 
 
 def render_message(template: str, language: str, params: dict[str, Any], tz: str,

@@ -15,19 +15,34 @@ from dispatch.models.messages import Message, OptOut
 from dispatch.models.orders import Batch, Order, OrderItem
 from dispatch.models.permits import Permit
 from dispatch.models.plans import CourierPosition, Plan, Route, Stop
-from dispatch.models.region import Drone, Hub, Proxy, Region, Resident, Road, Volunteer, Zone
+from dispatch.models.region import (
+    TRAINING,
+    Drone,
+    Hub,
+    Proxy,
+    Region,
+    Resident,
+    Road,
+    Volunteer,
+    Zone,
+)
 from dispatch.models.sorties import SortieLog
 from dispatch.models.studies import RUN_STATES, ScenarioRun
 from dispatch.models.users import ROLES, AccessToken, User, user_hub
 from dispatch.models.weather import WeatherReading
+from dispatch.models.volunteers import CALLOUT_STATES, Availability, CallOut
 
 __all__ = [
+    "CALLOUT_STATES",
     "ROLES",
     "RUN_STATES",
+    "TRAINING",
     "AccessToken",
     "ApiToken",
+    "Availability",
     "Base",
     "Batch",
+    "CallOut",
     "CourierAction",
     "CourierPosition",
     "Drone",

@@ -68,6 +68,8 @@ class Order(IdMixin, Base):
     request_text: Mapped[str] = mapped_column(Text, default="")
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
     force_ground: Mapped[bool] = mapped_column(default=False)
+    #: The training its courier must have (one of ``TRAINING``: medicine, a welfare visit), or "".
+    needs_training: Mapped[str] = mapped_column(String(16), default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="")  # cancel / failure reason
     # Continuity (dispatch.services.continuity): days carried over, the delivery day the resident
     # was last told, and why the order waits for an operator when it is parked.

@@ -87,6 +87,10 @@ class Proxy(IdMixin, Base):
     resident: Mapped[Resident] = relationship()
 
 
+#: Training a volunteer may have completed (``volunteers.csv`` column ``training``); an order that
+#: needs one (``Order.needs_training``) is only planned for a courier who has it.
+TRAINING = ("pin", "welfare", "medicine")
+
 #: A resident's consent to a handover when nobody is home (region format ``handover``).
 HANDOVER_CONSENT = ("none", "neighbour", "hall", "either")
 
@@ -110,6 +114,8 @@ class Volunteer(IdMixin, Base):
     language: Mapped[str] = mapped_column(String(8), default="ja")  # of the courier's SMS
     #: Called off (courier cancelled mid-day): not planned for shifts starting before this instant.
     off_until: Mapped[dt.datetime | None] = mapped_column()
+    #: Completed training (subset of :data:`TRAINING`), e.g. ``["pin", "medicine"]``.
+    training: Mapped[list[Any]] = mapped_column(JSONText, default=list, server_default="[]")
 
     hub: Mapped[Hub] = relationship()
 

@@ -119,7 +119,8 @@ def build_problem(session: Session, batch: Batch, orders: list[Order] | None = N
     parts: dict[str, Any] = {
         "crs": region.crs, "timezone": region.timezone, "t0": hz.t0,
         "hub": routing.Place(hub.id, hub.lon, hub.lat),
-        "vehicles": _vehicles(session, hub, hz), "drones": drones,
+        "vehicles": _with_called_out(_vehicles(session, hub, hz), session, batch, hub, hz),
+        "drones": drones,
         "orders": routing_orders, "supply_points": tuple(supply.values()),
         "zones": _zones(session, region.id, hz), "roads": _roads(session, region.id),
         "permits": routing_permits(session, hub, hz.t0, hz.tz) if drones else [],
@@ -187,12 +188,14 @@ def _order(session: Session, order: Order, hub: Hub, hz: Horizon,
     drop = None
     if resident.drop_lon is not None and resident.drop_lat is not None:
         drop = (resident.drop_lon, resident.drop_lat)
-    ground = order.force_ground or order.id in force_ground
+    # A medicine or welfare-visit order is handed over by a trained courier, never by a drone.
+    needs = frozenset({order.needs_training}) if order.needs_training else frozenset()
+    ground = order.force_ground or order.id in force_ground or bool(needs)
     return routing.Order(
         id=order.id, weight_kg=order.weight_kg, parcels=max(order.parcels, 1),
         home=(resident.lon, resident.lat), window=(hz.seconds(start), hz.seconds(end)),
         origin=order.origin_hub_id or hub.id, priority=order.priority, drop=drop,
-        modes=frozenset(routing.GROUND_MODES) if ground else frozenset(routing.ALL_MODES),
+        modes=frozenset(routing.GROUND_MODES) if ground else frozenset(routing.ALL_MODES), needs=needs,
     )
 
 
@@ -212,10 +215,31 @@ def _vehicles(session: Session, hub: Hub, hz: Horizon) -> list[routing.Vehicle]:
             begin = max(begin, v.off_until.astimezone(hz.tz))
         if finish <= begin:
             continue
-        out.append(routing.Vehicle(
-            id=v.id, mode=v.mode, capacity_kg=v.capacity_kg, max_parcels=v.max_parcels,
-            shift_start=hz.seconds(begin), shift_end=hz.seconds(finish), start=hub.id, end=hub.id,
-        ))
+        out.append(_vehicle(v, hub, hz, begin, finish))
+    return out
+
+
+def _vehicle(v: Volunteer, hub: Hub, hz: Horizon, begin: dt.datetime, finish: dt.datetime) -> routing.Vehicle:
+    return routing.Vehicle(
+        id=v.id, mode=v.mode, capacity_kg=v.capacity_kg, max_parcels=v.max_parcels,
+        shift_start=hz.seconds(begin), shift_end=hz.seconds(finish), start=hub.id, end=hub.id,
+        skills=frozenset(str(t) for t in (v.training or ())),
+    )
+
+
+def _with_called_out(out: list[routing.Vehicle], session: Session, batch: Batch, hub: Hub,
+                     hz: Horizon) -> list[routing.Vehicle]:
+    """``out`` plus the volunteers who accepted a call-out for this batch, for the range they
+    declared (:mod:`dispatch.services.callouts`); someone also on shift is planned once."""
+    from dispatch.services.callouts import joined
+
+    on_shift = {v.id for v in out}
+    for callout in joined(session, batch.id):
+        v = callout.volunteer
+        begin, finish = max(callout.shift_start, hz.start), min(callout.shift_end, hz.end)
+        if v.active and finish > begin and v.id not in on_shift:
+            # Already woken and on their way: no fixed cost, so the plan uses whom it called.
+            out.append(replace(_vehicle(v, hub, hz, begin, finish), fixed_cost=0))
     return out
 
 

@@ -133,6 +133,7 @@ def _load_volunteers(
             "phone": v.phone, "mode": v.mode, "capacity_kg": v.capacity_kg,
             "max_parcels": v.max_parcels, "shift_start": v.shift_start, "shift_end": v.shift_end,
             "days": list(v.days), "active": True, "language": v.language,
+            "training": list(v.training),
         }
         _upsert(session, existing, Volunteer, v.code, values, report, "volunteers")
     _deactivate(existing, seen, report, "volunteers")

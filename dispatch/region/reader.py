@@ -36,7 +36,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from dispatch.models.region import HANDOVER_CONSENT
+from dispatch.models.region import HANDOVER_CONSENT, TRAINING
 from dispatch.region import ed318
 from dispatch.region.ed318 import Authority, Layer, LocalText, ZoneWindow
 from dispatch.weather.limits import DEFAULT_LIMITS, WEATHER_LIMITS
@@ -69,7 +69,7 @@ VOLUNTEER_COLUMNS = (
     "id", "name", "phone", "hub_id", "mode", "capacity_kg", "max_parcels", "shift_start",
     "shift_end", "days",
 )
-VOLUNTEER_OPTIONAL = ("language",)
+VOLUNTEER_OPTIONAL = ("language", "training")  # training: space-separated, from TRAINING
 DRONE_COLUMNS = ("id", "hub_id", "model", "payload_kg", "range_km", "cruise_kmh", "turnaround_min")
 #: Optional drone columns: the registration (登録記号) and the model's weather limits.
 DRONE_OPTIONAL = ("registration", *WEATHER_LIMITS)
@@ -167,6 +167,7 @@ class VolunteerRecord:
     shift_end: dt.time
     days: tuple[str, ...]  # subset of DAYS, in week order
     language: str = "ja"  # of the courier's SMS (route links, changes)
+    training: tuple[str, ...] = ()  # completed, subset of TRAINING
 
 
 @dataclass(frozen=True)
@@ -872,12 +873,16 @@ def _read_volunteers(ctx: _Context, folder: Path) -> list[VolunteerRecord]:
         start, end = f.time("shift_start"), f.time("shift_end")
         if start and end and end <= start:
             f.bad("shift_end", f"shift_end {end:%H:%M} is not after shift_start {start:%H:%M}")
-        days = _days(f, f.text("days"))
+        days = _days(f, f.text("days", required=False))  # none: comes only when called out
         language = f.choice("language", LANGUAGES, required=False, default="ja")
+        training = f.text("training", required=False).lower().split()
+        for course in training:
+            if course not in TRAINING:
+                f.bad("training", f"unknown training {course!r} (expected any of {', '.join(TRAINING)})")
         if f.failed or capacity is None or parcels is None or start is None or end is None:
             continue
         volunteers.append(VolunteerRecord(code, name, phone, hub_code, mode, capacity, int(parcels),
-                                          start, end, days, language))
+                                          start, end, days, language, tuple(dict.fromkeys(training))))
     return volunteers
 
 

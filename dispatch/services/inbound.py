@@ -20,20 +20,23 @@ from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.ids import new_id
 from dispatch.lifecycle import MessageStatus
-from dispatch.models import Message, OptOut, Proxy, Resident
+from dispatch.models import Message, OptOut, Proxy, Resident, Volunteer
 from dispatch.phrases import Phrase
 from dispatch.requests import (
+    AnswerCallOut,
     AskHelp,
     AskStatus,
     CancelOrder,
+    DeclareAvailability,
     NotUnderstood,
     OnBehalf,
     OptIn,
     PlaceOrder,
     Request,
+    VolunteerRequest,
 )
 from dispatch.requests import OptOut as OptOutRequest
-from dispatch.services import notify, ordering, outbox
+from dispatch.services import callouts, notify, ordering, outbox, volunteering
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,12 @@ class _Sender:
 
 
 def receive_message(db: Database, inbound: Inbound, request: Request, settings: Settings, *,
-                    reply_inline: bool = False) -> Reply:
+                    reply_inline: bool = False,
+                    volunteer_request: VolunteerRequest | None = None) -> Reply:
     """Store, deduplicate, act on and answer ``inbound``; its ``received_at`` is the clock.
+
+    ``volunteer_request`` is the same text read as a volunteer's (availability, a call-out
+    answer): it is acted upon when the number is a volunteer's and no resident's or proxy's.
 
     ``reply_inline``: the transport answers in the HTTP response (Twilio TwiML), so the reply is
     recorded as ``inline`` and the outbox worker never sends it again. ``settings`` are the
@@ -82,7 +89,7 @@ def receive_message(db: Database, inbound: Inbound, request: Request, settings: 
             return earlier
     try:
         with db.write() as session:
-            return _handle(session, inbound, request, settings, reply_inline)
+            return _handle(session, inbound, request, settings, reply_inline, volunteer_request)
     except IntegrityError:
         # A concurrent delivery of the same MessageSid won the race; answer as it did.
         earlier = _earlier_reply(db, inbound)
@@ -120,7 +127,7 @@ def storable(text: str) -> str:
 
 
 def _handle(session: Session, inbound: Inbound, request: Request, settings: Settings,
-            reply_inline: bool) -> Reply:
+            reply_inline: bool, volunteer_request: VolunteerRequest | None = None) -> Reply:
     message = Message(
         direction="in", transport=inbound.transport,
         external_id=inbound.external_id or f"local-{new_id()}",
@@ -132,7 +139,17 @@ def _handle(session: Session, inbound: Inbound, request: Request, settings: Sett
     session.flush()
     sender = _identify(session, message.phone, inbound.language_hint)
     message.resident_id = sender.resident.id if sender.resident else None
-    template, params, order_id = _act(session, message, sender, request, inbound.received_at, settings)
+    volunteer = None
+    if sender.resident is None and sender.proxy is None and volunteer_request is not None:
+        volunteer = volunteering.volunteer_by_phone(session, message.phone)
+    if volunteer is not None and not isinstance(request, OptOutRequest | OptIn | AskHelp):
+        sender.language = volunteer.language
+        template, params = _as_volunteer(session, message, volunteer, volunteer_request,
+                                         inbound.received_at)
+        order_id = None
+    else:
+        template, params, order_id = _act(session, message, sender, request, inbound.received_at,
+                                          settings)
     message.order_id = order_id
     if template == "stopped":  # confirm the opt-out once, then never write to the number again
         first = not outbox.is_opted_out(session, sender.phone)
@@ -191,6 +208,19 @@ def _act(session: Session, message: Message, sender: _Sender, request: Request,
             _review(message, "proxy without resident code")
         return "unknown_number", {}, None
     return _as_resident(session, message, sender.resident, request, now, settings)
+
+
+def _as_volunteer(session: Session, message: Message, volunteer: Volunteer, request: VolunteerRequest,
+                  now: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """A volunteer's text: availability, or the answer to their latest call-out; anything else goes
+    to the operator's queue with a reply giving examples."""
+    message.volunteer_id = volunteer.id
+    if isinstance(request, DeclareAvailability):
+        return volunteering.declare(session, volunteer, request, now, message_id=message.id)
+    if isinstance(request, AnswerCallOut):
+        return callouts.answer_latest(session, volunteer, request.accept, now)
+    _review(message, "volunteer's text not understood: %(why)s", why=request.reason)
+    return "volunteer_help", {}
 
 
 def _single_ward(session: Session, proxy: Proxy) -> bool:

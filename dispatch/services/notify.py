@@ -56,6 +56,7 @@ def reply(session: Session, inbound: Message, phone: str, language: str, templat
     one confirmation of a STOP. The reply is dated like the text it answers.
     """
     return outbox.queue(session, phone, template, params, language, resident_id=inbound.resident_id,
-                        order_id=inbound.order_id, in_reply_to=inbound.id, now=inbound.created_at,
+                        volunteer_id=inbound.volunteer_id, order_id=inbound.order_id, in_reply_to=inbound.id,
+                        now=inbound.created_at,
                         status=MessageStatus.INLINE if inline else MessageStatus.QUEUED,
                         transport=inbound.transport, even_if_opted_out=even_if_opted_out)

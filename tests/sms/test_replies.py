@@ -41,7 +41,7 @@ _WORST = {
 
 #: Templates allowed more than one segment; a template added or grown beyond one segment has to
 #: be listed here on purpose.
-MULTI_SEGMENT = {"courier_route_link": 2, "route_changed": 2}
+MULTI_SEGMENT = {"callout": 2, "courier_route_link": 2, "route_changed": 2}
 
 
 def _worst(key: str, items: list[Item]) -> dict[str, object]:
