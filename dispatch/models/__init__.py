@@ -29,8 +29,8 @@ from dispatch.models.region import (
 from dispatch.models.sorties import SortieLog
 from dispatch.models.studies import RUN_STATES, ScenarioRun
 from dispatch.models.users import ROLES, AccessToken, User, user_hub
-from dispatch.models.weather import WeatherReading
 from dispatch.models.volunteers import CALLOUT_STATES, Availability, CallOut
+from dispatch.models.weather import WeatherReading
 
 __all__ = [
     "CALLOUT_STATES",
