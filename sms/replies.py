@@ -25,6 +25,8 @@ LANGUAGES: Final = ("ja", "en")
 DEFAULT_LANGUAGE: Final = "ja"
 #: Longest resident code echoed back (the database allows 64; real codes are a few characters).
 MAX_CODE_CHARS: Final = 16
+#: Longest person's name written into a text (a proxy's or resident's; the database allows 200).
+MAX_NAME_CHARS: Final = 12
 
 
 class ItemLike(Protocol):
@@ -169,12 +171,23 @@ def _fields(tpl: Template, language: str, params: dict[str, Any],
             out[name] = state_words(value, language)
         elif name == "resident":
             out[name] = str(value)[:MAX_CODE_CHARS]
+        elif name == "name":
+            out[name] = str(value)[:MAX_NAME_CHARS]
+        elif name == "weekday":
+            out[name] = _WEEKDAYS[int(value) % 7][1 if en else 0]
+        elif name == "every":
+            weeks = int(value)
+            out[name] = (("every week" if weeks == 1 else f"every {weeks} weeks") if en
+                         else ("毎週" if weeks == 1 else f"{weeks}週ごとの"))
         else:
             out[name] = str(value)
     return out
 
 
 # --------------------------------------------------------------------------- templates
+
+_WEEKDAYS: Final = (("月曜", "Monday"), ("火曜", "Tuesday"), ("水曜", "Wednesday"), ("木曜", "Thursday"),
+                    ("金曜", "Friday"), ("土曜", "Saturday"), ("日曜", "Sunday"))
 
 _ITEMS = {"ja": 34, "en": 48}
 
@@ -257,6 +270,73 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "利用者番号{resident}が見つかりません。番号をご確認ください。",
         "No resident has the code {resident}. Please check the code.",
         required=("resident",),
+    ),
+    "proxy_added": Template(
+        "{name}さんが代理で注文できるよう登録しました。心当たりがなければハブにご連絡ください。",
+        "The number ending {tail} may now order for you. If you did not agree, call the hub.",
+        required=("name", "tail"),
+    ),
+    "proxy_registered": Template(
+        "{name}さんの代理に登録しました。注文例: 代理 {resident} 注文 米2",
+        "You may now order for resident {resident}: text e.g. FOR {resident} ORDER rice 2",
+        required=("name", "resident"),
+    ),
+    "proxy_removed": Template(
+        "{name}さんの代理注文の登録を取り消しました。",
+        "The number ending {tail} may no longer order for you.",
+        required=("name", "tail"),
+    ),
+    "proxy_revoked": Template(
+        "{name}さんの代理注文の登録が取り消されました。",
+        "You may no longer order for resident {resident}.",
+        required=("name", "resident"),
+    ),
+    "standing_reminder": Template(
+        "{date} {items} をお届けします(注文#{number})。不要なら 取消 と返信してください。",
+        "We deliver {items} {date} (order #{number}). Not needed? Reply CANCEL.",
+        items_chars=_ITEMS,
+        required=("number", "items", "date"),
+    ),
+    "standing_closed": Template(
+        "{date}はハブが休みのため、定期便 {items} はお届けしません。",
+        "Hub closed {date}: no regular {items} that day.",
+        items_chars=_ITEMS,
+        required=("items", "date"),
+    ),
+    "standing_set": Template(
+        "定期便を登録しました: {every}{weekday} {items}。初回は{date}です。",
+        "Regular order: {items}, {every} on {weekday}, first {date}.",
+        items_chars=_ITEMS,
+        required=("items", "weekday", "every", "date"),
+    ),
+    "standing_paused": Template(
+        "定期便({count}件)を休止しました。再開は「定期 再開」と送ってください。",
+        "Your regular order(s) ({count}) are paused. Text REGULAR RESUME to resume.",
+        required=("count",),
+    ),
+    "standing_active": Template(
+        "定期便({count}件)を再開しました。", "Your regular order(s) ({count}) are on again.",
+        required=("count",),
+    ),
+    "standing_stopped": Template(
+        "定期便({count}件)を終了しました。", "Your regular order(s) ({count}) are stopped.",
+        required=("count",),
+    ),
+    "standing_none": Template(
+        "定期便の登録はありません。例: 定期 米2 毎週火曜",
+        "You have no regular order. Example: REGULAR rice 2 every Tuesday",
+    ),
+    "standing_status": Template(
+        "定期便: {every}{weekday} {items}。次回は{date}です。",
+        "Regular order: {items}, {every} on {weekday}, next {date}.",
+        items_chars=_ITEMS,
+        required=("items", "weekday", "every", "date"),
+    ),
+    "standing_status_paused": Template(
+        "定期便は休止中です: {every}{weekday} {items}。再開は「定期 再開」と送ってください。",
+        "Paused: {items}, {every} on {weekday}. REGULAR RESUME resumes it.",
+        items_chars=_ITEMS,
+        required=("items", "weekday", "every"),
     ),
     "courier_route_link": Template(
         "本日の配達ルートです: {url}",

@@ -126,6 +126,7 @@ def template_arguments(template: str, params: dict[str, Any], tz: str,
         elif key == "time_wish":
             if value:
                 args["time_wish"] = parser.TimeWish(int(value[0]), str(value[1]))
-        elif key in ("number", "state", "pin", "url", "minutes", "time", "resident", "code", "count"):
+        elif key in ("number", "state", "pin", "url", "minutes", "time", "resident", "code", "count",
+                     "name", "tail", "weekday", "every"):
             args[key] = value
     return args

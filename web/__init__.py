@@ -28,6 +28,7 @@ from web import (
     integrations,
     operations,
     parked,
+    people,
     phrases,
     planner,
     plans,
@@ -80,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(people.bp)
     app.register_blueprint(resident.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(board.bp)
@@ -139,6 +141,15 @@ def _init_extensions(app: Flask) -> None:
         from flask_babel import format_datetime
 
         return format_datetime(value, "short")
+
+    @app.template_filter("localdate")
+    def _localdate(value: Any) -> str:
+        """A (local) date in the viewer's date format, with the weekday."""
+        if value is None:
+            return ""
+        from flask_babel import format_date
+
+        return format_date(value, "full")
 
 
 def _locale() -> str:

@@ -21,6 +21,7 @@ from dispatch.read.intake import (
     review_queue,
     simulator_residents,
 )
+from dispatch.read.people import callers
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import ordering
 from dispatch.services.review import order_from_review, register_proxy_from_review, resolve_review
@@ -52,10 +53,13 @@ class PhoneOrderForm(FlaskForm):
 
     wish = SelectField("When", default="0:any")
     priority = SelectField("Priority", default="2")
+    caller = SelectField("Caller", default="", validate_choice=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.wish.label.text, self.priority.label.text = _("When"), _("Priority")
+        self.caller.label.text = _("Who is calling")
+        self.caller.choices = choices([("", _("the resident"))])
         self.wish.choices = self.wish_choices()
         self.priority.choices = choices([("1", _("1 urgent (medicine)")), ("2", _("2 normal")),
                                          ("3", _("3 low"))])
@@ -93,6 +97,8 @@ def phone_order(resident_id: str) -> Any:
     require_hub(brief.hub_id if brief else None, f"resident {resident_id}")
     assert brief is not None
     form = PhoneOrderForm()
+    form.caller.choices = choices([("", _("the resident")), *(
+        (proxy_id, name) for proxy_id, name, _relation in read(callers, resident_id))])
     if form.validate_on_submit():
         items = [ItemRequest(str(getattr(form, f"item{i}").data).strip(), getattr(form, f"qty{i}").data or 1)
                  for i in range(ITEM_ROWS) if (getattr(form, f"item{i}").data or "").strip()]
@@ -101,6 +107,7 @@ def phone_order(resident_id: str) -> Any:
             placed = ordering.place_order(db(), resident_id, items, channel="phone",
                                           now=dt.datetime.now(dt.UTC), time_wish=TimeWish(int(day), part),
                                           entered_by_user_id=current_user.user_id,
+                                          proxy_id=form.caller.data or None,
                                           priority=int(form.priority.data or 2))
         except DomainError as error:
             flash(say(error), "error")

@@ -27,6 +27,7 @@ from dispatch.models.region import (
     Zone,
 )
 from dispatch.models.sorties import SortieLog
+from dispatch.models.standing import HubClosure, StandingOccurrence, StandingOrder
 from dispatch.models.studies import RUN_STATES, ScenarioRun
 from dispatch.models.users import ROLES, AccessToken, User, user_hub
 from dispatch.models.volunteers import CALLOUT_STATES, Availability, CallOut
@@ -48,6 +49,7 @@ __all__ = [
     "Drone",
     "HandoffEvent",
     "Hub",
+    "HubClosure",
     "Integration",
     "Message",
     "OperatorAlert",
@@ -64,6 +66,8 @@ __all__ = [
     "Route",
     "ScenarioRun",
     "SortieLog",
+    "StandingOccurrence",
+    "StandingOrder",
     "Stop",
     "User",
     "Volunteer",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, Time, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, IdMixin, JSONText, utcnow
@@ -83,6 +83,16 @@ class Proxy(IdMixin, Base):
     consent_recorded_at: Mapped[dt.datetime] = mapped_column()
     consent_note: Mapped[str] = mapped_column(Text, default="")  # how consent was given
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The consent record (issue 15): who consented (the resident, or their guardian), how (one of
+    # CONSENT_METHODS), what it covers, and the operator who recorded it; a revoked proxy keeps
+    # its row (orders point at it) with when and by whom it was revoked.
+    consented_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    consent_method: Mapped[str] = mapped_column(String(16), default="in_person", server_default="in_person")
+    covers_ordering: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    covers_receiving: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    recorded_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
 
     resident: Mapped[Resident] = relationship()
 
@@ -90,6 +100,11 @@ class Proxy(IdMixin, Base):
 #: Training a volunteer may have completed (``volunteers.csv`` column ``training``); an order that
 #: needs one (``Order.needs_training``) is only planned for a courier who has it.
 TRAINING = ("pin", "welfare", "medicine")
+#: How a resident gave a proxy their consent (``Proxy.consent_method``).
+CONSENT_METHODS = ("in_person", "paper", "phone")
+#: Who a proxy is to the resident (``Proxy.relation``).
+PROXY_RELATIONS = ("family", "welfare", "hub_staff", "neighbour")
+
 
 #: A resident's consent to a handover when nobody is home (region format ``handover``).
 HANDOVER_CONSENT = ("none", "neighbour", "hall", "either")

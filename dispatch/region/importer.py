@@ -7,17 +7,20 @@ than deleted, because orders and plans keep pointing at them; roads and zones ar
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
-from dispatch.models import Drone, Hub, Permit, Region, Resident, Road, Volunteer, Zone, utcnow
+from dispatch.models import Drone, Hub, Permit, Proxy, Region, Resident, Road, Volunteer, Zone, utcnow
 from dispatch.region.reader import RegionData
+from dispatch.services import proxies
 from dispatch.zones import stored_applicability
 
 
@@ -58,6 +61,7 @@ def load_region(db: Database, data: RegionData, code: str | None = None) -> Load
         _load_residents(session, region, data, hubs, report)
         _load_volunteers(session, region, data, hubs, report)
         _load_drones(session, region, data, hubs, report)
+        _load_proxies(session, region, data, report)
         _replace_roads(session, region, data, report)
         _replace_zones(session, region, data, report)
         _load_permits(session, region, data, hubs, report)
@@ -174,6 +178,27 @@ def _load_permits(
             "notes": p.notes, "source": "region",
         }
         _upsert(session, existing, Permit, p.number, values, report, "permits", key="number")
+
+
+def _load_proxies(session: Session, region: Region, data: RegionData, report: LoadReport) -> None:
+    """Add, update or (``active`` false) revoke the proxies of ``proxies.csv`` through the same
+    service as the console, so the resident and the proxy are texted of each change. A proxy
+    missing from the file is left as it is: it may have been registered in the console."""
+    residents = _existing(session, Resident, region)
+    now = utcnow()
+    for p in data.proxies:
+        resident = residents[p.resident_code]
+        found = session.scalars(select(Proxy).where(Proxy.resident_id == resident.id,
+                                                    Proxy.phone == p.phone)).first()
+        if not p.active:
+            if found is not None and proxies.revoke(session, found, user_id=None, now=now):
+                report.add("proxies", "revoked")
+            continue
+        at = dt.datetime.combine(p.consented_on, dt.time(), ZoneInfo(region.timezone))
+        consent = proxies.Consent(p.consented_by, p.consent_method, at, p.ordering, p.receiving, p.note)
+        proxies.save_proxy(session, resident, name=p.name, phone=p.phone, relation=p.relation,
+                           consent=consent, user_id=None, now=now)
+        report.add("proxies", "created" if found is None else "updated")
 
 
 def _deactivate(existing: dict[str, Any], seen: set[str], report: LoadReport, kind: str) -> None:

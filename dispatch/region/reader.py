@@ -36,7 +36,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from dispatch.models.region import HANDOVER_CONSENT, TRAINING
+from dispatch.models.region import CONSENT_METHODS, HANDOVER_CONSENT, PROXY_RELATIONS, TRAINING
 from dispatch.region import ed318
 from dispatch.region.ed318 import Authority, Layer, LocalText, ZoneWindow
 from dispatch.weather.limits import DEFAULT_LIMITS, WEATHER_LIMITS
@@ -51,9 +51,12 @@ ZONES_FILE = "zones.geojson"
 VOLUNTEERS_FILE = "volunteers.csv"
 DRONES_FILE = "drones.csv"
 PERMITS_FILE = "permits.csv"  # optional
+PROXIES_FILE = "proxies.csv"
 REQUIRED_FILES = (
     REGION_FILE, HUBS_FILE, RESIDENTS_FILE, ROADS_FILE, ZONES_FILE, VOLUNTEERS_FILE, DRONES_FILE,
 )
+#: Files a region folder may hold besides the required ones.
+OPTIONAL_FILES = (PERMITS_FILE, PROXIES_FILE)
 
 HUB_KINDS = ("hub", "supply")
 LANGUAGES = ("ja", "en")
@@ -77,6 +80,10 @@ PERMIT_COLUMNS = ("number", "hub_id", "valid_from", "valid_until", "categories",
 PERMIT_OPTIONAL = ("holder", "notes")
 #: Zone types a permit may cover (a PROHIBITED zone is never flown through).
 PERMIT_ZONE_TYPES = ("REQ_AUTHORIZATION", "CONDITIONAL")
+PROXY_COLUMNS = ("resident_id", "name", "phone", "relation", "consented_by", "consent_method",
+                 "consented_on", "covers")
+PROXY_OPTIONAL = ("note", "active")
+PROXY_COVERS = ("ordering", "receiving")
 
 _E164 = re.compile(r"\+[1-9]\d{7,14}")
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -201,6 +208,23 @@ class PermitRecord:
 
 
 @dataclass(frozen=True)
+class ProxyRecord:
+    """A proxy of a resident with the resident's consent (``proxies.csv``); ``active`` false revokes."""
+
+    resident_code: str
+    name: str
+    phone: str
+    relation: str  # one of PROXY_RELATIONS
+    consented_by: str
+    consent_method: str  # one of CONSENT_METHODS
+    consented_on: dt.date
+    ordering: bool
+    receiving: bool
+    note: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
 class RegionData:
     path: Path
     meta: RegionMeta
@@ -211,6 +235,7 @@ class RegionData:
     volunteers: tuple[VolunteerRecord, ...]
     drones: tuple[DroneRecord, ...]
     permits: tuple[PermitRecord, ...] = ()
+    proxies: tuple[ProxyRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,13 +409,13 @@ def _check_folder(sink: _Sink, folder: Path) -> bool:
         return False
     for entry in sorted(folder.iterdir()):
         name = entry.name
-        if name in (*REQUIRED_FILES, PERMITS_FILE) or name.startswith(".") \
-                or name.upper().startswith("README"):
+        known = name in REQUIRED_FILES or name in OPTIONAL_FILES
+        if known or name.startswith(".") or name.upper().startswith("README"):
             continue
         if name == SCENARIOS and entry.is_dir():
             continue  # planners' what-if files for this region (docs/planners.md), not region data
         sink.add(name, 0, _FILE, f"unknown file (a region folder holds {', '.join(REQUIRED_FILES)}"
-                 f", an optional {PERMITS_FILE}, README and {SCENARIOS}/ folder)")
+                 f", optionally {', '.join(OPTIONAL_FILES)}, a README and a {SCENARIOS}/ folder)")
     return True
 
 
@@ -983,6 +1008,35 @@ def _read_permits(ctx: _Context, folder: Path, zones: Sequence[ZoneRecord]) -> l
         permits.append(PermitRecord(number, hub_code, start, end, categories, drones, pilots, zone_ids,
                                     holder, notes))
     return permits
+def _read_proxies(ctx: _Context, folder: Path,
+                  residents: Sequence[ResidentRecord]) -> list[ProxyRecord]:
+    """``proxies.csv`` (optional): who may order for (or receive for) a resident, with consent."""
+    if not (folder / PROXIES_FILE).exists():
+        return []
+    rows = _csv_rows(ctx.sink, folder, PROXIES_FILE, PROXY_COLUMNS, PROXY_OPTIONAL)
+    phones = {r.code: r.phone for r in residents}
+    seen: dict[str, int] = {}
+    proxies = []
+    for line, values in rows or []:
+        f = _Fields(ctx.sink, PROXIES_FILE, line, values, from_text=True)
+        code, name, phone = f.text("resident_id"), f.text("name"), f.phone("phone")
+        if code and code not in phones:
+            f.bad("resident_id", f"resident {code!r} does not exist in {RESIDENTS_FILE}")
+        elif code and phone == phones[code]:
+            f.bad("phone", f"{phone} is resident {code!r}'s own number: no proxy is needed")
+        _check_duplicate(f, seen, f"{code} {phone}", "phone")
+        relation = f.choice("relation", PROXY_RELATIONS)
+        consented_by, method = f.text("consented_by"), f.choice("consent_method", CONSENT_METHODS)
+        day = _date(f, "consented_on")
+        covers = f.text("covers").lower().split()
+        if any(c not in PROXY_COVERS for c in covers) or len(set(covers)) != len(covers):
+            f.bad("covers", f"expected space-separated {' '.join(PROXY_COVERS)}, got {values['covers']!r}")
+        note, active = f.text("note", required=False), f.boolean("active", default=True)
+        if f.failed or day is None:
+            continue
+        proxies.append(ProxyRecord(code, name, phone, relation, consented_by, method, day,
+                                   "ordering" in covers, "receiving" in covers, note, active))
+    return proxies
 
 
 def _date(f: _Fields, name: str) -> dt.date | None:
@@ -1028,7 +1082,8 @@ def read_region(path: str | Path) -> RegionData:
     volunteers = _read_volunteers(ctx, folder)
     drones = _read_drones(ctx, folder)
     permits = _read_permits(ctx, folder, zones)
+    proxies = _read_proxies(ctx, folder, residents)
     if ctx.sink.problems or meta is None:
         raise RegionError(ctx.sink.problems)
     return RegionData(folder, meta, tuple(hubs), tuple(residents), tuple(roads), tuple(zones),
-                      tuple(volunteers), tuple(drones), tuple(permits))
+                      tuple(volunteers), tuple(drones), tuple(permits), tuple(proxies))

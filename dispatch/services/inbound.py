@@ -36,7 +36,7 @@ from dispatch.requests import (
     VolunteerRequest,
 )
 from dispatch.requests import OptOut as OptOutRequest
-from dispatch.services import callouts, notify, ordering, outbox, volunteering
+from dispatch.services import callouts, notify, ordering, outbox, proxies, volunteering
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,8 @@ def _identify(session: Session, phone: str, language_hint: str) -> _Sender:
         Resident.phone == phone, Resident.active).order_by(Resident.code)))
     if len(residents) == 1:
         return _Sender(phone, residents[0].language, resident=residents[0])
-    proxies = list(session.scalars(select(Proxy).where(Proxy.phone == phone, Proxy.active)))
+    proxies = list(session.scalars(select(Proxy).where(Proxy.phone == phone, Proxy.active,
+                                                       Proxy.covers_ordering)))
     language = residents[0].language if residents else language_hint
     sender = _Sender(phone, language)
     if len(proxies) == 1 and not residents:
@@ -225,7 +226,7 @@ def _as_volunteer(session: Session, message: Message, volunteer: Volunteer, requ
 
 def _single_ward(session: Session, proxy: Proxy) -> bool:
     wards = session.scalars(select(Proxy.resident_id).where(
-        Proxy.phone == proxy.phone, Proxy.active)).all()
+        Proxy.phone == proxy.phone, Proxy.active, Proxy.covers_ordering)).all()
     return len(set(wards)) == 1
 
 
@@ -236,8 +237,7 @@ def _on_behalf(session: Session, message: Message, sender: _Sender, request: OnB
     if resident is None:
         _review(message, "proxy named unknown resident code '%(code)s'", code=request.resident_code)
         return "proxy_unknown_resident", {"resident": request.resident_code}, None
-    proxy = session.scalars(select(Proxy).where(
-        Proxy.phone == sender.phone, Proxy.resident_id == resident.id, Proxy.active)).first()
+    proxy = proxies.ordering_proxy(session, sender.phone, resident.id)
     if proxy is None:
         _review(message, "number is not a registered proxy of %(code)s", code=resident.code)
         return "proxy_not_allowed", {"resident": resident.code}, None

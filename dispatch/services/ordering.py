@@ -27,7 +27,7 @@ from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import notify
 from dispatch.services.continuity import MIN_WINDOW, next_delivery_day, window_on
 
-CHANNELS = ("sms", "web", "proxy", "phone", "import", "api")
+CHANNELS = ("sms", "web", "proxy", "phone", "import", "api", "standing")
 MAX_ITEMS = 20
 MAX_QUANTITY = 20
 

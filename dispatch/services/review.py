@@ -12,19 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
-from dispatch.errors import DomainError, NotFound
-from dispatch.models import Message, Proxy, Resident
+from dispatch.errors import NotFound
+from dispatch.models import Message, Resident
 from dispatch.phrases import Phrase
 from dispatch.requests import ItemRequest, TimeWish
-from dispatch.services import notify, ordering
+from dispatch.services import notify, ordering, proxies
 from dispatch.services.free_text import checked_text
 
-#: Who a proxy is to the resident (``Proxy.relation``).
-RELATIONS = ("family", "welfare", "hub_staff", "neighbour")
 MAX_NOTE = 300
 
 
@@ -91,25 +88,12 @@ def register_proxy_from_review(db: Database, message_id: str, user_id: str, resi
     """Register the number a queued text came from as a proxy of ``resident_id`` (the resident's
     consent, as the operator heard it, on record) and close the text; returns the proxy's id. An
     earlier, withdrawn registration of the same number is taken up again."""
-    if relation not in RELATIONS:
-        raise DomainError("relation '%(relation)s': expected one of %(expected)s", relation=relation,
-                          expected=", ".join(RELATIONS))
-    who = checked_text(name, "name", 200, required=True)
-    consent = checked_text(consent_note, "consent note", MAX_NOTE, required=True)
+    consent_note = checked_text(consent_note, "consent note", MAX_NOTE, required=True)
     with db.write() as s:
         message = _pending(s, message_id, hub_ids)
         resident = _resident(s, resident_id, hub_ids)
-        if message.phone == resident.phone:
-            raise DomainError("this is the resident's own number: no proxy is needed")
-        proxy = s.scalars(select(Proxy).where(Proxy.resident_id == resident.id,
-                                              Proxy.phone == message.phone)).first()
-        if proxy is None:
-            proxy = Proxy(resident_id=resident.id, phone=message.phone, name=who, relation=relation,
-                          consent_recorded_at=now, consent_note=consent)
-            s.add(proxy)
-        else:
-            proxy.name, proxy.relation, proxy.active = who, relation, True
-            proxy.consent_recorded_at, proxy.consent_note = now, consent
-        s.flush()
+        consent = proxies.Consent(consented_by=resident.name, method="phone", at=now, note=consent_note)
+        proxy = proxies.save_proxy(s, resident, name=name, phone=message.phone, relation=relation,
+                                   consent=consent, user_id=user_id, now=now)
         _close(message, user_id, Phrase("number registered as a proxy of %(code)s", {"code": resident.code}))
         return proxy.id

@@ -41,7 +41,8 @@ class Principal:
 def principals_for_phone(session: Session, phone: str) -> list[Principal]:
     own = session.scalars(select(Resident).where(Resident.phone == phone, Resident.active))
     result = [Principal(r.id, r.code, r.name, None) for r in own]
-    for proxy in session.scalars(select(Proxy).where(Proxy.phone == phone, Proxy.active)):
+    for proxy in session.scalars(select(Proxy).where(Proxy.phone == phone, Proxy.active,
+                                                       Proxy.covers_ordering)):
         resident = proxy.resident
         if resident.active:
             result.append(Principal(resident.id, resident.code, resident.name, proxy.id))

@@ -37,6 +37,10 @@ _WORST = {
     "code": "123456",
     "minutes": 10,
     "count": 99,
+    "name": "長谷川ゆかり長谷川ゆかり長谷川ゆかり",
+    "tail": "5678",
+    "weekday": 2,
+    "every": 4,
 }
 
 #: Templates allowed more than one segment; a template added or grown beyond one segment has to

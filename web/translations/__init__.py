@@ -49,7 +49,7 @@ DYNAMIC_TERMS = (
     N_("courier_to_hub"), N_("hub_to_courier"), N_("hub_to_drone"), N_("courier_to_resident"),
     N_("drone_to_resident"), N_("courier_to_neighbour"), N_("courier_to_hall"),
     # order channels (dispatch.services.ordering.CHANNELS)
-    N_("sms"), N_("web"), N_("proxy"), N_("phone"), N_("import"), N_("api"),
+    N_("sms"), N_("web"), N_("proxy"), N_("phone"), N_("import"), N_("api"), N_("standing"),
     # planners: KPI labels (dispatch.studies.kpis.HEADLINE), bases, unserved reasons of the KPIs,
     # chart titles and legends (web.studies.reports.kpi_charts), CO2 factor names (FACTORS)
     N_("orders"), N_("on-time share"), N_("lead time median (min)"), N_("lead time p90 (min)"),
@@ -78,6 +78,7 @@ DYNAMIC_TERMS = (
     N_("morning"), N_("afternoon"), N_("any"),
     # the free-text fields a refusal names (dispatch.services.free_text.checked_text)
     N_("note"), N_("reason"), N_("permit reference"), N_("welfare note"), N_("name"), N_("consent note"),
+    N_("name of who consented"),
     # a plan version's note when the solver made it; alert kinds (dispatch.models.OperatorAlert)
     N_("solver"), N_("weather hold"), N_("welfare"), N_("pin_locked"), N_("delivery_failed"),
     N_("order_parked"), N_("sortie_late"), N_("overdue"),
