@@ -300,8 +300,8 @@ def simulator() -> Any:
     form = SimulatorForm()
     form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [
         ("+819099990000", _("An unknown number") + " (+819099990000)")])
-    if request.method == "GET" and request.args.get("phone"):
-        form.phone.data = request.args["phone"]
+    if request.method == "GET" and request.args.get("phone") in {c.value for c in form.phone.choices}:
+        form.phone.data = request.args["phone"]  # only a number the operator may pick: no other thread
     if form.validate_on_submit():
         receive_sms(db(), "simulator", None, form.phone.data or "", form.body.data or "",
                     dt.datetime.now(dt.UTC), settings=settings())

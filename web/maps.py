@@ -175,13 +175,13 @@ def build_map(data: MapData, assets: MapAssets, tiles: str | None = "OpenStreetM
     for hub in data.hubs:
         folium.Marker(
             [hub.lat, hub.lon],
-            tooltip=escape(f"{hub.name} ({_(hub.kind)}{_(', drone port') if hub.drone_port else ''})"),
+            tooltip=map_text(f"{hub.name} ({_(hub.kind)}{_(', drone port') if hub.drone_port else ''})"),
             icon=folium.DivIcon(html=_hub_icon(hub), icon_size=(22, 22), icon_anchor=(11, 11)),
         ).add_to(m)
     for courier in data.couriers:
         folium.CircleMarker([courier.lat, courier.lon], radius=7, color="#000", weight=2,
                             fill=True, fill_color="#ffc107", fill_opacity=1,
-                            class_name=COURIER_CLASS, tooltip=escape(courier.label)).add_to(m)
+                            class_name=COURIER_CLASS, tooltip=map_text(courier.label)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     if data.legend:
         Legend(legend_entries(data)).add_to(m)
@@ -190,6 +190,17 @@ def build_map(data: MapData, assets: MapAssets, tiles: str | None = "OpenStreetM
         lats, lons = [c[0] for c in corners], [c[1] for c in corners]
         m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
     return m
+
+
+def map_text(text: str) -> str:
+    """``text`` made safe for a folium tooltip or layer name. Folium writes a tooltip's text raw into
+    a JavaScript template literal that Leaflet puts into ``innerHTML`` (the layer control's names go
+    into ``innerHTML`` too), so it is HTML-escaped, and the characters that end or interpolate a
+    template literal (`` ` ``, ``$``, ``\\``) become entities: HTML escaping alone leaves
+    ``${…}`` to run as script (issue 17). Point labels need none of it: :class:`PointsGeoJson`
+    sets them with ``textContent``."""
+    return (escape(text, quote=True).replace("`", "&#96;").replace("$", "&#36;")
+            .replace("\\", "&#92;"))
 
 
 def _road_weight(feature: dict[str, Any]) -> int:
@@ -213,13 +224,13 @@ def _add_zone(m: folium.Map, zone: ZoneShape) -> None:
     colour = ZONE_COLOURS.get(zone.type, "#6c757d")
     folium.GeoJson(
         {"type": "Feature", "geometry": zone.geometry, "properties": {}},
-        name=_("Zone: %(name)s", name=zone.name),
+        name=map_text(_("Zone: %(name)s", name=zone.name)),
         style_function=lambda _f, c=colour, a=zone.active: {
             "color": c, "fillColor": c, "weight": 2, "fillOpacity": 0.25 if a else 0.05,
             "dashArray": None if a else "6 6",
         },
-        tooltip=escape(f"{zone.name} · {_(zone.type)} · {validity(zone.validity)}"
-                       f"{'' if zone.active else ' (' + _('not active now') + ')'}"),
+        tooltip=map_text(f"{zone.name} · {_(zone.type)} · {validity(zone.validity)}"
+                         f"{'' if zone.active else ' (' + _('not active now') + ')'}"),
     ).add_to(m)
 
 
@@ -291,10 +302,10 @@ def _add_route(m: folium.Map, route: RouteLine, colour: str) -> None:
     ]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=f"{route.vehicle} ({_(route.mode)})",
+        name=map_text(f"{route.vehicle} ({_(route.mode)})"),
         style_function=lambda _f: {"color": colour, "weight": 4 if not drone else 3,
                                    "dashArray": "8 6" if drone else None, "opacity": 0.9},
-        tooltip=escape(route.label or f"{route.vehicle} · {_(route.mode)}"),
+        tooltip=map_text(route.label or f"{route.vehicle} · {_(route.mode)}"),
     ).add_to(m)
 
 

@@ -42,9 +42,10 @@ def text_volunteer(session: Session, volunteer: Volunteer, template: str, params
 
 
 def text_phone(session: Session, phone: str, language: str, template: str, params: Mapping[str, Any], *,
-               now: dt.datetime) -> Message | None:
-    """Text a number that is not yet a known person to this service (a sign-in code)."""
-    return outbox.queue(session, phone, template, params, language, now=now)
+               now: dt.datetime, resident_id: str | None = None) -> Message | None:
+    """Text a number rather than a person's current phone (a sign-in code goes to the number that
+    asked, which may be a proxy's); ``resident_id`` is whom it concerns, for the hub scope."""
+    return outbox.queue(session, phone, template, params, language, resident_id=resident_id, now=now)
 
 
 def reply(session: Session, inbound: Message, phone: str, language: str, template: str,

@@ -68,8 +68,11 @@ def issue_login_code(db: Database, phone: str, pepper: str, ttl_s: int, *, now: 
             f"{phone}:{code}:{now.timestamp()}", pepper), expires_at=now + dt.timedelta(seconds=ttl_s),
             created_at=now))
         language = session.scalars(select(Resident.language).where(Resident.phone == phone)).first()
+        # Queued for the (first) resident behind the number, so the console's simulator lists it
+        # only to that resident's hub, never to every operator as a text to an unknown number.
         queued = notify.text_phone(session, phone, language or "ja", "login_code",
-                                   {"code": code, "minutes": max(1, ttl_s // 60)}, now=now)
+                                   {"code": code, "minutes": max(1, ttl_s // 60)}, now=now,
+                                   resident_id=people[0].resident_id)
         # The hash covers the issue time so equal codes for one number never collide.
         return queued is not None
 

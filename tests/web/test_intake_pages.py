@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -218,3 +219,45 @@ def test_the_simulator_is_off_when_the_console_sends_real_sms(database_url: str,
             assert s.scalars(select(Order)).all() == []
     finally:
         app.extensions["hakobu"].db.dispose()
+
+
+def test_the_simulator_never_shows_another_hubs_conversation(app, db: Database, make_user, make_hub,
+                                                             tiny_region: str) -> None:
+    """Red-team finding: ``?phone=`` of another hub's courier showed that courier's single-use route
+    link, even to an operator with no hub. Only the operator's own residents (and the unknown number)
+    can be picked, so a thread of any other number is not shown."""
+    from dispatch.models import Volunteer
+
+    courier, order_id = _confirmed_and_sent(db)
+    with db.read() as s:
+        courier_phone = s.get(Volunteer, courier).phone  # type: ignore[union-attr]
+        resident_phone = s.get(Order, order_id).resident.phone  # type: ignore[union-attr]
+    make_hub("other", region_code="tiny")
+    for email, hubs in (("b@example.jp", ("other",)), ("nohub@example.jp", ())):
+        client = app.test_client()
+        login(client, make_user("operator", email=email, hubs=hubs))
+        for phone in (courier_phone, resident_phone):
+            page = client.get("/intake/simulator", query_string={"phone": phone}).get_data(as_text=True)
+            assert "courier/login" not in page and "PIN is" not in page, (email, phone)
+
+
+def test_a_sign_in_code_is_listed_only_to_the_residents_hub(app, db: Database, make_user, make_hub,
+                                                            tiny_region: str) -> None:
+    """Red-team finding: residents' sign-in codes were queued without a resident, so the simulator
+    listed them to every operator as texts to an unknown number."""
+    from dispatch.services.signin import issue_login_code
+    from sms.sender import send_due
+    from sms.transports import SimulatorTransport
+
+    with db.read() as s:
+        resident = s.scalars(select(Resident).join(Hub).where(Hub.code == "H1")).first()
+        assert resident is not None
+        phone = resident.phone
+    assert issue_login_code(db, phone, "pepper", 600, now=dt.datetime.now(dt.UTC))
+    send_due(db, SimulatorTransport())
+    make_hub("other", region_code="tiny")
+    for email, hub, listed in (("b@example.jp", "other", False), ("a@example.jp", "H1", True)):
+        client = app.test_client()
+        login(client, make_user("operator", email=email, hubs=(hub,)))
+        page = client.get("/intake/simulator").get_data(as_text=True)
+        assert ('data-template="login_code"' in page) is listed, email

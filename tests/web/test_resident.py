@@ -276,3 +276,18 @@ def test_a_bad_quantity_is_explained_and_nothing_is_ordered(client: FlaskClient,
         empty.get_data(as_text=True)
     with db.read() as s:
         assert s.scalars(select(Order)).all() == []
+
+
+def test_markup_in_an_item_name_is_refused_and_nothing_is_ordered(client: FlaskClient, db: Database,
+                                                                  tiny_region: str) -> None:
+    """Red-team finding: the form accepted markup in item names, which reach the map's tooltips."""
+    _sign_in(client, db)
+    page = client.get("/order/").get_data(as_text=True)
+    resident_id = re.search(r'<option[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/order/", data={"csrf_token": _token(page), "resident": resident_id,
+                                            "wish": "0:any", "item0": "<img src=x onerror=alert(1)>",
+                                            "qty0": "1"})
+    assert response.status_code == 200
+    assert "an item name cannot contain &lt; &gt; or control characters" in response.get_data(as_text=True)
+    with db.read() as s:
+        assert s.scalars(select(Order)).all() == []

@@ -59,12 +59,19 @@
     started = true;
   }
 
+  // Leaflet puts a string tooltip into innerHTML: labels (item names typed by residents) go in as text.
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.textContent = value == null ? "" : String(value);
+    return span;
+  }
+
   function drawCouriers(list) {
     couriers.clearLayers();
     list.forEach(function (c) {
       L.circleMarker([c.lat, c.lon], { radius: 7, color: "#000", weight: 2, fill: true, fillColor: "#ffc107",
                                        fillOpacity: 1, className: "hakobu-courier" })
-        .bindTooltip(c.code, { sticky: true }).addTo(couriers);
+        .bindTooltip(textNode(c.code), { sticky: true }).addTo(couriers);
     });
   }
 
@@ -74,7 +81,7 @@
       // Dashed and half-filled: a position the plan gives, not one the drone reported.
       L.circleMarker([d.lat, d.lon], { radius: 8, color: "#6f42c1", weight: 2, dashArray: "3 3", fill: true,
                                        fillColor: "#6f42c1", fillOpacity: 0.35, className: "hakobu-drone" })
-        .bindTooltip(d.tooltip, { sticky: true }).addTo(drones);
+        .bindTooltip(textNode(d.tooltip), { sticky: true }).addTo(drones);
     });
   }
 
@@ -95,7 +102,7 @@
                                                     fillColor: o.colour, fillOpacity: 0.9 });
       marker.feature = { type: "Feature", properties: { key: key, label: o.label, colour: o.colour,
                                                         state: o.state } };
-      marker.bindTooltip(o.label, { sticky: true });
+      marker.bindTooltip(textNode(o.label), { sticky: true });
       (orderHome || map).addLayer(marker);
     });
     Object.keys(present).forEach(function (key) {  // delivered or cancelled: off the map of open orders
