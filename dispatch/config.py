@@ -6,6 +6,8 @@ Twilio's own variables keep their conventional names (``TWILIO_AUTH_TOKEN`` ...)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -48,6 +50,20 @@ class Settings:
     session_cookie_secure: bool = False
     outbox_worker: bool = True  # send queued SMS from a background thread of this process
     extra: dict[str, Any] = field(default_factory=dict)  # flask-only keys passed through by web
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Session cookies carry ``Secure`` when asked, and always when the public URL is HTTPS."""
+        return self.session_cookie_secure or self.public_url.lower().startswith("https://")
+
+    def key_for(self, purpose: str) -> str:
+        """The key of one use (``"courier_link"``, ``"login_code"``, ``"session"``, ``"flask"`` …),
+        derived from the one ``secret_key`` by HMAC-SHA256, so no two uses share a key and no use
+        ever runs with an empty or fixed key. Raises :class:`ConfigError` while no key is set."""
+        if not self.secret_key:
+            raise ConfigError("HAKOBU_SECRET_KEY is not set: give the deployment one secret key "
+                              "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+        return hmac.new(self.secret_key.encode(), f"hakobu:{purpose}".encode(), hashlib.sha256).hexdigest()
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with ``overrides`` applied; unknown keys raise :class:`ConfigError`."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
@@ -56,12 +54,12 @@ def create_app(config: Mapping[str, Any] | None = None, *,
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(
-        SECRET_KEY=settings.secret_key or _instance_secret(Path(app.instance_path)),
+        SECRET_KEY=settings.key_for("flask"),  # ConfigError without HAKOBU_SECRET_KEY (the demo keeps one)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_SECURE=settings.cookies_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_SECURE=settings.cookies_secure,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE="ja",
@@ -175,16 +173,6 @@ def _timezone() -> str:
         hub_ids = set(getattr(current_user, "hub_ids", ())) or None
     state: Hakobu = current_app.extensions["hakobu"]
     return console_timezone(state.db, hub_ids).key
-
-
-def _instance_secret(instance: Path) -> str:
-    """A secret key kept in the instance folder, so sessions survive a restart of the demo."""
-    path = instance / "secret_key"
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 __all__ = ["Settings", "create_app"]

@@ -61,8 +61,14 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the console with waitress (a production WSGI server)."""
     from waitress import serve as waitress_serve
 
+    from dispatch.config import settings_from_env
     from web import create_app
 
+    if not settings_from_env().secret_key:
+        raise click.UsageError("HAKOBU_SECRET_KEY is not set: `hakobu serve` needs the deployment's one "
+                               "secret key (every signed cookie, link and code is derived from it); "
+                               "e.g. export HAKOBU_SECRET_KEY=$(python -c 'import secrets; "
+                               "print(secrets.token_hex(32))')")
     app = create_app()
     gc.freeze()  # start-up objects (folium, pandas) need no collecting: big pages stop paying for it
     click.echo(f"Hakobu console on http://{host}:{port}/")
@@ -97,6 +103,8 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
 
     url = database_url or os.environ.get("HAKOBU_DATABASE_URL") or "sqlite:///instance/demo.sqlite"
     os.environ["HAKOBU_DATABASE_URL"] = url
+    # The demo's one secret key, kept in the instance folder: sessions and links survive a restart.
+    os.environ.setdefault("HAKOBU_SECRET_KEY", kept_secret_key(REPO / "instance"))
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     # Courier links in the SMS must open this server (set HAKOBU_PUBLIC_URL for phones on a network).
     os.environ.setdefault("HAKOBU_PUBLIC_URL", base.rstrip("/"))
@@ -139,6 +147,17 @@ def demo(port: int, host: str, no_browser: bool, region_path: Path, solve_second
         waitress_serve(app, host=host, port=port, threads=8)
     finally:
         scheduler_stop()
+
+
+def kept_secret_key(instance: Path) -> str:
+    """The secret key kept in ``instance/secret_key`` (created, readable by its owner only, on the
+    first run): the demo's ``HAKOBU_SECRET_KEY`` unless the environment gives one."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def start_demo_scheduler(url: str, solve_seconds: float) -> Callable[[], None]:

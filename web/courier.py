@@ -202,11 +202,14 @@ def link(token: str) -> Any:
     use up a single-use link); the button (pressed by courier.js at once) redeems it."""
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
-        volunteer_id = signin.redeem_courier_link(db(), token, settings().secret_key, now=utcnow())
+        key = settings().key_for("courier_link")
+        volunteer_id = signin.redeem_courier_link(db(), token, key, now=utcnow())
         if volunteer_id is None:
             return render_template("courier/expired.html"), 410
         session.clear()  # a fresh session at sign-in
         session["courier_volunteer_id"] = volunteer_id
+        session["courier_session"] = signin.open_session(
+            db(), "courier_session", settings().key_for("session"), now=utcnow(), volunteer_id=volunteer_id)
         log.info("courier %s signed in with a link", volunteer_id)
         return redirect(url_for("courier.routes"))
     return render_template("courier/link.html", form=form)
@@ -224,6 +227,8 @@ def link_long(token: str) -> Any:
 @access("courier")
 def sign_out() -> Any:
     if ActionForm().validate_on_submit():
+        signin.end_session(db(), "courier_session", session.get("courier_session", ""),
+                           settings().key_for("session"), now=utcnow())
         session.clear()
     return render_template("courier/signed_out.html")
 

@@ -78,7 +78,7 @@ def sign_in() -> Any:
         if not E164.match(phone):
             flash(_("Please enter your phone number, e.g. 090-1234-5678."), "error")
         else:
-            signin.issue_login_code(db(), phone, settings().secret_key or "hakobu",
+            signin.issue_login_code(db(), phone, settings().key_for("login_code"),
                                     settings().login_code_ttl_s, now=dt.datetime.now(dt.UTC))
             session["pending_phone"] = phone
             return redirect(url_for("resident.enter_code"))
@@ -94,10 +94,13 @@ def enter_code() -> Any:
         return redirect(url_for("resident.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
-        if signin.verify_login_code(db(), phone, form.code.data or "", settings().secret_key or "hakobu",
+        if signin.verify_login_code(db(), phone, form.code.data or "", settings().key_for("login_code"),
                                     now=dt.datetime.now(dt.UTC)):
             session.clear()  # new session at sign-in
             session["resident_phone"] = phone
+            session["resident_session"] = signin.open_session(
+                db(), "resident_session", settings().key_for("session"), now=dt.datetime.now(dt.UTC),
+                phone=phone)
             return redirect(url_for("resident.home"))
         flash(_("That code is not valid. Check the SMS or ask for a new code."), "error")
     return render_template("resident/code.html", form=form)
@@ -166,5 +169,7 @@ def cancel(order_id: str) -> Any:
 def sign_out() -> Any:
     if not CancelForm().validate_on_submit():
         abort(400)
+    signin.end_session(db(), "resident_session", session.get("resident_session", ""),
+                       settings().key_for("session"), now=dt.datetime.now(dt.UTC))
     session.clear()
     return redirect(url_for("resident.sign_in"))

@@ -9,12 +9,16 @@ are represented by separate session keys, never as console users.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask_login import current_user
+
+from dispatch.services.signin import session_holder
+from web.context import db, settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,16 +54,34 @@ def check_all_routes_declared(app: Flask) -> None:
         raise RuntimeError(f"routes without an access declaration: {', '.join(missing)}")
 
 
+#: A courier's or resident's session: (the key naming who, the key of its server-side record).
+_PASSWORDLESS = {"courier": ("courier_volunteer_id", "courier_session"),
+                 "resident": ("resident_phone", "resident_session")}
+
+
 def current_audiences() -> set[str]:
-    """The audiences the current request's session belongs to."""
+    """The audiences the current request's session belongs to (worked out once per request)."""
+    if "hakobu_audiences" in g:
+        return set(g.hakobu_audiences)
     found: set[str] = set()
     if current_user.is_authenticated:
         found.add(current_user.role)
-    if session.get("courier_volunteer_id"):
-        found.add("courier")
-    if session.get("resident_phone"):
-        found.add("resident")
+    for audience, (who_key, record_key) in _PASSWORDLESS.items():
+        if session.get(who_key) and _session_open(record_key, str(session[who_key])):
+            found.add(audience)
+    g.hakobu_audiences = frozenset(found)
     return found
+
+
+def _session_open(purpose: str, who: str) -> bool:
+    """Whether the cookie's courier or resident session is still open on the server: like console
+    users' nonce, signing out ends it for every copy of the cookie (red-team finding, issue 17)."""
+    holder = session_holder(db(), purpose, str(session.get(purpose, "")), settings().key_for("session"),
+                            now=dt.datetime.now(dt.UTC))
+    if holder != who:
+        session.pop(purpose, None)
+        return False
+    return True
 
 
 def _enforce() -> Any:

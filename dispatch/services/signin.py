@@ -25,6 +25,8 @@ CODES_PER_HOUR = 3
 
 
 def _digest(secret: str, pepper: str) -> str:
+    if not pepper:  # a hash under an empty key is one anybody can compute (issue 17)
+        raise ValueError("an HMAC key is required: derive it with Settings.key_for")
     return hmac.new(pepper.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
@@ -107,7 +109,8 @@ def issue_courier_link(session: Session, volunteer_id: str, pepper: str, ttl_s: 
 def courier_link_url(session: Session, volunteer_id: str, settings: Settings, now: dt.datetime) -> str:
     """A fresh single-use sign-in link to the courier's route page, for their SMS (inside the
     caller's transaction; the link's secret is stored hashed)."""
-    secret = issue_courier_link(session, volunteer_id, settings.secret_key, settings.courier_link_ttl_s, now)
+    secret = issue_courier_link(session, volunteer_id, settings.key_for("courier_link"),
+                                settings.courier_link_ttl_s, now)
     return f"{settings.public_url.rstrip('/')}/courier/login/{secret}"
 
 
@@ -121,3 +124,46 @@ def redeem_courier_link(db: Database, secret: str, pepper: str, *, now: dt.datet
             return None
         token.used_at = now
         return token.volunteer_id
+
+
+#: How long a courier's or resident's sign-in lasts without signing out (a route day).
+SESSION_TTL = dt.timedelta(hours=24)
+#: ``AccessToken.purpose`` of the server-side record behind a courier's or a resident's session.
+SESSION_PURPOSES = ("courier_session", "resident_session")
+
+
+def open_session(db: Database, purpose: str, pepper: str, *, now: dt.datetime,
+                 volunteer_id: str | None = None, phone: str | None = None) -> str:
+    """Record a courier's (``volunteer_id``) or resident's (``phone``) sign-in; returns the secret
+    the session cookie carries (stored hashed). Like console users' nonce, the record is what makes
+    a cookie valid: :func:`end_session` at sign-out ends it, whatever copy of the cookie remains."""
+    if purpose not in SESSION_PURPOSES:
+        raise ValueError(f"unknown session purpose {purpose!r}; expected one of {SESSION_PURPOSES}")
+    secret = secrets.token_urlsafe(24)
+    with db.write() as session:
+        session.add(AccessToken(purpose=purpose, volunteer_id=volunteer_id, phone=phone,
+                                secret_hash=_digest(secret, pepper), expires_at=now + SESSION_TTL,
+                                created_at=now))
+    return secret
+
+
+def session_holder(db: Database, purpose: str, secret: str, pepper: str, *,
+                   now: dt.datetime) -> str | None:
+    """The volunteer id (courier) or phone (resident) of an open, unexpired session; else None."""
+    if not secret:
+        return None
+    with db.read() as session:
+        token = session.scalars(select(AccessToken).where(
+            AccessToken.purpose == purpose, AccessToken.secret_hash == _digest(secret, pepper))).first()
+        if token is None or token.used_at is not None or token.expires_at <= now:
+            return None
+        return token.volunteer_id if purpose == "courier_session" else token.phone
+
+
+def end_session(db: Database, purpose: str, secret: str, pepper: str, *, now: dt.datetime) -> None:
+    """Sign-out: the session's record is closed, so the cookie no longer signs anyone in."""
+    with db.write() as session:
+        token = session.scalars(select(AccessToken).where(
+            AccessToken.purpose == purpose, AccessToken.secret_hash == _digest(secret, pepper))).first()
+        if token is not None and token.used_at is None:
+            token.used_at = now

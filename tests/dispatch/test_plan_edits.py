@@ -166,8 +166,8 @@ def test_confirm_queues_links_etas_and_no_pin_in_the_database(db: Database, tiny
     assert all(hashes.values())  # PIN-protected from confirmation on, stored hashed only
     assert states(db, served) == dict.fromkeys(served, "planned")
     secret = links[0].params["url"].removeprefix("https://hakobu.example/courier/login/")
-    assert redeem_courier_link(db, secret, SETTINGS.secret_key, now=NOW) == links[0].volunteer_id
-    assert redeem_courier_link(db, secret, SETTINGS.secret_key, now=NOW) is None  # single use
+    assert redeem_courier_link(db, secret, SETTINGS.key_for("courier_link"), now=NOW) == links[0].volunteer_id
+    assert redeem_courier_link(db, secret, SETTINGS.key_for("courier_link"), now=NOW) is None  # single use
     pin = pin_for_notification(db, served[0])
     with db.read() as s:
         stored = s.get(Order, served[0]).pin_hash  # type: ignore[union-attr]
