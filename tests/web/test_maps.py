@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, RouteLine, ZoneShape, build_map, render_parts
@@ -24,7 +26,11 @@ def test_labels_reach_the_map_script_only_as_escaped_text(app: Flask) -> None:
     )
     with app.test_request_context():
         script = render_parts(build_map(data, MapAssets.under("/static/vendor"), tiles="none")).script
-    assert "<img" not in script and "\\u003cimg" not in script and "${alert" not in script
+    assert "<img" not in script  # no raw markup anywhere
+    literals = re.findall(r"bindTooltip\(\s*`(.*?)`,", script, re.S)  # folium's tooltips: template literals
+    assert len(literals) == 4 and not any("${" in body or "`" in body for body in literals)
     escaped = "&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{alert(2)}&#96;&#92;"
     assert script.count(escaped) == 4  # the tooltips of the hub, the zone, the route and the courier
-    assert script.count(escaped.replace("&", "\\u0026")) == 2  # the point's label, the zone's layer name
+    assert script.count(escaped.replace("&", "\\u0026")) == 1  # the zone's name in the layer control
+    # A point's label travels as JSON data and becomes the tooltip's textContent, never HTML.
+    assert '"label": "\\u003cimg src=x' in script and "node.textContent = value" in script
