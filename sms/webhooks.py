@@ -111,14 +111,16 @@ def gateway_webhook() -> Response:
     try:
         event: dict[str, Any] = json.loads(raw)
         kind, payload = event["event"], event["payload"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
         abort(400)
     if not isinstance(payload, dict):
         abort(400)
     if kind == "sms:received":
-        # The payload's messageId is content-based and not unique; the event id is.
+        # The payload's messageId is content-based and not unique; the event id is. An event without
+        # either is known by its body's digest: a retry repeats the bytes, another text differs.
         received = _gateway_time(payload.get("receivedAt"))
-        receive_sms(_db(), "android_gateway", str(event.get("id") or payload.get("messageId")),
+        external = event.get("id") or payload.get("messageId") or "sha256:" + hashlib.sha256(raw).hexdigest()
+        receive_sms(_db(), "android_gateway", str(external),
                     str(payload.get("phoneNumber", "")), str(payload.get("message", "")), received,
                     settings=_settings())
     elif kind in GATEWAY_STATUS:
@@ -130,6 +132,7 @@ def gateway_webhook() -> Response:
 def _gateway_time(value: Any) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(str(value))
-    except ValueError:
+        parsed.astimezone(dt.UTC)  # year 1 or 9999 with an offset overflows here, not later
+    except (ValueError, OverflowError):
         return dt.datetime.now(dt.UTC)
     return parsed if parsed.tzinfo else dt.datetime.now(dt.UTC)

@@ -36,6 +36,7 @@ from web import (
 )
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
+from web.inputs import GuardedJSONProvider
 from web.translations import compile_catalogues
 
 #: Flask keys a caller (tests, deployments) may set besides Hakobu's own settings.
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     settings = settings_from_env().with_overrides(overrides)
 
     app = Flask(__name__, instance_relative_config=True)
+    app.json = GuardedJSONProvider(app)  # JSON nested too deep is a 400, not a RecursionError
     app.config.update(
         SECRET_KEY=settings.key_for("flask"),  # ConfigError without HAKOBU_SECRET_KEY (the demo keeps one)
         SESSION_COOKIE_HTTPONLY=True,

@@ -29,6 +29,7 @@ from dispatch.read.search import filter_options, matches
 from dispatch.services.delivery import acknowledge_alert
 from web.context import db, read, settings
 from web.filters import search_args, search_from_request
+from web.inputs import parse_day
 from web.phrases import say
 from web.security import access
 
@@ -81,13 +82,7 @@ def holder_label(holder: str | None) -> str:
 
 
 def _day() -> dt.date | None:
-    raw = request.args.get("day")
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return parse_day(request.args.get("day"))
 
 
 def exception_label(code: str) -> str:

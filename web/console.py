@@ -26,6 +26,7 @@ from dispatch.read.search import Search, filter_options, matches
 from web.board import call_title
 from web.context import now, read, settings
 from web.filters import search_args, search_from_request
+from web.inputs import parse_aware_time
 from web.maps import (
     ORDER_COLOURS,
     HubPoint,
@@ -119,11 +120,7 @@ def dashboard() -> Any:
 
 def _since() -> dt.datetime | None:
     """``?since=``: when the page was loaded (an aware ISO time), None when absent or malformed."""
-    try:
-        since = dt.datetime.fromisoformat(request.args.get("since", ""))
-    except ValueError:
-        return None
-    return since if since.tzinfo is not None else None
+    return parse_aware_time(request.args.get("since"))
 
 
 @bp.route("/live")

@@ -44,6 +44,7 @@ from dispatch.read.sheets import route_sheet
 from dispatch.services import delivery, signin
 from web.context import db, read, settings
 from web.extensions import limiter
+from web.inputs import finite_number, parse_epoch_ms
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, RouteLine, build_map, render_parts
 from web.phrases import say
 from web.security import access
@@ -88,19 +89,12 @@ def _action_time() -> dt.datetime:
     """When the courier acted: the phone's time for an action queued offline (``at``, epoch ms),
     believed within :data:`MAX_QUEUED_AGE` and :data:`MAX_CLOCK_AHEAD`; otherwise now."""
     now = utcnow()
-    raw = request.form.get("at", "")
-    if not raw.isdigit():
-        return now
-    at = dt.datetime.fromtimestamp(int(raw) / 1000, dt.UTC)
-    return at if now - MAX_QUEUED_AGE <= at <= now + MAX_CLOCK_AHEAD else now
+    at = parse_epoch_ms(request.form.get("at"))
+    return at if at is not None and now - MAX_QUEUED_AGE <= at <= now + MAX_CLOCK_AHEAD else now
 
 
 def _float(name: str) -> float | None:
-    raw = request.form.get(name, "").strip()
-    try:
-        return float(raw) if raw else None
-    except ValueError:
-        return None
+    return finite_number(request.form.get(name, "").strip() or None)
 
 
 def _message(outcome: delivery.Outcome) -> tuple[str, str]:
@@ -424,10 +418,9 @@ def position() -> Any:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify({"status": "error", "message": "expected a JSON object {lon, lat, accuracy}"}), 400
-    try:
-        lon, lat = float(data["lon"]), float(data["lat"])
-        accuracy = None if data.get("accuracy") is None else float(data["accuracy"])
-    except (KeyError, TypeError, ValueError):
+    lon, lat = finite_number(data.get("lon")), finite_number(data.get("lat"))
+    accuracy = finite_number(data.get("accuracy"))
+    if lon is None or lat is None or (data.get("accuracy") is not None and accuracy is None):
         return jsonify({"status": "error", "message": "lon and lat must be numbers"}), 400
     try:
         delivery.share_position(db(), _volunteer_id(), lon, lat, accuracy, utcnow())

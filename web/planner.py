@@ -36,6 +36,7 @@ from dispatch.studies.scenario_spec import ScenarioError, parse
 from dispatch.studies.scenarios import check_against_database
 from web.context import db, read, settings
 from web.forms import choices
+from web.inputs import parse_day
 from web.maps import HubPoint, MapAssets, MapData, RouteLine, ZoneShape, build_map, render_parts
 from web.security import access
 from web.studies.charts import bar_chart
@@ -58,11 +59,11 @@ def _range() -> tuple[dt.date, dt.date, list[str] | None, list[str]]:
         raw = request.args.get(name, "")
         if not raw:
             return today
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
+        parsed = parse_day(raw)
+        if parsed is None:
             problems.append(_("%(name)s: %(value)s is not a date like 2026-03-03", name=name, value=raw))
             return today
+        return parsed
 
     start, end = day("from"), day("to")
     if end < start:

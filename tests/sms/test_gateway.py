@@ -240,3 +240,30 @@ def test_the_gateway_transport_is_built_from_the_settings(gateway_api: Api) -> N
     assert double.requests[0]["url"] == f"{GATEWAY_URL}/messages"
     with pytest.raises(PermanentSendError, match="HAKOBU_GATEWAY_URL"):
         build_transport(Settings(sms_transport="android_gateway"))
+
+
+def test_events_without_an_id_are_each_stored_and_a_retry_is_still_one(client: FlaskClient, app: Flask,
+                                                                       gateway_api: Api) -> None:
+    """Red-team finding: an event with no id was stored under external id "None", so the next
+    id-less event was dropped as its duplicate."""
+
+    def idless(body: str, at: str) -> bytes:
+        return json.dumps({"event": "sms:received", "payload": {
+            "message": body, "phoneNumber": "+817000000001", "receivedAt": at}}).encode()
+
+    first = idless("注文 米 1", "2026-11-24T09:30:00+09:00")
+    second = idless("注文 牛乳 1", "2026-11-24T09:31:00+09:00")
+    assert post_event(client, first) == 204 and post_event(client, second) == 204
+    assert post_event(client, first) == 204  # the gateway's retry of the first
+    assert rows(app, Message, Message.direction == "in") == 2
+    with app.extensions["hakobu"].db.read() as s:
+        ids = set(s.scalars(select(Message.external_id).where(Message.direction == "in")))
+    assert "None" not in ids and len(ids) == 2
+
+
+def test_a_payload_nested_too_deep_or_dated_out_of_range_is_no_500(client: FlaskClient, app: Flask) -> None:
+    deep = b'{"event": "sms:received", "payload": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    assert post_event(client, deep) == 400
+    odd_time = gateway_event(payload={"message": "注文 米 1", "phoneNumber": "+817000000001",
+                                      "receivedAt": "9999-12-31T23:59:59-12:00"})
+    assert post_event(client, odd_time) == 204 and rows(app, Order) == 1

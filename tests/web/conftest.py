@@ -83,3 +83,25 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     response = client.post("/login", data={"email": email, "password": password,
                                            "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def passwordless_session(app: Flask, client: FlaskClient, *, courier: str | None = None,
+                         phone: str | None = None) -> FlaskClient:
+    """Give ``client`` a courier's (volunteer id) or resident's (phone) session as their sign-in
+    flows open it: the cookie's keys and the server-side record behind them."""
+    import datetime as dt
+
+    from dispatch.services.signin import open_session
+
+    state = app.extensions["hakobu"]
+    key, now = state.settings.key_for("session"), dt.datetime.now(dt.UTC)
+    with client.session_transaction() as session:
+        if courier is not None:
+            session["courier_volunteer_id"] = courier
+            session["courier_session"] = open_session(state.db, "courier_session", key, now=now,
+                                                      volunteer_id=courier)
+        if phone is not None:
+            session["resident_phone"] = phone
+            session["resident_session"] = open_session(state.db, "resident_session", key, now=now,
+                                                       phone=phone)
+    return client

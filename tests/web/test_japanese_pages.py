@@ -30,7 +30,7 @@ from dispatch.services.delivery import fail, welfare_note
 from sms.service import receive_sms
 from tests.conftest import REPO
 from tests.dispatch.test_plan_edits import NOW
-from tests.web.conftest import login
+from tests.web.conftest import login, passwordless_session
 from tests.web.test_board import day  # noqa: F401 - the confirmed tiny day fixture
 
 pytestmark = pytest.mark.db
@@ -168,17 +168,13 @@ def test_every_staff_page_in_japanese_shows_no_raw_code(app, client: FlaskClient
 
 def test_the_courier_and_resident_pages_in_japanese_show_no_raw_code(app, db: Database,
                                                                     busy_day: dict[str, str]) -> None:
-    courier = app.test_client()
-    with courier.session_transaction() as session:
-        session["courier_volunteer_id"] = busy_day["courier"]
+    courier = passwordless_session(app, app.test_client(), courier=busy_day["courier"])
     with db.read() as s:
         routes = list(s.scalars(select(Route.id).where(Route.volunteer_id == busy_day["courier"])))
     pages = ["/courier/", *(f"/courier/route/{r}" for r in routes),
              *(f"/courier/route/{r}/sheet" for r in routes)]
     problems = _pages_of(_ja(courier), pages)
-    resident = app.test_client()
-    with resident.session_transaction() as session:
-        session["resident_phone"] = busy_day["phone"]
+    resident = passwordless_session(app, app.test_client(), phone=busy_day["phone"])
     problems |= _pages_of(_ja(resident), ["/order/"])
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
 
