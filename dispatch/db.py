@@ -114,6 +114,43 @@ class Database:
         self.engine.dispose()
 
 
+class Rehearsal(Database):
+    """The same database, but every write transaction is rolled back instead of committed.
+
+    A service run against it does everything it would do now (the same checks, re-plans and
+    queued texts) and leaves nothing behind: the console's confirmation step runs the action
+    this way to say exactly what it will do ("15 residents and 2 couriers will be texted")
+    without a second, drifting copy of the rules. ``texts`` lists the outbound messages the
+    writes queued, as (template, resident id, volunteer id). After-commit callbacks never run.
+    """
+
+    def __init__(self, db: Database) -> None:  # the same engine and pool: no new connection
+        self.url, self.engine, self._sessions = db.url, db.engine, db._sessions
+        self._after_commit = []
+        self.texts: list[tuple[str, str | None, str | None]] = []
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        from dispatch.models import Message
+
+        session = self._sessions()
+        queued: list[Message] = []
+
+        def _keep(_session: Session, obj: object) -> None:
+            if isinstance(obj, Message) and obj.direction == "out":
+                queued.append(obj)
+
+        event.listen(session, "pending_to_persistent", _keep)
+        try:
+            session.connection(execution_options={_WRITE_OPTION: True})
+            yield session
+            session.flush()
+            self.texts += [(m.template, m.resident_id, m.volunteer_id) for m in queued]
+        finally:
+            session.rollback()
+            session.close()
+
+
 #: The after-commit topic of a transaction that queued a webhook delivery.
 WEBHOOKS_TOPIC = "webhooks"
 

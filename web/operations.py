@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from dispatch.db import Database
 from dispatch.errors import DomainError
 from dispatch.read.operations import SwitchTarget, hub_operations, switch_target
 from dispatch.services import disruptions
+from dispatch.services.rehearsal import rehearse
 from web.auth import require_any_hub
+from web.confirm_step import confirmation_page
 from web.context import db, now, read, settings
 from web.phrases import say
 from web.security import access
@@ -45,8 +48,9 @@ def _target(kind: str, object_id: str) -> SwitchTarget:
     return target
 
 
-def _report(result: disruptions.Revision, what: str) -> None:
-    parts = [what]
+def revision_lines(result: disruptions.Revision) -> list[str]:
+    """What a revision moved, one phrase each (the flash after a switch, the step before it)."""
+    parts = []
     if result.moved:
         parts.append(_("%(n)s stop(s) moved to other couriers", n=len(result.moved)))
     if result.queued:
@@ -58,7 +62,11 @@ def _report(result: disruptions.Revision, what: str) -> None:
     if result.in_air:
         parts.append(_("%(n)s sortie(s) in the air: tell the pilot to land now (Drones page)",
                        n=len(result.in_air)))
-    flash(" · ".join(parts), "ok")
+    return parts
+
+
+def _report(result: disruptions.Revision, what: str) -> None:
+    flash(" · ".join([what, *revision_lines(result)]), "ok")
 
 
 def _form() -> SwitchForm:
@@ -71,8 +79,90 @@ def _form() -> SwitchForm:
 @bp.route("")
 @access("operator", "admin")
 def index() -> Any:
-    hubs = read(hub_operations, current_user.hub_scope)
+    hubs = read(hub_operations, current_user.hub_scope, now())
     return render_template("operations/index.html", hubs=hubs, form=SwitchForm())
+
+
+def _step_words(action: str, label: str, value: str) -> tuple[str, str] | None:
+    """The step's title and button for a switch that re-plans confirmed routes and texts people
+    (``value`` as the switch's form sends it); None for one that needs no step."""
+    if action == "courier":
+        return _("Call %(code)s off for today?", code=label), _("Call off and re-plan")
+    if action == "weather" and value == "on":
+        return _("Weather hold at %(hub)s?", hub=label), _("Ground all drones and re-plan")
+    if action == "drone" and value in ("grounded", "maintenance"):
+        return _("Ground drone %(code)s?", code=label), _("Ground and re-plan")
+    if action == "zone":
+        return _("Switch zone %(name)s?", name=label), _("Switch and re-plan")
+    return None
+
+
+_KINDS = {"courier": "courier", "weather": "hub", "drone": "drone", "zone": "zone"}
+_ENDPOINTS = {"courier": "operations.courier_off", "weather": "operations.weather",
+              "drone": "operations.drone", "zone": "operations.zone"}
+
+
+@bp.route("/<action>/ask")
+@access("operator", "admin")
+def confirm_step(action: str) -> Any:
+    """The step before a switch: what it would move and who it would text, run now and rolled
+    back (the same service as the switch)."""
+    if action not in _KINDS:
+        abort(404)
+    value = request.args.get("value", "")
+    target = _target(_KINDS[action], request.args.get("target", ""))
+    words = _step_words(action, target.label, value)
+    if words is None:
+        abort(404)
+    preview = rehearse(db(), lambda d: _SERVICES[action](d, target, value))
+    undo = {"courier": _("Undo: “Bring back” in the list of couriers called off (their moved stops stay "
+                         "where they went)."),
+            "weather": _("Undo: lift the weather hold (the moved stops stay where they went)."),
+            "drone": _("Undo: put the drone back in service (the moved stops stay where they went).")}
+    return confirmation_page(
+        preview, title=words[0], submit=words[1], action=url_for(_ENDPOINTS[action]),
+        back=url_for("operations.index"), fields=[("target", target.id), ("value", value)],
+        effects=revision_lines(preview.result) if preview.result is not None else [],
+        undo=undo.get(action, ""))
+
+
+def _courier_off(d: Database, target: SwitchTarget, _value: str) -> disruptions.Revision:
+    return disruptions.courier_cancels(d, target.id, now(), actor=f"user:{current_user.user_id}",
+                                       settings=settings())
+
+
+def _weather(d: Database, target: SwitchTarget, value: str) -> disruptions.Revision:
+    return disruptions.set_weather_hold(d, target.id, value == "on", now(),
+                                        actor=f"user:{current_user.user_id}", settings=settings())
+
+
+def _drone(d: Database, target: SwitchTarget, value: str) -> disruptions.Revision:
+    status = value if value in ("grounded", "maintenance", "available") else "grounded"
+    return disruptions.ground_drone(d, target.id, now(), actor=f"user:{current_user.user_id}", status=status,
+                                    settings=settings())
+
+
+def _zone(d: Database, target: SwitchTarget, value: str) -> disruptions.Revision:
+    return disruptions.set_zone(d, target.id, {"on": True, "off": False}.get(value), now(),
+                                actor=f"user:{current_user.user_id}", settings=settings())
+
+
+_SERVICES = {"courier": _courier_off, "weather": _weather, "drone": _drone, "zone": _zone}
+
+
+@bp.route("/courier/back", methods=["POST"])
+@access("operator", "admin")
+def courier_back() -> Any:
+    """Undo a call-off: the courier is on shift again (from the next batch and re-plan)."""
+    form = _form()
+    volunteer = _target("courier", form.target.data or "")
+    try:
+        code = disruptions.courier_returns(db(), volunteer.id, now(), actor=f"user:{current_user.user_id}")
+    except DomainError as error:
+        flash(say(error), "error")
+    else:
+        flash(_("Courier %(code)s is back on shift: planned again from the next batch.", code=code), "ok")
+    return redirect(url_for("operations.index"))
 
 
 @bp.route("/courier", methods=["POST"])
@@ -80,9 +170,8 @@ def index() -> Any:
 def courier_off() -> Any:
     form = _form()
     volunteer = _target("courier", form.target.data or "")
-    return _run(lambda: disruptions.courier_cancels(
-        db(), volunteer.id, now(), actor=f"user:{current_user.user_id}", settings=settings()),
-        _("Courier %(code)s called off for today.", code=volunteer.label))
+    return _run(lambda: _courier_off(db(), volunteer, "off"),
+                _("Courier %(code)s called off for today.", code=volunteer.label))
 
 
 @bp.route("/weather", methods=["POST"])
@@ -91,8 +180,7 @@ def weather() -> Any:
     form = _form()
     hub = _target("hub", form.target.data or "")
     on = form.value.data == "on"
-    return _run(lambda: disruptions.set_weather_hold(
-        db(), hub.id, on, now(), actor=f"user:{current_user.user_id}", settings=settings()),
+    return _run(lambda: _weather(db(), hub, form.value.data or ""),
         _("Weather hold on at %(hub)s: drones grounded.", hub=hub.label) if on
         else _("Weather hold lifted at %(hub)s.", hub=hub.label))
 
@@ -103,8 +191,7 @@ def drone() -> Any:
     form = _form()
     target = _target("drone", form.target.data or "")
     status = form.value.data if form.value.data in ("grounded", "maintenance", "available") else "grounded"
-    return _run(lambda: disruptions.ground_drone(
-        db(), target.id, now(), actor=f"user:{current_user.user_id}", status=status, settings=settings()),
+    return _run(lambda: _drone(db(), target, status),
         _("Drone %(code)s is now %(status)s.", code=target.label, status=_(status)))
 
 
@@ -114,8 +201,7 @@ def zone() -> Any:
     form = _form()
     target = _target("zone", form.target.data or "")
     active = {"on": True, "off": False}.get(form.value.data or "")
-    return _run(lambda: disruptions.set_zone(
-        db(), target.id, active, now(), actor=f"user:{current_user.user_id}", settings=settings()),
+    return _run(lambda: _zone(db(), target, form.value.data or ""),
         _("Zone %(name)s: %(state)s.", name=target.label,
           state=_("active") if active else _("inactive") if active is False else _("by schedule")))
 

@@ -37,7 +37,9 @@ from dispatch.read.plans import (
 )
 from dispatch.read.search import filter_options, plans_matching
 from dispatch.services import plans as plan_service
+from dispatch.services.rehearsal import rehearse
 from web.auth import require_hub
+from web.confirm_step import confirmation_page
 from web.context import db, now, read, settings
 from web.filters import search_from_request
 from web.maps import (
@@ -244,6 +246,44 @@ def reorder(plan_id: str) -> Any:
         db(), plan_id, route.vehicle_id, [by_number[n] for n in numbers], user_id=current_user.user_id))
 
 
+@bp.route("/<plan_id>/drop/ask")
+@access("operator", "admin")
+def drop_step(plan_id: str) -> Any:
+    """The step before dropping a stop to the next batch: which order, and who is told (nobody)."""
+    _visible_plan_hub(plan_id)
+    order_id = request.args.get("order_id", "")
+    view = read(plan_view, plan_id)
+    assert view is not None
+    stop = next((st for r in view.routes for st in r.deliveries if st.order_id == order_id), None)
+    if stop is None:
+        abort(404)
+    preview = rehearse(db(), lambda d: plan_service.drop_order(d, plan_id, order_id))
+    return confirmation_page(
+        preview, title=_("Drop order #%(number)s to the next batch?", number=stop.number),
+        submit=_("Drop to next batch"), action=url_for("plans.drop", plan_id=plan_id),
+        back=url_for("plans.show", plan_id=plan_id), fields=[("order_id", order_id)],
+        effects=[_("%(name)s's order goes back to the queue; the hub's next batch plans it.",
+                   name=stop.resident_name or stop.resident_code)],
+        undo=_("Undo on the new version brings it back to this plan."))
+
+
+@bp.route("/<plan_id>/undo", methods=["POST"])
+@access("operator", "admin")
+def undo(plan_id: str) -> Any:
+    """Undo the last edit: the version before it comes back as the next version."""
+    _visible_plan_hub(plan_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    try:
+        new_id = plan_service.restore_previous(db(), plan_id, user_id=current_user.user_id)
+    except DomainError as error:
+        flash(say(error), "error")
+        return redirect(url_for("plans.show", plan_id=plan_id))
+    flash(_("Undone: the previous version is back (as a new version)."), "ok")
+    return redirect(url_for("plans.show", plan_id=new_id))
+
+
 @bp.route("/<plan_id>/drop", methods=["POST"])
 @access("operator", "admin")
 def drop(plan_id: str) -> Any:
@@ -270,6 +310,31 @@ def force_ground(plan_id: str) -> Any:
         flash(_("The order will go by ground: the batch is being planned again; the new version "
                 "appears here in a few seconds."), "ok")
     return redirect(url_for("plans.show", plan_id=plan_id))
+
+
+@bp.route("/<plan_id>/confirm/ask")
+@access("operator", "admin")
+def confirm_step(plan_id: str) -> Any:
+    """The step before confirming: how many residents and couriers will be texted, sorties for
+    hub staff, a re-timing (as the confirmation would do it now)."""
+    _visible_plan_hub(plan_id)
+    as_planned = request.args.get("as_planned") == "1"
+    preview = rehearse(db(), lambda d: plan_service.confirm_plan(
+        d, plan_id, current_user.user_id, now(), settings(), as_planned=as_planned))
+    effects = []
+    if preview.result is not None:
+        done = preview.result
+        effects.append(_("Each courier gets a link to their route; each resident their delivery time "
+                         "and PIN."))
+        if done.drone_sorties:
+            effects.append(_("%(n)s drone sortie(s) go to hub staff.", n=done.drone_sorties))
+        if done.retimed:
+            effects.append(_("The first ETA has passed: the plan is re-timed from now first."))
+    return confirmation_page(
+        preview, title=_("Confirm this plan?"), submit=_("Confirm and send the texts"),
+        action=url_for("plans.confirm", plan_id=plan_id), back=url_for("plans.show", plan_id=plan_id),
+        fields=[("as_planned", "1")] if as_planned else [], effects=effects,
+        undo=_("A confirmed plan cannot be undone (the texts are sent); the Operations page revises it."))
 
 
 @bp.route("/<plan_id>/confirm", methods=["POST"])

@@ -3,6 +3,7 @@ weather hold, and the region's no-fly zones; and which hubs an object switched t
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -46,10 +47,20 @@ class HubOps:
     couriers: tuple[CourierOnRoute, ...]
     drones: tuple[DroneRow, ...]
     zones: tuple[ZoneSwitch, ...]
+    called_off: tuple[CalledOff, ...] = ()  # couriers off for the rest of the day: brought back here
 
 
-def hub_operations(session: Session, hub_ids: HubScope) -> list[HubOps]:
-    """The hubs (not supply points) in scope, by code, with what an operator can switch."""
+@dataclass(frozen=True)
+class CalledOff:
+    id: str
+    code: str
+    name: str
+    off_until: dt.datetime
+
+
+def hub_operations(session: Session, hub_ids: HubScope, now: dt.datetime) -> list[HubOps]:
+    """The hubs (not supply points) in scope, by code, with what an operator can switch (and the
+    couriers called off at ``now``, to bring back)."""
     out = []
     hubs = scoped(select(Hub).where(Hub.kind == "hub").order_by(Hub.code), Hub.id, hub_ids)
     for hub in session.scalars(hubs):
@@ -69,8 +80,11 @@ def hub_operations(session: Session, hub_ids: HubScope) -> list[HubOps]:
             select(Drone).where(Drone.hub_id == hub.id).order_by(Drone.code)))
         zones = tuple(ZoneSwitch(z.id, z.identifier, z.name, z.active_override) for z in session.scalars(
             select(Zone).where(Zone.region_id == hub.region_id).order_by(Zone.identifier)))
+        called_off = tuple(CalledOff(v.id, v.code, v.name, v.off_until) for v in session.scalars(
+            select(Volunteer).where(Volunteer.hub_id == hub.id, Volunteer.off_until > now)
+            .order_by(Volunteer.code)) if v.off_until is not None)
         out.append(HubOps(hub.id, hub.code, hub.name, hub.weather_hold, tuple(couriers.values()), drones,
-                          zones))
+                          zones, called_off))
     return out
 
 

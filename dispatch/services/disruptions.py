@@ -114,6 +114,22 @@ def courier_cancels(db: Database, volunteer_id: str, now: dt.datetime, actor: st
         return result
 
 
+def courier_returns(db: Database, volunteer_id: str, now: dt.datetime, actor: str) -> str:
+    """Undo a call-off: the courier is on shift again for the rest of the day (planned from the
+    next batch and any re-plan). The stops that went to other couriers stay with them: those
+    couriers and residents were told, and moving them back would text everyone twice. Returns the
+    courier's code."""
+    with db.write() as session:
+        volunteer = session.get(Volunteer, volunteer_id)
+        if volunteer is None:
+            raise NotFound(f"volunteer {volunteer_id!r} does not exist")
+        if volunteer.off_until is None or volunteer.off_until <= now:
+            raise DomainError("courier %(code)s is not called off", code=volunteer.code)
+        volunteer.off_until = None
+        log.info("courier %s back on shift by %s", volunteer.code, actor)
+        return volunteer.code
+
+
 def order_cancelled(session: Session, order: Order, now: dt.datetime, settings: Settings) -> Revision:
     """Take a just-cancelled order off the plan it was on (inside the caller's transaction).
 
@@ -426,4 +442,5 @@ def _notify(session: Session, old: Plan, new: Plan, orders: dict[str, Order], re
                               dedupe_key=f"route_changed:{key}:{volunteer.id}")
 
 
-__all__ = ["Revision", "courier_cancels", "ground_drone", "order_cancelled", "set_weather_hold", "set_zone"]
+__all__ = ["Revision", "courier_cancels", "courier_returns", "ground_drone", "order_cancelled",
+           "set_weather_hold", "set_zone"]

@@ -164,6 +164,35 @@ def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = 
                                  {"number": _number(session, order_id)}).stored(), user_id, dropped)
 
 
+def restore_previous(db: Database, plan_id: str, user_id: str | None = None) -> str:
+    """Undo the edit that made ``plan_id`` (the batch's latest proposed version): the version
+    before it is stored again as the next version (history keeps both). Returns its id.
+
+    Refused when there is no earlier version, or when an order of that version has moved on
+    since (cancelled, or taken by another batch after being dropped): undo never pulls an order
+    back from elsewhere. Nobody is texted: a proposed plan has told no one anything.
+    """
+    with db.write() as session:
+        plan, batch = _latest_proposed(session, plan_id)
+        before = session.scalar(select(Plan).where(Plan.batch_id == batch.id, Plan.version < plan.version)
+                                .order_by(Plan.version.desc()).limit(1))
+        if before is None:
+            raise DomainError("version %(version)s is the first of this plan: there is nothing to undo",
+                              version=plan.version)
+        problem, solution = _load(before)
+        ids = [o.id for o in problem.orders]
+        for order in session.scalars(select(Order).where(Order.id.in_(ids))):
+            if order.batch_id != batch.id or order.state not in (
+                    OrderState.BATCHED.value, OrderState.PLANNED.value, OrderState.CONFIRMED.value):
+                raise DomainError("order #%(number)s is %(state)s now: version %(version)s cannot come back",
+                                  number=order.number, state=order.state, version=before.version)
+            if order.state == OrderState.CONFIRMED.value:  # dropped by the edit: back into this batch
+                transition(order, OrderState.BATCHED)
+        excluded = _excluded(before, solution)
+        note = Phrase("restored version %(version)s (undo)", {"version": before.version}).stored()
+        return save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id).id
+
+
 def request_ground(db: Database, plan_id: str, order_id: str, user_id: str | None = None) -> str:
     """Forbid drones for an order and send its batch back to the solver; returns the batch id.
 

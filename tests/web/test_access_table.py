@@ -55,6 +55,9 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "plans.drop": {"operator", "admin"},
     "plans.force_ground": {"operator", "admin"},
     "plans.confirm": {"operator", "admin"},
+    "plans.confirm_step": {"operator", "admin"},
+    "plans.drop_step": {"operator", "admin"},
+    "plans.undo": {"operator", "admin"},
     "resident.sign_in": {"public"},
     "resident.enter_code": {"public"},
     "resident.home": {"resident"},
@@ -86,6 +89,8 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "operations.weather": {"operator", "admin"},
     "operations.drone": {"operator", "admin"},
     "operations.zone": {"operator", "admin"},
+    "operations.confirm_step": {"operator", "admin"},
+    "operations.courier_back": {"operator", "admin"},
     "drones.index": {"operator", "admin"},
     "drones.show": {"operator", "admin"},
     "drones.take_off": {"operator", "admin"},
@@ -149,6 +154,9 @@ URL_MAP: dict[str, tuple[str, frozenset[str]]] = {
     "/plans/<plan_id>/drop": ("plans.drop", frozenset({"POST"})),
     "/plans/<plan_id>/force-ground": ("plans.force_ground", frozenset({"POST"})),
     "/plans/<plan_id>/confirm": ("plans.confirm", frozenset({"POST"})),
+    "/plans/<plan_id>/confirm/ask": ("plans.confirm_step", frozenset({"GET"})),
+    "/plans/<plan_id>/drop/ask": ("plans.drop_step", frozenset({"GET"})),
+    "/plans/<plan_id>/undo": ("plans.undo", frozenset({"POST"})),
     "/order/sign-in": ("resident.sign_in", frozenset({"GET", "POST"})),
     "/order/code": ("resident.enter_code", frozenset({"GET", "POST"})),
     "/order/": ("resident.home", frozenset({"GET", "POST"})),
@@ -180,6 +188,8 @@ URL_MAP: dict[str, tuple[str, frozenset[str]]] = {
     "/operations/weather": ("operations.weather", frozenset({"POST"})),
     "/operations/drone": ("operations.drone", frozenset({"POST"})),
     "/operations/zone": ("operations.zone", frozenset({"POST"})),
+    "/operations/<action>/ask": ("operations.confirm_step", frozenset({"GET"})),
+    "/operations/courier/back": ("operations.courier_back", frozenset({"POST"})),
     "/drones": ("drones.index", frozenset({"GET"})),
     "/drones/<route_id>": ("drones.show", frozenset({"GET"})),
     "/drones/<route_id>/take-off": ("drones.take_off", frozenset({"POST"})),
@@ -357,6 +367,9 @@ def _scoped_requests(client: FlaskClient, ids: dict[str, str], day: dict[str, st
     statuses = {
         "plan page": client.get(f"/plans/{plan}").status_code,
         "plan confirm": post(f"/plans/{plan}/confirm"),
+        "plan confirm step": client.get(f"/plans/{plan}/confirm/ask").status_code,
+        "plan drop step": client.get(f"/plans/{plan}/drop/ask?order_id={day['carried']}").status_code,
+        "plan undo": post(f"/plans/{plan}/undo"),
         "plan drop": post(f"/plans/{plan}/drop", order_id=day["carried"]),
         "plan move": post(f"/plans/{plan}/move", order_id=day["carried"], vehicle=day["courier"]),
         "plan reorder": post(f"/plans/{plan}/reorder", vehicle=day["courier"], numbers=ids["number"]),
@@ -366,6 +379,10 @@ def _scoped_requests(client: FlaskClient, ids: dict[str, str], day: dict[str, st
         "alert acknowledge": post(f"/board/alerts/{ids['alert']}/acknowledge"),
         "courier call-off": post("/operations/courier", target=day["courier"], value="off"),
         "weather hold": post("/operations/weather", target=day["hub"], value="on"),
+        "weather hold step": client.get(f"/operations/weather/ask?target={day['hub']}&value=on").status_code,
+        "courier call-off step": client.get(f"/operations/courier/ask?target={day['courier']}&value=off")
+        .status_code,
+        "courier back": post("/operations/courier/back", target=day["courier"], value="on"),
     }
     if ids["drone"]:
         statuses["drone switch"] = post("/operations/drone", target=ids["drone"], value="available")
@@ -399,6 +416,8 @@ def test_the_hubs_own_operator_reaches_the_same_pages(
     assert client.get(f"/board/data{DAY}").get_json()["parcels"]
     assert client.post(f"/board/alerts/{ids['alert']}/acknowledge",
                        data={"csrf_token": token}).status_code == 302
+    assert client.get(f"/operations/weather/ask?target={day['hub']}&value=on").status_code == 200
+    assert client.get(f"/operations/courier/ask?target={day['courier']}&value=off").status_code == 200
     assert client.post("/operations/weather", data={"csrf_token": token, "target": day["hub"],
                                                     "value": "on"}).status_code == 302
 

@@ -47,6 +47,8 @@ def test_operator_reviews_and_confirms_a_proposed_plan(page, live_app: str, make
     # to keep the planned times (re-timing it from today cannot work).
     assert "has passed" in page.locator("#past-eta").inner_text()
     page.click("#confirm-as-planned")
+    assert "will be texted" in page.locator("#confirm-texts").inner_text()
+    page.click("#confirm-send")
     page.wait_for_selector(".flash.ok")
     assert "Plan confirmed" in page.locator(".flash.ok").inner_text()
     assert page.locator("[data-plan-state]").get_attribute("data-plan-state") == "confirmed"

@@ -161,6 +161,7 @@ def test_new_user_walks_the_demo_journey(demo: Demo, browser, db: Database) -> N
     # Before the first ETA the plan is confirmed as it is; later in the day the page warns that the
     # first ETA has passed, and the demo keeps the planned times (what the walk-through expects).
     op.click("#confirm-as-planned" if op.locator("#confirm-as-planned").count() else "#confirm-plan")
+    op.click("#confirm-send")  # the confirmation step: who will be texted, then confirm
     op.wait_for_selector(".flash.ok")
     assert "Plan confirmed" in op.locator(".flash.ok").inner_text()
 

@@ -56,6 +56,7 @@ def test_staff_fly_a_sortie_from_the_phone_and_the_board_shows_the_drop(tab, liv
     # Today's 10:00 plan: after its first ETA the page offers to keep the planned times (this
     # version, whose sortie the staff then fly); before it, Confirm confirms it as it is.
     page.click("#confirm-as-planned" if page.locator("#confirm-as-planned").count() else "#confirm-plan")
+    page.click("#confirm-send")  # the confirmation step: who will be texted, then confirm
     page.wait_for_selector(".flash.ok")
     assert page.locator("[data-plan-state]").get_attribute("data-plan-state") == "confirmed"
     with db.read() as s:

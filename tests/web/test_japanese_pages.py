@@ -25,7 +25,7 @@ from sqlalchemy import select
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.lifecycle import BatchState, MessageStatus, OrderState, PlanState, RouteState
-from dispatch.models import Plan, Resident, Route
+from dispatch.models import Hub, Plan, Resident, Route, Volunteer
 from dispatch.services.delivery import fail, welfare_note
 from sms.service import receive_sms
 from tests.conftest import REPO
@@ -143,12 +143,16 @@ def _staff_pages(db: Database, role: str) -> list[str]:
         plans = list(s.scalars(select(Plan.id)))
         resident = s.scalars(select(Resident.id)).first()
         sorties = list(s.scalars(select(Route.id).where(Route.drone_id.is_not(None))))
+        hub = s.scalars(select(Hub.id).where(Hub.code == "H1")).one()
+        courier = s.scalars(select(Volunteer.id).where(Volunteer.hub_id == hub)).first()
     pages = ["/", "/live", "/board", "/board/data", "/plans", "/plans?state=proposed",
              "/plans?state=confirmed", *(f"/plans/{p}" for p in plans)]
     if role in ("operator", "admin"):
         pages += ["/intake/phone", "/intake/phone?q=R", f"/intake/phone/{resident}", "/intake/review",
                   "/intake/simulator", "/operations", "/drones", *(f"/drones/{r}" for r in sorties),
-                  "/orders/parked"]
+                  "/orders/parked", *(f"/plans/{p}/confirm/ask" for p in plans),
+                  f"/operations/weather/ask?target={hub}&value=on",
+                  f"/operations/courier/ask?target={courier}&value=off"]
     if role in ("planner", "admin"):
         pages += ["/planner/", "/planner/scenario"]
     if role == "admin":
