@@ -15,8 +15,11 @@ from tests.web.test_browser_console import sign_in
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 
-#: Typed by a resident in an order's items: shown on the map as these characters, never run.
-HOSTILE = '<img src=x onerror="window.__injected=1">'
+#: Typed by a resident in an order's items (``<`` and ``>`` are refused at the door): shown on the
+#: map as these characters; read as HTML the entity would show as "<b>", read as a template
+#: literal ``${...}`` would run.
+HOSTILE = 'お米 &lt;b&gt; ${window.__injected=1} "x" \u0060'
+
 
 #: The page position of the order marker whose tooltip label contains ``#<number> ``.
 MARKER_AT = """(number) => { const map = window[document.getElementById('map-panel').dataset.mapId];
@@ -49,7 +52,7 @@ def test_an_order_tooltip_opens_and_shows_the_residents_text_as_text(
     tip = page.locator(".leaflet-tooltip.map-tip")
     tip.wait_for(state="visible")
     assert HOSTILE in tip.inner_text()  # the characters the resident typed, as text
-    assert tip.locator("img").count() == 0
+    assert tip.locator("b").count() == 0
     assert page.evaluate("() => window.__injected") is None
     assert not errors
     page.screenshot(path=str(ARTIFACTS / "console-map-tooltip.png"))
