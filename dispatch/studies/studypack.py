@@ -10,6 +10,9 @@ anonymous and aggregated. The rules (docs/planners.md, "Privacy"):
   route lines are cut out of it as well;
 - **route lines** are cut out of every inhabited cell and its eight neighbours (suppressed cells
   included), so a line stays at least one cell width from any home; cut points lie on cell edges;
+- **drone sorties are never drawn**: a sortie flies straight lines to its drop point, so any piece
+  left after the cut, extended, passes within metres of the home (a red-team finding, issue 17);
+  their kilometres stay in ``kpis.csv``;
 - **coordinates** are rounded to 0.0001° (about 10 m);
 - **fresh random ids** for cells and routes in every export (nothing links two exports or an export
   to the database);
@@ -56,6 +59,9 @@ Cell = tuple[int, int]
 COORD_STEP = 1e-4
 #: The grids suggested when cells are suppressed: coarser cells hold more households (k stays).
 SUGGESTED_GRIDS_M = (500, 1000, 2000, 5000)
+#: The smallest grid and k that keep the rules' protection (docs/planners.md); smaller ones are warned of.
+SAFE_GRID_M = 250
+SAFE_K = 5
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,18 @@ class PackOptions:
             raise ValueError(f"grid must be 50 to 5000 metres, got {self.grid_m}")
         if self.k < 2:
             raise ValueError(f"k must be at least 2 households, got {self.k}")
+
+    def weaknesses(self) -> list[str]:
+        """What these options give away compared with the defaults' protection (the pack is still
+        built: a planner may need it, e.g. for an internal session), for the CLI to warn about."""
+        found = []
+        if self.grid_m < SAFE_GRID_M:
+            found.append(f"--grid {self.grid_m}: route lines may pass {self.grid_m} m from a home and a cell "
+                         f"locates its households within {self.grid_m} m (at least {SAFE_GRID_M} m protects)")
+        if self.k < SAFE_K:
+            found.append(f"--k {self.k}: a cell of {self.k} households lets each of them single out the "
+                         f"others' deliveries (at least {SAFE_K} protects)")
+        return found
 
 
 @dataclass(frozen=True)
@@ -203,11 +221,13 @@ def _routes(db: Database, facts: Facts, inhabited: set[Cell], size: int) -> gpd.
             legs[key].append(shapely.LineString(f["geometry"]["coordinates"]))
             depart.setdefault(key, p["depart"])
         for key, lines in legs.items():
+            mode = next(r.mode for r in solution.routes if (r.vehicle_id, r.sortie) == key)
+            if mode == "drone":  # straight: any piece left after the cut, extended, hits its drop point
+                continue
             metric = geometry_to_metric(facts.crs, shapely.MultiLineString(lines))
             kept = metric.difference(mask) if not mask.is_empty else metric
             if kept.is_empty:
                 continue
-            mode = next(r.mode for r in solution.routes if (r.vehicle_id, r.sortie) == key)
             start = dt.datetime.fromisoformat(depart[key]).astimezone(facts.tz)
             rows.append({"route": secrets.token_hex(6), "mode": mode, "day": start.date().isoformat(),
                          "depart_hour": f"{start.hour:02d}:00", "km_total": round(metric.length / 1000, 1),

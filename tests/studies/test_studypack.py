@@ -256,3 +256,33 @@ def test_the_pack_speaks_the_regions_language_and_english_on_request(db: Databas
     bad = CliRunner().invoke(main, ["export", "study-pack", "--from", day, "--to", day, "--lang", "fr",
                                     "--out", str(tmp_path / "fr"), "--database", db.url])
     assert bad.exit_code == 2 and "--lang" in bad.output and not (tmp_path / "fr").exists()
+
+
+def test_drone_sorties_are_never_drawn(db: Database, tiny_region: str, tmp_path: Path) -> None:
+    """Red-team finding: a drone's line, cut near homes, stayed straight, so extending what was left
+    passed within metres of the drop point. Sorties are counted, never drawn."""
+    from dispatch.models import Route
+
+    record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
+    with db.read() as s:
+        sorties = s.scalars(select(Route).where(Route.mode == "drone")).all()
+    assert sorties, "the recorded day has no drone sortie to hide"
+    out = tmp_path / "pack"
+    write_pack(db, PackOptions(DAY, DAY, grid_m=50, k=2), out)
+    routes = gpd.read_file(out / "study-pack.gpkg", layer="routes")
+    assert len(routes) > 0 and "drone" not in set(routes["mode"])
+    assert "drone" not in (out / "routes.csv").read_text()
+
+
+def test_the_cli_warns_of_a_grid_or_k_that_weakens_the_protection(db: Database, tiny_region: str,
+                                                                    tmp_path: Path) -> None:
+    from web.cli import main
+
+    record_day(db, codes=("R1", "R2", "R3", "R4", "R5"))
+    args = ["export", "study-pack", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--database", db.url]
+    weak = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "w"), "--grid", "50", "--k", "2"])
+    assert weak.exit_code == 0, weak.output
+    assert "warning: --grid 50: route lines may pass 50 m from a home" in weak.output
+    assert "warning: --k 2:" in weak.output
+    fine = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "d")])
+    assert fine.exit_code == 0 and "warning" not in fine.output

@@ -169,6 +169,8 @@ def study_pack_command(start: dt.date, end: dt.date, out_dir: Path, grid_m: int,
 
     try:
         options = PackOptions(start, end, grid_m, k_min, list(hubs) or None)
+        for weakness in options.weaknesses():
+            click.echo(f"warning: {weakness}", err=True)
         pack = build_pack(open_db(database_url), options)
     except (DomainError, ValueError) as error:
         fail(str(error))
