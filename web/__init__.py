@@ -33,6 +33,7 @@ from web import (
     resident,
     security,
     sheets,
+    volunteers,
 )
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
@@ -90,6 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(operations.bp)
     app.register_blueprint(drones.bp)
     app.register_blueprint(parked.bp)
+    app.register_blueprint(volunteers.bp)
     app.register_blueprint(integrations.bp)
     api.init_app(app)
     app.register_blueprint(sheets.bp)

@@ -54,6 +54,7 @@ class PhoneOrderForm(FlaskForm):
     wish = SelectField("When", default="0:any")
     priority = SelectField("Priority", default="2")
     caller = SelectField("Caller", default="", validate_choice=True)
+    needs_training = SelectField("Courier must be trained in", default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,6 +64,9 @@ class PhoneOrderForm(FlaskForm):
         self.wish.choices = self.wish_choices()
         self.priority.choices = choices([("1", _("1 urgent (medicine)")), ("2", _("2 normal")),
                                          ("3", _("3 low"))])
+        self.needs_training.label.text = _("Courier must be trained in")
+        self.needs_training.choices = choices([("", _("any courier")), ("medicine", _("medicine")),
+                                               ("welfare", _("welfare"))])
         for i in range(ITEM_ROWS):
             self[f"item{i}"].label.text = _("Item")
             self[f"qty{i}"].label.text = _("Quantity")
@@ -108,7 +112,8 @@ def phone_order(resident_id: str) -> Any:
                                           now=dt.datetime.now(dt.UTC), time_wish=TimeWish(int(day), part),
                                           entered_by_user_id=current_user.user_id,
                                           proxy_id=form.caller.data or None,
-                                          priority=int(form.priority.data or 2))
+                                          priority=int(form.priority.data or 2),
+                                          needs_training=form.needs_training.data or "")
         except DomainError as error:
             flash(say(error), "error")
         else:

@@ -23,7 +23,7 @@ from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import CANCELLABLE_BY_RESIDENT, TERMINAL, OrderState, transition
 from dispatch.localtime import timezone_of
-from dispatch.models import Hub, Order, OrderItem, Region, Resident
+from dispatch.models import TRAINING, Hub, Order, OrderItem, Region, Resident
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import notify
 from dispatch.services.continuity import MIN_WINDOW, next_delivery_day, window_on
@@ -110,8 +110,12 @@ def create_order(
     now: dt.datetime, time_wish: TimeWish | None = None, entered_by_user_id: str | None = None,
     proxy_id: str | None = None, priority: int = 2, origin_hub_id: str | None = None,
     request_text: str = "", integration_id: str | None = None, external_ref: str | None = None,
+    needs_training: str = "",
 ) -> Order:
     """Create a confirmed order for ``resident`` inside ``session``'s transaction.
+
+    ``needs_training``: the training its courier must have (``TRAINING``: medicine, a welfare
+    visit), enforced when planning; "" for any courier.
 
     ``integration_id`` and ``external_ref``: the system that placed it through the API, and its
     own reference for it (unique per integration)."""
@@ -134,6 +138,8 @@ def create_order(
             raise DomainError("an item name cannot contain < > or control characters")
     if priority not in (1, 2, 3):
         raise DomainError("priority must be 1, 2 or 3, got %(priority)s", priority=priority)
+    if needs_training and needs_training not in TRAINING:
+        raise DomainError("unknown training '%(training)s'", training=needs_training)
     hub = session.get(Hub, resident.hub_id)
     region = session.get(Region, resident.region_id)
     assert hub is not None and region is not None
@@ -145,7 +151,7 @@ def create_order(
         resident_id=resident.id, state=OrderState.RECEIVED.value, channel=channel,
         entered_by_user_id=entered_by_user_id, proxy_id=proxy_id, origin_hub_id=origin_hub_id,
         priority=priority, window_start=start, window_end=end, request_text=request_text[:2000],
-        integration_id=integration_id, external_ref=external_ref,
+        integration_id=integration_id, external_ref=external_ref, needs_training=needs_training,
         told_day=start.astimezone(tz).date(), created_at=now, updated_at=now,
     )
     weight = 0.0
@@ -166,7 +172,7 @@ def place_order(
     db: Database, resident_id: str, items: Sequence[ItemRequest], *, channel: str,
     now: dt.datetime, time_wish: TimeWish | None = None,
     entered_by_user_id: str | None = None, proxy_id: str | None = None, priority: int = 2,
-    integration_id: str | None = None, external_ref: str | None = None,
+    integration_id: str | None = None, external_ref: str | None = None, needs_training: str = "",
 ) -> OrderSummary:
     """Web, phone, proxy and API entry: create the order and queue the resident's confirmation
     SMS (the API's ``integration_id`` and ``external_ref`` as :func:`create_order` takes them)."""
@@ -177,7 +183,7 @@ def place_order(
         order = create_order(session, resident, items, channel=channel, now=now,
                              time_wish=time_wish, entered_by_user_id=entered_by_user_id,
                              proxy_id=proxy_id, priority=priority, integration_id=integration_id,
-                             external_ref=external_ref)
+                             external_ref=external_ref, needs_training=needs_training)
         notify.text_resident(session, order, "order_received", order_params(order), now=now,
                              dedupe_key=f"order_received:{order.id}")
         return summarize(order)

@@ -9,6 +9,7 @@ Cancelled routes do not count. The same number orders the call-out (fewest recen
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.lifecycle import PlanState, RouteState
-from dispatch.localtime import timezone_of
-from dispatch.models import Availability, Hub, Plan, Region, Route, Volunteer
+from dispatch.localtime import timezone_of, timezone_of_hubs
+from dispatch.models import Availability, Hub, Plan, Route, Volunteer
 from dispatch.requests import DeclareAvailability
 from dispatch.weekdays import WEEKDAYS
 
@@ -127,20 +128,17 @@ class MonthHours:
     hours: float
 
 
-def month_hours(session: Session, region_id: str, month: dt.date,
-                hub_ids: list[str] | None = None) -> list[MonthHours]:
-    """Every active volunteer of the region (or of ``hub_ids``) with their hours in ``month``
-    (its first day; months are the region's local calendar)."""
-    region = session.get(Region, region_id)
-    assert region is not None
-    tz = timezone_of(session, region)
+def month_hours(session: Session, hub_ids: Collection[str] | None, month: dt.date) -> list[MonthHours]:
+    """Every active volunteer of ``hub_ids`` (None: every hub) with their routes and hours in
+    ``month`` (any day of it; months are the region's local calendar)."""
+    tz = timezone_of_hubs(session, hub_ids)
     start = dt.datetime.combine(month.replace(day=1), dt.time(0), tz)
     nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     end = dt.datetime.combine(nxt, dt.time(0), tz)
-    query = select(Volunteer, Hub.code).join(Hub, Volunteer.hub_id == Hub.id).where(
-        Volunteer.region_id == region_id, Volunteer.active).order_by(Volunteer.code)
+    query = select(Volunteer, Hub.name).join(Hub, Volunteer.hub_id == Hub.id).where(
+        Volunteer.active).order_by(Hub.code, Volunteer.code)
     if hub_ids is not None:
-        query = query.where(Volunteer.hub_id.in_(hub_ids))
+        query = query.where(Volunteer.hub_id.in_(list(hub_ids)))
     volunteers = list(session.execute(query))
     totals = route_totals(session, [v.id for v, _ in volunteers], start, end)
     return [MonthHours(v.code, v.name, hub, tuple(v.training or ()), totals.get(v.id, (0, 0.0))[0],

@@ -100,6 +100,9 @@ ACCESS_TABLE: dict[str, set[str]] = {
     "parked.index": {"operator", "admin"},
     "parked.requeue": {"operator", "admin"},
     "parked.cancel": {"operator", "admin"},
+    "volunteers.calendar": {"operator", "admin"},
+    "volunteers.hours": {"operator", "planner", "admin"},
+    "volunteers.callout": {"public"},
     "sms.twilio_inbound": {"webhook"},
     "sms.twilio_status": {"webhook"},
     "sms.gateway_webhook": {"webhook"},
@@ -199,6 +202,9 @@ URL_MAP: dict[str, tuple[str, frozenset[str]]] = {
     "/orders/parked": ("parked.index", frozenset({"GET"})),
     "/orders/parked/requeue": ("parked.requeue", frozenset({"POST"})),
     "/orders/parked/cancel": ("parked.cancel", frozenset({"POST"})),
+    "/volunteers": ("volunteers.calendar", frozenset({"GET"})),
+    "/volunteers/hours": ("volunteers.hours", frozenset({"GET"})),
+    "/volunteer/callout/<token>": ("volunteers.callout", frozenset({"GET", "POST"})),
     "/sms/twilio/inbound": ("sms.twilio_inbound", frozenset({"POST"})),
     "/sms/twilio/status": ("sms.twilio_status", frozenset({"POST"})),
     "/sms/gateway/webhook": ("sms.gateway_webhook", frozenset({"POST"})),
@@ -383,6 +389,7 @@ def _scoped_requests(client: FlaskClient, ids: dict[str, str], day: dict[str, st
         "courier call-off step": client.get(f"/operations/courier/ask?target={day['courier']}&value=off")
         .status_code,
         "courier back": post("/operations/courier/back", target=day["courier"], value="on"),
+        "volunteers' week": client.get(f"/volunteers?hub={day['hub']}").status_code,
     }
     if ids["drone"]:
         statuses["drone switch"] = post("/operations/drone", target=ids["drone"], value="available")
@@ -413,6 +420,7 @@ def test_the_hubs_own_operator_reaches_the_same_pages(
     assert client.get(f"/intake/phone/{ids['resident']}").status_code == 200
     assert client.get(f"/drones/{ids['sortie']}").status_code == 200
     assert client.get(f"/routes/{ids['route']}/sheet").status_code == 200
+    assert client.get(f"/volunteers?hub={day['hub']}").status_code == 200
     assert client.get(f"/board/data{DAY}").get_json()["parcels"]
     assert client.post(f"/board/alerts/{ids['alert']}/acknowledge",
                        data={"csrf_token": token}).status_code == 302

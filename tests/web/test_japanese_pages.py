@@ -100,6 +100,7 @@ def busy_day(db: Database, day: dict[str, str]) -> dict[str, str]:  # noqa: F811
     assert phone is not None
     receive_sms(db, "simulator", None, phone, "こんにちは、元気です", at, settings=Settings())
     receive_sms(db, "simulator", None, "+819012345678", "米を2つください", at, settings=Settings())
+    receive_sms(db, "simulator", None, "+817000000101", "明日 休み", at, settings=Settings())  # V1
     return {**day, "phone": phone}
 
 
@@ -152,9 +153,11 @@ def _staff_pages(db: Database, role: str) -> list[str]:
                   "/intake/simulator", "/operations", "/drones", *(f"/drones/{r}" for r in sorties),
                   "/orders/parked", *(f"/plans/{p}/confirm/ask" for p in plans),
                   f"/operations/weather/ask?target={hub}&value=on",
-                  f"/operations/courier/ask?target={courier}&value=off"]
+                  f"/operations/courier/ask?target={courier}&value=off",
+                  "/volunteers", "/volunteers?week=2026-03-02"]
     if role in ("planner", "admin"):
         pages += ["/planner/", "/planner/scenario"]
+    pages += ["/volunteers/hours?month=2026-03"]
     if role == "admin":
         pages += ["/admin/integrations"]
     return pages
