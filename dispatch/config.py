@@ -48,6 +48,9 @@ class Settings:
     pin_max_attempts: int = 5
     sortie_late_after_min: int = 15  # the board flags a sortie not taken off this long after its start
     session_cookie_secure: bool = False
+    task_engine: str = "local"  # local (in-process executor, no broker) | procrastinate (PostgreSQL)
+    task_stalled_after_s: float = 120.0  # a procrastinate worker silent this long is dead: its job is retried
+    metrics_token: str = ""  # bearer token for /metrics (Prometheus); without it only admins see it
     outbox_worker: bool = True  # send queued SMS from a background thread of this process
     extra: dict[str, Any] = field(default_factory=dict)  # flask-only keys passed through by web
 

@@ -11,8 +11,10 @@
   (a safety net for the cron jobs), closes hubs early when full and queues waiting solves.
 * **Catch-up.** On taking the lead, a sweep runs before anything else: every cutoff missed while no
   leader ran is closed in order (:func:`dispatch.services.batching.due_cutoffs`), and solves
-  interrupted by the previous leader's death are queued again.
-* Jobs are one-liners calling services; the solves run in worker processes (:class:`SolvePool`).
+  interrupted by the previous leader's death are queued again (by the in-process executor; a task
+  engine's workers recover their own, :meth:`dispatch.tasks.TaskQueue.recover_interrupted`).
+* Jobs are one-liners calling services; the solves are handed to the task queue
+  (:mod:`dispatch.tasks`): the leader's own worker processes, or a task engine's workers.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ from dispatch.services.batching import (
     parse_cutoff,
 )
 from dispatch.services.continuity import carry_over_hub
-from dispatch.services.solving import SolvePool, pending_batches, requeue_interrupted
+from dispatch.services.solving import pending_batches
+from dispatch.tasks import TaskQueue
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +226,7 @@ class BatchScheduler:
     APScheduler's cron jobs use real time, and the sweep closes due cutoffs by ``clock``.
     """
 
-    def __init__(self, db: Database, settings: Settings, *, make_pool: Callable[[], SolvePool],
+    def __init__(self, db: Database, settings: Settings, *, make_queue: Callable[[], TaskQueue],
                  clock: Clock = utcnow, poll_s: float = 3.0, tick_s: float = 30.0,
                  lock: LeaderLock | None = None) -> None:
         self.db = db
@@ -232,8 +235,8 @@ class BatchScheduler:
         self.poll_s = poll_s
         self.tick_s = tick_s
         self.lock = lock or leader_lock_for(db)
-        self._make_pool = make_pool
-        self._pool: SolvePool | None = None
+        self._make_queue = make_queue
+        self._tasks: TaskQueue | None = None
         self._scheduler: BackgroundScheduler | None = None
 
     def run(self, stop: threading.Event) -> None:
@@ -255,10 +258,10 @@ class BatchScheduler:
 
     def _lead(self, stop: threading.Event) -> None:
         global _active
-        requeued = requeue_interrupted(self.db)
+        self._tasks = tasks = self._make_queue()
+        requeued = tasks.recover_interrupted()
         if requeued:
             log.warning("interrupted solves found: %s", ", ".join(requeued))
-        self._pool = self._make_pool()
         self._scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine, tablename=JOBS_TABLE),
                        "memory": MemoryJobStore()},
@@ -282,7 +285,8 @@ class BatchScheduler:
         finally:
             _active = None
             self._scheduler.shutdown(wait=False)
-            self._pool.shutdown()
+            tasks.shutdown()
+            self._tasks = None
             log.info("stopped leading")
 
     def close_hub(self, hub_id: str) -> list[CloseResult]:
@@ -321,9 +325,9 @@ class BatchScheduler:
         log.debug("sweep took %.2fs", time.monotonic() - started)
 
     def _queue_pending(self) -> None:
-        if self._pool is not None:
+        if self._tasks is not None:
             for batch_id in pending_batches(self.db):
-                self._pool.submit(batch_id)
+                self._tasks.solve(batch_id)
 
     def _hubs(self) -> list[tuple[str, bool]]:
         """(hub id, open now) of every hub with cutoffs; close-early only applies while open."""
@@ -344,5 +348,5 @@ class BatchScheduler:
         if result.created:
             log.info("batch %s closed: hub %s cutoff %s, %d orders", result.batch_id, result.hub_id,
                      result.cutoff_at.isoformat(), len(result.order_ids))
-        if result.state == BatchState.CLOSED and self._pool is not None:
-            self._pool.submit(result.batch_id)
+        if result.state == BatchState.CLOSED and self._tasks is not None:
+            self._tasks.solve(result.batch_id)

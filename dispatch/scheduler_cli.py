@@ -25,6 +25,8 @@ from dispatch.lifecycle import BATCH_PENDING, BatchState
 from dispatch.models import Batch, Hub, Order, Region
 from dispatch.scheduler import BatchScheduler, Clock, leader_lock_for
 from dispatch.services.solving import PlanBatch, Planner, SolvePool, batch_state, retry_batch
+from dispatch.tasks import TaskQueue, check_engine, task_queue
+from dispatch.tasks.local import LocalQueue
 
 
 def _planner(reference: str | None, time_limit_s: float) -> Planner:
@@ -63,7 +65,8 @@ hard_timeout_option = click.option(
 @click.command("scheduler")
 @database_option
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True,
-              help="Solves running at the same time (one process each).")
+              help="Solves running at the same time (one process each) with the in-process executor "
+                   "(HAKOBU_TASK_ENGINE=local); a task engine's workers are started on their own.")
 @click.option("--poll", "poll_s", type=float, default=3.0, show_default=True,
               help="Seconds between a standby's attempts to become leader.")
 @click.option("--tick", "tick_s", type=float, default=30.0, show_default=True,
@@ -81,10 +84,15 @@ def scheduler_command(database_url: str | None, workers: int, poll_s: float, tic
     planner_function = _planner(planner, settings.solve_time_limit_s)
     timeout = _hard_timeout(settings.solve_time_limit_s, hard_timeout_s)
 
-    def make_pool() -> SolvePool:
-        return SolvePool(db, planner_function, workers=workers, hard_timeout_s=timeout)
+    def make_queue() -> TaskQueue:
+        return task_queue(db, settings, local=lambda: LocalQueue(db, solves=SolvePool(
+            db, planner_function, workers=workers, hard_timeout_s=timeout)))
 
-    service = BatchScheduler(db, settings, make_pool=make_pool, clock=_clock(fake_now),
+    try:
+        check_engine(db, settings)
+    except DomainError as error:
+        fail(str(error))
+    service = BatchScheduler(db, settings, make_queue=make_queue, clock=_clock(fake_now),
                              poll_s=poll_s, tick_s=tick_s)
     stop = threading.Event()
 
@@ -154,10 +162,19 @@ def _retry(db: Database, batch_id: str, hard_timeout_s: float | None, planner: s
         retry_batch(db, batch_id)
     except DomainError as error:
         fail(str(error))
+    settings = settings_from_env()
     lock = leader_lock_for(db)
-    if lock.acquire():  # no scheduler: solve here, holding the lock so none starts meanwhile
+    if check_engine(db, settings) != "local":  # the task engine's workers solve it
+        tasks = task_queue(db, settings, local=lambda: LocalQueue(db))
         try:
-            limit = settings_from_env().solve_time_limit_s
+            tasks.solve(batch_id)
+        finally:
+            tasks.shutdown()
+        click.echo(f"batch {batch_id} queued for the task workers")
+        _wait_for(db, batch_id, wait_s)
+    elif lock.acquire():  # no scheduler: solve here, holding the lock so none starts meanwhile
+        try:
+            limit = settings.solve_time_limit_s
             timeout = _hard_timeout(limit, hard_timeout_s)
             pool = SolvePool(db, _planner(planner, limit), workers=1, hard_timeout_s=timeout)
             pool.submit(batch_id)

@@ -24,6 +24,7 @@ from web import (
     drones,
     intake,
     integrations,
+    metrics,
     operations,
     parked,
     people,
@@ -93,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(parked.bp)
     app.register_blueprint(volunteers.bp)
     app.register_blueprint(integrations.bp)
+    app.register_blueprint(metrics.bp)
     api.init_app(app)
     app.register_blueprint(sheets.bp)
     _init_sms(app, settings)

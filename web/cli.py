@@ -168,13 +168,14 @@ def start_demo_scheduler(url: str, solve_seconds: float) -> Callable[[], None]:
     from dispatch.db import Database
     from dispatch.scheduler import BatchScheduler
     from dispatch.services.solving import PlanBatch, SolvePool
+    from dispatch.tasks.local import LocalQueue
 
     os.environ.setdefault("HAKOBU_SOLVE_TIME_LIMIT_S", str(max(solve_seconds, 1.0)))
     settings = settings_from_env()
     db = Database(url)
-    service = BatchScheduler(db, settings, tick_s=5.0, make_pool=lambda: SolvePool(
+    service = BatchScheduler(db, settings, tick_s=5.0, make_queue=lambda: LocalQueue(db, solves=SolvePool(
         db, PlanBatch(settings.solve_time_limit_s), workers=1,
-        hard_timeout_s=settings.solve_time_limit_s * 3 + 60))
+        hard_timeout_s=settings.solve_time_limit_s * 3 + 60)))
     stop = threading.Event()
     thread = threading.Thread(target=service.run, args=(stop,), name="hakobu-demo-scheduler", daemon=True)
     thread.start()

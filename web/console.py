@@ -115,6 +115,7 @@ def dashboard() -> Any:
                            order_states=[(s, _(s)) for s in QUEUE_STATES],
                            hub_names={h.id: h.name for h in view.overview.hubs},
                            map=render_parts(folium_map), waiting=view.waiting, timeline=view.timeline,
+                           solve_queue=view.solve_queue,
                            loaded_at=loaded_at.isoformat(), poll_seconds=POLL_SECONDS)
 
 

@@ -34,6 +34,8 @@ from dispatch.studies.replay import load_replay
 from dispatch.studies.runs import ScenarioRunPool, recent_runs, settle, submit_run
 from dispatch.studies.scenario_spec import ScenarioError, parse
 from dispatch.studies.scenarios import check_against_database
+from dispatch.tasks import TaskQueue, task_queue
+from dispatch.tasks.local import LocalQueue
 from web.context import db, read, settings
 from web.forms import choices
 from web.inputs import parse_day
@@ -320,13 +322,16 @@ STUDY_PACK_TERMS = (
 _pool_lock = threading.Lock()
 
 
-def run_pool() -> ScenarioRunPool:
-    """This web process's pool of scenario workers (created on first use; one at a time by default:
-    the web host is small and a run keeps a core busy)."""
+def run_pool() -> TaskQueue:
+    """Where this web process sends scenario runs (created on first use): its own pool of scenario
+    workers with the in-process executor (one at a time by default: the web host is small and a
+    run keeps a core busy), else the task engine's queue."""
     with _pool_lock:
         pool = current_app.extensions.get("hakobu_scenario_runs")
         if pool is None:
-            pool = ScenarioRunPool(db().url)
+            database = db()
+            pool = task_queue(database, settings(),
+                              local=lambda: LocalQueue(database, runs=ScenarioRunPool(database.url)))
             current_app.extensions["hakobu_scenario_runs"] = pool
         return pool  # type: ignore[no-any-return]
 
@@ -357,8 +362,9 @@ def scenario() -> Any:
             if not pool.has_room():
                 problems = [_("Too many scenarios are waiting for a worker; try again in a few minutes.")]
             else:
-                run_id = submit_run(db(), text, scenario_name(form), current_user.user_id)
-                pool.submit(run_id)
+                run_id = submit_run(db(), text, scenario_name(form), current_user.user_id,
+                                    local=pool.engine == "local")
+                pool.run_scenario(run_id)
                 return redirect(url_for("planner.scenario_run", run_id=run_id))
     elif request.method == "POST":
         problems = [f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]
@@ -386,7 +392,7 @@ def _progress_text(run: Any) -> str:
 
 def _queued_limit() -> float | None:
     pool = current_app.extensions.get("hakobu_scenario_runs")
-    return None if pool is None else float(pool.queued_for_s)
+    return None if pool is None else pool.queued_for_s
 
 
 def _recent() -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ are represented by separate session keys, never as console users.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,8 +24,10 @@ from web.context import db, settings
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Audiences a view can declare. ``integration``: another system with an API bearer token
-#: (:mod:`web.api`), never a browser session.
-AUDIENCES = ("public", "operator", "planner", "admin", "courier", "resident", "webhook", "integration")
+#: (:mod:`web.api`), never a browser session. ``monitoring``: a metrics scraper with the bearer
+#: token ``HAKOBU_METRICS_TOKEN`` (:mod:`web.metrics`).
+AUDIENCES = ("public", "operator", "planner", "admin", "courier", "resident", "webhook", "integration",
+             "monitoring")
 _STAFF = ("operator", "planner", "admin")
 
 
@@ -100,6 +103,8 @@ def _enforce() -> Any:
         if bearer is None:
             abort(401)
         return bearer()
+    if "monitoring" in allowed and _monitoring_token_given():
+        return None
     if current_audiences() & allowed:
         return None
     if allowed & set(_STAFF) and not current_user.is_authenticated:
@@ -109,6 +114,13 @@ def _enforce() -> Any:
     if allowed == {"resident"}:
         return redirect(url_for("resident.sign_in"))
     abort(403)
+
+
+def _monitoring_token_given() -> bool:
+    """A bearer equal to the deployment's metrics token (none set: no scraper is admitted)."""
+    expected = settings().metrics_token
+    given = request.headers.get("Authorization", "")
+    return bool(expected) and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
 
 
 def csp_nonce() -> str:

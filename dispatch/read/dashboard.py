@@ -29,6 +29,7 @@ from dispatch.read.lines import MapLine, plan_lines
 from dispatch.read.plans import PlanRow, plan_rows, waiting_for_review
 from dispatch.read.region import HubSummary, RegionOverview, ResidentPoint, region_overview
 from dispatch.services.batching import cutoff_instants
+from dispatch.tasks.stats import SolveQueue, solve_queue
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class Dashboard:
     couriers: list[CourierPoint]
     waiting: list[PlanRow]
     timeline: list[HubTimeline]
+    solve_queue: SolveQueue  # the batches of the hubs in scope waiting, solving, failed
 
 
 def dashboard(session: Session, hub_ids: HubScope, now: dt.datetime) -> Dashboard | None:
@@ -182,4 +184,5 @@ def dashboard(session: Session, hub_ids: HubScope, now: dt.datetime) -> Dashboar
         residents=tuple(r for r in overview.residents if hub_ids is None or r.hub_id in hub_ids),
         orders=order_queue(session, hub_ids), lines=lines,
         couriers=courier_positions(session, hub_ids, now - POSITIONS_SINCE),
-        waiting=waiting_for_review(session, hub_ids), timeline=batch_timeline(session, hub_ids, now))
+        waiting=waiting_for_review(session, hub_ids), timeline=batch_timeline(session, hub_ids, now),
+        solve_queue=solve_queue(session, hub_ids, now))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,16 +146,21 @@ def retry_batch(db: Database, batch_id: str) -> None:
         batch.reason = ""
 
 
-def requeue_interrupted(db: Database, max_attempts: int = MAX_AUTOMATIC_ATTEMPTS) -> list[str]:
-    """Deal with batches left ``solving`` by a scheduler that died; call only while holding the lock.
+def requeue_interrupted(db: Database, max_attempts: int = MAX_AUTOMATIC_ATTEMPTS, *,
+                        batch_ids: Collection[str] | None = None) -> list[str]:
+    """Deal with batches left ``solving`` by a process that died: every one, or those of ``batch_ids``.
 
-    Whoever holds the leader lock runs every solve, so at the moment it takes the lock a ``solving``
-    batch has no live solve behind it. It is queued again (``closed``) while it has had fewer than
-    ``max_attempts`` attempts, and marked ``failed`` otherwise so that a person looks at it.
+    Call it only when no live solve can be behind them: with the in-process executor, on taking the
+    scheduler's leader lock (whoever holds it runs every solve); with a task engine, in the retried
+    job of a batch (the engine's lock keeps a batch's jobs one at a time). A batch is queued again
+    (``closed``) while it has had fewer than ``max_attempts`` attempts, and marked ``failed``
+    otherwise so that a person looks at it.
     """
+    query = select(Batch).where(Batch.state == BatchState.SOLVING).order_by(Batch.cutoff_at)
+    if batch_ids is not None:
+        query = query.where(Batch.id.in_(list(batch_ids)))
     with db.write() as session:
-        stuck = session.scalars(select(Batch).where(Batch.state == BatchState.SOLVING)
-                                .order_by(Batch.cutoff_at)).all()
+        stuck = session.scalars(query).all()
         for batch in stuck:
             if batch.attempts < max_attempts:
                 transition(batch, BatchState.CLOSED)  # its replan_reason (a requested re-plan) still holds

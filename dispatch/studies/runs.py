@@ -56,11 +56,16 @@ def _host() -> str:
     return socket.gethostname()
 
 
-def submit_run(db: Database, spec: str, name: str = "", user_id: str | None = None) -> str:
-    """Record a ``queued`` run of the scenario file ``spec`` (already checked) and return its id."""
+def submit_run(db: Database, spec: str, name: str = "", user_id: str | None = None, *,
+               local: bool = True) -> str:
+    """Record a ``queued`` run of the scenario file ``spec`` (already checked) and return its id.
+
+    ``local``: this process's own pool will run it, so the run dies with this process (a task
+    engine's queue outlives it: no pid is recorded then)."""
     with db.write() as s:
         run = ScenarioRun(name=name[:200], spec=spec, state="queued", progress={}, reason="",
-                          pid=os.getpid(), host=_host(), created_by=user_id)
+                          pid=os.getpid() if local else None, host=_host() if local else "",
+                          created_by=user_id)
         s.add(run)
         s.flush()
         return run.id
@@ -129,6 +134,15 @@ def fail_run(db: Database, run_id: str, reason: str) -> bool:
         done = s.execute(update(ScenarioRun).where(ScenarioRun.id == run_id, ScenarioRun.state.in_(ACTIVE))
                          .values(state="failed", reason=reason, finished_at=utcnow())
                          .returning(ScenarioRun.id)).first()
+    return done is not None
+
+
+def requeue_run(db: Database, run_id: str) -> bool:
+    """Put a run whose worker died back to ``queued`` (a task engine retrying its job); False when
+    it is not ``running`` (never started, or already over)."""
+    with db.write() as s:
+        done = s.execute(update(ScenarioRun).where(ScenarioRun.id == run_id, ScenarioRun.state == "running")
+                         .values(state="queued", progress={}).returning(ScenarioRun.id)).first()
     return done is not None
 
 

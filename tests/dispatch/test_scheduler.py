@@ -38,7 +38,9 @@ from dispatch.services.solving import (
     retry_batch,
     solve_batch,
 )
+from dispatch.tasks.local import LocalQueue
 from tests.dispatch.test_batching import batch_of, batches, jst, make_hub, make_order
+from tests.processes import LoggedProcess, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PLANNERS = "tests.dispatch.test_scheduler"
@@ -260,8 +262,8 @@ def test_a_sweep_closes_due_cutoffs_and_full_hubs_only_while_they_are_open(db: D
     clock = {"now": jst(10)}
     settings = Settings(close_early_orders=3)
     planner = PlanBatch(settings.solve_time_limit_s)
-    service = BatchScheduler(db, settings, make_pool=lambda: SolvePool(db, planner),
-                             clock=lambda: clock["now"])
+    service = BatchScheduler(db, settings, clock=lambda: clock["now"],
+                             make_queue=lambda: LocalQueue(db, solves=SolvePool(db, planner)))
     for minute in (1, 2, 3):
         make_order(db, hub, jst(9, minute))
     service.sweep()  # catch-up closes 09:00 (empty), then the hub is open and full: close early
@@ -275,40 +277,22 @@ def test_a_sweep_closes_due_cutoffs_and_full_hubs_only_while_they_are_open(db: D
 
 # --- real scheduler processes ------------------------------------------------------------------------
 
-class SchedulerProcess:
+class SchedulerProcess(LoggedProcess):
     """``python -m dispatch.scheduler_cli scheduler`` with a fake clock, logging to a file."""
 
     def __init__(self, name: str, database_url: str, tmp_path: Path, fake_now: dt.datetime,
                  plan_sleep: float = 0) -> None:
-        self.log_path = tmp_path / f"{name}.log"
         env = {**os.environ, "HAKOBU_TEST_PLAN_LOG": str(tmp_path / "plans.jsonl"),
                "HAKOBU_TEST_PLAN_SLEEP": str(plan_sleep)}
         env.pop("HAKOBU_DATABASE_URL", None)
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-m", "dispatch.scheduler_cli", "scheduler", "--database", database_url,
              "--planner", f"{PLANNERS}:recording_planner", "--fake-now", fake_now.isoformat(),
              "--tick", "0.5", "--poll", "0.5", "--hard-timeout", "90"],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8")
+            tmp_path / f"{name}.log", env)
 
     def is_leader(self) -> bool:
         return "became leader" in self.log()
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._log.close()
 
 
 @pytest.fixture
@@ -324,16 +308,6 @@ def start_scheduler(database_url: str, tmp_path: Path, jobs_table_dropped: None
     yield start
     for process in started:
         process.stop()
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str,
-             logs: tuple[SchedulerProcess, ...] = ()) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            detail = "\n".join(f"--- {p.log_path.name}\n{p.log()[-3000:]}" for p in logs)
-            raise AssertionError(f"timed out waiting for {what}\n{detail}")
-        time.sleep(0.2)
 
 
 def states(db: Database) -> dict[tuple[str, dt.datetime], str]:

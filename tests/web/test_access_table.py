@@ -30,6 +30,7 @@ from web.security import declared_access
 #: endpoint -> who may use it. Update deliberately when adding a route.
 ACCESS_TABLE: dict[str, set[str]] = {
     "auth.login": {"public"},
+    "metrics.metrics": {"monitoring", "admin"},
     "auth.logout": {"operator", "planner", "admin"},
     "console.dashboard": {"operator", "planner", "admin"},
     "console.live_data": {"operator", "planner", "admin"},
@@ -130,6 +131,7 @@ ACCESS_TABLE: dict[str, set[str]] = {
 #: rule -> (endpoint, methods besides HEAD/OPTIONS). A route added, moved or given another method
 #: fails here until it is listed (and its audience above is decided deliberately).
 URL_MAP: dict[str, tuple[str, frozenset[str]]] = {
+    "/metrics": ("metrics.metrics", frozenset({"GET"})),
     "/login": ("auth.login", frozenset({"GET", "POST"})),
     "/logout": ("auth.logout", frozenset({"POST"})),
     "/": ("console.dashboard", frozenset({"GET"})),

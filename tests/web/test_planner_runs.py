@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from dispatch.db import Database
 from dispatch.models import Drone, ScenarioRun, utcnow
 from dispatch.studies.runs import ScenarioRunPool, settle, submit_run
+from dispatch.tasks.local import LocalQueue
 from tests.studies.day import DAY, record_day, two_more_drones
 from tests.web.conftest import csrf_token, login
 
@@ -38,7 +39,7 @@ def pool(app: Flask, database_url: str) -> Iterator[ScenarioRunPool]:
     """The web process's pool, installed before the first request so the test can wait on it and
     shut it down (its worker processes are killed) when the test ends."""
     runs = ScenarioRunPool(database_url, hard_timeout_s=180)
-    app.extensions[POOL] = runs
+    app.extensions[POOL] = LocalQueue(Database(database_url), runs=runs)
     yield runs
     runs.shutdown()
 
