@@ -69,7 +69,7 @@ class Worker(LoggedProcess):
 
     def __init__(self, name: str, database_url: str, tmp_path: Path, env: dict[str, str]) -> None:
         super().__init__(
-            [sys.executable, "-m", "procrastinate", "--verbose", "--app=dispatch.tasks.worker.app", "worker",
+            [sys.executable, "-m", "procrastinate", "--app=dispatch.tasks.worker.app", "worker",
              f"--name={name}"],
             tmp_path / f"{name}.log", {**os.environ, **env, "HAKOBU_DATABASE_URL": database_url})
 
