@@ -80,6 +80,9 @@ METAHEURISTICS: tuple[str, ...] = (
     *(name for name in _METAHEURISTIC.Value.DESCRIPTOR.values_by_name if name != "UNSET"),
     "ITERATED_LOCAL_SEARCH",
 )
+#: ``CoreParams.engine``: "auto" = the own search wherever :func:`sisr_applies`, else OR-Tools;
+#: "ortools" = OR-Tools always (the reference the own search is measured against).
+ENGINES: tuple[str, ...] = ("auto", "ortools")
 _LNS_TIME_LIMIT_MS = 30
 _RACE_SHARE = 0.2  # of the budget, per start, when a worker races several starts
 _UNLIMITED = 10**15  # capacity of a dimension without a limit
@@ -130,8 +133,11 @@ class CoreParams:
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     workers: int = 1
     iterations: int | None = None
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
         if self.iterations is not None and self.iterations < 1:
             raise ValueError(f"iterations must be None or >= 1, got {self.iterations!r}")
         if not self.time_limit_s > 0:
@@ -552,15 +558,71 @@ def _infeasible(instance: CoreInstance, strategy: str, started: float) -> CoreRe
 # ruin and recreate (SISR) on instances without pairs, sortie chains or range limits
 
 
+def loaded_at_start(instance: CoreInstance) -> dict[int, tuple[int, int, int]] | None:
+    """Pickup and delivery pairs whose pickup takes place where every vehicle that may carry it
+    starts (a parcel a shuttle lands at the hub, goods released late at the depot): ``{delivery:
+    (pickup, loading time, arc cost)}``, or None when some pair is not of that kind.
+
+    Such a pair is a delivery loaded at the start: the route leaves after the pickup's window
+    opens (its release) and after the loading time (the pickup's service), and it costs what the
+    pickup's arcs add (``time_weight`` times their extra duration). The own search plans them so;
+    it does not let a route come back to the start to load them later (OR-Tools can).
+    """
+    out: dict[int, tuple[int, int]] = {}
+    n = instance.num_nodes
+    service = np.asarray(instance.service, dtype=np.int64)
+    demands = np.asarray(instance.demands, dtype=np.int64)
+    windows = np.asarray(instance.windows, dtype=np.int64)
+    horizon = _horizon(instance)
+    others = np.ones(n, dtype=bool)
+    for pickup, delivery in instance.pairs:
+        p_dem, d_dem = demands[pickup], demands[delivery]
+        if (d_dem > 0).any() or not ((p_dem == 0) | (p_dem == -d_dem)).all():
+            return None
+        if windows[pickup, 1] < horizon:
+            return None
+        vehicles = set(range(len(instance.vehicles)))
+        for node in (pickup, delivery):
+            if instance.allowed and instance.allowed[node] is not None:
+                vehicles &= set(instance.allowed[node])
+        loading, arc = set(), set()
+        others[:] = True
+        others[pickup] = False
+        for v in vehicles:
+            veh = instance.vehicles[v]
+            dist = np.asarray(instance.distance[veh.profile])
+            dur = np.asarray(instance.duration[veh.profile])
+            if dist[veh.start, pickup] or dur[veh.start, pickup] + service[veh.start]:
+                return None
+            if (dist[pickup, others] != dist[veh.start, others]).any():
+                return None
+            extra = dur[pickup, others] - dur[veh.start, others]
+            arc.update(np.unique(extra).tolist())
+            loading.update(np.unique(extra + service[pickup] - service[veh.start]).tolist())
+        if len(loading) > 1 or len(arc) > 1 or min(loading | arc, default=0) < 0:
+            return None
+        out[delivery] = (pickup, loading.pop() if loading else 0, arc.pop() if arc else 0)
+    return out
+
+
 def sisr_applies(instance: CoreInstance) -> bool:
-    """Whether :class:`_Sisr` can search ``instance``: no pickup and delivery pairs, no sortie
-    chains, no range limit (drones), loads of one sign (all pickups or all deliveries)."""
-    if instance.pairs or instance.sequence:
+    """Whether :class:`_Sisr` can search ``instance``: pickup and delivery pairs only of the kind
+    :func:`loaded_at_start`, sortie chains only when :func:`sequence_slots` turns every one into
+    time slots, and the other loads of one sign (all pickups or all deliveries). Range limits,
+    windows, releases, shifts, duration limits, fixed costs, allowed vehicles and optional
+    visits are all modelled."""
+    start_loads = loaded_at_start(instance) if instance.pairs else {}
+    if start_loads is None:
         return False
-    if any(veh.max_distance is not None for veh in instance.vehicles):
-        return False
+    if instance.sequence:
+        slots = sequence_slots(instance)
+        if any(v not in slots for v1, v2, _ in instance.sequence for v in (v1, v2)):
+            return False
     demands = np.asarray(instance.demands)
-    signed = demands <= 0 if instance.initial_load_free else demands >= 0
+    mask = np.ones(instance.num_nodes, dtype=bool)
+    for delivery, (pickup, *_) in start_loads.items():
+        mask[[delivery, pickup]] = False
+    signed = demands[mask] <= 0 if instance.initial_load_free else demands[mask] >= 0
     return bool(signed.all())
 
 
@@ -570,7 +632,9 @@ class _Sisr:
 
     Why beside OR-Tools: guided local search cycles among a few solutions well above best-known on
     long-route and capacity-tight instances (benchmarks/README.md), while ruin-and-recreate keeps
-    moving.
+    moving. Pairs loaded at the start become deliveries with a release and a loading time (their
+    pickups are put back at the head of the route in :meth:`result`); chained sorties are slots
+    with their own shift (:func:`sequence_slots`).
     """
 
     def __init__(self, instance: CoreInstance, seed: int) -> None:
@@ -582,12 +646,17 @@ class _Sisr:
         service = np.asarray(instance.service, dtype=np.int64)
         profiles = range(len(instance.distance))
         terminals = _terminal_nodes(instance)
+        slots = sequence_slots(instance)
+        self.start_loads = loaded_at_start(instance) if instance.pairs else {}
+        assert self.start_loads is not None, "sisr_applies() first"
+        pickups = {p for p, *_ in self.start_loads.values()}
         shift = []
-        for veh in vehicles:
+        for v, veh in enumerate(vehicles):
             latest = horizon if veh.latest_end is None else min(veh.latest_end, horizon)
             s, e = windows[veh.start], windows[veh.end]
-            shift.append((max(veh.earliest_start, s[0]), min(latest, s[1]),
-                          max(veh.earliest_start, e[0]), min(latest, e[1])))
+            lo, hi = slots.get(v, (0, latest))
+            shift.append((max(veh.earliest_start, s[0], lo), min(latest, s[1], hi),
+                          max(veh.earliest_start, e[0], lo), min(latest, e[1], hi)))
         allowed = np.ones((n, len(vehicles)), dtype=np.bool_)
         for node, ok in enumerate(instance.allowed):
             if ok is not None:
@@ -597,9 +666,21 @@ class _Sisr:
         for node, pen in enumerate(instance.penalty):
             if pen is not None:
                 penalty[node] = pen
+        release = np.zeros(n, dtype=np.int64)
+        loading = np.zeros(n, dtype=np.int64)
+        cost = np.stack([_arc_cost(instance, p) for p in profiles])
+        for delivery, (pickup, wait, arc) in self.start_loads.items():
+            allowed[delivery] &= allowed[pickup]
+            both = penalty[[pickup, delivery]]
+            penalty[delivery] = -1 if (both < 0).any() else both.sum()
+            release[delivery] = windows[pickup, 0]
+            loading[delivery] = wait
+            column = cost[:, :, delivery]
+            column[column < UNREACHABLE] += instance.time_weight * arc
         self.fleet = sisr.Fleet(
-            visits=np.array([i for i in range(n) if i not in terminals], dtype=np.int64),
-            cost=np.stack([_arc_cost(instance, p) for p in profiles]),
+            visits=np.array([i for i in range(n) if i not in terminals and i not in pickups],
+                            dtype=np.int64),
+            cost=cost,
             travel=np.stack([np.where(_forbidden(instance, p), UNREACHABLE,
                                       np.asarray(instance.duration[p], dtype=np.int64)
                                       + service[:, None]) for p in profiles]),
@@ -614,7 +695,11 @@ class _Sisr:
             shift=np.array(shift, dtype=np.int64),
             max_duration=np.array([sisr.NO_LIMIT if veh.max_duration is None else veh.max_duration
                                    for veh in vehicles], dtype=np.int64),
-            allowed=allowed, penalty=penalty,
+            allowed=allowed, penalty=penalty, release=release, loading=loading,
+            distance=np.stack([np.minimum(np.asarray(instance.distance[p], dtype=np.int64),
+                                          UNREACHABLE) for p in profiles]),
+            max_distance=np.array([sisr.NO_LIMIT if veh.max_distance is None
+                                   else veh.max_distance for veh in vehicles], dtype=np.int64),
         )
 
     def search(self, deadline: float,
@@ -625,9 +710,10 @@ class _Sisr:
 
     def result(self, routes: list[list[int]], label: str, started: float) -> CoreResult:
         """``routes`` (one per vehicle) as a :class:`CoreResult`: each vehicle leaves as late as
-        it can without coming back later, every service starts as early as it can."""
+        it can without coming back later, every service starts as early as it can; the pickups
+        loaded at the start head their routes, one after the other from the start time."""
         fleet = self.fleet
-        starts, ends, arrival = [], [], {}
+        starts, ends, arrival, out = [], [], {}, []
         cost = 0
         for r, route in enumerate(routes):
             p = int(fleet.profile[r])
@@ -637,14 +723,23 @@ class _Sisr:
                                                   for a, b in itertools.pairwise(path))
             times = sisr.schedule(fleet, r, route)
             arrival.update(zip(route, times.arrival, strict=True))
-            starts.append(times.depart)
+            loaded = [c for c in route if c in self.start_loads]
+            t = times.depart - sum(self.start_loads[c][1] for c in loaded)
+            starts.append(t)
+            for c in loaded:
+                pickup, wait, _ = self.start_loads[c]
+                arrival[pickup] = t
+                t += wait
+            out.append(tuple([self.start_loads[c][0] for c in loaded] + [int(c) for c in route]))
             ends.append(times.back)
         unserved = tuple(int(i) for i in fleet.visits if int(i) not in arrival)
         cost += sum(int(fleet.penalty[i]) for i in unserved)
+        feasible = all(fleet.penalty[i] >= 0 for i in unserved)
+        unserved += tuple(self.start_loads[i][0] for i in unserved if i in self.start_loads)
         return CoreResult(
-            routes=tuple(tuple(int(c) for c in r) for r in routes), start_times=tuple(starts),
-            arrival=arrival, end_times=tuple(ends), unserved=unserved, objective=cost,
-            feasible=all(fleet.penalty[i] >= 0 for i in unserved),
+            routes=tuple(out), start_times=tuple(starts),
+            arrival=arrival, end_times=tuple(ends), unserved=tuple(sorted(unserved)),
+            objective=cost, feasible=feasible,
             runtime_s=time.perf_counter() - started, strategy=label,
         )
 
@@ -658,6 +753,7 @@ def _run_worker(
     seed: int,
     worker: int = 0,
     iterations: int | None = None,
+    engine: str = "auto",
 ) -> tuple[int, CoreResult]:
     """Build the model, race the starts, improve the best; returns (rank key, result).
 
@@ -671,7 +767,8 @@ def _run_worker(
     greedy insertion cannot fit the customers into the fleet.
     """
     started = time.perf_counter()
-    if (solution_limit is None or iterations is not None) and sisr_applies(instance):
+    own = engine == "auto" and (solution_limit is None or iterations is not None)
+    if own and sisr_applies(instance):
         search = _Sisr(instance, seed + worker)
         found = search.search(deadline - 0.05, iterations)
         if found is not None:
@@ -731,7 +828,7 @@ def solve_core(instance: CoreInstance, params: CoreParams) -> CoreResult:
     workers = min(params.workers, len(strategies))
     groups = [tuple(strategies[w::workers]) for w in range(workers)]
     args = [(instance, g, params.metaheuristic, deadline, params.solution_limit, params.seed, w,
-             params.iterations) for w, g in enumerate(groups)]
+             params.iterations, params.engine) for w, g in enumerate(groups)]
     if workers == 1:
         outcomes = [_run_worker(*args[0])]
     else:

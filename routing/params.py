@@ -36,6 +36,9 @@ class SolveParams:
         either early on a machine too slow for the limit.
     iterations
         Iterations of the own search in the deterministic mode (default: from ``solution_limit``).
+    engine
+        ``"auto"`` (the own search wherever it models the batch, else OR-Tools) or ``"ortools"``
+        (OR-Tools alone: the reference it is measured against).
     workers
         Parallel starts (separate processes), at most one per first-solution strategy.
     snap_max_m
@@ -57,6 +60,7 @@ class SolveParams:
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     clearance_m: float = 1.0
     iterations: int | None = None
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
         def number(name: str) -> float:
@@ -105,4 +109,5 @@ class SolveParams:
             metaheuristic=self.metaheuristic,
             workers=self.workers,
             iterations=iterations,
+            engine=self.engine,
         )

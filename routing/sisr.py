@@ -57,6 +57,11 @@ class Fleet:
     ``fixed``, ``shift`` = (earliest start, latest start, earliest end, latest end) and
     ``max_duration`` (:data:`NO_LIMIT` = none); ``allowed[i, r]`` whether visit ``i`` may go on slot
     ``r``; ``penalty[i]`` the drop penalty of an optional visit, -1 for a mandatory one.
+
+    Loaded at the start (parcels a shuttle brings to the hub, goods released late at a depot):
+    ``release[i]``, the earliest time a route serving ``i`` may leave, and ``loading[i]``, the
+    time spent at the start loading ``i`` (the route leaves after ``max(shift, releases) + sum of
+    loadings``). ``distance[p]`` and ``max_distance[r]``: a slot's range (a drone sortie's).
     """
 
     visits: np.ndarray
@@ -74,6 +79,20 @@ class Fleet:
     max_duration: np.ndarray
     allowed: np.ndarray
     penalty: np.ndarray
+    release: np.ndarray | None = None
+    loading: np.ndarray | None = None
+    distance: np.ndarray | None = None
+    max_distance: np.ndarray | None = None
+
+    def extras(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """release, loading, distance and max_distance, zero / unlimited when not given."""
+        n, slots = self.cost.shape[1], self.start.shape[0]
+        zeros = np.zeros(n, np.int64)
+        return (zeros if self.release is None else self.release,
+                zeros if self.loading is None else self.loading,
+                np.zeros_like(self.cost) if self.distance is None else self.distance,
+                np.full(slots, NO_LIMIT, np.int64) if self.max_distance is None
+                else self.max_distance)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,8 +107,13 @@ class Schedule:
 def schedule(fleet: Fleet, r: int, route: list[int]) -> Schedule:
     """Slot ``r`` driving ``route``: it leaves as late as it can without returning later
     (``max(earliest return - travel time, ...)`` capped by the latest feasible departure), which
-    also gives the shortest route duration; then every service starts as early as it can."""
+    also gives the shortest route duration; then every service starts as early as it can.
+    ``depart`` is the moment it leaves the start, loading done (see :class:`Fleet`)."""
     p, s_early, s_late, e_early, e_late = (int(fleet.profile[r]), *(int(x) for x in fleet.shift[r]))
+    release, loading = fleet.extras()[:2]
+    if route:
+        s_early = max(s_early, *(int(release[c]) for c in route)) + sum(int(loading[c])
+                                                                         for c in route)
     path = [int(fleet.start[r]), *route, int(fleet.end[r])]
     travel = [int(fleet.travel[p, a, b]) for a, b in itertools.pairwise(path)]
     early = [s_early, *(int(fleet.early[c]) for c in route), e_early]
@@ -185,10 +209,12 @@ def warm_up() -> None:
 
 
 def _empty_state(n_slots: int, width: int, dims: int) -> tuple[np.ndarray, ...]:
-    """seq, rlen, est, lst, load, cost, cumt, pmin (see the module docstring)."""
+    """seq, rlen, est, lst, load, cost, cumt, pmin (see the module docstring) and per slot
+    (latest release, loading time, distance) of its visits."""
     wide = [np.zeros((n_slots, width), np.int64) for _ in range(5)]
     return (wide[0], np.zeros(n_slots, np.int64), wide[1], wide[2],
-            np.zeros((n_slots, dims), np.int64), np.zeros(n_slots, np.int64), wide[3], wide[4])
+            np.zeros((n_slots, dims), np.int64), np.zeros(n_slots, np.int64), wide[3], wide[4],
+            np.zeros((n_slots, 3), np.int64))
 
 
 def _statics(fleet: Fleet) -> tuple:
@@ -209,11 +235,14 @@ def _statics(fleet: Fleet) -> tuple:
     # each kind only.
     keys = np.column_stack([fleet.start, fleet.end, fleet.profile, fleet.capacity, fleet.fixed,
                             fleet.shift, fleet.max_duration, fleet.allowed.T])
+    release, loading, distance, max_distance = fleet.extras()
+    keys = np.column_stack([keys, max_distance])
     kind = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
     return (visits, neighbours, weight, remote, arr(fleet.penalty), arr(fleet.allowed, np.bool_),
             arr(fleet.cost), arr(fleet.travel), arr(fleet.early), arr(fleet.late), load,
             arr(fleet.start), arr(fleet.end), arr(fleet.profile), arr(fleet.capacity),
-            arr(fleet.fixed), arr(fleet.shift), arr(fleet.max_duration), kind)
+            arr(fleet.fixed), arr(fleet.shift), arr(fleet.max_duration), kind,
+            (arr(release), arr(loading), arr(distance), arr(max_distance)))
 
 
 @nb.njit(cache=True)
@@ -223,21 +252,33 @@ def _seed(seed: int) -> None:
 
 @nb.njit(cache=True)
 def _refresh(r, state, route_of, cost, travel, early, late, load, start, end, profile, fixed,
-             shift, max_duration):
-    """Recompute slot ``r``'s times, load and cost; False when a window, the shift or the
-    duration limit is missed."""
-    seq, rlen, est, lst, rload, rcost, cumt, pmin = state
+             shift, max_duration, ext):
+    """Recompute slot ``r``'s times, load and cost; False when a window, the shift, the
+    duration limit or the range is missed."""
+    seq, rlen, est, lst, rload, rcost, cumt, pmin, aux = state
+    release, loading, distance, max_distance = ext
     size = rlen[r]
     p = profile[r]
     for d in range(load.shape[1]):
         rload[r, d] = 0
+    rel, wait, metres = 0, 0, 0
     prev = start[r]
-    t = shift[r, 0]
+    for k in range(size):
+        node = seq[r, k]
+        rel = max(rel, release[node])
+        wait += loading[node]
+        metres += distance[p, prev, node]
+        prev = node
+    if size > 0:
+        metres += distance[p, prev, end[r]]
+    aux[r, 0], aux[r, 1], aux[r, 2] = rel, wait, metres
+    prev = start[r]
+    t = max(shift[r, 0], rel) + wait
     est[r, 0] = t
     cumt[r, 0] = 0
     pmin[r, 0] = shift[r, 1]
     total = fixed[r] if size > 0 else 0
-    ok = t <= shift[r, 1]
+    ok = t <= shift[r, 1] and metres <= max_distance[r]
     for k in range(size):
         node = seq[r, k]
         route_of[node] = r
@@ -261,7 +302,7 @@ def _refresh(r, state, route_of, cost, travel, early, late, load, start, end, pr
     pmin[r, size + 1] = min(pmin[r, size], shift[r, 3] - cumt[r, size + 1])
     if size > 0:
         total += cost[p, prev, end[r]]
-        if max(t - pmin[r, size + 1], cumt[r, size + 1]) > max_duration[r]:
+        if max(t - pmin[r, size + 1], cumt[r, size + 1]) + wait > max_duration[r]:
             ok = False
     nxt = end[r]
     latest = shift[r, 3]
@@ -290,6 +331,8 @@ def _copy_route(r, src, dst, route_of):
         dst[7][r, k] = src[7][r, k]
     for d in range(src[4].shape[1]):
         dst[4][r, d] = src[4][r, d]
+    for d in range(3):
+        dst[8][r, d] = src[8][r, d]
     dst[1][r] = size
     dst[5][r] = src[5][r]
 
@@ -297,29 +340,30 @@ def _copy_route(r, src, dst, route_of):
 @nb.njit(cache=True)
 def _start(state, route_of, unserved, visits, neighbours, weight, remote, penalty, allowed,
            cost, travel, early, late, load, start, end, profile, capacity, fixed, shift,
-           max_duration, kind):
+           max_duration, kind, ext):
     """Insert every visit greedily, heaviest first (no blinks); the number left out, or -1
     when a mandatory visit fits nowhere."""
     n_slots = state[1].shape[0]
     for r in range(n_slots):
         _refresh(r, state, route_of, cost, travel, early, late, load, start, end, profile, fixed,
-                 shift, max_duration)
+                 shift, max_duration, ext)
     touched = np.zeros(n_slots, np.bool_)
     order = visits[np.argsort(-weight[visits], kind="mergesort")]
     return _insert(order, 0.0, True, state, route_of, touched, unserved, 0, penalty, allowed, cost,
                    travel, early, late, load, start, end, profile, capacity, fixed, shift,
-                   max_duration, kind)
+                   max_duration, kind, ext)
 
 
 @nb.njit(cache=True)
 def _insert(order, blink, fresh_ok, state, route_of, touched, unserved, n_unserved, penalty, allowed,
             cost, travel, early, late, load, start, end, profile, capacity, fixed, shift,
-            max_duration, kind):
+            max_duration, kind, ext):
     """Insert the visits of ``order`` one by one at their cheapest feasible position; optional
     visits that fit nowhere or cost more than their penalty are appended to ``unserved``.
     Returns the new length of ``unserved``, or -1 when a mandatory visit fits nowhere."""
     seq, rlen, est, lst, rload = state[0], state[1], state[2], state[3], state[4]
-    cumt, pmin = state[6], state[7]
+    cumt, pmin, aux = state[6], state[7], state[8]
+    release, loading, distance, max_distance = ext
     n_slots = rlen.shape[0]
     tried = np.zeros(kind.max() + 1, np.bool_)
     for i in range(order.shape[0]):
@@ -347,6 +391,12 @@ def _insert(order, blink, fresh_ok, state, route_of, touched, unserved, n_unserv
                 continue
             p = profile[r]
             e = size + 1
+            # Leaving later (c released late, or loaded at the start) shifts every earliest
+            # service start to max(est, new start + travel time so far).
+            wait = aux[r, 1] + loading[c]
+            leave = max(shift[r, 0], aux[r, 0], release[c]) + wait
+            if leave > shift[r, 1]:
+                continue
             prev = start[r]
             for k in range(size + 1):
                 nxt = seq[r, k] if k < size else end[r]
@@ -357,18 +407,27 @@ def _insert(order, blink, fresh_ok, state, route_of, touched, unserved, n_unserv
                 if size == 0:
                     delta += fixed[r] + cost[p, prev, nxt]
                 if delta < best:
+                    feasible = leave <= pmin[r, k]
+                    if feasible and max_distance[r] < _INF:
+                        metres = (distance[p, prev, c] + distance[p, c, nxt]
+                                  - distance[p, prev, nxt])
+                        if size == 0:
+                            metres += distance[p, prev, nxt]
+                        feasible = aux[r, 2] + metres <= max_distance[r]
                     t_ac = travel[p, prev, c]
                     t_cb = travel[p, c, nxt]
-                    tc = max(early[c], est[r, k] + t_ac)
+                    tc = max(early[c], max(est[r, k], leave + cumt[r, k]) + t_ac)
                     nxt_early = early[nxt] if k < size else shift[r, 2]
                     tb = max(nxt_early, tc + t_cb)
-                    feasible = tc <= late[c] and tb <= lst[r, k + 1]
+                    feasible = feasible and tc <= late[c] and tb <= lst[r, k + 1]
                     if feasible and max_duration[r] < _INF:
                         extra = t_ac + t_cb - travel[p, prev, nxt]
                         depart = min(pmin[r, k], late[c] - cumt[r, k] - t_ac,
                                      lst[r, k + 1] - cumt[r, k + 1] - extra)
-                        back = max(est[r, e], tb + cumt[r, e] - cumt[r, k + 1])
-                        feasible = max(back - depart, cumt[r, e] + extra) <= max_duration[r]
+                        back = max(est[r, e], leave + cumt[r, e] + extra,
+                                   tb + cumt[r, e] - cumt[r, k + 1])
+                        feasible = (max(back - depart, cumt[r, e] + extra) + wait
+                                    <= max_duration[r])
                     if feasible:
                         best, best_r, best_k = delta, r, k
                 prev = nxt
@@ -384,14 +443,14 @@ def _insert(order, blink, fresh_ok, state, route_of, touched, unserved, n_unserv
         seq[best_r, best_k] = c
         rlen[best_r] = size + 1
         _refresh(best_r, state, route_of, cost, travel, early, late, load, start, end, profile,
-                 fixed, shift, max_duration)
+                 fixed, shift, max_duration, ext)
         touched[best_r] = True
     return n_unserved
 
 
 @nb.njit(cache=True)
 def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, early, late,
-          load, start, end, profile, fixed, shift, max_duration):
+          load, start, end, profile, fixed, shift, max_duration, ext):
     """Remove strings near a random seed visit, or (one time in fifty) a whole route; returns
     how many visits went into ``removed`` (-1 when a shortened route broke a window or its
     duration limit: travel times need not obey the triangle inequality, e.g. after DIMACS
@@ -422,7 +481,7 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
             n_removed += 1
         rlen[found] = 0
         _refresh(found, state, route_of, cost, travel, early, late, load, start, end, profile,
-                 fixed, shift, max_duration)
+                 fixed, shift, max_duration, ext)
         touched[found] = True
         return n_removed, True
     seed = visits[np.random.randint(0, visits.shape[0])]
@@ -461,7 +520,7 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
                 w += 1
         rlen[r] = w
         if not _refresh(r, state, route_of, cost, travel, early, late, load, start, end, profile,
-                        fixed, shift, max_duration):
+                        fixed, shift, max_duration, ext):
             ok = False
         touched[r] = True
         ruined += 1
@@ -471,7 +530,7 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
 @nb.njit(cache=True)
 def _run(iterations, temp, cur_cost, best_cost, n_unserved, unserved, cur, work, best, route_of,
          visits, neighbours, weight, remote, penalty, allowed, cost, travel, early, late, load,
-         start, end, profile, capacity, fixed, shift, max_duration, kind):
+         start, end, profile, capacity, fixed, shift, max_duration, kind, ext):
     """``iterations`` of ruin, recreate and annealing acceptance at temperature ``temp``.
 
     ``work`` equals ``cur`` on entry and on exit; only the slots an iteration touched are copied
@@ -486,7 +545,7 @@ def _run(iterations, temp, cur_cost, best_cost, n_unserved, unserved, cur, work,
     for _ in range(iterations):
         touched[:] = False
         n_removed, eliminated = _ruin(work, route_of, touched, removed, visits, neighbours, cost, travel,
-                          early, late, load, start, end, profile, fixed, shift, max_duration)
+                          early, late, load, start, end, profile, fixed, shift, max_duration, ext)
         n_left = -1
         if n_removed >= 0:
             order = np.concatenate((removed[:n_removed], unserved[:n_unserved]))
@@ -501,7 +560,7 @@ def _run(iterations, temp, cur_cost, best_cost, n_unserved, unserved, cur, work,
                 order = order[np.argsort(remote[order], kind="mergesort")]
             n_left = _insert(order, _BLINK, not eliminated, work, route_of, touched, left_out, 0, penalty,
                              allowed, cost, travel, early, late, load, start, end, profile,
-                             capacity, fixed, shift, max_duration, kind)
+                             capacity, fixed, shift, max_duration, kind, ext)
         ok = n_left >= 0
         cost_new = cur_cost
         if ok:

@@ -6,6 +6,8 @@ expected route, cost and time can be worked out on paper.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import time
 
 import numpy as np
@@ -343,17 +345,18 @@ def route_cost_and_violations(inst: CoreInstance, routes: list[list[int]]) -> tu
     return cost, bad
 
 
-def test_ruin_and_recreate_applies_without_pairs_chains_or_range_limits() -> None:
+def test_ruin_and_recreate_applies_unless_pairs_leave_the_start_or_loads_mix() -> None:
     inst = random_instance(12, seed=5)
     assert sisr_applies(inst)
     for change in ({"penalty": (None, 50, *([None] * 10))},
                    {"allowed": (None, (0,), *([None] * 10))},
-                   {"vehicles": (CoreVehicle(0, 0, capacities=(40,), fixed_cost=5),) * 8}):
+                   {"vehicles": (CoreVehicle(0, 0, capacities=(40,), fixed_cost=5),) * 8},
+                   {"sequence": ((0, 1, 0),)},
+                   {"vehicles": (CoreVehicle(0, 0, capacities=(40,), max_distance=500),) * 8}):
         assert sisr_applies(CoreInstance(**{**inst.__dict__, **change}))
     mixed = np.asarray(inst.demands).copy()
     mixed[3] = -mixed[3]
-    for change in ({"pairs": ((1, 2),)}, {"sequence": ((0, 1, 0),)}, {"demands": mixed},
-                   {"vehicles": (CoreVehicle(0, 0, capacities=(40,), max_distance=500),) * 8}):
+    for change in ({"pairs": ((1, 2),)}, {"demands": mixed}):
         assert not sisr_applies(CoreInstance(**{**inst.__dict__, **change}))
 
 
@@ -602,3 +605,109 @@ def test_an_iteration_limit_makes_ruin_and_recreate_repeatable() -> None:
     assert check_result(inst, first) == []
     other = solve_core(inst, CoreParams(time_limit_s=30, seed=5, iterations=3000))
     assert check_result(inst, other) == []
+
+
+def check_rich(inst: CoreInstance, result: CoreResult) -> list[str]:
+    """:func:`check_result` plus what the product's batches add: pickup and delivery pairs (same
+    vehicle, pickup first, load profile from a free start load), range limits and sortie
+    chains (end of v1 + gap <= start of v2)."""
+    demands = np.asarray(inst.demands)
+    pickup_of = {d: p for p, d in inst.pairs}
+    paired = {p for p, _ in inst.pairs} | set(pickup_of)
+    single = dataclasses.replace(
+        inst, pairs=(), demands=np.where(np.isin(np.arange(inst.num_nodes), list(paired))[:, None],
+                                         0, demands))
+    bad = check_result(single, result)
+    for v, (veh, route) in enumerate(zip(inst.vehicles, result.routes, strict=True)):
+        from_start = [c for c in route if demands[c].sum() < 0 and pickup_of.get(c) not in route]
+        loads = [-demands[from_start].sum(axis=0)]
+        for c in route:
+            loads.append(loads[-1] + demands[c])
+            if c in pickup_of and (pickup_of[c] not in route
+                                   or route.index(pickup_of[c]) > route.index(c)):
+                bad.append(f"delivery {c} without its pickup before it on vehicle {v}")
+        if any((x > np.asarray(veh.capacities)).any() or (x < 0).any() for x in loads):
+            bad.append(f"vehicle {v} load profile {[x.tolist() for x in loads]}")
+        if veh.max_distance is not None and route:
+            dist = np.asarray(inst.distance[veh.profile])
+            path = [veh.start, *route, veh.end]
+            metres = sum(int(dist[a, b]) for a, b in itertools.pairwise(path))
+            if metres > veh.max_distance:
+                bad.append(f"vehicle {v} drives {metres} > range {veh.max_distance}")
+    for v1, v2, gap in inst.sequence:
+        if result.end_times[v1] + gap > result.start_times[v2]:
+            bad.append(f"vehicle {v2} starts before vehicle {v1} is back + {gap}")
+    return bad
+
+
+def product_like_instance(seed: int, n: int, n_vehicles: int) -> CoreInstance:
+    """:func:`rich_instance` with what a Tajima batch adds: some deliveries paired with a pickup
+    at the hub (a shuttle's parcels) released late, with a loading time, on vehicles that start
+    at the hub; a range limit on some vehicles; the last two vehicles chained (a drone's
+    sorties) with a turnaround."""
+    rng = np.random.default_rng(seed)
+    base = rich_instance(seed, n, n_vehicles)
+    deliveries = list(range(2, n))
+    paired = [int(d) for d in rng.choice(deliveries, size=len(deliveries) // 3, replace=False)]
+    m = n + len(paired)
+    index = np.r_[np.arange(n), np.zeros(len(paired), dtype=np.int64)]  # pickups sit at the hub
+    dist = np.asarray(base.distance[0])[np.ix_(index, index)]
+    service = np.r_[np.asarray(base.service), rng.integers(0, 8, size=len(paired))]
+    service[:2] = 0
+    windows = np.r_[np.asarray(base.windows), np.zeros((len(paired), 2), dtype=np.int64)]
+    windows[n:, 0] = rng.integers(0, 300, size=len(paired))
+    windows[n:, 1] = 600
+    demands = np.r_[np.asarray(base.demands), -np.asarray(base.demands)[paired]]
+    vehicles = [dataclasses.replace(veh, max_distance=None if rng.random() < 0.5 else
+                                    int(rng.integers(150, 400))) for veh in base.vehicles]
+    sequence: tuple[tuple[int, int, int], ...] = ()
+    if n_vehicles >= 3:
+        a, b = vehicles[-2], vehicles[-1]
+        vehicles[-1] = dataclasses.replace(b, start=a.start, end=a.end, profile=a.profile,
+                                           earliest_start=a.earliest_start,
+                                           latest_end=a.latest_end)
+        sequence = ((n_vehicles - 2, n_vehicles - 1, int(rng.integers(0, 30))),)
+    at_hub = tuple(v for v, veh in enumerate(vehicles) if veh.start == 0)
+    allowed = list(base.allowed) + [at_hub] * len(paired)
+    for d in paired:
+        allowed[d] = at_hub
+    return CoreInstance(
+        distance=(dist, dist), duration=(dist, 2 * dist), service=service, demands=demands,
+        windows=windows, vehicles=tuple(vehicles), allowed=tuple(allowed),
+        penalty=tuple(list(base.penalty) + [int(x) for x in rng.integers(0, 100, size=len(paired))]),
+        pairs=tuple((n + k, d) for k, d in enumerate(paired)), sequence=sequence,
+        time_weight=1, initial_load_free=True, horizon=None if m else 0,
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(3, 30), n_vehicles=st.integers(1, 6))
+def test_ruin_and_recreate_plans_releases_hub_pickups_ranges_and_chains(
+        seed: int, n: int, n_vehicles: int) -> None:
+    inst = product_like_instance(seed, n, n_vehicles)
+    assert sisr_applies(inst)
+    search = _Sisr(inst, seed=seed)
+    found = search.search(time.time() + 0.05)
+    assert found is not None
+    result = search.result(*found[:1], "SISR", time.perf_counter())
+    assert result.objective == found[1]
+    assert check_rich(inst, result) == []
+
+
+def test_a_late_shuttle_parcel_delays_the_route_and_heads_it() -> None:
+    """Hub 0, homes 1..3 on a line; the parcel for home 3 lands at the hub (pickup node 4) at
+    t=50: the courier loads it (5 s) and leaves at 55 at the earliest; the own search plans it
+    (the same cost as OR-Tools' plan), the pickup first on the route."""
+    dist = line(0, 10, 20, 30, 0)
+    inst = instance(dist, [CoreVehicle(0, 0, capacities=(5,))], service=np.array([0, 0, 0, 0, 5]),
+                    demands=np.array([[0], [-1], [-1], [-1], [1]]), pairs=((4, 3),),
+                    windows=np.array([[0, 1000], [0, 1000], [0, 1000], [0, 1000], [50, 1000]]),
+                    initial_load_free=True)
+    own = solve_core(inst, CoreParams(time_limit_s=1, iterations=500))
+    reference = solve_core(inst, CoreParams(time_limit_s=1, engine="ortools"))
+    assert own.strategy == "SISR"
+    assert own.routes[0][0] == 4 and sorted(own.routes[0]) == [1, 2, 3, 4]
+    assert own.start_times[0] == own.arrival[4] == 50
+    assert min(own.arrival[c] for c in (1, 2, 3)) >= 55 + 10
+    assert own.objective == reference.objective == 60
+    assert check_rich(inst, own) == []
