@@ -4,9 +4,10 @@ Slack induction by string removals (Christiaens & Vanden Berghe 2020): remove a 
 consecutive visits from routes near a random seed visit, re-insert every removed visit at its
 cheapest feasible position (skipping each position with a small "blink" probability), accept the
 result under simulated annealing. One ruin in fifty instead empties a whole route (the smaller of
-two) and re-inserts its visits without opening a route unless nothing else fits: string removals
-alone cannot empty a long route, and a solution with one route too many stayed there (Solomon C2
-instances: +6.4 % in two of eight runs at 10 s, 0 % with this move). Its strength is the
+two) and re-inserts its visits without opening a route of the same kind unless nothing else fits:
+string removals alone cannot empty a long route, and a solution with one route too many stayed
+there (Solomon C2 instances: +6.4 % in two of eight runs at 10 s, 0 % with this move). Slots of
+another kind may open (a car's visits onto a bicycle and a drone sortie). Its strength is the
 number of iterations: hundreds of thousands in a few seconds; compiled with numba the algorithm
 runs 26 to 50 times more iterations than the numpy-vectorised Python of its first version
 (benchmarks/README.md, tuning log).
@@ -15,7 +16,8 @@ The fleet is a set of *slots*, one per vehicle, each with its own start and end 
 profile, capacities, shift, fixed cost (paid when the route is not empty) and route-duration
 limit; a visit may be restricted to some slots and may be optional behind a drop penalty (it is
 then left out whenever inserting it costs more than its penalty or nothing fits). Pickup and
-delivery pairs, drone range limits and sortie chains are not modelled here (OR-Tools does those).
+delivery pairs are not modelled here, except those loaded at the start (see :class:`Fleet` and
+``routing.core.loaded_at_start``); chained sorties come as slots with their own shifts.
 
 State of a solution: ``seq[r, :rlen[r]]`` the visits of slot ``r``; along its path (start,
 visits..., end) ``est``/``lst`` the earliest and latest feasible service start, ``cumt`` the travel
@@ -186,12 +188,21 @@ def search(fleet: Fleet, deadline: float, seed: int,
     return [seq[r, :rlen[r]].tolist() for r in range(n_slots)], best_cost
 
 
-def warm_up() -> None:
-    """Compile every kernel (about 10 s) or load it from numba's cache beside this file.
+_warm = False
 
-    Run once when the environment is set up (``make``), so that no solve pays the compilation
-    inside its time budget.
+
+def warm_up() -> None:
+    """Compile every kernel (about 10 s) or load it from numba's cache beside this file (about
+    1 s on a loaded machine); once per process.
+
+    Run once when the environment is set up (``make``), so that no solve pays the compilation,
+    and by ``routing.core.solve_core`` before its clock starts, so that a short budget (1 s in a
+    test, 2 s for a simulated day) is not spent loading the cache.
     """
+    global _warm
+    if _warm:
+        return
+    _warm = True
     n = 6
     coords = np.arange(n, dtype=np.int64)
     cost = np.abs(coords[:, None] - coords[None, :])[None]
@@ -349,17 +360,19 @@ def _start(state, route_of, unserved, visits, neighbours, weight, remote, penalt
                  shift, max_duration, ext)
     touched = np.zeros(n_slots, np.bool_)
     order = visits[np.argsort(-weight[visits], kind="mergesort")]
-    return _insert(order, 0.0, True, state, route_of, touched, unserved, 0, penalty, allowed, cost,
+    return _insert(order, 0.0, -1, state, route_of, touched, unserved, 0, penalty, allowed, cost,
                    travel, early, late, load, start, end, profile, capacity, fixed, shift,
                    max_duration, kind, ext)
 
 
 @nb.njit(cache=True)
-def _insert(order, blink, fresh_ok, state, route_of, touched, unserved, n_unserved, penalty, allowed,
+def _insert(order, blink, closed, state, route_of, touched, unserved, n_unserved, penalty, allowed,
             cost, travel, early, late, load, start, end, profile, capacity, fixed, shift,
             max_duration, kind, ext):
     """Insert the visits of ``order`` one by one at their cheapest feasible position; optional
-    visits that fit nowhere or cost more than their penalty are appended to ``unserved``.
+    visits that fit nowhere or cost more than their penalty are appended to ``unserved``. No
+    empty slot of kind ``closed`` (that of a route just emptied; -1: none) is opened while a
+    route in use or a slot of another kind has room.
     Returns the new length of ``unserved``, or -1 when a mandatory visit fits nowhere."""
     seq, rlen, est, lst, rload = state[0], state[1], state[2], state[3], state[4]
     cumt, pmin, aux = state[6], state[7], state[8]
@@ -371,12 +384,12 @@ def _insert(order, blink, fresh_ok, state, route_of, touched, unserved, n_unserv
         best, best_r, best_k = _INF, -1, -1
         tried[:] = False
         for i_pass in range(2 * n_slots):  # routes in use first, then empty slots
-            if i_pass == n_slots and best_r >= 0 and not fresh_ok:
-                break  # empty slots only when no route has room
             empty_pass = i_pass >= n_slots
             r = i_pass % n_slots
             size = rlen[r]
             if (size == 0) != empty_pass or not allowed[c, r]:
+                continue
+            if empty_pass and kind[r] == closed and best_r >= 0:
                 continue
             if size == 0:
                 if tried[kind[r]]:
@@ -454,7 +467,7 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
     """Remove strings near a random seed visit, or (one time in fifty) a whole route; returns
     how many visits went into ``removed`` (-1 when a shortened route broke a window or its
     duration limit: travel times need not obey the triangle inequality, e.g. after DIMACS
-    truncation or on road matrices) and whether a route was emptied."""
+    truncation or on road matrices) and the slot of the route emptied (-1: none)."""
     seq, rlen = state[0], state[1]
     used = 0
     served = 0
@@ -467,7 +480,7 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
     ks = int(1.0 + np.random.random() * ks_max)
     n_removed = 0
     if used > 1 and np.random.random() < _ELIMINATE:
-        # Empty the smaller of two random routes (the caller then opens none).
+        # Empty the smaller of two random routes (the caller opens none of its kind).
         pick = np.random.randint(0, used, 2)
         found = -1
         for r in range(rlen.shape[0]):
@@ -483,7 +496,7 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
         _refresh(found, state, route_of, cost, travel, early, late, load, start, end, profile,
                  fixed, shift, max_duration, ext)
         touched[found] = True
-        return n_removed, True
+        return n_removed, found
     seed = visits[np.random.randint(0, visits.shape[0])]
     ruined = 0
     ok = True
@@ -524,7 +537,7 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
             ok = False
         touched[r] = True
         ruined += 1
-    return (n_removed if ok else -1), False
+    return (n_removed if ok else -1), -1
 
 
 @nb.njit(cache=True)
@@ -544,7 +557,7 @@ def _run(iterations, temp, cur_cost, best_cost, n_unserved, unserved, cur, work,
     left_out = np.empty(visits.shape[0] + 1, np.int64)
     for _ in range(iterations):
         touched[:] = False
-        n_removed, eliminated = _ruin(work, route_of, touched, removed, visits, neighbours, cost, travel,
+        n_removed, emptied = _ruin(work, route_of, touched, removed, visits, neighbours, cost, travel,
                           early, late, load, start, end, profile, fixed, shift, max_duration, ext)
         n_left = -1
         if n_removed >= 0:
@@ -558,7 +571,8 @@ def _run(iterations, temp, cur_cost, best_cost, n_unserved, unserved, cur, work,
                 order = order[np.argsort(-remote[order], kind="mergesort")]
             else:
                 order = order[np.argsort(remote[order], kind="mergesort")]
-            n_left = _insert(order, _BLINK, not eliminated, work, route_of, touched, left_out, 0, penalty,
+            closed = kind[emptied] if emptied >= 0 else -1
+            n_left = _insert(order, _BLINK, closed, work, route_of, touched, left_out, 0, penalty,
                              allowed, cost, travel, early, late, load, start, end, profile,
                              capacity, fixed, shift, max_duration, kind, ext)
         ok = n_left >= 0
