@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.core import CoreParams, solve_core
-from routing.vrplib_io import BenchInstance
+from routing.vrplib_io import BenchInstance, core_routes
 
 
 @dataclass(frozen=True)
@@ -27,16 +27,50 @@ class Run:
     note: str = ""
 
 
-def run_hakobu(bench: BenchInstance, budget_s: float, seed: int = 0, workers: int = 1) -> Run:
+def run_hakobu(bench: BenchInstance, budget_s: float, seed: int = 0, workers: int = 1,
+               engine: str = "auto") -> Run:
     started = time.perf_counter()
-    result = solve_core(bench.core, CoreParams(time_limit_s=budget_s, seed=seed, workers=workers))
-    routes = [list(r) for r in result.routes if r]
+    result = solve_core(bench.core, CoreParams(time_limit_s=budget_s, seed=seed, workers=workers,
+                                               engine=engine))
+    routes = [r for r in core_routes(bench, result) if r]
     return Run(routes, time.perf_counter() - started, result.strategy)
+
+
+def run_ortools(bench: BenchInstance, budget_s: float, seed: int = 0) -> Run:
+    """Hakobu's OR-Tools path alone (``engine="ortools"``): the reference of the own search."""
+    return run_hakobu(bench, budget_s, seed=seed, engine="ortools")
+
+
+def run_pyvrp_rich(bench: BenchInstance, budget_s: float, seed: int = 0) -> Run:
+    """PyVRP on a PCVRPTW / MTVRPTWR file, read by PyVRP itself (DIMACS rounding: the same x10
+    truncated integers as Hakobu's matrices); reloads come back as ``0`` between trips."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    data = pyvrp.read(str(bench.path), round_func="dimacs")
+    started = time.perf_counter()
+    result = pyvrp.solve(data, stop=MaxRuntime(budget_s), seed=seed, display=False,
+                         collect_stats=False)
+    routes = []
+    for route in result.best.routes():
+        out: list[int] = []
+        trip = 0
+        for a in route.schedule():
+            if a.is_client():  # clients are numbered from 0 in PyVRP, from 1 in the file
+                if a.trip != trip and out:
+                    out.append(0)
+                trip = a.trip
+                out.append(int(a.idx) + 1)
+        routes.append(out)
+    return Run(routes, time.perf_counter() - started)
 
 
 def run_pyvrp(bench: BenchInstance, budget_s: float, seed: int = 0) -> Run:
     import pyvrp
     from pyvrp.stop import MaxRuntime
+
+    if bench.kind in {"pcvrptw", "mtvrptwr"}:
+        return run_pyvrp_rich(bench, budget_s, seed)
 
     core = bench.core
     windows = np.asarray(core.windows)
@@ -128,5 +162,7 @@ SOLVERS: dict[str, Callable[..., Run]] = {
     "pyvrp": run_pyvrp,
     "vroom": run_vroom,
 }
-#: Extra columns on request (``--solvers hakobu2w --jobs 1``): they use more than one thread.
-EXTRA_SOLVERS: dict[str, Callable[..., Run]] = {"hakobu2w": run_hakobu_two_workers}
+#: Extra columns on request: ``hakobu2w`` uses two processes (``--jobs 1``); ``ortools`` is
+#: Hakobu's OR-Tools path alone, one thread.
+EXTRA_SOLVERS: dict[str, Callable[..., Run]] = {"hakobu2w": run_hakobu_two_workers,
+                                               "ortools": run_ortools}

@@ -1,4 +1,5 @@
-"""``hakobu bench vrplib FILE...``: Hakobu's solver core on public VRPTW / CVRP instances.
+"""``hakobu bench vrplib FILE...``: Hakobu's solver core on public VRPTW / CVRP instances and on
+PyVRP's rich VRPLIB files (prize-collecting PCVRPTW, multi-trip MTVRPTWR with release times).
 
 Prints, per instance, the cost under the instance's published convention (see
 :mod:`routing.vrplib_io`), the best-known cost when a ``.sol`` lies beside the file, the gap, the
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from routing.core import CoreParams, solve_core
+from routing.core import ENGINES, CoreParams, solve_core
 from routing.vrplib_io import BenchInstance, evaluate_result, read
 
 
@@ -72,12 +73,16 @@ def bench() -> None:
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Parallel starts (processes) per instance.")
+@click.option("--engine", default="auto", show_default=True, type=click.Choice(ENGINES),
+              help="auto: the own search wherever it models the instance; ortools: OR-Tools alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of a table.")
 def vrplib_command(
-    files: tuple[Path, ...], time_limit: float, seed: int, workers: int, as_json: bool
+    files: tuple[Path, ...], time_limit: float, seed: int, workers: int, engine: str,
+    as_json: bool,
 ) -> None:
-    """Solve Solomon (.txt) and VRPLIB CVRP (.vrp) FILES and compare with best-known costs."""
-    params = CoreParams(time_limit_s=time_limit, seed=seed, workers=workers)
+    """Solve Solomon (.txt) and VRPLIB (.vrp: CVRP, PCVRPTW, MTVRPTWR) FILES and compare with
+    best-known costs."""
+    params = CoreParams(time_limit_s=time_limit, seed=seed, workers=workers, engine=engine)
     instances = []
     for path in files:
         try:

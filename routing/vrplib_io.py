@@ -8,6 +8,14 @@ best-known solutions, so a cost computed here compares with the ``.sol`` beside 
 - VRPLIB CVRP (``EUC_2D``, e.g. the X instances of Uchoa et al. 2017): distances rounded to the
   nearest integer (TSPLIB ``nint``); ``scale = 1``. The fleet is *not* fixed at the ``k`` of the
   name (X-n101-k25's best-known solution uses 26 routes): a few spare vehicles are given.
+- PyVRP's rich VRPLIB files, DIMACS convention like Solomon (``scale = 10``):
+  ``TYPE: PCVRPTW`` (prize-collecting VRPTW: every client optional, its prize the drop penalty;
+  cost = distance + prizes not collected) and ``TYPE: MTVRPTWR`` (multi-trip VRPTW with release
+  dates: a vehicle may come back to the depot to reload; a trip serving a client leaves the depot
+  after the client's release time). In the core a multi-trip client is a pickup at the depot,
+  window opening at its release, paired with its delivery, on vehicles that start empty: a route
+  that passes the depot again picks up the next trip's goods there. Routes are reported in the
+  ``.sol`` convention, a ``0`` between two trips.
 """
 
 from __future__ import annotations
@@ -32,12 +40,19 @@ class BenchInstance:
     """
 
     name: str
-    kind: str  # "vrptw" or "cvrp"
+    kind: str  # "vrptw", "cvrp", "pcvrptw" or "mtvrptwr"
     core: CoreInstance
     scale: int
     coords: np.ndarray
     best_known: float | None
     path: Path
+    prize: np.ndarray | None = None  # per client node (pcvrptw), scaled like the matrices
+    release: np.ndarray | None = None  # per client node (mtvrptwr), scaled
+
+    @property
+    def clients(self) -> int:
+        """Number of clients (nodes 1..clients; a multi-trip instance's pickups come after)."""
+        return len(self.coords) - 1
 
 
 def truncated_distances(coords: np.ndarray) -> np.ndarray:
@@ -62,13 +77,68 @@ def read(path: str | Path) -> BenchInstance:
         If the file is neither format, or a CVRP file uses another edge weight type than EUC_2D.
     """
     path = Path(path)
-    if path.suffix == ".vrp":
+    if path.suffix == ".vrp" and _vrp_type(path) in {"PCVRPTW", "MTVRPTWR"}:
+        bench = _read_rich(path)
+    elif path.suffix == ".vrp":
         bench = _read_cvrp(path)
     elif path.suffix == ".txt":
         bench = _read_solomon(path)
     else:
         raise ValueError(f"{path}: expected a Solomon .txt or a VRPLIB .vrp file")
     return bench
+
+
+def _vrp_type(path: Path) -> str:
+    with path.open() as handle:
+        for line in itertools.islice(handle, 30):
+            key, _, value = line.partition(":")
+            if key.strip().upper() == "TYPE":
+                return value.strip().upper()
+    return ""
+
+
+def _read_rich(path: Path) -> BenchInstance:
+    data = vrplib.read_instance(str(path))
+    kind = _vrp_type(path).lower()
+    if str(data.get("edge_weight_type", "")).upper() != "EUC_2D":
+        raise ValueError(f"{path}: edge weight type {data.get('edge_weight_type')!r}, "
+                         "only EUC_2D is supported")
+    depots = np.asarray(data.get("depot", [0])).ravel()
+    if depots.tolist() != [0]:
+        raise ValueError(f"{path}: depots {depots.tolist()}, expected one depot, the first node")
+    coords = np.asarray(data["node_coord"], dtype=float)
+    n = len(coords)
+    windows = np.asarray(data["time_window"], dtype=np.int64) * 10
+    service = np.full(n, int(data["service_time"]) * 10, dtype=np.int64)
+    service[0] = 0
+    demand = np.asarray(data["demand"], dtype=np.int64)
+    capacity = int(data["capacity"])
+    fleet = int(data["vehicles"])
+    dist = truncated_distances(coords)
+    bk = _best_known(path)
+    bk = None if bk is None else bk / 10  # these .sol files hold the x10 integer cost
+    if kind == "pcvrptw":
+        prize = np.asarray(data["prize"], dtype=np.int64) * 10
+        core = CoreInstance(
+            distance=(dist,), duration=(dist,), service=service, demands=demand.reshape(-1, 1),
+            windows=windows,
+            vehicles=tuple(CoreVehicle(start=0, end=0, capacities=(capacity,))
+                           for _ in range(fleet)),
+            penalty=(None, *(int(x) for x in prize[1:])),
+        )
+        return BenchInstance(path.stem, kind, core, 10, coords, bk, path, prize=prize)
+    release = np.asarray(data["release_time"], dtype=np.int64) * 10
+    index = np.r_[np.arange(n), np.zeros(n - 1, dtype=np.int64)]  # pickups at the depot
+    pickup_windows = np.column_stack([release[1:], np.full(n - 1, windows[0, 1])])
+    core = CoreInstance(
+        distance=(dist[np.ix_(index, index)],), duration=(dist[np.ix_(index, index)],),
+        service=np.r_[service, np.zeros(n - 1, dtype=np.int64)],
+        demands=np.r_[-demand, demand[1:]].reshape(-1, 1),
+        windows=np.r_[windows, pickup_windows],
+        vehicles=tuple(CoreVehicle(start=0, end=0, capacities=(capacity,)) for _ in range(fleet)),
+        pairs=tuple((n + k - 1, k) for k in range(1, n)),
+    )
+    return BenchInstance(path.stem, kind, core, 10, coords, bk, path, release=release)
 
 
 def _best_known(path: Path) -> float | None:
@@ -138,18 +208,22 @@ class Evaluation:
 
 
 def evaluate(bench: BenchInstance, routes: list[list[int]] | tuple[tuple[int, ...], ...]) -> Evaluation:
-    """Cost and feasibility of ``routes`` (customer node lists, depot excluded).
+    """Cost and feasibility of ``routes`` (client node lists, depot excluded; in a multi-trip
+    instance a ``0`` between two trips is a reload at the depot).
 
     Independent of any solver, so OR-Tools, PyVRP and VROOM results are judged alike: every
-    customer exactly once, capacity, and (VRPTW) time windows with waiting allowed.
+    client exactly once (at most once when prize-collecting, whose cost adds the prizes not
+    collected), capacity per trip, (VRPTW) time windows with waiting allowed, the depot's closing
+    time, and release times (a trip leaves after those of its clients).
     """
-    core = bench.core
-    dist = np.asarray(core.distance[0])
-    dur = np.asarray(core.duration[0])
-    windows = np.asarray(core.windows)
-    service = np.asarray(core.service)
-    demand = np.asarray(core.demands)[:, 0]
-    capacity = core.vehicles[0].capacities[0]
+    dist = truncated_distances(bench.coords) if bench.scale == 10 else rounded_distances(
+        bench.coords)
+    timed = bench.kind != "cvrp"
+    windows = np.asarray(bench.core.windows)
+    service = np.asarray(bench.core.service)
+    demand = np.abs(np.asarray(bench.core.demands)[:, 0])
+    release = bench.release if bench.release is not None else np.zeros(len(dist), np.int64)
+    capacity = bench.core.vehicles[0].capacities[0]
     violations: list[str] = []
     total = 0
     seen: list[int] = []
@@ -158,31 +232,53 @@ def evaluate(bench: BenchInstance, routes: list[list[int]] | tuple[tuple[int, ..
         if not route:
             continue
         used += 1
-        path = [0, *route, 0]
-        total += int(sum(dist[a, b] for a, b in itertools.pairwise(path)))
-        if demand[list(route)].sum() > capacity:
-            violations.append(f"route {r}: load {demand[list(route)].sum()} > {capacity}")
-        if bench.kind == "vrptw":
-            t = int(windows[0, 0])
+        trips = [list(g) for key, g in itertools.groupby(route, key=lambda c: c == 0) if not key]
+        t = int(windows[0, 0])
+        for trip in trips:
+            if demand[trip].sum() > capacity:
+                violations.append(f"route {r}: load {demand[trip].sum()} > {capacity}")
+            path = [0, *trip, 0]
+            total += int(sum(dist[a, b] for a, b in itertools.pairwise(path)))
+            if not timed:
+                continue
+            t = max(t, int(release[trip].max()))
             for a, b in itertools.pairwise(path):
-                t = max(t + int(service[a]) + int(dur[a, b]), int(windows[b, 0]))
+                t = max(t + int(service[a]) + int(dist[a, b]), int(windows[b, 0]))
                 if t > windows[b, 1]:
                     violations.append(f"route {r}: node {b} reached at {t / bench.scale} "
                                       f"after its window closes at {windows[b, 1] / bench.scale}")
                     break
-        seen.extend(route)
-    customers = set(range(1, core.num_nodes))
-    if sorted(seen) != sorted(customers):
-        missing = customers - set(seen)
-        duplicated = {c for c in seen if seen.count(c) > 1}
+        seen.extend(c for c in route if c != 0)
+    customers = set(range(1, bench.clients + 1))
+    duplicated = {c for c in seen if seen.count(c) > 1}
+    missing = customers - set(seen)
+    if bench.prize is not None:
+        total += int(bench.prize[sorted(missing)].sum())
+        missing = set()
+    if missing or duplicated or not set(seen) <= customers:
         violations.append(f"customers missing {sorted(missing)[:5]}, repeated {sorted(duplicated)[:5]}")
     return Evaluation(total / bench.scale, used, not violations, tuple(violations))
 
 
+def core_routes(bench: BenchInstance, result: CoreResult) -> list[list[int]]:
+    """A core result's routes as client lists: a multi-trip instance's pickups (at the depot)
+    become a ``0`` (reload) wherever they follow a delivery."""
+    routes = []
+    for route in result.routes:
+        out: list[int] = []
+        for node in route:
+            if node <= bench.clients:
+                out.append(int(node))
+            elif out and out[-1] != 0:
+                out.append(0)
+        routes.append(out[:-1] if out and out[-1] == 0 else out)
+    return routes
+
+
 def evaluate_result(bench: BenchInstance, result: CoreResult) -> Evaluation:
     """:func:`evaluate` applied to the routes of a core result."""
-    evaluation = evaluate(bench, result.routes)
-    if result.unserved and evaluation.feasible:
+    evaluation = evaluate(bench, core_routes(bench, result))
+    if result.unserved and evaluation.feasible and bench.prize is None:
         return Evaluation(evaluation.cost, evaluation.vehicles, False,
                           (f"unserved {list(result.unserved)[:5]}",))
     return evaluation

@@ -81,6 +81,48 @@ def test_bench_vrplib_json_lists_every_instance() -> None:
     assert rows[1]["best_known"] == 27591
 
 
+@needs_shared
+@pytest.mark.parametrize("name", ["mtvrptwr/R201R0.5", "mtvrptwr/C2_2_01R0.5", "pcvrptw/C1_10_1"])
+def test_rich_best_known_routes_cost_exactly_their_published_value(name: str) -> None:
+    """Reloads (a 0 inside a route), release times and prizes not collected, DIMACS convention;
+    these .sol files hold the x10 integer cost."""
+    instance = read(SHARED / f"{name}.vrp")
+    solution = vrplib.read_solution(str(SHARED / f"{name}.sol"))
+    evaluation = evaluate(instance, solution["routes"])
+    assert evaluation.feasible, evaluation.violations
+    assert evaluation.cost == pytest.approx(solution["cost"] / 10, abs=1e-9)
+    assert instance.best_known == pytest.approx(solution["cost"] / 10)
+
+
+@needs_shared
+def test_a_trip_leaving_before_a_release_or_a_forgotten_reload_is_caught() -> None:
+    instance = read(SHARED / "mtvrptwr" / "R201R0.5.vrp")
+    assert instance.release is not None
+    routes = vrplib.read_solution(str(SHARED / "mtvrptwr" / "R201R0.5.sol"))["routes"]
+    late = int(max(range(1, instance.clients + 1), key=lambda c: instance.release[c]))
+    first = next(r for r in routes if late not in r)
+    early = [[late, 0, *first], *(r for r in routes if r is not first)]
+    early = [[c for c in r if c != late or r is early[0]] for r in early]
+    broken = evaluate(instance, early)
+    assert not broken.feasible  # the first trip leaves at the depot's opening, before the release
+    no_reload = [[c for c in r if c != 0] for r in routes]
+    assert any("load" in v for v in evaluate(instance, no_reload).violations)
+
+
+@needs_shared
+def test_bench_vrplib_plans_prize_collecting_and_multi_trip_files() -> None:
+    """Every client optional in PCVRPTW (the own search); MTVRPTWR: clients as pickups at the
+    depot paired with their deliveries, each reported trip re-checked by the evaluator."""
+    files = [str(SHARED / "pcvrptw" / "C1_10_1.vrp"), str(SHARED / "mtvrptwr" / "C201R0.5.vrp")]
+    result = CliRunner().invoke(bench, ["vrplib", *files, "--time-limit", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    prizes, trips = json.loads(result.output)
+    assert prizes["name"] == "C1_10_1" and prizes["strategy"] == "SISR" and prizes["feasible"]
+    assert prizes["gap_pct"] >= 0 and prizes["vehicles"] <= 100
+    assert trips["name"] == "C201R0.5" and trips["best_known"] == pytest.approx(1500.6)
+    assert trips["cost"] > 0 and trips["vehicles"] <= 8
+
+
 def test_bench_vrplib_names_an_unreadable_file(tmp_path: Path) -> None:
     bad = tmp_path / "nonsense.txt"
     bad.write_text("not an instance\n")
