@@ -126,6 +126,7 @@ def show(plan_id: str) -> Any:
     return render_template(
         "plans/plan.html", plan=view, map=render_parts(plan_map(page)), sorties=sorties,
         may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(), route_colour=route_colour,
+        stop_slot=stop_slot, idle_couriers=idle_couriers(view), previous=page.previous,
         confirm_refusal=_confirm_refusal(view), past_eta=_past_eta(plan_id),
     )
 
@@ -173,6 +174,21 @@ def plan_map(page: PlanPage) -> Any:
     )
     return build_map(data, MapAssets.under(url_for("static", filename="vendor").rstrip("/")),
                      tiles=settings().tiles)
+
+
+def stop_slot(route: RouteView, stop: StopRow) -> tuple[int, int]:
+    """Where a stop is for the move service, which takes the order off its route first: the
+    number of the route's other stops before it, and of the route's other stops in all (the up
+    and down buttons move it to one less or one more)."""
+    others = [st for st in route.stops if st.order_id != stop.order_id]
+    before = sum(1 for st in route.stops[: route.stops.index(stop)] if st.order_id != stop.order_id)
+    return before, len(others)
+
+
+def idle_couriers(view: PlanView) -> list[tuple[str, str]]:
+    """Couriers on shift with no route in this version: a stop can be moved (dragged) onto them."""
+    busy = {r.vehicle_id for r in view.routes if not r.drone}
+    return [(vid, label) for vid, label in view.couriers if vid not in busy]
 
 
 def route_colour(route: RouteView) -> str:
@@ -293,6 +309,18 @@ def drop(plan_id: str) -> Any:
         return _bad_form(plan_id, form)
     return _after(plan_id, lambda: plan_service.drop_order(
         db(), plan_id, form.order_id.data, user_id=current_user.user_id))
+
+
+@bp.route("/<plan_id>/ground", methods=["POST"])
+@access("operator", "admin")
+def ground_here(plan_id: str) -> Any:
+    """Force ground as a local change: the order onto the courier where it adds least time."""
+    _visible_plan_hub(plan_id)
+    form = OrderForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    return _after(plan_id, lambda: plan_service.ground_here(db(), plan_id, form.order_id.data or "",
+                                                            user_id=current_user.user_id))
 
 
 @bp.route("/<plan_id>/force-ground", methods=["POST"])

@@ -147,6 +147,23 @@ class Kpis:
     courier_hours: float
     drone_sorties: int
     unserved: int
+    late: int = 0  # deliveries planned after their window closes
+    km: float = 0.0  # every mode, rounded once
+
+    @property
+    def figures(self) -> Figures:
+        return Figures(km=self.km, courier_hours=self.courier_hours,
+                       unserved=self.unserved, late=self.late)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What an operator compares between two versions of a plan."""
+
+    km: float
+    courier_hours: float
+    unserved: int
+    late: int
 
 
 @dataclass(frozen=True)
@@ -311,7 +328,33 @@ def _unserved_row(entry: dict[str, str], homes: Homes) -> UnservedRow:
                        resident_name=name, resident_phone=phone)
 
 
-def _kpis(routes: tuple[RouteView, ...], unserved: tuple[UnservedRow, ...]) -> Kpis:
+def _late(problem: dict[str, Any], etas: Any) -> int:
+    """How many of the (order id, ETA) deliveries start after their order's window closes (the
+    windows are in the stored problem, seconds from its ``t0``)."""
+    t0 = dt.datetime.fromisoformat(problem["t0"])
+    closes = {o["id"]: t0 + dt.timedelta(seconds=o["window"][1]) for o in problem.get("orders", [])}
+    return sum(1 for order_id, eta in etas
+               if eta is not None and order_id in closes and eta > closes[order_id])
+
+
+def version_figures(session: Session, plan_id: str) -> Figures | None:
+    """The figures of one version (km, courier hours, unserved, late) without the rest of its page:
+    the plan page compares a version with the one before it."""
+    plan = session.execute(select(Plan.problem, Plan.unserved).where(Plan.id == plan_id)).first()
+    if plan is None:
+        return None
+    routes = session.execute(select(Route.id, Route.drone_id, Route.depart_at, Route.return_at,
+                                    Route.distance_m).where(Route.plan_id == plan_id)).all()
+    etas = session.execute(select(Stop.order_id, Stop.eta).join(Route, Route.id == Stop.route_id)
+                           .where(Route.plan_id == plan_id, Stop.kind == "delivery")).all()
+    seconds = sum((r.return_at - r.depart_at).total_seconds() for r in routes
+                  if r.drone_id is None and r.depart_at is not None and r.return_at is not None)
+    return Figures(km=round(sum(r.distance_m for r in routes) / 1000, 1),
+                   courier_hours=round(seconds / 3600, 2), unserved=len(plan.unserved),
+                   late=_late(plan.problem, etas))
+
+
+def _kpis(routes: tuple[RouteView, ...], unserved: tuple[UnservedRow, ...], late: int = 0) -> Kpis:
     km: dict[str, float] = {}
     for r in routes:
         km[r.mode] = km.get(r.mode, 0.0) + r.distance_m / 1000
@@ -320,7 +363,8 @@ def _kpis(routes: tuple[RouteView, ...], unserved: tuple[UnservedRow, ...]) -> K
     return Kpis(
         deliveries=sum(len(r.deliveries) for r in routes), stops=sum(len(r.stops) for r in routes),
         km_by_mode={m: round(v, 1) for m, v in sorted(km.items())}, courier_hours=round(seconds / 3600, 2),
-        drone_sorties=sum(1 for r in routes if r.drone), unserved=len(unserved),
+        drone_sorties=sum(1 for r in routes if r.drone), unserved=len(unserved), late=late,
+        km=round(sum(km.values()), 1),
     )
 
 
@@ -331,6 +375,7 @@ class PlanPage:
     plan: PlanView
     frame: MapFrame | None  # the region's hubs and zones
     lines: tuple[MapLine, ...]  # one per route, in route order
+    previous: tuple[int, Figures] | None = None  # the version before this one and its figures
 
 
 def plan_page(session: Session, plan_id: str, now: dt.datetime) -> PlanPage | None:
@@ -338,5 +383,10 @@ def plan_page(session: Session, plan_id: str, now: dt.datetime) -> PlanPage | No
     view = plan_view(session, plan_id)
     if view is None:
         return None
+    before = session.execute(select(Plan.id, Plan.version)
+                             .where(Plan.batch_id == view.batch_id, Plan.version < view.version)
+                             .order_by(Plan.version.desc()).limit(1)).first()
+    figures = version_figures(session, before.id) if before is not None else None
     return PlanPage(plan=view, frame=map_frame(session, view.region_code, now),
-                    lines=plan_lines(session, plan_id))
+                    lines=plan_lines(session, plan_id),
+                    previous=(before.version, figures) if before is not None and figures else None)

@@ -73,3 +73,28 @@ def test_a_drop_undone_then_the_plan_confirmed_through_its_confirmation_step(pag
     assert page.locator(f'tr[data-called-off="{code}"]').count() == 0
     with db.read() as s:
         assert s.scalars(select(Volunteer.off_until).where(Volunteer.code == code)).one() is None
+
+
+def test_a_stop_dragged_onto_another_route_moves_there(page, live_app: str, make_user, db: Database) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    batch_id, plan_id, _ = planned(db)
+    first = latest_plan(db, batch_id)
+    courier = next(r for r in first.routes if r.volunteer_id and r.stops)
+    drone = next(r for r in first.routes if r.drone_id and r.stops)
+    order_id = next(st.order_id for st in drone.stops if st.kind == "delivery")
+    make_user("operator", email="op@example.jp", hubs=("H1",))
+    sign_in(page, live_app, "op@example.jp")
+    page.goto(f"{live_app}/plans/{plan_id}")
+    target = page.locator(f'tbody[data-vehicle="{courier.volunteer_id}"] tr[data-order-id]').first
+    page.locator(f'tr[draggable="true"][data-order-id="{order_id}"]').drag_to(target)
+    page.wait_for_selector(".flash.ok")
+    assert version(page) == "2"
+    moved = page.locator(f'tbody[data-vehicle="{courier.volunteer_id}"] tr[data-kind="delivery"]').first
+    assert moved.get_attribute("data-order-id") == order_id  # now the courier's first delivery
+    plan = latest_plan(db, batch_id)
+    route = next(r for r in plan.routes if r.volunteer_id == courier.volunteer_id)
+    assert next(st.order_id for st in route.stops if st.kind == "delivery") == order_id
+    assert not any(st.order_id == order_id for r in plan.routes if r.drone_id for st in r.stops)
+    assert not errors
+    page.screenshot(path=str(ARTIFACTS / "console-plan-dragged.png"), full_page=True)
