@@ -44,7 +44,7 @@ from dispatch.read.sheets import route_sheet
 from dispatch.services import delivery, signin
 from web.context import db, read, settings
 from web.extensions import limiter
-from web.inputs import finite_number, parse_epoch_ms
+from web.inputs import finite_number, json_body, parse_epoch_ms
 from web.maps import HubPoint, MapAssets, MapData, PointFeature, RouteLine, build_map, render_parts
 from web.phrases import say
 from web.security import access
@@ -411,6 +411,7 @@ def welfare(order_id: str) -> Any:
 
 @bp.route("/courier/position", methods=["POST"])
 @access("courier")
+@json_body
 @limiter.limit("10 per minute")
 def position() -> Any:
     """The browser's position (JSON ``{"lon", "lat", "accuracy"}``; CSRFProtect checks the

@@ -83,3 +83,27 @@ def loads_guarded(s: str | bytes, **kwargs: Any) -> Any:
         return json.loads(s, parse_constant=refuse, **kwargs)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def json_body(view: Any) -> Any:
+    """Mark a browser-facing view that reads a JSON body itself (the courier's position)."""
+    view.hakobu_json_body = True
+    return view
+
+
+def refuse_unexpected_json() -> None:
+    """``before_request``: a JSON body only reaches a view that reads JSON (the API, the webhooks,
+    views marked :func:`json_body`); any other answers 415. Flask-WTF would otherwise turn a JSON
+    body into form data (``"x"``, ``1e400`` or nested objects as field values: a 500, issue 17)."""
+    from flask import abort, current_app, request
+
+    from web.security import declared_access
+
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    reads_json = getattr(view, "hakobu_json_body", False) or bool(
+        (declared_access(current_app, request.endpoint) or set()) & {"integration", "webhook"}
+    )
+    if not reads_json:
+        abort(415)

@@ -105,3 +105,13 @@ def passwordless_session(app: Flask, client: FlaskClient, *, courier: str | None
             session["resident_session"] = open_session(state.db, "resident_session", key, now=now,
                                                        phone=phone)
     return client
+
+
+def make_login_client(app: Flask, role: str, hubs: tuple[str, ...] = ()) -> FlaskClient:
+    """A client signed in as a new ``role`` user of ``hubs``, on an app with CSRF off (the fuzzer's)."""
+    email = f"{role}-{'-'.join(hubs) or 'all'}@fuzz.example"
+    upsert_user(app.extensions["hakobu"].db, email, role.title(), role, PASSWORD, hubs, language="en")
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return client
