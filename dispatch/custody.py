@@ -50,6 +50,10 @@ KIND_PARTIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "courier_to_neighbour": (frozenset({"volunteer"}), frozenset({"neighbour"})),  # with consent
     "courier_to_hall": (frozenset({"volunteer"}), frozenset({"hall"})),  # community hall, with consent
     "returned": (frozenset({"volunteer", "drone", "hub"}), frozenset({"hub", "supply"})),
+    # community bus (貨客混載): "bus:<trip id>" is the driver of that trip
+    "hub_to_bus": (frozenset({"hub"}), frozenset({"bus"})),
+    "bus_to_resident": (frozenset({"bus"}), frozenset({"resident"})),  # at the stop, with the PIN
+    "bus_to_courier": (frozenset({"bus"}), frozenset({"volunteer"})),
 }
 #: How a handoff was proven.
 PROOFS = frozenset({"operator_confirm", "courier_scan", "resident_pin", "resident_consent", "drone_log"})

@@ -36,6 +36,7 @@ from dispatch.read.plans import (
     plan_view,
 )
 from dispatch.read.search import filter_options, plans_matching
+from dispatch.services import bus as bus_service
 from dispatch.services import plans as plan_service
 from dispatch.services.rehearsal import rehearse
 from web.auth import require_hub
@@ -72,6 +73,13 @@ class OrderForm(FlaskForm):
     """Drop an order, or force it onto the ground (the order is one of the plan's)."""
 
     order_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class BusCollectedForm(FlaskForm):
+    """The resident collected a bus-leg parcel at the stop: the PIN the driver passed on."""
+
+    order_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+    pin = StringField(validators=[DataRequired(), Length(max=8)])
 
 
 class MoveForm(FlaskForm):
@@ -127,6 +135,7 @@ def show(plan_id: str) -> Any:
         "plans/plan.html", plan=view, map=render_parts(plan_map(page)), sorties=sorties,
         may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(), route_colour=route_colour,
         stop_slot=stop_slot, idle_couriers=idle_couriers(view), previous=page.previous,
+        may_hand_over=current_user.role in ("operator", "admin") and view.state == PlanState.CONFIRMED,
         confirm_refusal=_confirm_refusal(view), past_eta=_past_eta(plan_id),
     )
 
@@ -363,6 +372,43 @@ def confirm_step(plan_id: str) -> Any:
         action=url_for("plans.confirm", plan_id=plan_id), back=url_for("plans.show", plan_id=plan_id),
         fields=[("as_planned", "1")] if as_planned else [], effects=effects,
         undo=_("A confirmed plan cannot be undone (the texts are sent); the Operations page revises it."))
+
+
+# --- community-bus legs: the hub hands a parcel to the driver, the resident collects it -----------
+
+
+def _bus_step(plan_id: str, step: Any, done: str) -> Any:
+    try:
+        step()
+    except DomainError as error:
+        flash(say(error), "error")
+    else:
+        flash(done, "ok")
+    return redirect(url_for("plans.show", plan_id=plan_id))
+
+
+@bp.route("/<plan_id>/bus/handed", methods=["POST"])
+@access("operator", "admin")
+def bus_handed(plan_id: str) -> Any:
+    hub_id = _visible_plan_hub(plan_id)
+    form = OrderForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    return _bus_step(plan_id, lambda: bus_service.hand_to_driver(
+        db(), form.order_id.data, current_user.user_id, now(), hub_ids=frozenset({hub_id})),
+        _("Handed to the bus driver."))
+
+
+@bp.route("/<plan_id>/bus/collected", methods=["POST"])
+@access("operator", "admin")
+def bus_collected(plan_id: str) -> Any:
+    hub_id = _visible_plan_hub(plan_id)
+    form = BusCollectedForm()
+    if not form.validate_on_submit():
+        return _bad_form(plan_id, form)
+    return _bus_step(plan_id, lambda: bus_service.collected_from_driver(
+        db(), form.order_id.data, form.pin.data, current_user.user_id, now(), hub_ids=frozenset({hub_id})),
+        _("Collected at the bus stop: delivered."))
 
 
 @bp.route("/<plan_id>/confirm", methods=["POST"])

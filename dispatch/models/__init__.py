@@ -17,6 +17,7 @@ from dispatch.models.permits import Permit
 from dispatch.models.plans import CourierPosition, Plan, Route, Stop
 from dispatch.models.region import (
     TRAINING,
+    BusTrip,
     Drone,
     Hub,
     Proxy,
@@ -43,6 +44,7 @@ __all__ = [
     "Availability",
     "Base",
     "Batch",
+    "BusTrip",
     "CallOut",
     "CourierAction",
     "CourierPosition",

@@ -45,8 +45,10 @@ class Route(IdMixin, Base):
     position: Mapped[int] = mapped_column(Integer)
     volunteer_id: Mapped[str | None] = mapped_column(ForeignKey("volunteer.id"), index=True)
     drone_id: Mapped[str | None] = mapped_column(ForeignKey("drone.id"))
+    #: A community-bus leg (mode ``bus``): the trip its parcels ride; no courier or drone.
+    bus_trip_id: Mapped[str | None] = mapped_column(ForeignKey("bus_trip.id"))
     sortie: Mapped[int | None] = mapped_column(Integer)
-    mode: Mapped[str] = mapped_column(String(16))  # walk | bicycle | car | drone
+    mode: Mapped[str] = mapped_column(String(16))  # walk | bicycle | car | drone | bus
     depart_at: Mapped[dt.datetime | None] = mapped_column()
     return_at: Mapped[dt.datetime | None] = mapped_column()
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)

@@ -192,3 +192,23 @@ class Zone(IdMixin, Base):
     applicability: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # [[start|None, end|None]] ISO
     feature: Mapped[dict[str, Any]] = mapped_column(JSONText)  # the original feature, for display
     active_override: Mapped[bool | None] = mapped_column(Boolean)  # operator switch; None = by schedule
+
+
+class BusTrip(IdMixin, Base):
+    """A community-bus trip that may carry parcels (貨客混載), from the region's GTFS feed and
+    ``bus_parcels.csv``: its calls, the days it runs and the parcel capacity its drivers agreed to."""
+
+    __tablename__ = "bus_trip"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(128))  # GTFS trip_id
+    route_code: Mapped[str] = mapped_column(String(128))  # GTFS route_id
+    route_name: Mapped[str] = mapped_column(String(200), default="")
+    max_parcels: Mapped[int] = mapped_column(Integer)
+    max_kg: Mapped[float] = mapped_column(Float)
+    agreement: Mapped[str] = mapped_column(Text)  # the drivers' agreement the parcels ride under
+    #: when it runs: dispatch.region.gtfs.Service as JSON (calendar weekdays, dates, exceptions)
+    service: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    #: [[stop_id, stop name, lon, lat, arrival "HH:MM:SS", departure "HH:MM:SS"], ...] in order
+    calls: Mapped[list[Any]] = mapped_column(JSONText, default=list)

@@ -18,6 +18,7 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.lifecycle import PlanState
 from dispatch.models import Batch, Plan
 from dispatch.planning.build import Built, build_problem, named_orders, without_orders
+from dispatch.planning.bus import save_bus_legs, take_bus_legs
 from dispatch.planning.store import plan_summary, save_version
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def plan_batch(db: Database, batch_id: str, *, time_limit_s: float,
     params = routing.SolveParams(time_limit_s=time_limit_s, seed=0, solution_limit=solution_limit)
     with db.read() as session:
         batch = _batch(session, batch_id)
-        built = build_problem(session, batch)
+        built, bus_legs = take_bus_legs(session, batch, build_problem(session, batch), params)
     built, solution = solve_built(built, params)
     with db.write() as session:
         batch = _batch(session, batch_id)
@@ -57,6 +58,8 @@ def plan_batch(db: Database, batch_id: str, *, time_limit_s: float,
         note = batch.replan_reason if batch.replan_reason is not None else "solver"
         plan = save_version(session, batch, built.problem, solution, built.excluded,
                             note=note, user_id=user_id, flight_notes=built.notes)
+        if bus_legs:
+            save_bus_legs(session, plan, built.problem.t0, bus_legs)
         log.info("batch %s planned: %s", batch_id, plan_summary(plan))
         return plan.id
 

@@ -17,6 +17,7 @@ from dispatch.lifecycle import OrderState, PlanState
 from dispatch.localtime import timezone_of_hubs
 from dispatch.models import (
     Batch,
+    BusTrip,
     Drone,
     HandoffEvent,
     Hub,
@@ -104,11 +105,10 @@ def board(session: Session, hub_ids: HubScope, now: dt.datetime, day: dt.date | 
                                  .order_by(HandoffEvent.seq)):
         events.setdefault(event.order_id, []).append(event)
     planned = {row.order_id: row for row in session.execute(
-        select(Stop.order_id, Stop.eta, Route.volunteer_id, Route.drone_id)
+        select(Stop.order_id, Stop.eta, Route.volunteer_id, Route.drone_id, Route.bus_trip_id)
         .join(Route, Stop.route_id == Route.id).join(Plan, Route.plan_id == Plan.id)
         .where(Plan.state == PlanState.CONFIRMED, Stop.kind == "delivery", Stop.order_id.in_(ids)))}
-    carriers = {f"volunteer:{r.volunteer_id}" if r.volunteer_id else f"drone:{r.drone_id}"
-                for r in planned.values()}
+    carriers = {_carrier_ref(r) for r in planned.values()}
     names = _party_names(session, events, carriers)
     alerts = sorted(open_alerts(session, hub_ids, limit=ALERTS_SHOWN),
                     key=lambda a: (a.kind != "welfare", -a.created_at.timestamp()))
@@ -140,14 +140,25 @@ def _party_names(session: Session, events: dict[str, list[HandoffEvent]],
         names[f"drone:{d.id}"] = f"✈ {d.code}"
     for r in session.scalars(select(Resident).where(Resident.id.in_(by_type.get("resident", set())))):
         names[f"resident:{r.id}"] = r.code
+    for b in session.scalars(select(BusTrip).where(BusTrip.id.in_(by_type.get("bus", set())))):
+        names[f"bus:{b.id}"] = f"🚌 {b.route_name} {b.code}".strip()  # the driver of that trip
     return names
+
+
+def _carrier_ref(planned: Any) -> str:
+    """The party carrying a planned delivery: its courier, drone, or bus trip (its driver)."""
+    if planned.volunteer_id:
+        return f"volunteer:{planned.volunteer_id}"
+    if planned.bus_trip_id:
+        return f"bus:{planned.bus_trip_id}"
+    return f"drone:{planned.drone_id}"
 
 
 def _row(order: Order, resident: Resident, chain: list[HandoffEvent], planned: Any,
          names: dict[str, str], now: dt.datetime, welfare: set[int], sortie_late: bool = False) -> ParcelRow:
     eta = planned.eta if planned is not None else None
-    carrier_id = (planned.volunteer_id or planned.drone_id or "") if planned is not None else ""
-    carrier_ref = ("volunteer:" if planned is not None and planned.volunteer_id else "drone:") + carrier_id
+    carrier_ref = _carrier_ref(planned) if planned is not None else ""
+    carrier_id = carrier_ref.partition(":")[2]
     holder = names.get(chain[-1].to_party, chain[-1].to_party) if chain else None
     exceptions = []
     if order.number in welfare:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.lifecycle import BATCH_PENDING, PlanState
-from dispatch.models import Batch, Drone, Hub, Order, Plan, Region, Resident, Route, Stop, Volunteer
+from dispatch.models import Batch, BusTrip, Drone, Hub, Order, Plan, Region, Resident, Route, Stop, Volunteer
 from dispatch.read import HubScope, scoped
 from dispatch.read.lines import MapLine, plan_lines
 from dispatch.read.region import MapFrame, map_frame
@@ -148,6 +148,7 @@ class Kpis:
     drone_sorties: int
     unserved: int
     late: int = 0  # deliveries planned after their window closes
+    bus_legs: int = 0  # parcels riding a community bus (貨客混載)
     km: float = 0.0  # every mode, rounded once
 
     @property
@@ -241,7 +242,9 @@ def plan_view(session: Session, plan_id: str) -> PlanView | None:
                              .order_by(Plan.version.desc()).limit(1)).one()
     route_rows = session.execute(
         select(Route.id, Route.position, Route.volunteer_id, Route.drone_id, Route.sortie, Route.mode,
-               Route.depart_at, Route.return_at, Route.distance_m, Route.permits)
+               Route.depart_at, Route.return_at, Route.distance_m, Route.permits, Route.bus_trip_id,
+               BusTrip.code.label("bus_code"), BusTrip.route_name.label("bus_route"))
+        .outerjoin(BusTrip, BusTrip.id == Route.bus_trip_id)
         .where(Route.plan_id == plan_id).order_by(Route.position)).all()
     stops: dict[str, list[StopRow]] = {r.id: [] for r in route_rows}
     for st in session.execute(
@@ -310,6 +313,8 @@ def _route_view(route: Any, stops: tuple[StopRow, ...], volunteers: dict[str, An
     drone = route.drone_id is not None
     if drone:
         label = f"{drones.get(route.drone_id, route.drone_id)} #{route.sortie}"
+    elif route.bus_trip_id is not None:  # a bus leg: the timetable's route name and trip
+        label = f"{route.bus_route} {route.bus_code}".strip()
     else:
         label = _courier_label(volunteers.get(route.volunteer_id or ""), route.volunteer_id or "")
     return RouteView(id=route.id, position=route.position,
@@ -359,12 +364,13 @@ def _kpis(routes: tuple[RouteView, ...], unserved: tuple[UnservedRow, ...], late
     for r in routes:
         km[r.mode] = km.get(r.mode, 0.0) + r.distance_m / 1000
     seconds = sum((r.return_at - r.depart_at).total_seconds() for r in routes
-                  if not r.drone and r.depart_at is not None and r.return_at is not None)
+                  if not r.drone and r.mode != "bus" and r.depart_at is not None and r.return_at is not None)
     return Kpis(
         deliveries=sum(len(r.deliveries) for r in routes), stops=sum(len(r.stops) for r in routes),
         km_by_mode={m: round(v, 1) for m, v in sorted(km.items())}, courier_hours=round(seconds / 3600, 2),
         drone_sorties=sum(1 for r in routes if r.drone), unserved=len(unserved), late=late,
         km=round(sum(km.values()), 1),
+        bus_legs=sum(len(r.deliveries) for r in routes if r.mode == "bus"),
     )
 
 

@@ -18,7 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
-from dispatch.models import Drone, Hub, Permit, Proxy, Region, Resident, Road, Volunteer, Zone, utcnow
+from dispatch.models import (
+    BusTrip,
+    Drone,
+    Hub,
+    Permit,
+    Proxy,
+    Region,
+    Resident,
+    Road,
+    Route,
+    Volunteer,
+    Zone,
+    utcnow,
+)
 from dispatch.region.reader import RegionData
 from dispatch.services import proxies
 from dispatch.zones import stored_applicability
@@ -64,6 +77,7 @@ def load_region(db: Database, data: RegionData, code: str | None = None) -> Load
         _load_proxies(session, region, data, report)
         _replace_roads(session, region, data, report)
         _replace_zones(session, region, data, report)
+        _replace_bus_trips(session, region, data, report)
         _load_permits(session, region, data, hubs, report)
     return report
 
@@ -250,6 +264,31 @@ def _replace_zones(session: Session, region: Region, data: RegionData, report: L
         if identifier not in wanted:
             session.delete(row)
             report.add("zones", "deleted")
+
+
+def _replace_bus_trips(session: Session, region: Region, data: RegionData, report: LoadReport) -> None:
+    """The trips that carry parcels; a trip no longer listed is deleted unless a plan used it
+    (then it stays, with no capacity, so the plan's bus leg keeps its trip)."""
+    rows = session.scalars(select(BusTrip).where(BusTrip.region_id == region.id))
+    existing = {row.code: row for row in rows}
+    for record in data.bus_trips:
+        trip = record.trip
+        values = {
+            "region_id": region.id, "route_code": trip.route_id, "route_name": trip.route_name,
+            "max_parcels": record.max_parcels, "max_kg": record.max_kg, "agreement": record.agreement,
+            "service": trip.service.to_json(),
+            "calls": [[c.stop_id, c.name, c.lon, c.lat, c.arrival, c.departure] for c in trip.calls],
+        }
+        _upsert(session, existing, BusTrip, trip.trip_id, values, report, "bus trips")
+    wanted = {record.trip.trip_id for record in data.bus_trips}
+    for code, row in existing.items():
+        if code in wanted:
+            continue
+        if session.scalar(select(Route.id).where(Route.bus_trip_id == row.id).limit(1)) is None:
+            session.delete(row)
+        else:
+            row.max_parcels = 0
+        report.add("bus trips", "deleted")
 
 
 def _point(geometry: Any) -> tuple[float, float]:

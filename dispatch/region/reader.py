@@ -39,6 +39,7 @@ from shapely.geometry.base import BaseGeometry
 from dispatch.models.region import CONSENT_METHODS, HANDOVER_CONSENT, PROXY_RELATIONS, TRAINING
 from dispatch.region import ed318
 from dispatch.region.ed318 import Authority, Layer, LocalText, ZoneWindow
+from dispatch.region.gtfs import FeedTrip, GtfsError, read_trips
 from dispatch.weather.limits import DEFAULT_LIMITS, WEATHER_LIMITS
 from dispatch.weekdays import WEEKDAYS, parse_days
 from routing.permits import CATEGORIES
@@ -52,6 +53,9 @@ VOLUNTEERS_FILE = "volunteers.csv"
 DRONES_FILE = "drones.csv"
 PERMITS_FILE = "permits.csv"  # optional
 PROXIES_FILE = "proxies.csv"
+GTFS_FOLDER = "gtfs"  # optional: the community bus's GTFS / GTFS-JP feed
+BUS_FILE = "bus_parcels.csv"  # with gtfs/: the trips that carry parcels and under which agreement
+BUS_COLUMNS = ("route_id", "trip_id", "max_parcels", "max_kg", "agreement")
 REQUIRED_FILES = (
     REGION_FILE, HUBS_FILE, RESIDENTS_FILE, ROADS_FILE, ZONES_FILE, VOLUNTEERS_FILE, DRONES_FILE,
 )
@@ -236,6 +240,17 @@ class RegionData:
     drones: tuple[DroneRecord, ...]
     permits: tuple[PermitRecord, ...] = ()
     proxies: tuple[ProxyRecord, ...] = ()
+    bus_trips: tuple[BusTripRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class BusTripRecord:
+    """A GTFS trip that carries parcels under the drivers' agreement (``bus_parcels.csv``)."""
+
+    trip: FeedTrip
+    max_parcels: int
+    max_kg: float
+    agreement: str
 
 
 @dataclass(frozen=True)
@@ -412,10 +427,13 @@ def _check_folder(sink: _Sink, folder: Path) -> bool:
         known = name in REQUIRED_FILES or name in OPTIONAL_FILES
         if known or name.startswith(".") or name.upper().startswith("README"):
             continue
+        if (name == BUS_FILE and entry.is_file()) or (name == GTFS_FOLDER and entry.is_dir()):
+            continue  # the community bus's timetable and which trips carry parcels
         if name == SCENARIOS and entry.is_dir():
             continue  # planners' what-if files for this region (docs/planners.md), not region data
         sink.add(name, 0, _FILE, f"unknown file (a region folder holds {', '.join(REQUIRED_FILES)}"
-                 f", optionally {', '.join(OPTIONAL_FILES)}, a README and a {SCENARIOS}/ folder)")
+                 f", optionally {', '.join(OPTIONAL_FILES)}, {GTFS_FOLDER}/ with {BUS_FILE}, a README and a "
+                 f"{SCENARIOS}/ folder)")
     return True
 
 
@@ -1061,6 +1079,50 @@ def _words(f: _Fields, name: str, allowed: Sequence[str] | None = None) -> tuple
     return words
 
 
+# ------------------------------------------------------------------------------ community bus
+def _read_bus(ctx: _Context, folder: Path) -> list[BusTripRecord]:
+    """``gtfs/`` and ``bus_parcels.csv`` come together: the timetable, and per route (``trip_id``
+    empty) or per trip the parcels the drivers agreed to carry and the agreement's reference. A
+    trip without a row carries no parcels; a trip row overrides its route's row."""
+    has_feed, has_rows = (folder / GTFS_FOLDER).is_dir(), (folder / BUS_FILE).is_file()
+    if not has_feed and not has_rows:
+        return []
+    if not has_feed:
+        ctx.sink.add(BUS_FILE, 0, _FILE, f"needs the bus timetable in {GTFS_FOLDER}/ (a GTFS feed)")
+        return []
+    try:
+        trips = read_trips(folder / GTFS_FOLDER)
+    except GtfsError as error:
+        ctx.sink.add(GTFS_FOLDER, 0, _FILE, str(error))
+        return []
+    if not has_rows:
+        ctx.sink.add(BUS_FILE, 0, _FILE, f"required with {GTFS_FOLDER}/: which trips carry parcels")
+        return []
+    routes = {t.route_id for t in trips.values()}
+    by_route: dict[str, tuple[int, float, str]] = {}
+    by_trip: dict[str, tuple[int, float, str]] = {}
+    for line, values in _csv_rows(ctx.sink, folder, BUS_FILE, BUS_COLUMNS) or []:
+        f = _Fields(ctx.sink, BUS_FILE, line, values, from_text=True)
+        route, trip = f.text("route_id"), f.text("trip_id", required=False)
+        if route and route not in routes:
+            f.bad("route_id", f"route {route!r} is not in {GTFS_FOLDER}/routes.txt (trips.txt)")
+        if trip and (trip not in trips or trips[trip].route_id != route):
+            f.bad("trip_id", f"trip {trip!r} of route {route!r} is not in {GTFS_FOLDER}/trips.txt")
+        parcels, kg = f.number("max_parcels", positive=True), f.number("max_kg", positive=True)
+        if parcels is not None and not parcels.is_integer():
+            f.bad("max_parcels", f"must be a whole number, got {values['max_parcels']!r}")
+        agreement = f.text("agreement")  # no agreement, no parcels: the drivers must have agreed
+        if f.failed or parcels is None or kg is None:
+            continue
+        (by_trip if trip else by_route)[trip or route] = (int(parcels), kg, agreement)
+    records = []
+    for trip in trips.values():
+        terms = by_trip.get(trip.trip_id) or by_route.get(trip.route_id)
+        if terms is not None:
+            records.append(BusTripRecord(trip, *terms))
+    return records
+
+
 # -------------------------------------------------------------------------------------- entry
 def read_region(path: str | Path) -> RegionData:
     """Read and check the region folder at ``path``.
@@ -1083,7 +1145,8 @@ def read_region(path: str | Path) -> RegionData:
     drones = _read_drones(ctx, folder)
     permits = _read_permits(ctx, folder, zones)
     proxies = _read_proxies(ctx, folder, residents)
+    bus_trips = _read_bus(ctx, folder)
     if ctx.sink.problems or meta is None:
         raise RegionError(ctx.sink.problems)
     return RegionData(folder, meta, tuple(hubs), tuple(residents), tuple(roads), tuple(zones),
-                      tuple(volunteers), tuple(drones), tuple(permits), tuple(proxies))
+                      tuple(volunteers), tuple(drones), tuple(permits), tuple(proxies), tuple(bus_trips))

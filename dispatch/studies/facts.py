@@ -30,7 +30,7 @@ from dispatch.services.plans import eta_window
 
 #: Hand-overs that complete a delivery.
 DELIVERY_KINDS = frozenset({"courier_to_resident", "drone_to_resident", "courier_to_neighbour",
-                            "courier_to_hall"})
+                            "courier_to_hall", "bus_to_resident"})
 #: Plan selection: what was dispatched, or the newest version (scratch copies of scenarios).
 PLAN_CHOICES = ("confirmed", "latest")
 
@@ -69,7 +69,7 @@ class OrderFact:
     parcels: int
     weight_kg: float
     delivered_at: dt.datetime | None = None
-    delivered_by: str | None = None  # volunteer | drone
+    delivered_by: str | None = None  # volunteer | drone | bus
     eta: dt.datetime | None = None
     eta_window: tuple[dt.datetime, dt.datetime] | None = None
     unserved_reason: str | None = None  # for orders neither delivered nor cancelled
@@ -256,7 +256,7 @@ def _routes(s: Session, plans: list[Plan], tz: ZoneInfo
 
 
 def _deliveries(s: Session, order_ids: list[str]) -> dict[str, tuple[dt.datetime, str]]:
-    """The last delivering hand-over of each order: (time, "volunteer" | "drone")."""
+    """The last delivering hand-over of each order: (time, "volunteer" | "drone" | "bus")."""
     out: dict[str, tuple[dt.datetime, str]] = {}
     by_order: dict[str, list[HandoffEvent]] = defaultdict(list)
     for chunk in range(0, len(order_ids), 500):

@@ -88,6 +88,7 @@ class Kpis:
     courier_hours: float = 0.0
     drone_sorties: int = 0
     drone_km: float = 0.0
+    bus_legs: int = 0  # parcels that rode a community bus (貨客混載)
     courier_parcels: int = 0
     parcels_per_courier_hour: float | None = None
     co2_service_kg: float = 0.0
@@ -161,7 +162,7 @@ def compute(facts: Facts, hub_ids: set[str] | None, days: set[dt.date] | None, *
         k.lead_median_min = round(statistics.median(leads), 1)
         k.lead_p90_min = round(percentile_nearest_rank(leads, 90), 1)
     hours = _route_kpis(k, routes)
-    k.courier_parcels = sum(o.parcels for o in delivered if o.delivered_by != "drone")
+    k.courier_parcels = sum(o.parcels for o in delivered if o.delivered_by not in ("drone", "bus"))
     k.parcels_per_courier_hour = round(k.courier_parcels / hours, 2) if hours > 0 else None
     k.co2_service_kg = round(sum(km * mode_factor_g_per_km(m) for m, km in k.km_by_mode.items()) / 1000, 3)
     k.co2_baseline_kg = round(baseline_km(facts, delivered) * FACTORS["baseline_car"].value / 1000, 3)
@@ -183,6 +184,8 @@ def _route_kpis(k: Kpis, routes: Iterable[RouteFact]) -> float:
         if r.mode == "drone":
             k.drone_sorties += 1
             k.drone_km += r.distance_m / 1000
+        elif r.mode == "bus":  # the bus runs anyway: no courier hours, only the parcels it took
+            k.bus_legs += r.deliveries
         elif r.deliveries:
             k.courier_hours += r.hours
     k.km_by_mode = {m: round(v, 3) for m, v in sorted(km.items())}
@@ -236,7 +239,8 @@ HEADLINE = (
     ("lead time median (min)", "lead_median_min"), ("lead time p90 (min)", "lead_p90_min"),
     ("km walk", "km_walk"), ("km bicycle", "km_bicycle"), ("km car", "km_car"),
     ("km drone", "km_drone"), ("courier hours", "courier_hours"), ("drone sorties", "drone_sorties"),
-    ("drone flight km", "drone_km"), ("parcels per courier hour", "parcels_per_courier_hour"),
+    ("drone flight km", "drone_km"), ("parcels by community bus", "bus_legs"),
+    ("parcels per courier hour", "parcels_per_courier_hour"),
     ("CO2 service (kg)", "co2_service_kg"), ("CO2 baseline (kg)", "co2_baseline_kg"),
     ("CO2 saved (kg)", "co2_saved_kg"), ("residents reached", "residents_reached_share"),
     ("unserved", "unserved_total"),

@@ -256,7 +256,7 @@ CASES: list[tuple[str, Callable[[Path], None], str | list[str]]] = [
      lambda f: (f / "residents.csv").write_text("id\n"),
      "residents.csv:0: (file): unknown file (a region folder holds region.toml, hubs.geojson, "
      "residents.geojson, roads.geojson, zones.geojson, volunteers.csv, drones.csv, optionally permits.csv, "
-     "proxies.csv, a README and a scenarios/ folder)"),
+     "proxies.csv, gtfs/ with bus_parcels.csv, a README and a scenarios/ folder)"),
     ("malformed TOML",
      lambda f: replace_text(f, "region.toml", 'crs = "EPSG:6673"', "crs = EPSG:6673"),
      "region.toml:2: (syntax): malformed TOML: Invalid value (at line 2, column 7)"),

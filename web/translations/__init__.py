@@ -37,7 +37,7 @@ DYNAMIC_TERMS = (
     # batch, plan and route states
     N_("closed"), N_("solving"), N_("solved"), N_("proposed"), N_("superseded"), N_("active"), N_("done"),
     # travel modes and stop kinds
-    N_("walk"), N_("bicycle"), N_("car"), N_("drone"),
+    N_("walk"), N_("bicycle"), N_("car"), N_("drone"), N_("bus"),
     N_("pickup"), N_("delivery"), N_("load"), N_("transfer"),
     # why an order is unserved (routing.REASONS and the planning layer's own)
     N_("no_eligible_vehicle"), N_("time_window"), N_("capacity"), N_("range"), N_("zone"),
@@ -48,13 +48,15 @@ DYNAMIC_TERMS = (
     N_("supply_to_drone"), N_("supply_to_courier"), N_("supply_to_hub"), N_("drone_to_hub"),
     N_("courier_to_hub"), N_("hub_to_courier"), N_("hub_to_drone"), N_("courier_to_resident"),
     N_("drone_to_resident"), N_("courier_to_neighbour"), N_("courier_to_hall"),
+    N_("hub_to_bus"), N_("bus_to_resident"), N_("bus_to_courier"),
     # order channels (dispatch.services.ordering.CHANNELS)
     N_("sms"), N_("web"), N_("proxy"), N_("phone"), N_("import"), N_("api"), N_("standing"),
     # planners: KPI labels (dispatch.studies.kpis.HEADLINE), bases, unserved reasons of the KPIs,
     # chart titles and legends (web.studies.reports.kpi_charts), CO2 factor names (FACTORS)
     N_("orders"), N_("on-time share"), N_("lead time median (min)"), N_("lead time p90 (min)"),
     N_("km walk"), N_("km bicycle"), N_("km car"), N_("km drone"), N_("courier hours"), N_("drone sorties"),
-    N_("drone flight km"), N_("parcels per courier hour"), N_("CO2 service (kg)"), N_("CO2 baseline (kg)"),
+    N_("drone flight km"), N_("parcels by community bus"),
+    N_("parcels per courier hour"), N_("CO2 service (kg)"), N_("CO2 baseline (kg)"),
     N_("CO2 saved (kg)"), N_("residents reached"), N_("unserved"),
     N_("recorded"), N_("not delivered"), N_("not planned"),
     N_("Orders and delivered"), N_("Kilometres by mode"), N_("CO2: service vs household trips"),
