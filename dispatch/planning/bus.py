@@ -120,6 +120,31 @@ def save_bus_legs(session: Session, plan: Plan, t0: dt.datetime, legs: list[BusL
     return routes
 
 
+def carry_bus_routes(session: Session, previous: Plan, plan: Plan) -> None:
+    """An edit or a re-timing of ``previous`` keeps its bus legs (the buses keep their timetable):
+    each ``bus`` route is copied into the new version ``plan``, after its other routes."""
+    position = len(plan.routes)
+    for route in previous.routes:
+        if route.mode != "bus":
+            continue
+        copy = Route(
+            plan_id=plan.id,
+            position=position,
+            bus_trip_id=route.bus_trip_id,
+            mode="bus",
+            depart_at=route.depart_at,
+            return_at=route.return_at,
+            distance_m=route.distance_m,
+            path=route.path,
+        )
+        copy.stops = [
+            Stop(seq=st.seq, order_id=st.order_id, kind=st.kind, eta=st.eta, lon=st.lon, lat=st.lat)
+            for st in route.stops
+        ]
+        session.add(copy)
+        position += 1
+
+
 def _path(calls: list[list[object]], legs: list[BusLeg]) -> list[list[float]]:
     """The bus's line on the map: its stops from the first boarding to the last alighting."""
     ids = [c[0] for c in calls]

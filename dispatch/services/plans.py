@@ -35,6 +35,7 @@ from dispatch.lifecycle import BATCH_PENDING, BatchState, OrderState, PlanState,
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Route, Volunteer
 from dispatch.phrases import Phrase
+from dispatch.planning.bus import carry_bus_routes
 from dispatch.planning.run import plan_batch
 from dispatch.planning.store import save_version
 from dispatch.services import notify
@@ -83,7 +84,9 @@ def _save_edit(session: Session, plan: Plan, batch: Batch, edited: Edited, note:
     """Store the edited problem and solution as the batch's next version; return its id."""
     excluded = [*_excluded(plan, routing.solution_from_json(plan.solution)), *(dropped or [])]
     problem, solution = edited
-    return save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id).id
+    new = save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id)
+    carry_bus_routes(session, plan, new)
+    return new.id
 
 
 def _number(session: Session, order_id: str) -> int | str:

@@ -155,3 +155,22 @@ def test_the_nyuzen_gtfs_jp_feed_reads_with_its_calendar(tmp_path: Path) -> None
     assert first.calls[0].name == "入善駅前" and first.calls[0].departure == "17:45:00"
     assert first.service.runs_on(dt.date(2019, 6, 3))  # a Monday inside the feed's validity
     assert not first.service.runs_on(dt.date(2019, 1, 1))  # removed in calendar_dates.txt (New Year)
+
+
+@pytest.mark.db
+def test_an_edit_of_the_plan_keeps_its_bus_leg(db: Database, bus_valley: Path) -> None:
+    """R5 by bus, R2 (west, far from any stop) by the walker; dropping R2 keeps R5 on the bus."""
+    from dispatch.services.plans import drop_order
+
+    load_region(db, read_region(bus_valley))
+    batch_id, ids = order_batch(
+        db, {"R5": [ItemRequest("パン", 1)], "R2": [ItemRequest("パン", 1)]}, cutoff=CUTOFF
+    )
+    plan_id = plan_batch(db, batch_id, time_limit_s=2.0, solution_limit=20)
+    before = routes_of(db, plan_id)
+    assert {o for o, k, _ in before["bus"]} == {ids["R5"]} and {o for o, _, _ in before["walk"]} == {
+        ids["R2"]
+    }
+    edited = drop_order(db, plan_id, ids["R2"], user_id=None)
+    after = routes_of(db, edited)
+    assert after["bus"] == before["bus"] and "walk" not in after
