@@ -48,6 +48,7 @@ from sqlalchemy import func, or_, select
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.demo_texts import DEMO_TEXTS
+from dispatch.imports import import_manifest
 from dispatch.lifecycle import BatchState, MessageStatus
 from dispatch.models import Batch, Hub, Message, Order, Plan, Region, Resident, Volunteer, utcnow
 from dispatch.requests import ItemRequest
@@ -61,6 +62,8 @@ WEB_ITEMS = ((("米", 1), ("牛乳", 1)), (("水", 2),), (("新聞", 1), ("パ�
 #: The demo day's orders arrive over this long before the batches close (5 minutes apart at most).
 ORDER_SPREAD = dt.timedelta(minutes=150)
 ORDER_GAP = dt.timedelta(minutes=5)
+#: Parcels the supply point (the post office) has for residents of drone-port hubs on the demo day.
+POST_OFFICE_PARCELS = 4
 #: Solver time per hub at start-up: the demo should open within ~20 s on a small machine.
 DEMO_SOLVE_SECONDS = 3.0
 #: The simulated past day: orders texted over the day, seed, and each batch's solve (an upper bound
@@ -149,6 +152,10 @@ def seed_demo_day(db: Database, region_code: str, receive_sms: ReceiveSms, order
             return [f"demo day already has {existing} orders"]
         residents = list(s.execute(select(Resident.id, Resident.phone).where(
             Resident.region_id == region.id, Resident.active).order_by(Resident.code)))
+        supply = s.scalars(select(Hub.code).where(Hub.region_id == region.id, Hub.kind == "supply")
+                           .order_by(Hub.code)).first()
+        by_drone = list(s.scalars(select(Resident.code).join(Hub, Hub.id == Resident.hub_id).where(
+            Resident.region_id == region.id, Resident.active, Hub.drone_port).order_by(Resident.code)))
     rng = random.Random(seed)
     chosen = rng.sample(residents, min(orders, len(residents)))
     first = max(day.cutoff_at - ORDER_SPREAD, day.day_start)  # all of them today
@@ -166,6 +173,10 @@ def seed_demo_day(db: Database, region_code: str, receive_sms: ReceiveSms, order
         else:
             receive_sms(phone, rng.choice(DEMO_TEXTS), at)
             channels["sms"] = channels.get("sms", 0) + 1
+    if supply and by_drone:  # the post office's morning manifest: parcels the drone shuttle fetches
+        codes = rng.sample(by_drone, min(POST_OFFICE_PARCELS, len(by_drone)))
+        manifest = "resident,items,origin\n" + "".join(f"{c},小包:1,{supply}\n" for c in codes)
+        channels["import"] = len(import_manifest(db, "manifest.csv", manifest.encode(), first))
     return ["demo day: " + ", ".join(f"{n} orders by {c}" for c, n in sorted(channels.items()))]
 
 

@@ -83,14 +83,9 @@ def _decode(raw: bytes) -> str | None:
     return None
 
 
-def _read(path: Path) -> tuple[list[_Row], list[ImportProblem]]:
-    name = path.name
+def _read(name: str, raw: bytes) -> tuple[list[_Row], list[ImportProblem]]:
     problems: list[ImportProblem] = []
     rows: list[_Row] = []
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        return [], [ImportProblem(name, 0, "(file)", error.strerror or str(error))]
     text = _decode(raw)
     if text is None:
         return [], [ImportProblem(name, 0, "(file)", "not UTF-8 or Shift_JIS text; save it as CSV UTF-8")]
@@ -151,8 +146,17 @@ def import_orders(db: Database, path: Path, now: dt.datetime | None = None) -> l
 
     Raises :class:`ImportError_` listing every problem (nothing is imported then).
     """
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ImportError_([ImportProblem(path.name, 0, "(file)", error.strerror or str(error))]) from None
+    return import_manifest(db, path.name, raw, now)
+
+
+def import_manifest(db: Database, name: str, raw: bytes, now: dt.datetime | None = None) -> list[int]:
+    """:func:`import_orders` of a manifest's bytes (``name`` is the file name problems cite)."""
     now = now or dt.datetime.now(dt.UTC)
-    rows, problems = _read(path)
+    rows, problems = _read(name, raw)
     if problems:
         raise ImportError_(problems)
     numbers: list[int] = []
@@ -162,11 +166,11 @@ def import_orders(db: Database, path: Path, now: dt.datetime | None = None) -> l
         for row in rows:
             resident = residents.get(row.resident)
             if resident is None:
-                problems.append(ImportProblem(path.name, row.line, "resident",
+                problems.append(ImportProblem(name, row.line, "resident",
                                               f"no active resident with code {row.resident!r}"))
                 continue
             if row.origin is not None and row.origin not in supplies:
-                problems.append(ImportProblem(path.name, row.line, "origin",
+                problems.append(ImportProblem(name, row.line, "origin",
                                               f"{row.origin!r} is not a supply point"))
                 continue
             try:
@@ -175,7 +179,7 @@ def import_orders(db: Database, path: Path, now: dt.datetime | None = None) -> l
                     priority=row.priority,
                     origin_hub_id=supplies[row.origin].id if row.origin else None)
             except DomainError as error:
-                problems.append(ImportProblem(path.name, row.line, "items", str(error)))
+                problems.append(ImportProblem(name, row.line, "items", str(error)))
                 continue
             numbers.append(order.number)
         if problems:

@@ -53,6 +53,7 @@ from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.demo_texts import DEMO_TEXTS
 from dispatch.errors import DomainError
+from dispatch.imports import import_manifest
 from dispatch.lifecycle import BatchState, MessageStatus, OrderState, PlanState
 from dispatch.models import Batch, HandoffEvent, Hub, Message, Order, Plan, Region, Resident, Route
 from dispatch.models.courier import CourierAction
@@ -70,6 +71,10 @@ from dispatch.services.solving import solve_batch
 log = logging.getLogger(__name__)
 
 OPERATOR = "user:simulator"
+#: When the supply point's morning manifest of parcels arrives (local time after midnight).
+SUPPLY_MANIFEST_AT = dt.timedelta(hours=8, minutes=30)
+#: The pilot a simulated sortie names when it needs no permit.
+SIM_PILOT = "simulated pilot"
 #: Couriers' action ids in a simulated day start with this (how :func:`simulated_days` finds them).
 ACTION_PREFIX = "sim"
 #: How long after a batch's plan is stored the (simulated) operator confirms it.
@@ -102,6 +107,9 @@ class SimConfig:
     fail_rate: float = 0.05  # share of courier deliveries where nobody is home
     cancel_rate: float = 0.03  # share of orders the resident cancels later by SMS
     days: int = 1  # consecutive days from ``day``; ``orders`` texts on each
+    #: Share of the day's orders that are parcels waiting at the region's supply point (the post
+    #: office), sent as its morning manifest; none when the region has no supply point.
+    supply_share: float = 0.2
 
 
 @dataclass
@@ -152,8 +160,10 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
         region = s.scalars(select(Region).where(Region.code == code)).one()
         tz = ZoneInfo(region.timezone)
         hubs = list(s.scalars(select(Hub).where(Hub.region_id == region.id, Hub.kind == "hub")))
-        residents = list(s.execute(select(Resident.phone, Resident.hub_id).where(
+        residents = list(s.execute(select(Resident.phone, Resident.hub_id, Resident.code).where(
             Resident.region_id == region.id, Resident.active.is_(True)).order_by(Resident.code)))
+        supply = s.scalars(select(Hub.code).where(Hub.region_id == region.id, Hub.kind == "supply")
+                           .order_by(Hub.code)).first()
     first = config.day or next_monday(dt.date.today())
     day = Day(db, config, sms, settings, tz, random.Random(config.seed), first)
     for offset in range(config.days):
@@ -163,7 +173,7 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
         for hub in hubs:
             for cutoff in cutoffs[hub.id]:
                 day.at(cutoff, _closer(day, hub.id), rank=0)
-        _orders_arrive(day, residents, cutoffs, midnight)
+        _orders_arrive(day, residents, cutoffs, midnight, supply)
         # The scheduler's sweep after the day's last plans: what missed its day is carried on.
         day.at(midnight + EVENING_SWEEP, lambda now: _sweep(day, [h.id for h in hubs], now), rank=0)
         day.at(midnight + dt.timedelta(days=1) - dt.timedelta(seconds=1),
@@ -184,12 +194,18 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
 
 
 def _orders_arrive(day: Day, residents: list[Any], cutoffs: dict[str, list[dt.datetime]],
-                   midnight: dt.datetime) -> None:
-    """``config.orders`` texts from random residents between 07:00 and their hub's last cutoff."""
-    served = [(phone, hub_id) for phone, hub_id in residents if cutoffs.get(hub_id)]
+                   midnight: dt.datetime, supply: str | None) -> None:
+    """``config.orders`` orders from random residents: a ``supply_share`` of them parcels in the
+    supply point's manifest at 08:30, the others texts between 07:00 and their hub's last cutoff."""
+    served = [(phone, hub_id, code) for phone, hub_id, code in residents if cutoffs.get(hub_id)]
     opens = midnight + dt.timedelta(hours=7)
-    for _ in range(day.config.orders):
-        phone, hub_id = day.rng.choice(served)
+    parcels = round(day.config.orders * day.config.supply_share) if supply and served else 0
+    if parcels:
+        codes = [day.rng.choice(served)[2] for _ in range(parcels)]
+        manifest = "resident,items,origin\n" + "".join(f"{c},小包:1,{supply}\n" for c in codes)
+        day.at(midnight + SUPPLY_MANIFEST_AT, lambda now: _manifest(day, manifest, now))
+    for _ in range(day.config.orders - parcels):
+        phone, hub_id, _code = day.rng.choice(served)
         last = max(cutoffs[hub_id])
         at = opens + dt.timedelta(seconds=day.rng.uniform(0, max((last - opens).total_seconds(), 60)))
         at = at.replace(microsecond=0)
@@ -198,6 +214,12 @@ def _orders_arrive(day: Day, residents: list[Any], cutoffs: dict[str, list[dt.da
         if day.rng.random() < day.config.cancel_rate:
             later = at + dt.timedelta(minutes=day.rng.uniform(10, 240))
             day.at(later.replace(microsecond=0), lambda now, p=phone: _text(day, p, "取消", now))
+
+
+def _manifest(day: Day, text: str, now: dt.datetime) -> None:
+    """The supply point's parcel manifest, imported as an operator would (``hakobu import orders``)."""
+    import_manifest(day.db, "manifest.csv", text.encode(), now)
+    day.sms.send_due(now)
 
 
 def _text(day: Day, phone: str, body: str, now: dt.datetime) -> None:
@@ -291,10 +313,12 @@ def _schedule_sortie(day: Day, route_id: str, depart: dt.datetime, back: dt.date
 
 
 def _take_off(day: Day, route_id: str, now: dt.datetime) -> None:
-    """Take off after the checklist (battery and weather checked, the planned payload, a permit
-    reference if a zone needs one); a sortie that may not fly (weather hold, drone grounded) is
-    aborted, its orders sent to the ground for the next batch."""
-    checklist = sorties.PreFlight(battery_checked=True, weather_checked=True, permit_ref="SIM-PERMIT")
+    """Take off after the checklist (battery and weather checked, the planned payload, the first
+    pilot named on the permit the plan relies on); a sortie that may not fly (weather hold, drone
+    grounded, the permit expired) is aborted, its orders sent to the ground for the next batch."""
+    pilots = sorties.pilots_for(day.db, route_id)
+    checklist = sorties.PreFlight(battery_checked=True, weather_checked=True,
+                                  pilot=pilots[0] if pilots else SIM_PILOT)
     try:
         record = sorties.take_off(day.db, route_id, OPERATOR, now, checklist)
     except DomainError as error:

@@ -362,8 +362,10 @@ def volunteers(rng: random.Random) -> list[list[str]]:
 
 def drones() -> list[list[str]]:
     model = "JP2-class multicopter"
-    return [[code, hub, model, "4.5", "20", "36", "10"]
-            for code, hub in (("D1", "IZUSHI"), ("D2", "IZUSHI"), ("D3", "TANTO"), ("D4", "TANTO"))]
+    # Registrations (登録記号) are fictitious; the weather limits are left to their defaults.
+    return [[code, hub, model, "4.5", "20", "36", "10", f"JU00TJM0000{n}"]
+            for n, (code, hub) in enumerate((("D1", "IZUSHI"), ("D2", "IZUSHI"), ("D3", "TANTO"),
+                                             ("D4", "TANTO")), start=1)]
 
 
 def permits() -> list[list[str]]:
@@ -426,7 +428,7 @@ def generate(out: Path) -> None:
         "volunteers.csv": csv_text(("id", "name", "phone", "hub_id", "mode", "capacity_kg", "max_parcels",
                                     "shift_start", "shift_end", "days"), volunteers(rng)),
         "drones.csv": csv_text(("id", "hub_id", "model", "payload_kg", "range_km", "cruise_kmh",
-                                "turnaround_min"), drones()),
+                                "turnaround_min", "registration"), drones()),
         "permits.csv": csv_text(("number", "hub_id", "holder", "valid_from", "valid_until", "categories",
                                  "drones", "pilots", "zones", "notes"), permits()),
     }

@@ -22,6 +22,7 @@ from web import (
     console,
     courier,
     drones,
+    flight_log,
     intake,
     integrations,
     metrics,
@@ -92,6 +93,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(courier.bp)
     app.register_blueprint(operations.bp)
     app.register_blueprint(drones.bp)
+    app.register_blueprint(flight_log.bp)
     app.register_blueprint(parked.bp)
     app.register_blueprint(volunteers.bp)
     app.register_blueprint(integrations.bp)

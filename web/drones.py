@@ -40,6 +40,7 @@ class TakeOffForm(FlaskForm):
     battery_checked = BooleanField()
     weather_checked = BooleanField()
     permit_ref = StringField(validators=[Optional(), Length(max=sorties.MAX_TEXT)])
+    pilot = StringField(validators=[Optional(), Length(max=sorties.MAX_TEXT)])  # default: the user
 
 
 class DropForm(FlaskForm):
@@ -131,7 +132,8 @@ def take_off(route_id: str) -> Any:
     def run() -> str:
         checklist = sorties.PreFlight(battery_checked=bool(form.battery_checked.data),
                                       weather_checked=bool(form.weather_checked.data),
-                                      payload_kg=form.payload_kg.data, permit_ref=form.permit_ref.data or "")
+                                      payload_kg=form.payload_kg.data, permit_ref=form.permit_ref.data or "",
+                                      pilot=form.pilot.data or current_user.name)
         record = sorties.take_off(db(), route_id, _actor(), utcnow(), checklist,
                                   hub_ids=current_user.hub_scope)
         return _("Take-off recorded; on board: %(orders)s.", orders=_moved(record))

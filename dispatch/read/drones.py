@@ -63,6 +63,8 @@ class SortieRow:
     landed_at: dt.datetime | None
     permit_ref: str
     abort_reason: str
+    planned_permits: tuple[str, ...] = ()  # the permit numbers the plan relies on
+    pilot: str = ""  # who flew it (recorded at take-off)
 
     @property
     def over_limit(self) -> bool:
@@ -131,7 +133,8 @@ def _row(session: Session, route: Route, now: dt.datetime, late_after: dt.timede
         permit_zones=tuple(z.name for z in zones) or tuple(log.permit_zones if log else ()),
         weather_hold=hub.weather_hold, taken_off_at=log.taken_off_at if log else None,
         landed_at=log.landed_at if log else None, permit_ref=log.permit_ref if log else "",
-        abort_reason=log.abort_reason if log else "")
+        abort_reason=log.abort_reason if log else "", planned_permits=tuple(route.permits or ()),
+        pilot=log.pilot if log else "")
 
 
 def todays_sorties(session: Session, hub_ids: Iterable[str] | None, now: dt.datetime,

@@ -6,7 +6,8 @@ record each step; each moves the custody of the parcels on board, with the staff
 actor, and the order's state, in the same transaction as the resident's SMS:
 
 * **take-off** (:func:`take_off`), only with a :class:`PreFlight` checklist (battery, weather,
-  payload against the drone's limit, a permit reference when a zone on the path needs one), kept
+  payload against the drone's limit, and when a zone on the path needs one, a recorded permit
+  valid today that covers the zone, the drone and the pilot: :func:`covering_permit`), kept
   in a :class:`~dispatch.models.SortieLog` row. Custody ``supply_to_drone`` (shuttle) or
   ``hub_to_drone`` (direct; order ``planned → dispatched → in_transit``, resident told it is on
   its way);
@@ -48,6 +49,7 @@ from dispatch.models import (
     Hub,
     OperatorAlert,
     Order,
+    Permit,
     Plan,
     Region,
     Resident,
@@ -55,6 +57,7 @@ from dispatch.models import (
     SortieLog,
     Zone,
 )
+from dispatch.permits import PERMIT_TYPES, hub_permits, permit_status
 from dispatch.phrases import Phrase
 from dispatch.services import notify
 from dispatch.services.delivery import holder
@@ -63,8 +66,6 @@ from dispatch.services.handoffs import append_event
 from dispatch.services.pins import MAX_ATTEMPTS, PinResult, PinStatus, normalise_pin, pin_matches
 from dispatch.zones import zone_active_at
 
-#: Zone types a drone may cross only under a permit (PROHIBITED ones it never crosses).
-PERMIT_TYPES = frozenset({"REQ_AUTHORIZATION", "CONDITIONAL"})
 #: Longest free text (abort reason, permit reference) staff may record.
 MAX_TEXT = 200
 
@@ -74,13 +75,16 @@ class PreFlight:
     """The pilot's checklist before take-off, recorded with it.
 
     ``payload_kg`` is the weight on the scale (None: the planned weight of the parcels);
-    ``permit_ref`` the permit's reference (free text for now) when a zone on the path needs one.
+    ``pilot`` who flies it (飛行させた者, as named on the permit); ``permit_ref`` the number of the
+    permit to fly under when a zone on the path needs one ("": the one the plan relies on, or any
+    recorded permit of the hub that covers the flight).
     """
 
     battery_checked: bool
     weather_checked: bool
     payload_kg: float | None = None
     permit_ref: str = ""
+    pilot: str = ""
 
 
 @dataclass
@@ -197,11 +201,42 @@ def _check_preflight(session: Session, route: Route, drone: Drone, checklist: Pr
         raise DomainError("payload %(payload)s kg is over drone %(code)s's limit of %(payload_kg)s kg",
                           payload=payload, code=drone.code, payload_kg=drone.payload_kg)
     zones = permit_zones(session, route, now)
-    permit = checked_text(checklist.permit_ref, "permit reference", MAX_TEXT)
-    if zones and not permit:
-        names = ", ".join(z.identifier for z in zones)
-        raise DomainError("the path crosses %(names)s: enter the permit reference", names=names)
-    return payload, zones, permit
+    wanted = checked_text(checklist.permit_ref, "permit reference", MAX_TEXT)
+    if not zones:
+        return payload, zones, wanted
+    pilot = checked_text(checklist.pilot, "pilot", MAX_TEXT)
+    return payload, zones, covering_permit(session, route, drone, zones, pilot, wanted, now).number
+
+
+def covering_permit(session: Session, route: Route, drone: Drone, zones: list[Zone], pilot: str,
+                    wanted: str, now: dt.datetime) -> Permit:
+    """The hub's recorded permit that covers every zone in ``zones`` for this drone and ``pilot``
+    today (``wanted``: that one; else the plan's, then any), else :class:`DomainError` saying why
+    the most likely one does not (expired, another drone, a pilot not named on it…)."""
+    tz = _zone_of(session, route)
+    candidates = hub_permits(session, drone.hub_id)
+    if wanted:
+        candidates = [p for p in candidates if p.number == wanted]
+        if not candidates:
+            raise DomainError("permit %(number)s is not recorded for this hub", number=wanted)
+    planned = list(route.permits or [])
+    candidates.sort(key=lambda p: planned.index(p.number) if p.number in planned else len(planned))
+    names = ", ".join(z.name for z in zones)
+    if not candidates:
+        raise DomainError("the path crosses %(names)s and the hub holds no permit for it", names=names)
+    if not pilot:
+        raise DomainError("the path crosses %(names)s: name the pilot", names=names)
+    first_refusal = None
+    for permit in candidates:
+        why = next((w for z in zones if (w := permit_status(permit, z, drone.code, now, now, tz))), None)
+        if why is None and pilot.casefold() not in {p.casefold() for p in permit.pilots}:
+            why = Phrase("pilot %(pilot)s is not named on permit %(number)s",
+                         {"pilot": pilot, "number": permit.number})
+        if why is None:
+            return permit
+        first_refusal = first_refusal or why
+    assert first_refusal is not None
+    raise DomainError(first_refusal)
 
 
 def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklist: PreFlight, *,
@@ -236,7 +271,7 @@ def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklis
             record.moved.append(order.number)
         session.add(SortieLog(
             route_id=route.id, drone_id=drone.id, payload_kg=payload, payload_limit_kg=drone.payload_kg,
-            battery_checked=True, weather_checked=True, permit_ref=permit,
+            battery_checked=True, weather_checked=True, permit_ref=permit, pilot=checklist.pilot.strip(),
             permit_zones=[z.identifier for z in zones], checked_by=actor, taken_off_at=now, outcome="flying"))
         transition(route, RouteState.ACTIVE)
         return record
@@ -408,6 +443,17 @@ def _requeue(session: Session, order: Order, route: Route, to_ground: bool, now:
         order.force_ground = True
     order.updated_at = now
     _tell(session, order, "rescheduled", {}, f"rescheduled:{order.id}:{route.id}", now)
+
+
+def pilots_for(db: Database, route_id: str) -> list[str]:
+    """The pilots named on the permits the sortie's plan relies on (empty: none needed)."""
+    with db.read() as session:
+        route = session.get(Route, route_id)
+        if route is None or not route.permits:
+            return []
+        hub_id = session.get_one(Drone, route.drone_id).hub_id
+        permits = [p for p in hub_permits(session, hub_id) if p.number in route.permits]
+        return [pilot for p in permits for pilot in p.pilots]
 
 
 def pending_sorties(db: Database, hub_id: str) -> list[str]:

@@ -20,6 +20,7 @@ from dispatch.models import (
     Message,
     OperatorAlert,
     Order,
+    Permit,
     Plan,
     Region,
     Route,
@@ -36,7 +37,7 @@ from dispatch.services.pins import PinStatus
 from dispatch.services.plans import confirm_plan
 from tests.dispatch.factories import CONFIRMED_AT, SETTINGS, pin_of
 from tests.dispatch.test_delivery import aid, shuttle_day
-from tests.dispatch.test_planning import CUTOFF, FAST, latest_plan, order_batch
+from tests.dispatch.test_planning import CUTOFF, FAST, TOKYO, latest_plan, order_batch
 
 pytestmark = pytest.mark.db
 
@@ -167,24 +168,38 @@ def test_no_take_off_under_a_weather_hold_or_with_a_grounded_drone(db: Database,
         sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
 
 
-def test_a_zone_needing_a_permit_on_the_path_asks_for_the_permit_reference(db: Database,
-                                                                            day: DroneDay) -> None:
+def test_a_zone_needing_a_permit_takes_off_only_under_a_recorded_permit_for_drone_and_pilot(
+        db: Database, day: DroneDay) -> None:
     with db.write() as s:
         route = s.get_one(Route, day.sortie)
         region = s.scalars(select(Region)).one()
+        hub = s.scalars(select(Hub).where(Hub.kind == "hub")).one()
         (x, y) = route.path[len(route.path) // 2] if route.path else (route.stops[0].lon, route.stops[0].lat)
         d = 0.0005
         square = [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]
         s.add(Zone(region_id=region.id, identifier="TINY-DID", name="Densely inhabited",
-                   type="REQ_AUTHORIZATION", geometry={"type": "Polygon", "coordinates": [square]},
-                   applicability=[], feature={}, buffer_m=10.0))
-    with pytest.raises(DomainError, match="TINY-DID: enter the permit reference"):
-        sorties.take_off(db, day.sortie, STAFF, day.depart_at, OK)
-    with_permit = sorties.PreFlight(battery_checked=True, weather_checked=True, permit_ref="MLIT-2026-0042")
-    sorties.take_off(db, day.sortie, STAFF, day.depart_at, with_permit)
+                   type="REQ_AUTHORIZATION", category="DID", applicability=[], feature={}, buffer_m=10.0,
+                   geometry={"type": "Polygon", "coordinates": [square]}))
+    pilot = sorties.PreFlight(battery_checked=True, weather_checked=True, pilot="Aoi Sato")
+    with pytest.raises(DomainError, match="Densely inhabited and the hub holds no permit"):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, pilot)
+    today = day.depart_at.astimezone(TOKYO).date()
+    with db.write() as s:
+        drone_code = s.get_one(Drone, day.drone).code
+        s.add(Permit(region_id=region.id, hub_id=hub.id, number="MLIT-2026-0042", categories=["did"],
+                     drones=[drone_code], pilots=["Aoi Sato"], zones=["TINY-DID"],
+                     valid_from=today - dt.timedelta(days=90), valid_until=today - dt.timedelta(days=1)))
+    with pytest.raises(DomainError, match="permit MLIT-2026-0042 expired on"):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, pilot)
+    with db.write() as s:
+        s.scalars(select(Permit)).one().valid_until = today
+    someone = sorties.PreFlight(battery_checked=True, weather_checked=True, pilot="Ken Mori")
+    with pytest.raises(DomainError, match="pilot Ken Mori is not named on permit MLIT-2026-0042"):
+        sorties.take_off(db, day.sortie, STAFF, day.depart_at, someone)
+    sorties.take_off(db, day.sortie, STAFF, day.depart_at, pilot)
     with db.read() as s:
         log = s.scalars(select(SortieLog)).one()
-        assert (log.permit_ref, log.permit_zones) == ("MLIT-2026-0042", ["TINY-DID"])
+        assert (log.permit_ref, log.permit_zones, log.pilot) == ("MLIT-2026-0042", ["TINY-DID"], "Aoi Sato")
 
 
 # --- drop and landing -----------------------------------------------------------------------------

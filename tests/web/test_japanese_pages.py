@@ -154,7 +154,7 @@ def _staff_pages(db: Database, role: str) -> list[str]:
                   "/orders/parked", *(f"/plans/{p}/confirm/ask" for p in plans),
                   f"/operations/weather/ask?target={hub}&value=on",
                   f"/operations/courier/ask?target={courier}&value=off",
-                  "/volunteers", "/volunteers?week=2026-03-02"]
+                  "/volunteers", "/volunteers?week=2026-03-02", "/flight-log"]
     if role in ("planner", "admin"):
         pages += ["/planner/", "/planner/scenario"]
     pages += ["/volunteers/hours?month=2026-03"]
