@@ -155,6 +155,28 @@ def region_import_zones(polygons: Path, folder: Path, category: str, zone_type: 
                f"{len(merged['features']) - len(features)} other zone(s) kept")
 
 
+@region_group.command("geocode")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--table", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="a CSV address,lon,lat the municipality keeps")
+@click.option("--jageocoder-dir", type=click.Path(path_type=Path), default=None,
+              help="a local jageocoder dictionary directory (pip install jageocoder; never online)")
+def region_geocode(folder: Path, table: Path | None, jageocoder_dir: Path | None) -> None:
+    """Fill in the coordinates of residents given only by "address" in FOLDER/residents.geojson."""
+    from dispatch.region.geocode import GeocodeError, JageocoderGeocoder, TableGeocoder, geocode_residents
+
+    if (table is None) == (jageocoder_dir is None):
+        fail("give exactly one of --table FILE or --jageocoder-dir DIR")
+    try:
+        geocoder = TableGeocoder(table) if table is not None else JageocoderGeocoder(jageocoder_dir)  # type: ignore[arg-type]
+        filled = geocode_residents(folder / "residents.geojson", geocoder)
+    except GeocodeError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        fail(f"{len(error.problems)} address(es) not geocoded; residents.geojson unchanged")
+    click.echo(f"{folder / 'residents.geojson'}: {filled} resident(s) geocoded")
+
+
 @click.group("export")
 def export_group() -> None:
     """Exports for operators (no names or phone numbers)."""

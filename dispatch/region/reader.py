@@ -626,7 +626,8 @@ def _check_hub_ref(ctx: _Context, f: _Fields, code: str, need: str = "") -> None
 
 # ------------------------------------------------------------------------------- hubs, people
 _HUB_FIELDS = ("id", "name", "kind", "drone_port", "opens", "closes", "cutoffs")
-_RESIDENT_FIELDS = ("id", "name", "phone", "language", "hub_id", "drop_lon", "drop_lat", "notes", "handover")
+_RESIDENT_FIELDS = ("id", "name", "phone", "language", "hub_id", "drop_lon", "drop_lat", "notes", "handover",
+                    "address")  # the postal address: kept in the file, geocoded by `hakobu region geocode`
 _ROAD_FIELDS = ("id", "kind", "maxspeed_kmh", "oneway", "car")
 
 
@@ -697,6 +698,11 @@ def _read_residents(ctx: _Context, folder: Path) -> list[ResidentRecord]:
         notes = f.text("notes", required=False)
         handover = f.choice("handover", HANDOVER_CONSENT, required=False, default="none")
         drop = _drop_point(ctx, f, props)
+        address = f.text("address", required=False)
+        if raw_geom is None and address:
+            f.bad("geometry", f"no coordinates for the address {address!r}: run `hakobu region geocode` "
+                  "(docs/region-format.md, Geocoding) or give a Point")
+            continue
         geom = _geometry(ctx, f, raw_geom, ("Point",))
         if f.failed or geom is None:
             continue
