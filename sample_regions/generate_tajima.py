@@ -397,13 +397,14 @@ def generate(out: Path) -> None:
     zone_features = zones()
     no_fly = prohibited_area(zone_features)
     hubs = []
-    for code, name, kind, port, where in HUBS:
+    for number, (code, name, kind, port, where) in enumerate(HUBS, start=1):
         xy = _hub_xy(to_m(*where))
         assert not no_fly.contains(Point(xy)), f"hub {code} lies in a PROHIBITED zone"
         hubs.append({"type": "Feature", "properties": {
             "id": code, "name": name, "kind": kind, "drone_port": port,
             **({"opens": "09:00", "closes": "17:00", "cutoffs": []} if kind == "supply"
-               else {"opens": "08:00", "closes": "18:00", "cutoffs": ["10:00", "14:00"]})},
+               else {"opens": "08:00", "closes": "18:00", "cutoffs": ["10:00", "14:00"],
+                     "phone": f"+8150000000{number:02d}"})},  # fictitious, like the residents
             "geometry": {"type": "Point", "coordinates": to_ll(xy)}})
     roads = []
     for number, segment in enumerate(net.segments, start=1):

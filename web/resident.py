@@ -7,16 +7,18 @@ import datetime as dt
 import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from dispatch.errors import DomainError
+from dispatch.read.resident import hub_card, hub_phones
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import ordering, signin
-from web.context import db, settings
+from web.context import db, now, read, settings
 from web.extensions import limiter
 from web.forms import choices
 from web.phrases import say
@@ -62,10 +64,53 @@ class CancelForm(FlaskForm):
     pass
 
 
-def _wish_choices() -> list[tuple[str, str]]:
-    return [("0:any", _("Today, any time")), ("0:morning", _("Today morning")),
-            ("0:afternoon", _("Today afternoon")), ("1:any", _("Tomorrow, any time")),
-            ("1:morning", _("Tomorrow morning")), ("1:afternoon", _("Tomorrow afternoon"))]
+def _wish_choices(today_closed: bool) -> list[tuple[str, str]]:
+    """When the order should come. After the hub's last cutoff (at night) tomorrow comes first and
+    is the default: an order placed then cannot come today (the service would move a "today" wish
+    to the next delivery day anyway, so the today choices stay valid)."""
+    today = [("0:any", _("Today, any time")), ("0:morning", _("Today morning")),
+             ("0:afternoon", _("Today afternoon"))]
+    tomorrow = [("1:any", _("Tomorrow, any time")), ("1:morning", _("Tomorrow morning")),
+                ("1:afternoon", _("Tomorrow afternoon"))]
+    return tomorrow + today if today_closed else today + tomorrow
+
+
+@bp.app_template_filter("national_phone")
+def national_phone(e164: str) -> str:
+    """A Japanese number as people write it (+815000000002 → 050-0000-0002, +81796520000 →
+    0796-52-0000); other numbers as stored."""
+    if not e164.startswith("+81"):
+        return e164
+    digits = "0" + e164[3:]
+    if len(digits) == 11:
+        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    if len(digits) == 10:
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    return digits
+
+
+@bp.app_template_filter("order_day")
+def order_day(at: dt.datetime | None, tz: Any) -> str:
+    """The delivery day of an order as a resident reads it: ``12月9日(水)`` / ``Wed, Dec 9``."""
+    if at is None:
+        return ""
+    locale = get_locale()
+    pattern = "M月d日(E)" if locale is None or locale.language == "ja" else "EEE, MMM d"
+    return format_date(at.astimezone(tz).date(), pattern)
+
+
+def _add_item(form: OrderForm, name: str) -> None:
+    """A common-item button: one more of it if listed, else into the first empty row."""
+    rows = [(form[f"item{i}"], form[f"qty{i}"]) for i in range(ITEM_ROWS)]
+    for item, qty in rows:
+        if (item.data or "").strip() == name:
+            count = min((qty.data or 1) + 1, 20)
+            qty.data, qty.raw_data = count, [str(count)]  # a number field renders what was typed
+            return
+    for item, qty in rows:
+        if not (item.data or "").strip():
+            item.data, qty.data, qty.raw_data = name, 1, ["1"]
+            return
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -82,7 +127,7 @@ def sign_in() -> Any:
                                     settings().login_code_ttl_s, now=dt.datetime.now(dt.UTC))
             session["pending_phone"] = phone
             return redirect(url_for("resident.enter_code"))
-    return render_template("resident/sign_in.html", form=form)
+    return render_template("resident/sign_in.html", form=form, hubs=read(hub_phones))
 
 
 @bp.route("/code", methods=["GET", "POST"])
@@ -119,8 +164,19 @@ def home() -> Any:
         session.clear()
         return redirect(url_for("resident.sign_in"))
     form = OrderForm()
-    form.resident.choices = choices((p.resident_id, f"{p.resident_name} ({p.resident_code})") for p in people)
-    form.wish.choices = choices(_wish_choices())
+    form.resident.choices = choices((p.resident_id, p.resident_name) for p in people)  # no codes
+    locale = get_locale()
+    card = read(hub_card, people[0].resident_id, locale.language if locale else "ja", now())
+    form.wish.choices = choices(_wish_choices(card.today_closed))
+    if request.method == "GET":
+        form.wish.data = "1:any" if card.today_closed else "0:any"
+    added = request.form.get("add_item", "").strip()
+    if added and form.is_submitted():
+        if added in card.common_items:
+            _add_item(form, added)
+        history = {p.resident_id: ordering.orders_of(db(), p.resident_id) for p in people}
+        return render_template("resident/home.html", form=form, people=people, history=history,
+                               cancel_form=CancelForm(), card=card, adding=True)
     if form.validate_on_submit():
         chosen = next(p for p in people if p.resident_id == form.resident.data)
         items = [ItemRequest(str(getattr(form, f"item{i}").data).strip(), getattr(form, f"qty{i}").data or 1)
@@ -132,7 +188,7 @@ def home() -> Any:
             try:
                 placed = ordering.place_order(
                     db(), chosen.resident_id, items, channel="proxy" if chosen.proxy_id else "web",
-                    now=dt.datetime.now(dt.UTC), time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
+                    now=now(), time_wish=TimeWish(int(day), part), proxy_id=chosen.proxy_id)
             except DomainError as error:
                 flash(say(error), "error")
             else:
@@ -141,7 +197,7 @@ def home() -> Any:
                 return redirect(url_for("resident.home"))
     history = {p.resident_id: ordering.orders_of(db(), p.resident_id) for p in people}
     return render_template("resident/home.html", form=form, people=people, history=history,
-                           cancel_form=CancelForm(), tz=dt.UTC)
+                           cancel_form=CancelForm(), card=card, adding=False)
 
 
 @bp.route("/<order_id>/cancel", methods=["POST"])

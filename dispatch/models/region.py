@@ -42,6 +42,8 @@ class Hub(IdMixin, Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     weather_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # grounds the hub's drones
+    #: The hub's phone (E.164), which residents call or text; "" when the region file gives none.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     region: Mapped[Region] = relationship(back_populates="hubs")
 

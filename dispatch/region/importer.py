@@ -116,6 +116,7 @@ def _load_hubs(
             "region_id": region.id, "name": h.name, "kind": h.kind, "drone_port": h.drone_port,
             "opens": h.opens, "closes": h.closes,
             "cutoffs": [t.strftime("%H:%M") for t in h.cutoffs], "lon": h.lon, "lat": h.lat,
+            "phone": h.phone,
         }
         hubs[h.code] = _upsert(session, existing, Hub, h.code, values, report, "hubs")
     session.flush()

@@ -115,6 +115,7 @@ class HubRecord:
     cutoffs: tuple[dt.time, ...]  # local times when the hub's batch closes, ascending
     lon: float
     lat: float
+    phone: str = ""  # E.164: residents call or text it (shown on the residents' page)
 
 
 @dataclass(frozen=True)
@@ -625,7 +626,7 @@ def _check_hub_ref(ctx: _Context, f: _Fields, code: str, need: str = "") -> None
 
 
 # ------------------------------------------------------------------------------- hubs, people
-_HUB_FIELDS = ("id", "name", "kind", "drone_port", "opens", "closes", "cutoffs")
+_HUB_FIELDS = ("id", "name", "kind", "drone_port", "opens", "closes", "cutoffs", "phone")
 _RESIDENT_FIELDS = ("id", "name", "phone", "language", "hub_id", "drop_lon", "drop_lat", "notes", "handover",
                     "address")  # the postal address: kept in the file, geocoded by `hakobu region geocode`
 _ROAD_FIELDS = ("id", "kind", "maxspeed_kmh", "oneway", "car")
@@ -652,10 +653,14 @@ def _read_hubs(ctx: _Context, folder: Path) -> list[HubRecord]:
         if opens and closes and closes <= opens:
             f.bad("closes", f"closes {closes:%H:%M} is not after opens {opens:%H:%M}")
         cutoffs = _cutoffs(f, props.get("cutoffs"), opens, closes)
+        phone = f.text("phone", required=False)
+        if phone and not _E164.fullmatch(phone):
+            f.bad("phone", f"{phone!r} is not an E.164 number (+ then 8-15 digits, no spaces)")
         geom = _geometry(ctx, f, raw_geom, ("Point",))
         if f.failed or geom is None or opens is None or closes is None:
             continue
-        hubs.append(HubRecord(code, name, kind, drone_port, opens, closes, cutoffs, geom.x, geom.y))
+        hubs.append(HubRecord(code, name, kind, drone_port, opens, closes, cutoffs, geom.x, geom.y,
+                              phone))
     return hubs
 
 

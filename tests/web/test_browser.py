@@ -9,6 +9,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,11 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (make browser installs it)", allow_module_level=True)
 
 
-@pytest.fixture
-def live_app(database_url: str, tiny_region: str) -> Iterator[str]:
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` with waitress on a free loopback port; yields its base URL."""
     from waitress.server import create_server
 
-    from web import create_app
-
-    app: Flask = create_app({"database_url": database_url, "secret_key": "browser-test",
-                             "tiles": "none", "outbox_worker": False})
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -53,11 +51,23 @@ def live_app(database_url: str, tiny_region: str) -> Iterator[str]:
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    stopping.set()
-    server.close()
-    thread.join(5)
-    app.extensions["hakobu"].db.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stopping.set()
+        server.close()
+        thread.join(5)
+        app.extensions["hakobu"].db.dispose()
+
+
+@pytest.fixture
+def live_app(database_url: str, tiny_region: str) -> Iterator[str]:
+    from web import create_app
+
+    app: Flask = create_app({"database_url": database_url, "secret_key": "browser-test",
+                             "tiles": "none", "outbox_worker": False})
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
