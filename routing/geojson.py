@@ -22,7 +22,7 @@ from shapely.geometry import mapping
 
 from routing.problem import DRONE, Problem
 from routing.solution import Route, Solution
-from routing.travel import RoadNetwork
+from routing.travel import shared_network
 
 
 def plan_geojson(
@@ -43,7 +43,7 @@ def plan_geojson(
                 if pt not in index:
                     index[pt] = len(pts)
                     pts.append(pt)
-        network = RoadNetwork(problem.roads, problem.crs, snap_max_m=snap_max_m)
+        network = shared_network(problem.roads, problem.crs, snap_max_m=snap_max_m)
         table = network.table(np.array(pts), modes=sorted({r.mode for r in ground}))
 
     for r in solution.routes:

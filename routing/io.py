@@ -161,13 +161,15 @@ def _geojson(geom: shapely.Geometry) -> dict[str, Any]:
     return loaded
 
 
-def problem_from_json(data: Any) -> Problem:
+def problem_from_json(data: Any, *, check_schema: bool = True) -> Problem:
     """Build a :class:`Problem` from its JSON dict; raise :class:`ProblemError` naming each issue.
 
     Schema errors name the JSON path; semantic errors (unknown place, hub in a zone, ...) name
-    the object.
+    the object. ``check_schema=False`` skips the JSON Schema for a dict this module wrote itself
+    (a stored plan version: the schema check is most of the time of reading one back).
     """
-    _validate(data, "problem")
+    if check_schema:
+        _validate(data, "problem")
     try:
         t0 = datetime.fromisoformat(data["t0"])
     except ValueError:
@@ -316,10 +318,12 @@ def solution_to_json(solution: Solution, problem: Problem | None = None) -> dict
     return out
 
 
-def solution_from_json(data: Any) -> Solution:
+def solution_from_json(data: Any, *, check_schema: bool = True) -> Solution:
     """Build a :class:`Solution` from its JSON dict (seconds are the truth; ISO strings are
-    ignored). Raise :class:`ProblemError` with JSON paths on schema errors."""
-    _validate(data, "solution")
+    ignored). Raise :class:`ProblemError` with JSON paths on schema errors (``check_schema``: as
+    for :func:`problem_from_json`)."""
+    if check_schema:
+        _validate(data, "solution")
     routes = tuple(
         Route(
             vehicle_id=r["vehicle_id"],

@@ -35,7 +35,7 @@ import numpy as np
 
 from routing.problem import DRONE, Problem, Vehicle, carries
 from routing.solution import Route, Solution, Stop, Unserved
-from routing.travel import UNREACHABLE, RoadNetwork
+from routing.travel import UNREACHABLE, shared_network
 
 #: One timed visit: (arrival, service start, departure), seconds since t0.
 Visit = tuple[int, int, int]
@@ -109,7 +109,7 @@ class RoadLegs:
     """
 
     def __init__(self, problem: Problem) -> None:
-        self._network = RoadNetwork(problem.roads, problem.crs)
+        self._network = shared_network(problem.roads, problem.crs)
         self._tables: dict[str, tuple[dict[_Point, int], np.ndarray, np.ndarray]] = {}
 
     def between(self, mode: str, points: Sequence[_Point]) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from routing.geo import to_metric
 from routing.permits import covering
 from routing.problem import DRONE, Drone, Order, Problem, Zone
 from routing.solution import Route, Solution, Stop
-from routing.travel import UNREACHABLE, RoadNetwork
+from routing.travel import UNREACHABLE, shared_network
 
 TOLERANCE_S = 1
 _COORD_TOL = 1e-6  # degrees; about 0.1 m
@@ -139,7 +139,7 @@ class _Checker:
             self.bad("the plan has courier routes but the problem has no roads")
             return
         try:
-            table = RoadNetwork(self.p.roads, self.p.crs, snap_max_m=self.snap_max_m).table(
+            table = shared_network(self.p.roads, self.p.crs, snap_max_m=self.snap_max_m).table(
                 np.array(points), modes=modes
             )
         except ValueError as exc:

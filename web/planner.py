@@ -16,7 +16,7 @@ import json
 import threading
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -75,8 +75,12 @@ def _range() -> tuple[dt.date, dt.date, list[str] | None, list[str]]:
 
 
 def _overview() -> RegionOverview | None:
-    """The region the planner's maps and forms are drawn on (None before a region is loaded)."""
-    return read(region_overview, utcnow())
+    """The region the planner's maps and forms are drawn on (None before a region is loaded);
+    read once per request (the replay page asked three times: a quarter of a second each)."""
+    if "region_overview" not in g:
+        g.region_overview = read(region_overview, utcnow())
+    overview: RegionOverview | None = g.region_overview
+    return overview
 
 
 def _hub_choices() -> list[tuple[str, str]]:

@@ -44,7 +44,7 @@ from dispatch.phrases import Phrase
 from dispatch.planning.build import active_zones
 from dispatch.planning.store import save_version
 from dispatch.services import notify
-from dispatch.services.plans import eta_window
+from dispatch.services.plans import eta_window, load_version
 from dispatch.services.signin import courier_link_url
 from routing import repair
 
@@ -200,10 +200,9 @@ def set_zone(db: Database, zone_id: str, active: bool | None, now: dt.datetime, 
         result = Revision()
         for hub in session.scalars(select(Hub).where(Hub.region_id == zone.region_id)).all():
             for plan in _confirmed_plans(session, hub.id, now):
-                problem = routing.problem_from_json(plan.problem)
+                problem, solution = load_version(plan)
                 zones = tuple(active_zones(session, zone.region_id, problem.at(0),
                                            problem.at(problem.horizon)))
-                solution = routing.solution_from_json(plan.solution)
                 report = routing.validate(replace(problem, zones=zones), solution)
                 blocked = {m.group(1) for v in report.violations if (m := _ZONE_VIOLATION.match(v))}
                 if blocked:
@@ -240,8 +239,7 @@ def _current_plan(session: Session, batch_id: str) -> Plan | None:
 
 def _without(plan: Plan, order_ids: set[str]) -> tuple[routing.Problem, routing.Solution]:
     """The plan's problem and solution with ``order_ids`` taken out entirely (cancelled orders)."""
-    problem = routing.problem_from_json(plan.problem)
-    return repair.drop_orders(problem, routing.solution_from_json(plan.solution), order_ids)
+    return repair.drop_orders(*load_version(plan), order_ids)
 
 
 def _store(session: Session, plan: Plan, problem: routing.Problem, solution: routing.Solution,
@@ -263,8 +261,7 @@ def _revise(session: Session, plan: Plan, now: dt.datetime, settings: Settings, 
     """Store a new confirmed version of ``plan`` with the given vehicles / orders taken off and
     the orphaned stops re-inserted, and queue the SMS of everyone affected."""
     remove_orders = remove_orders or set()
-    problem, solution = _without(plan, remove_orders) if remove_orders else (
-        routing.problem_from_json(plan.problem), routing.solution_from_json(plan.solution))
+    problem, solution = _without(plan, remove_orders) if remove_orders else load_version(plan)
     ids = [o.id for o in problem.orders]
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(ids)))}
     result = Revision(removed=sorted(remove_orders))

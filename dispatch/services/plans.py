@@ -75,14 +75,18 @@ def _excluded(plan: Plan, solution: routing.Solution) -> list[dict[str, str]]:
     return [u for u in plan.unserved if u["order_id"] not in solver]
 
 
-def _load(plan: Plan) -> Edited:
-    return routing.problem_from_json(plan.problem), routing.solution_from_json(plan.solution)
+def load_version(plan: Plan) -> Edited:
+    """The stored version's problem and solution (written by routing itself: no schema check,
+    which was most of the time of an edit)."""
+    return (routing.problem_from_json(plan.problem, check_schema=False),
+            routing.solution_from_json(plan.solution, check_schema=False))
 
 
 def _save_edit(session: Session, plan: Plan, batch: Batch, edited: Edited, note: str, user_id: str | None,
                dropped: list[dict[str, str]] | None = None) -> str:
     """Store the edited problem and solution as the batch's next version; return its id."""
-    excluded = [*_excluded(plan, routing.solution_from_json(plan.solution)), *(dropped or [])]
+    before = routing.solution_from_json(plan.solution, check_schema=False)
+    excluded = [*_excluded(plan, before), *(dropped or [])]
     problem, solution = edited
     new = save_version(session, batch, problem, solution, excluded, note=note, user_id=user_id)
     carry_bus_routes(session, plan, new)
@@ -128,7 +132,7 @@ def move_stop(db: Database, plan_id: str, order_id: str, to_vehicle_id: str, pos
     ``position`` (0-based; beyond the end appends). Returns the new plan version's id."""
     with db.write() as session:
         plan, batch = _latest_proposed(session, plan_id)
-        problem, solution = _load(plan)
+        problem, solution = load_version(plan)
         _served_on(solution, order_id)
         _courier(problem, to_vehicle_id)
         edited = problem, repair.move_order(problem, solution, order_id, to_vehicle_id, position)
@@ -144,7 +148,7 @@ def reorder(db: Database, plan_id: str, vehicle_id: str, order_ids: list[str],
     order of the route exactly once); pickups keep their places in the sequence."""
     with db.write() as session:
         plan, batch = _latest_proposed(session, plan_id)
-        problem, solution = _load(plan)
+        problem, solution = load_version(plan)
         try:
             edited = problem, repair.reorder(problem, solution, vehicle_id, order_ids)
         except repair.RepairError as error:
@@ -157,7 +161,7 @@ def drop_order(db: Database, plan_id: str, order_id: str, user_id: str | None = 
     """Take an order out of the plan; it goes back to ``confirmed`` for the next batch."""
     with db.write() as session:
         plan, batch = _latest_proposed(session, plan_id)
-        problem, solution = _load(plan)
+        problem, solution = load_version(plan)
         if not any(o.id == order_id for o in problem.orders):
             raise DomainError("order %(order_id)s is not in this plan", order_id=order_id)
         dropped = [{"order_id": order_id, "reason": "dropped",
@@ -179,7 +183,7 @@ def ground_here(db: Database, plan_id: str, order_id: str, user_id: str | None =
     """
     with db.write() as session:
         plan, batch = _latest_proposed(session, plan_id)
-        problem, solution = _load(plan)
+        problem, solution = load_version(plan)
         if not any(o.id == order_id for o in problem.orders):
             raise DomainError("order %(order_id)s is not in this plan", order_id=order_id)
         order = session.get_one(Order, order_id)
@@ -213,7 +217,7 @@ def restore_previous(db: Database, plan_id: str, user_id: str | None = None) -> 
         if before is None:
             raise DomainError("version %(version)s is the first of this plan: there is nothing to undo",
                               version=plan.version)
-        problem, solution = _load(before)
+        problem, solution = load_version(before)
         ids = [o.id for o in problem.orders]
         for order in session.scalars(select(Order).where(Order.id.in_(ids))):
             if order.batch_id != batch.id or order.state not in (
@@ -335,7 +339,7 @@ def confirm_plan(db: Database, plan_id: str, user_id: str | None, now: dt.dateti
 def _retimed(session: Session, plan: Plan, batch: Batch, now: dt.datetime, user_id: str | None) -> Plan:
     """The plan re-timed from ``now``, stored as the batch's next version; :class:`PastEtas` when
     that version does not validate."""
-    problem, solution = _load(plan)
+    problem, solution = load_version(plan)
     first = first_eta(plan)
     assert first is not None
     retimed = repair.retime_from(problem, solution, int((now - problem.t0).total_seconds()))

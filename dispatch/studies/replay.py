@@ -90,7 +90,8 @@ def load_replay(db: Database, start: dt.date, end: dt.date, hub_codes: list[str]
     happened = [*_event_features(facts, events, numbers), *_position_features(positions)]
     planned: list[dict[str, Any]] = []
     for batch_id, problem, solution in docs:
-        problem_, solution_ = routing.problem_from_json(problem), routing.solution_from_json(solution)
+        problem_ = routing.problem_from_json(problem, check_schema=False)  # stored by us: no schema check
+        solution_ = routing.solution_from_json(solution, check_schema=False)
         planned += routing.plan_geojson(problem_, solution_, batch_id)["features"]
     timelines = _timelines(facts, events, order_rows, batches)
     sorties = [log for plan in plans for log in drone_sorties(db, plan.id)]

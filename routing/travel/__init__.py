@@ -4,7 +4,7 @@ Matrices are integer metres and seconds; an entry equal to :data:`UNREACHABLE` m
 """
 
 from routing.travel.drone import DroneSpace
-from routing.travel.roads import DEFAULT_SPEEDS_KMH, UNREACHABLE, RoadNetwork, RoadTable
+from routing.travel.roads import DEFAULT_SPEEDS_KMH, UNREACHABLE, RoadNetwork, RoadTable, shared_network
 
 __all__ = [
     "DEFAULT_SPEEDS_KMH",
@@ -12,4 +12,5 @@ __all__ = [
     "DroneSpace",
     "RoadNetwork",
     "RoadTable",
+    "shared_network",
 ]

@@ -15,6 +15,8 @@ query point (``scipy.sparse.csgraph.dijkstra`` with ``indices``), never one sear
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -433,3 +435,28 @@ def _tree_lengths(
         length = length + length[row_idx, ptr]
         ptr = ptr[row_idx, ptr]
     return length
+
+
+#: Road networks by road set: a region's roads are the same in every plan version of a day, and
+#: a network costs a quarter of a second to build (issue 16, item 8: a plan edit built three).
+_SHARED: OrderedDict[tuple[tuple[Road, ...], str, float], RoadNetwork] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+SHARED_NETWORKS = 4
+
+
+def shared_network(roads: Sequence[Road], crs: str, snap_max_m: float = 500.0) -> RoadNetwork:
+    """The :class:`RoadNetwork` of ``roads`` (default speeds), built once per road set and process
+    and shared: a network is never changed after it is built. Keyed by the roads' content, so a
+    problem read again from its JSON finds the network of the first reading."""
+    key = (tuple(roads), crs, float(snap_max_m))
+    with _SHARED_LOCK:
+        network = _SHARED.get(key)
+        if network is not None:
+            _SHARED.move_to_end(key)
+            return network
+    network = RoadNetwork(roads, crs, snap_max_m=snap_max_m)
+    with _SHARED_LOCK:
+        _SHARED[key] = network
+        while len(_SHARED) > SHARED_NETWORKS:
+            _SHARED.popitem(last=False)
+    return network
