@@ -22,6 +22,7 @@ from dispatch.read.intake import (
     simulator_residents,
 )
 from dispatch.read.people import callers
+from dispatch.read.volunteers import simulator_volunteers
 from dispatch.requests import ItemRequest, TimeWish
 from dispatch.services import ordering
 from dispatch.services.review import order_from_review, register_proxy_from_review, resolve_review
@@ -303,7 +304,9 @@ def simulator() -> Any:
         return render_template("intake/simulator_off.html", transport=settings().sms_transport), 409
     residents = read(simulator_residents, current_user.hub_scope)
     form = SimulatorForm()
+    helpers = read(simulator_volunteers, current_user.hub_scope)
     form.phone.choices = choices([(r.phone, f"{r.code} · {r.name} ({r.phone})") for r in residents] + [
+        (phone, f"{code} · {name} ({phone}) · " + _("volunteer")) for phone, code, name in helpers] + [
         ("+819099990000", _("An unknown number") + " (+819099990000)")])
     if request.method == "GET" and request.args.get("phone") in {c.value for c in form.phone.choices}:
         form.phone.data = request.args["phone"]  # only a number the operator may pick: no other thread

@@ -59,3 +59,13 @@ def volunteer_week(session: Session, hub_ids: Collection[str] | None, hub_id: st
     callouts = [CalloutRow(name, c.state, c.shift_start.astimezone(tz), c.shift_end.astimezone(tz), c.sent_at)
                 for c, name in calls]
     return Week(hubs, chosen, days, week(session, chosen, first), callouts, today)
+
+
+def simulator_volunteers(session: Session, hub_ids: Collection[str] | None) -> list[tuple[str, str, str]]:
+    """(phone, code, name) of the active volunteers of ``hub_ids``: the SMS simulator lets a trainer
+    text as one (availability, a call-out's はい/いいえ)."""
+    query = (select(Volunteer.phone, Volunteer.code, Volunteer.name).where(Volunteer.active)
+             .order_by(Volunteer.code))
+    if hub_ids is not None:
+        query = query.where(Volunteer.hub_id.in_(list(hub_ids)))
+    return [(phone, code, name) for phone, code, name in session.execute(query)]

@@ -131,3 +131,17 @@ def test_the_call_out_link_answers_with_one_tap_and_forged_links_are_404(
     with db.read() as s:
         assert s.get(CallOut, callout.id).state == "accepted"
     assert "Yes, I can" not in client.get(path).get_data(as_text=True)  # answered once
+
+
+def test_a_trainer_texts_availability_as_a_volunteer_in_the_sms_simulator(
+        client: FlaskClient, db: Database, region: None, make_user) -> None:  # type: ignore[no-untyped-def]
+    people = volunteers(db)
+    login(client, make_user("operator", hubs=("H1",)))
+    page = client.get("/intake/simulator").get_data(as_text=True)
+    assert f'value="{people["V4"].phone}"' in page and "volunteer" in page
+    token = csrf_token(client, "/intake/simulator")
+    response = client.post("/intake/simulator", data={"csrf_token": token, "phone": people["V4"].phone,
+                                                       "body": "off tomorrow"})
+    assert response.status_code == 302
+    thread = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Noted: you are off tomorrow." in thread
