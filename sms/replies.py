@@ -401,6 +401,10 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "読み取れませんでした。例: 明日 9時から12時 / 土曜 休み / 依頼には はい か いいえ",
         "Sorry, we did not understand. Examples: tomorrow 9-12 / Saturday off / YES or NO to a call-out.",
     ),
+    "volunteer_examples": Template(
+        "例: 明日 9時から12時 / 土曜 休み / 依頼には はい か いいえ で返信してください。",
+        "Text e.g.: tomorrow 9-12 / Saturday off / YES or NO to a call-out.",
+    ),
     "callout": Template(
         "{date}{start}〜{end}に配達を手伝えますか。「はい」か「いいえ」で返信してください: {url}",
         "Can you deliver {date} {start}-{end}? Reply YES or NO, or answer here: {url}",

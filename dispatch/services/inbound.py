@@ -142,12 +142,15 @@ def _handle(session: Session, inbound: Inbound, request: Request, settings: Sett
     volunteer = None
     if sender.resident is None and sender.proxy is None and volunteer_request is not None:
         volunteer = volunteering.volunteer_by_phone(session, message.phone)
-    if volunteer is not None and not isinstance(request, OptOutRequest | OptIn | AskHelp):
-        sender.language = volunteer.language
+    if volunteer is not None:
+        sender.language, message.volunteer_id = volunteer.language, volunteer.id
+    if volunteer is not None and isinstance(request, AskHelp):
+        template, params, order_id = "volunteer_examples", {}, None
+    elif volunteer is not None and not isinstance(request, OptOutRequest | OptIn):
         template, params = _as_volunteer(session, message, volunteer, volunteer_request,
                                          inbound.received_at)
         order_id = None
-    else:
+    else:  # STOP and START work for every number
         template, params, order_id = _act(session, message, sender, request, inbound.received_at,
                                           settings)
     message.order_id = order_id
@@ -215,7 +218,6 @@ def _as_volunteer(session: Session, message: Message, volunteer: Volunteer, requ
                   now: dt.datetime) -> tuple[str, dict[str, Any]]:
     """A volunteer's text: availability, or the answer to their latest call-out; anything else goes
     to the operator's queue with a reply giving examples."""
-    message.volunteer_id = volunteer.id
     if isinstance(request, DeclareAvailability):
         return volunteering.declare(session, volunteer, request, now, message_id=message.id)
     if isinstance(request, AnswerCallOut):

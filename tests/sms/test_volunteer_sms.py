@@ -124,3 +124,12 @@ def test_a_later_text_for_the_same_day_replaces_the_earlier_one(live: tuple[str,
     with db.read() as s:
         [row] = s.scalars(select(Availability)).all()
         assert row.off and row.start is None
+
+
+@pytest.mark.db
+def test_help_and_stop_from_a_volunteer(live: tuple[str, Flask], db: Database) -> None:
+    base, _app = live
+    phone = volunteers(db)["V4"].phone  # writes in English
+    assert _send(base, phone, "HELP", "SM" + "c" * 32) == (
+        "Text e.g.: tomorrow 9-12 / Saturday off / YES or NO to a call-out.")
+    assert _send(base, phone, "STOP", "SM" + "d" * 32).startswith("You will get no more messages")
