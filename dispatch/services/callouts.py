@@ -50,11 +50,10 @@ class Shortage:
 def shortage(session: Session, plan: Plan) -> Shortage:
     """What the plan could not carry for want of a courier (orders the solver saw, not those
     outside the batch's day)."""
-    in_problem = {o["id"] for o in plan.problem.get("orders", [])}
     ground = {o["id"] for o in plan.problem.get("orders", [])
-              if set(o.get("modes", [])) - {"drone"}}
+              if set(o.get("modes", [])) - {"drone"}}  # in the problem, and a courier may carry it
     ids = [u["order_id"] for u in plan.unserved
-           if u.get("reason") in SHORT_REASONS and u["order_id"] in in_problem and u["order_id"] in ground]
+           if u.get("reason") in SHORT_REASONS and u["order_id"] in ground]
     orders = [session.get(Order, i) for i in ids]
     return Shortage(sum(max(o.parcels, 1) for o in orders if o), sum(o.weight_kg for o in orders if o),
                     tuple(ids))
@@ -246,7 +245,10 @@ def sweep(db: Database, now: dt.datetime, settings: Settings) -> int:
                 callout.state = "withdrawn"
             elif callout.expires_at <= now:
                 callout.state = "expired"
-        batches = session.scalars(select(Batch).where(Batch.state == BatchState.SOLVED)).all()
+        # Only batches whose delivery day can still be today: the sweep's cost does not grow with
+        # the history of solved batches.
+        batches = session.scalars(select(Batch).where(
+            Batch.state == BatchState.SOLVED, Batch.cutoff_at >= now - dt.timedelta(days=1))).all()
         for batch in batches:
             plan = _latest_plan(session, batch.id)
             if plan is None or plan.state != PlanState.PROPOSED:

@@ -64,18 +64,6 @@ class DayCell:
     shift: tuple[dt.time, dt.time] | None
     declared: Availability | None
 
-    @property
-    def available(self) -> tuple[dt.time, dt.time] | None:
-        """When they can come: the declared range (whole day = the shift or 00:00-23:59), else the
-        shift; None when off or neither."""
-        if self.declared is not None:
-            if self.declared.off:
-                return None
-            if self.declared.start is not None and self.declared.end is not None:
-                return self.declared.start, self.declared.end
-            return self.shift or (dt.time(0), dt.time(23, 59))
-        return self.shift
-
 
 def on_shift(volunteer: Volunteer, day: dt.date) -> bool:
     """Whether ``day`` is one of the volunteer's regular days (``volunteers.csv`` ``days``)."""
