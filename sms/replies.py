@@ -27,6 +27,8 @@ DEFAULT_LANGUAGE: Final = "ja"
 MAX_CODE_CHARS: Final = 16
 #: Longest person's name written into a text (a proxy's or resident's; the database allows 200).
 MAX_NAME_CHARS: Final = 12
+#: A bus stop's name in a text (GTFS names are short: 停留所名).
+MAX_STOP_CHARS: Final = 12
 
 
 class ItemLike(Protocol):
@@ -173,6 +175,8 @@ def _fields(tpl: Template, language: str, params: dict[str, Any],
             out[name] = str(value)[:MAX_CODE_CHARS]
         elif name == "name":
             out[name] = str(value)[:MAX_NAME_CHARS]
+        elif name == "stop":  # a bus stop's name from the timetable
+            out[name] = str(value)[:MAX_STOP_CHARS]
         elif name == "weekday":
             out[name] = _WEEKDAYS[int(value) % 7][1 if en else 0]
         elif name == "every":
@@ -203,6 +207,14 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "注文#{number}は{when}{start}〜{end}にお届けします。受取の暗証番号は{pin}です。",
         "Order #{number} arrives {when} {start}-{end}. Your delivery PIN is {pin}: tell it to the courier.",
         required=("number", "start", "end", "pin"),
+        optional=("date",),
+    ),
+    "order_by_bus": Template(
+        "注文#{number}は{when}{start}着のバスで「{stop}」に届きます。運転士に暗証番号{pin}を伝えてください。",
+        # the stop's name is Japanese (GTFS-JP): the English text, kept to GSM-7, says "the stop near you"
+        "Order #{number} comes by bus {when} at {start} to the stop near you. "
+        "Tell the driver your PIN {pin}.",
+        required=("number", "start", "stop", "pin"),
         optional=("date",),
     ),
     "out_for_delivery": Template(

@@ -127,6 +127,6 @@ def template_arguments(template: str, params: dict[str, Any], tz: str,
             if value:
                 args["time_wish"] = parser.TimeWish(int(value[0]), str(value[1]))
         elif key in ("number", "state", "pin", "url", "minutes", "time", "resident", "code", "count",
-                     "name", "tail", "weekday", "every"):
+                     "name", "tail", "weekday", "every", "stop"):
             args[key] = value
     return args

@@ -263,7 +263,7 @@ def resolve(message_id: str) -> Any:
 SENT_FILTERS: dict[str, tuple[str, ...]] = {
     "all": (),
     "couriers": ("courier_route_link", "route_changed", "courier_released"),
-    "pins": ("order_planned", "eta_changed"),
+    "pins": ("order_planned", "order_by_bus", "eta_changed"),
 }
 
 
@@ -272,6 +272,7 @@ def message_kind(template: str) -> str:
     kinds = {
         "courier_route_link": _("courier route link"), "route_changed": _("courier route changed"),
         "courier_released": _("courier called off"), "order_planned": _("delivery time and PIN"),
+        "order_by_bus": _("bus stop, time and PIN"),
         "eta_changed": _("new delivery time"), "order_received": _("order received"),
         "out_for_delivery": _("out for delivery"), "delivered": _("delivered"),
         "delivery_failed": _("delivery failed"), "login_code": _("sign-in code"),

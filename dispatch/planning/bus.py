@@ -145,6 +145,15 @@ def carry_bus_routes(session: Session, previous: Plan, plan: Plan) -> None:
         position += 1
 
 
+def bus_stop_name(session: Session, route: Route, stop: Stop) -> str:
+    """The timetable's name of the stop where ``stop`` of a bus route is (matched by place)."""
+    trip = session.get_one(BusTrip, route.bus_trip_id)
+    for _stop_id, name, lon, lat, _arrival, _departure in trip.calls:
+        if abs(lon - stop.lon) < 1e-7 and abs(lat - stop.lat) < 1e-7:
+            return str(name)
+    return ""
+
+
 def _path(calls: list[list[object]], legs: list[BusLeg]) -> list[list[float]]:
     """The bus's line on the map: its stops from the first boarding to the last alighting."""
     ids = [c[0] for c in calls]

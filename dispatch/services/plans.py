@@ -35,7 +35,7 @@ from dispatch.lifecycle import BATCH_PENDING, BatchState, OrderState, PlanState,
 from dispatch.localtime import timezone_of
 from dispatch.models import Batch, Drone, Hub, Order, Plan, Route, Volunteer
 from dispatch.phrases import Phrase
-from dispatch.planning.bus import carry_bus_routes
+from dispatch.planning.bus import bus_stop_name, carry_bus_routes
 from dispatch.planning.run import plan_batch
 from dispatch.planning.store import save_version
 from dispatch.services import notify
@@ -387,11 +387,17 @@ def _queue_resident_etas(session: Session, plan: Plan, orders: dict[str, Order],
                 continue
             order = orders[stop.order_id]
             issue_pin(session, order)  # the order is PIN-protected from now on; the SMS gets a fresh one
-            start, end = eta_window(stop.eta, tz)
-            params = {"window_start": start.isoformat(), "window_end": end.isoformat(),
-                      "pin_order_id": order.id}
-            queued = notify.text_resident(session, order, "order_planned", params, now=now,
-                                          dedupe_key=f"order_planned:{plan.id}:{order.id}")
+            if route.mode == "bus":  # collected from the driver at the stop, at the bus's time
+                template = "order_by_bus"
+                params = {"window_start": stop.eta.isoformat(), "stop": bus_stop_name(session, route, stop),
+                          "pin_order_id": order.id}
+            else:
+                template = "order_planned"
+                start, end = eta_window(stop.eta, tz)
+                params = {"window_start": start.isoformat(), "window_end": end.isoformat(),
+                          "pin_order_id": order.id}
+            queued = notify.text_resident(session, order, template, params, now=now,
+                                          dedupe_key=f"{template}:{plan.id}:{order.id}")
             count += queued is not None
     return count
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dispatch.db import Database
-from dispatch.models import BusTrip, Order
+from dispatch.models import BusTrip, Message, Order
 from dispatch.planning import plan_batch
 from dispatch.region import read_region
 from dispatch.region.importer import load_region
@@ -65,7 +65,12 @@ def test_a_bus_leg_from_plan_to_collection(
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert 'data-kpi="bus-legs">1<' in page and 'data-mode="bus"' in page and "山里線 R1-1210" in page
     assert "Plan confirmed" in post(client, plan_id, "confirm")
-    pin = pin_for_notification(db, order_id)  # what the resident's "delivery time and PIN" text carries
+    with db.read() as s:  # the resident is told where and when to meet the bus, and the PIN
+        text = s.scalars(
+            select(Message).where(Message.order_id == order_id).order_by(Message.created_at.desc())
+        ).first()
+        assert text is not None and text.template == "order_by_bus" and text.params["stop"] == "東山口"
+    pin = pin_for_notification(db, order_id)  # what that text carries
 
     assert "Handed to the bus driver." in post(client, plan_id, "bus/handed", order_id=order_id)
     wrong = "0000" if pin != "0000" else "1111"
