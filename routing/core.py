@@ -558,10 +558,10 @@ def _infeasible(instance: CoreInstance, strategy: str, started: float) -> CoreRe
 # ruin and recreate (SISR) on instances without pairs, sortie chains or range limits
 
 
-def loaded_at_start(instance: CoreInstance) -> dict[int, tuple[int, int, int]] | None:
+def loaded_at_start(instance: CoreInstance) -> dict[int, tuple[int, int, int]]:
     """Pickup and delivery pairs whose pickup takes place where every vehicle that may carry it
     starts (a parcel a shuttle lands at the hub, goods released late at the depot): ``{delivery:
-    (pickup, loading time, arc cost)}``, or None when some pair is not of that kind.
+    (pickup, loading time, arc cost)}``; the other pairs are picked up on the way.
 
     Such a pair is a delivery loaded at the start: the route leaves after the pickup's window
     opens (its release) and after the loading time (the pickup's service), and it costs what the
@@ -578,9 +578,9 @@ def loaded_at_start(instance: CoreInstance) -> dict[int, tuple[int, int, int]] |
     for pickup, delivery in instance.pairs:
         p_dem, d_dem = demands[pickup], demands[delivery]
         if (d_dem > 0).any() or not ((p_dem == 0) | (p_dem == -d_dem)).all():
-            return None
+            continue
         if windows[pickup, 1] < horizon:
-            return None
+            continue
         vehicles = set(range(len(instance.vehicles)))
         for node in (pickup, delivery):
             if instance.allowed and instance.allowed[node] is not None:
@@ -592,27 +592,44 @@ def loaded_at_start(instance: CoreInstance) -> dict[int, tuple[int, int, int]] |
             veh = instance.vehicles[v]
             dist = np.asarray(instance.distance[veh.profile])
             dur = np.asarray(instance.duration[veh.profile])
-            if dist[veh.start, pickup] or dur[veh.start, pickup] + service[veh.start]:
-                return None
-            if (dist[pickup, others] != dist[veh.start, others]).any():
-                return None
+            if (dist[veh.start, pickup] or dur[veh.start, pickup] + service[veh.start]
+                    or (dist[pickup, others] != dist[veh.start, others]).any()):
+                loading.add(-1)  # not at this vehicle's start
+                break
             extra = dur[pickup, others] - dur[veh.start, others]
             arc.update(np.unique(extra).tolist())
             loading.update(np.unique(extra + service[pickup] - service[veh.start]).tolist())
         if len(loading) > 1 or len(arc) > 1 or min(loading | arc, default=0) < 0:
-            return None
+            continue
         out[delivery] = (pickup, loading.pop() if loading else 0, arc.pop() if arc else 0)
     return out
 
 
+def _on_the_way(instance: CoreInstance, start_loads: dict[int, tuple[int, int, int]]
+                ) -> list[tuple[int, int]] | None:
+    """The pairs not loaded at the start, or None when the own search cannot model one: it
+    needs a free start load (deliveries from the hub beside the pairs), a pickup that only adds
+    and a delivery that only removes load."""
+    pairs = [(p, d) for p, d in instance.pairs if d not in start_loads]
+    if pairs and not instance.initial_load_free:
+        return None
+    demands = np.asarray(instance.demands)
+    for p, d in pairs:
+        if (demands[p] < 0).any() or (demands[d] > 0).any() or (demands[p] + demands[d] > 0).any():
+            return None
+    return pairs
+
+
 def sisr_applies(instance: CoreInstance) -> bool:
-    """Whether :class:`_Sisr` can search ``instance``: pickup and delivery pairs only of the kind
-    :func:`loaded_at_start`, sortie chains only when :func:`sequence_slots` turns every one into
+    """Whether :class:`_Sisr` can search ``instance``: pickup and delivery pairs loaded at the
+    start (:func:`loaded_at_start`) or picked up on the way beside deliveries from the hub
+    (:func:`_on_the_way`), sortie chains only when :func:`sequence_slots` turns every one into
     time slots, and the other loads of one sign (all pickups or all deliveries). Range limits,
     windows, releases, shifts, duration limits, fixed costs, allowed vehicles and optional
     visits are all modelled."""
-    start_loads = loaded_at_start(instance) if instance.pairs else {}
-    if start_loads is None:
+    start_loads = loaded_at_start(instance)
+    on_the_way = _on_the_way(instance, start_loads)
+    if on_the_way is None:
         return False
     if instance.sequence:
         slots = sequence_slots(instance)
@@ -621,6 +638,8 @@ def sisr_applies(instance: CoreInstance) -> bool:
     demands = np.asarray(instance.demands)
     mask = np.ones(instance.num_nodes, dtype=bool)
     for delivery, (pickup, *_) in start_loads.items():
+        mask[[delivery, pickup]] = False
+    for pickup, delivery in on_the_way:
         mask[[delivery, pickup]] = False
     signed = demands[mask] <= 0 if instance.initial_load_free else demands[mask] >= 0
     return bool(signed.all())
@@ -647,8 +666,9 @@ class _Sisr:
         profiles = range(len(instance.distance))
         terminals = _terminal_nodes(instance)
         slots = sequence_slots(instance)
-        self.start_loads = loaded_at_start(instance) if instance.pairs else {}
-        assert self.start_loads is not None, "sisr_applies() first"
+        self.start_loads = loaded_at_start(instance)
+        on_the_way = _on_the_way(instance, self.start_loads)
+        assert on_the_way is not None, "sisr_applies() first"
         pickups = {p for p, *_ in self.start_loads.values()}
         shift = []
         for v, veh in enumerate(vehicles):
@@ -677,6 +697,14 @@ class _Sisr:
             loading[delivery] = wait
             column = cost[:, :, delivery]
             column[column < UNREACHABLE] += instance.time_weight * arc
+        demands = np.asarray(instance.demands, dtype=np.int64)
+        at_start, change = np.abs(demands), -np.abs(demands)
+        mate = np.full(n, -1, dtype=np.int64)
+        for pickup, delivery in on_the_way:
+            mate[pickup], mate[delivery] = delivery, pickup
+            at_start[pickup], change[pickup] = 0, demands[pickup]
+            at_start[delivery] = -(demands[pickup] + demands[delivery])
+            change[delivery] = demands[delivery]
         self.fleet = sisr.Fleet(
             visits=np.array([i for i in range(n) if i not in terminals and i not in pickups],
                             dtype=np.int64),
@@ -700,6 +728,7 @@ class _Sisr:
                                           UNREACHABLE) for p in profiles]),
             max_distance=np.array([sisr.NO_LIMIT if veh.max_distance is None
                                    else veh.max_distance for veh in vehicles], dtype=np.int64),
+            at_start=at_start, change=change, mate=mate,
         )
 
     def search(self, deadline: float,

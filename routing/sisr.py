@@ -64,6 +64,13 @@ class Fleet:
     ``release[i]``, the earliest time a route serving ``i`` may leave, and ``loading[i]``, the
     time spent at the start loading ``i`` (the route leaves after ``max(shift, releases) + sum of
     loadings``). ``distance[p]`` and ``max_distance[r]``: a slot's range (a drone sortie's).
+
+    Pickup and delivery pairs (a supply point's parcel picked up on the way): ``mate[i]`` the
+    other node of ``i``'s pair (-1: none; the pickup is the node whose ``change`` is not negative),
+    both on one route, the pickup first. The load along a route starts at the sum of its visits'
+    ``at_start`` and changes by ``change[i]`` at each visit (a delivery from the hub: ``load`` on
+    board at the start, minus at the visit; a pair: plus at the pickup, minus at the delivery);
+    it must stay within the capacity everywhere.
     """
 
     visits: np.ndarray
@@ -85,16 +92,23 @@ class Fleet:
     loading: np.ndarray | None = None
     distance: np.ndarray | None = None
     max_distance: np.ndarray | None = None
+    at_start: np.ndarray | None = None
+    change: np.ndarray | None = None
+    mate: np.ndarray | None = None
 
-    def extras(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """release, loading, distance and max_distance, zero / unlimited when not given."""
+    def extras(self) -> tuple[np.ndarray, ...]:
+        """release, loading, distance, max_distance, at_start, change and mate, by default:
+        no release or loading, no range, every load on board from the start, no pairs."""
         n, slots = self.cost.shape[1], self.start.shape[0]
         zeros = np.zeros(n, np.int64)
         return (zeros if self.release is None else self.release,
                 zeros if self.loading is None else self.loading,
                 np.zeros_like(self.cost) if self.distance is None else self.distance,
                 np.full(slots, NO_LIMIT, np.int64) if self.max_distance is None
-                else self.max_distance)
+                else self.max_distance,
+                self.load if self.at_start is None else self.at_start,
+                -self.load if self.change is None else self.change,
+                np.full(n, -1, np.int64) if self.mate is None else self.mate)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,12 +234,14 @@ def warm_up() -> None:
 
 
 def _empty_state(n_slots: int, width: int, dims: int) -> tuple[np.ndarray, ...]:
-    """seq, rlen, est, lst, load, cost, cumt, pmin (see the module docstring) and per slot
-    (latest release, loading time, distance) of its visits."""
+    """seq, rlen, est, lst, load, cost, cumt, pmin (see the module docstring), per slot
+    (latest release, loading time, distance) of its visits, and along the path the load on
+    leaving each position, its running maximum from the start and from the end."""
     wide = [np.zeros((n_slots, width), np.int64) for _ in range(5)]
+    loads = [np.zeros((n_slots, width, dims), np.int64) for _ in range(3)]
     return (wide[0], np.zeros(n_slots, np.int64), wide[1], wide[2],
             np.zeros((n_slots, dims), np.int64), np.zeros(n_slots, np.int64), wide[3], wide[4],
-            np.zeros((n_slots, 3), np.int64))
+            np.zeros((n_slots, 3), np.int64), loads[0], loads[1], loads[2])
 
 
 def _statics(fleet: Fleet) -> tuple:
@@ -246,14 +262,15 @@ def _statics(fleet: Fleet) -> tuple:
     # each kind only.
     keys = np.column_stack([fleet.start, fleet.end, fleet.profile, fleet.capacity, fleet.fixed,
                             fleet.shift, fleet.max_duration, fleet.allowed.T])
-    release, loading, distance, max_distance = fleet.extras()
+    release, loading, distance, max_distance, at_start, change, mate = fleet.extras()
     keys = np.column_stack([keys, max_distance])
     kind = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
     return (visits, neighbours, weight, remote, arr(fleet.penalty), arr(fleet.allowed, np.bool_),
             arr(fleet.cost), arr(fleet.travel), arr(fleet.early), arr(fleet.late), load,
             arr(fleet.start), arr(fleet.end), arr(fleet.profile), arr(fleet.capacity),
             arr(fleet.fixed), arr(fleet.shift), arr(fleet.max_duration), kind,
-            (arr(release), arr(loading), arr(distance), arr(max_distance)))
+            (arr(release), arr(loading), arr(distance), arr(max_distance), arr(at_start),
+             arr(change), arr(mate), arr(fleet.capacity)))
 
 
 @nb.njit(cache=True)
@@ -266,18 +283,22 @@ def _refresh(r, state, route_of, cost, travel, early, late, load, start, end, pr
              shift, max_duration, ext):
     """Recompute slot ``r``'s times, load and cost; False when a window, the shift, the
     duration limit or the range is missed."""
-    seq, rlen, est, lst, rload, rcost, cumt, pmin, aux = state
-    release, loading, distance, max_distance = ext
+    seq, rlen, est, lst, rload, rcost, cumt, pmin, aux, cload, pmaxl, smaxl = state
+    release, loading, distance, max_distance, at_start, change = ext[:6]
+    capacity = ext[7]
     size = rlen[r]
     p = profile[r]
     for d in range(load.shape[1]):
         rload[r, d] = 0
+        cload[r, 0, d] = 0
     rel, wait, metres = 0, 0, 0
     prev = start[r]
     for k in range(size):
         node = seq[r, k]
         rel = max(rel, release[node])
         wait += loading[node]
+        for d in range(load.shape[1]):
+            cload[r, 0, d] += at_start[node, d]
         metres += distance[p, prev, node]
         prev = node
     if size > 0:
@@ -303,6 +324,7 @@ def _refresh(r, state, route_of, cost, travel, early, late, load, start, end, pr
         total += cost[p, prev, node]
         for d in range(load.shape[1]):
             rload[r, d] += load[node, d]
+            cload[r, k + 1, d] = cload[r, k, d] + change[node, d]
         prev = node
     step = travel[p, prev, end[r]]
     t = max(shift[r, 2], t + step)
@@ -325,6 +347,17 @@ def _refresh(r, state, route_of, cost, travel, early, late, load, start, end, pr
         nxt = node
     lst[r, 0] = min(shift[r, 1], latest - travel[p, start[r], nxt])
     rcost[r] = total
+    for d in range(load.shape[1]):
+        high = 0
+        for k in range(size + 1):
+            high = max(high, cload[r, k, d])
+            pmaxl[r, k, d] = high
+        if high > capacity[r, d]:
+            ok = False
+        high = 0
+        for k in range(size, -1, -1):
+            high = max(high, cload[r, k, d])
+            smaxl[r, k, d] = high
     return ok
 
 
@@ -344,6 +377,11 @@ def _copy_route(r, src, dst, route_of):
         dst[4][r, d] = src[4][r, d]
     for d in range(3):
         dst[8][r, d] = src[8][r, d]
+    for k in range(size + 1):
+        for d in range(src[9].shape[2]):
+            dst[9][r, k, d] = src[9][r, k, d]
+            dst[10][r, k, d] = src[10][r, k, d]
+            dst[11][r, k, d] = src[11][r, k, d]
     dst[1][r] = size
     dst[5][r] = src[5][r]
 
@@ -366,28 +404,168 @@ def _start(state, route_of, unserved, visits, neighbours, weight, remote, penalt
 
 
 @nb.njit(cache=True)
+def _with_pair(route, size, i, j, c, m, out):
+    """``route[:size]`` with pickup ``c`` after path position ``i`` and delivery ``m`` after
+    path position ``j >= i`` (path position k + 1 is ``route[k]``) into ``out``; its length."""
+    n = 0
+    for k in range(size + 1):
+        if k == i:
+            out[n] = c
+            n += 1
+            if j == i:
+                out[n] = m
+                n += 1
+        if k < size:
+            out[n] = route[k]
+            n += 1
+            if k + 1 == j and j > i:
+                out[n] = m
+                n += 1
+    return n
+
+
+@nb.njit(cache=True)
+def _duration_ok(r, path, n_path, leave, wait, travel, early, late, start, end, shift,
+                 max_duration, p):
+    """Whether slot ``r`` driving ``path[:n_path]`` (visits only), leaving at ``leave`` at the
+    earliest, meets its windows, shift end and duration limit (the exact O(n) check behind a
+    pair insertion on a slot with a duration limit)."""
+    t = leave
+    cum = 0
+    low = shift[r, 1]
+    for k in range(n_path + 1):
+        a = path[k - 1] if k > 0 else start[r]
+        b = path[k] if k < n_path else end[r]
+        step = travel[p, a, b]
+        t = max(early[b] if k < n_path else shift[r, 2], t + step)
+        cum += step
+        hi = late[b] if k < n_path else shift[r, 3]
+        if t > hi:
+            return False
+        low = min(low, hi - cum)
+    return max(t - low, cum) + wait <= max_duration[r]
+
+
+@nb.njit(cache=True)
+def _best_pair(r, c, m, best, blink, state, cost, travel, early, late, start, end, profile,
+               fixed, shift, max_duration, ext):
+    """Cheapest feasible insertion of the pair (pickup ``c``, delivery ``m``) into slot ``r``
+    below ``best``: (cost, pickup position, delivery position) or (best, -1, -1). The pickup goes
+    after path position ``i``, the delivery after path position ``j >= i`` of the route as it is
+    (right after the pickup when ``j == i``); the times pushed by the pickup are carried along
+    ``j``, so the scan is exact and O(size^2) per slot."""
+    seq, rlen, est, lst = state[0], state[1], state[2], state[3]
+    aux, cload, pmaxl = state[8], state[9], state[10]
+    distance, max_distance, at_start, change = ext[2], ext[3], ext[4], ext[5]
+    capacity = ext[7]
+    size = rlen[r]
+    p = profile[r]
+    dims = cload.shape[2]
+    wait = aux[r, 1]
+    leave = est[r, 0]
+    best_i, best_j = -1, -1
+    path = np.empty(size + 2, np.int64)
+    for i in range(size + 1):
+        a = start[r] if i == 0 else seq[r, i - 1]
+        a1 = seq[r, i] if i < size else end[r]
+        if blink > 0.0 and np.random.random() < blink:
+            continue
+        fits = True
+        for d in range(dims):
+            if pmaxl[r, i, d] + at_start[c, d] + at_start[m, d] > capacity[r, d]:
+                fits = False
+        if not fits:
+            continue
+        tp = max(early[c], est[r, i] + travel[p, a, c])
+        if tp > late[c]:
+            continue
+        d_in = cost[p, a, c] + cost[p, c, a1] - cost[p, a, a1]
+        m_in = distance[p, a, c] + distance[p, c, a1] - distance[p, a, a1]
+        if size == 0:
+            d_in += fixed[r] + cost[p, a, a1]
+            m_in += distance[p, a, a1]
+        # j == i: the delivery right after the pickup.
+        run = np.empty(dims, np.int64)
+        for d in range(dims):
+            run[d] = cload[r, i, d]
+        t_prev = tp  # service start at the node the delivery would follow
+        for j in range(i, size + 1):
+            if j > i:
+                # Path position j (a visit) pushed by the pickup before it.
+                node = seq[r, j - 1]
+                before = seq[r, j - 2] if j - 1 > i else c
+                t_prev = max(early[node], t_prev + travel[p, before, node])
+                if t_prev > late[node]:
+                    break
+                for d in range(dims):
+                    run[d] = max(run[d], cload[r, j, d])
+            fits = True
+            for d in range(dims):
+                if run[d] + at_start[c, d] + at_start[m, d] + change[c, d] > capacity[r, d]:
+                    fits = False
+            if not fits:
+                break  # the load between pickup and delivery only grows with j
+            b = seq[r, j - 1] if j > i else c  # the node the delivery follows
+            b1 = seq[r, j] if j < size else end[r]
+            if j == i:
+                delta = (cost[p, a, c] + cost[p, c, m] + cost[p, m, a1] - cost[p, a, a1])
+                metres = (distance[p, a, c] + distance[p, c, m] + distance[p, m, a1]
+                          - distance[p, a, a1])
+                if size == 0:
+                    delta += fixed[r] + cost[p, a, a1]
+                    metres += distance[p, a, a1]
+            else:
+                delta = d_in + cost[p, b, m] + cost[p, m, b1] - cost[p, b, b1]
+                metres = m_in + distance[p, b, m] + distance[p, m, b1] - distance[p, b, b1]
+            if delta >= best:
+                continue
+            if aux[r, 2] + metres > max_distance[r]:
+                continue
+            td = max(early[m], t_prev + travel[p, b, m])
+            if td > late[m]:
+                continue
+            nxt_early = early[b1] if j < size else shift[r, 2]
+            if max(nxt_early, td + travel[p, m, b1]) > lst[r, j + 1]:
+                continue
+            if max_duration[r] < _INF:
+                n_path = _with_pair(seq[r], size, i, j, c, m, path)
+                if not _duration_ok(r, path, n_path, leave, wait, travel, early, late, start,
+                                    end, shift, max_duration, p):
+                    continue
+            best, best_i, best_j = delta, i, j
+    return best, best_i, best_j
+
+
+@nb.njit(cache=True)
 def _insert(order, blink, closed, state, route_of, touched, unserved, n_unserved, penalty, allowed,
             cost, travel, early, late, load, start, end, profile, capacity, fixed, shift,
             max_duration, kind, ext):
-    """Insert the visits of ``order`` one by one at their cheapest feasible position; optional
-    visits that fit nowhere or cost more than their penalty are appended to ``unserved``. No
-    empty slot of kind ``closed`` (that of a route just emptied; -1: none) is opened while a
-    route in use or a slot of another kind has room.
+    """Insert the visits of ``order`` one by one at their cheapest feasible position (a pair's
+    pickup with its delivery; the delivery itself is skipped); optional visits that fit nowhere
+    or cost more than their penalty are appended to ``unserved``. No empty slot of kind
+    ``closed`` (that of a route just emptied; -1: none) is opened while a route in use or a slot
+    of another kind has room.
     Returns the new length of ``unserved``, or -1 when a mandatory visit fits nowhere."""
-    seq, rlen, est, lst, rload = state[0], state[1], state[2], state[3], state[4]
-    cumt, pmin, aux = state[6], state[7], state[8]
-    release, loading, distance, max_distance = ext
+    seq, rlen, est, lst = state[0], state[1], state[2], state[3]
+    cumt, pmin, aux, pmaxl, smaxl = state[6], state[7], state[8], state[10], state[11]
+    release, loading, distance, max_distance, at_start, change, mate, _ = ext
     n_slots = rlen.shape[0]
+    dims = load.shape[1]
     tried = np.zeros(kind.max() + 1, np.bool_)
+    buf = np.empty(seq.shape[1], np.int64)
     for i in range(order.shape[0]):
         c = order[i]
-        best, best_r, best_k = _INF, -1, -1
+        m = mate[c]
+        paired = m >= 0
+        if paired and change[c, 0] < 0:
+            continue  # a delivery: inserted with its pickup
+        best, best_r, best_k, best_j = _INF, -1, -1, -1
         tried[:] = False
         for i_pass in range(2 * n_slots):  # routes in use first, then empty slots
             empty_pass = i_pass >= n_slots
             r = i_pass % n_slots
             size = rlen[r]
-            if (size == 0) != empty_pass or not allowed[c, r]:
+            if (size == 0) != empty_pass or not allowed[c, r] or (paired and not allowed[m, r]):
                 continue
             if empty_pass and kind[r] == closed and best_r >= 0:
                 continue
@@ -395,12 +573,12 @@ def _insert(order, blink, closed, state, route_of, touched, unserved, n_unserved
                 if tried[kind[r]]:
                     continue
                 tried[kind[r]] = True
-            fits = True
-            for d in range(load.shape[1]):
-                if rload[r, d] + load[c, d] > capacity[r, d]:
-                    fits = False
-                    break
-            if not fits:
+            if paired:
+                found, k_i, k_j = _best_pair(r, c, m, best, blink, state, cost, travel, early,
+                                             late, start, end, profile, fixed, shift,
+                                             max_duration, ext)
+                if k_i >= 0:
+                    best, best_r, best_k, best_j = found, r, k_i, k_j
                 continue
             p = profile[r]
             e = size + 1
@@ -421,6 +599,11 @@ def _insert(order, blink, closed, state, route_of, touched, unserved, n_unserved
                     delta += fixed[r] + cost[p, prev, nxt]
                 if delta < best:
                     feasible = leave <= pmin[r, k]
+                    for d in range(dims):
+                        after = at_start[c, d] + change[c, d]
+                        if (pmaxl[r, k, d] + at_start[c, d] > capacity[r, d]
+                                or (after > 0 and smaxl[r, k, d] + after > capacity[r, d])):
+                            feasible = False
                     if feasible and max_distance[r] < _INF:
                         metres = (distance[p, prev, c] + distance[p, c, nxt]
                                   - distance[p, prev, nxt])
@@ -444,17 +627,28 @@ def _insert(order, blink, closed, state, route_of, touched, unserved, n_unserved
                     if feasible:
                         best, best_r, best_k = delta, r, k
                 prev = nxt
-        if penalty[c] >= 0 and (best_r < 0 or best >= penalty[c]):
+        bar = penalty[c] if not paired else (
+            penalty[c] + penalty[m] if penalty[c] >= 0 and penalty[m] >= 0 else -1)
+        if bar >= 0 and (best_r < 0 or best >= bar):
             unserved[n_unserved] = c
             n_unserved += 1
+            if paired:
+                unserved[n_unserved] = m
+                n_unserved += 1
             continue
         if best_r < 0:
             return -1
         size = rlen[best_r]
-        for k in range(size, best_k, -1):
-            seq[best_r, k] = seq[best_r, k - 1]
-        seq[best_r, best_k] = c
-        rlen[best_r] = size + 1
+        if paired:  # pickup after path position best_k, delivery after position best_j
+            n_path = _with_pair(seq[best_r], size, best_k, best_j, c, m, buf)
+            for k in range(n_path):
+                seq[best_r, k] = buf[k]
+            rlen[best_r] = n_path
+        else:
+            for k in range(size, best_k, -1):
+                seq[best_r, k] = seq[best_r, k - 1]
+            seq[best_r, best_k] = c
+            rlen[best_r] = size + 1
         _refresh(best_r, state, route_of, cost, travel, early, late, load, start, end, profile,
                  fixed, shift, max_duration, ext)
         touched[best_r] = True
@@ -498,6 +692,8 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
         touched[found] = True
         return n_removed, found
     seed = visits[np.random.randint(0, visits.shape[0])]
+    mate = ext[6]
+    gone = np.zeros(route_of.shape[0], np.bool_)
     ruined = 0
     ok = True
     for i in range(neighbours.shape[1]):
@@ -521,10 +717,16 @@ def _ruin(state, route_of, touched, removed, visits, neighbours, cost, travel, e
         lo, hi = max(0, pos - span + 1), min(pos, size - span)
         first = lo + np.random.randint(0, hi - lo + 1)
         kept_at = first + np.random.randint(0, length + 1) if keep else first + span
-        w = first
-        for k in range(first, size):
+        for k in range(first, first + span):
+            if not (kept_at <= k < kept_at + keep):
+                gone[seq[r, k]] = True
+                if mate[seq[r, k]] >= 0:  # a pair leaves its route whole
+                    gone[mate[seq[r, k]]] = True
+        w = 0
+        for k in range(size):
             node = seq[r, k]
-            if k < first + span and not (kept_at <= k < kept_at + keep):
+            if gone[node]:
+                gone[node] = False
                 removed[n_removed] = node
                 n_removed += 1
                 route_of[node] = -1

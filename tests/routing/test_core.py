@@ -680,11 +680,37 @@ def product_like_instance(seed: int, n: int, n_vehicles: int) -> CoreInstance:
     )
 
 
+def with_supply_pickups(inst: CoreInstance, seed: int) -> CoreInstance:
+    """``inst`` with a few more deliveries whose parcel is picked up on the way, at the place
+    of another visit (a supply point): pickup first, same vehicle, load carried in between."""
+    rng = np.random.default_rng(seed + 1)
+    n = inst.num_nodes
+    k = int(rng.integers(1, 4))
+    places = rng.integers(2, n, size=2 * k) if n > 2 else np.zeros(2 * k, dtype=np.int64)
+    index = np.r_[np.arange(n), places]
+    dist = np.asarray(inst.distance[0])[np.ix_(index, index)]
+    grams = rng.integers(1, 6, size=(k, np.asarray(inst.demands).shape[1]))
+    demands = np.r_[np.asarray(inst.demands), grams, -grams]
+    opens = rng.integers(0, 250, size=2 * k)
+    windows = np.r_[np.asarray(inst.windows), np.stack([opens, opens + 300], axis=1)]
+    allowed = list(inst.allowed) + [None] * (2 * k)
+    penalty = list(inst.penalty) + [int(x) for x in rng.integers(50, 300, size=2 * k)]
+    return dataclasses.replace(
+        inst, distance=(dist, dist), duration=(dist, 2 * dist),
+        service=np.r_[np.asarray(inst.service), rng.integers(0, 8, size=2 * k)],
+        demands=demands, windows=windows, allowed=tuple(allowed), penalty=tuple(penalty),
+        pairs=(*inst.pairs, *((n + i, n + k + i) for i in range(k))),
+    )
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**6), n=st.integers(3, 30), n_vehicles=st.integers(1, 6))
+@given(seed=st.integers(0, 10**6), n=st.integers(3, 30), n_vehicles=st.integers(1, 6),
+       supply=st.booleans())
 def test_ruin_and_recreate_plans_releases_hub_pickups_ranges_and_chains(
-        seed: int, n: int, n_vehicles: int) -> None:
+        seed: int, n: int, n_vehicles: int, supply: bool) -> None:
     inst = product_like_instance(seed, n, n_vehicles)
+    if supply:
+        inst = with_supply_pickups(inst, seed)
     assert sisr_applies(inst)
     search = _Sisr(inst, seed=seed)
     found = search.search(time.time() + 0.05)
