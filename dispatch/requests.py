@@ -68,7 +68,30 @@ class OnBehalf:
     request: Request
 
 
-Request = PlaceOrder | AskStatus | CancelOrder | AskHelp | OptOut | OptIn | NotUnderstood | OnBehalf
+@dataclass(frozen=True)
+class SetStanding:
+    """A standing order: ``items`` every ``every_weeks`` weeks on ``weekday`` (0 = Monday)."""
+
+    items: tuple[ItemRequest, ...]
+    weekday: int
+    every_weeks: int = 1
+    part: str = "any"
+
+
+@dataclass(frozen=True)
+class ChangeStanding:
+    """Pause (``paused``), resume (``active``) or stop (``stopped``) the standing orders."""
+
+    state: str
+
+
+@dataclass(frozen=True)
+class AskStanding:
+    pass
+
+
+Request = (PlaceOrder | AskStatus | CancelOrder | AskHelp | OptOut | OptIn | NotUnderstood | OnBehalf
+           | SetStanding | ChangeStanding | AskStanding)
 
 
 # --------------------------------------------------------------------------- volunteers' texts

@@ -42,7 +42,7 @@ from dispatch.config import Settings
 from dispatch.db import Database, make_engine
 from dispatch.lifecycle import BatchState
 from dispatch.models import Hub, Region, utcnow
-from dispatch.services import callouts
+from dispatch.services import callouts, standing
 from dispatch.services.batching import (
     CloseResult,
     close_due_batches,
@@ -304,6 +304,13 @@ class BatchScheduler:
             if added or removed:
                 log.info("cutoff jobs synced: %d added, %d removed", added, removed)
         self._queue_pending()  # oldest first: a solve re-queued after a crash goes before new ones
+        try:  # standing orders: the day before's reminder and order, before any cutoff closes
+            placed = standing.run_due(self.db, now=self.clock())
+            if placed.placed or placed.closed:
+                log.info("standing orders: %d placed, %d skipped (hub closed)", len(placed.placed),
+                         len(placed.closed))
+        except Exception:
+            log.exception("standing orders failed; next sweep retries")
         for hub_id, is_open in self._hubs():
             try:  # first carry on what missed its day, so the residents hear of the new day now
                 carry_over_hub(self.db, hub_id, now=self.clock(), settings=self.settings)

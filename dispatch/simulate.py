@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 import routing
+from dispatch import simulate_standing
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.demo_texts import DEMO_TEXTS
@@ -110,6 +111,7 @@ class SimConfig:
     #: Share of the day's orders that are parcels waiting at the region's supply point (the post
     #: office), sent as its morning manifest; none when the region has no supply point.
     supply_share: float = 0.2
+    standing: int = 0  # residents who set a standing order the first morning (simulate_standing)
 
 
 @dataclass
@@ -178,11 +180,18 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
         day.at(midnight + EVENING_SWEEP, lambda now: _sweep(day, [h.id for h in hubs], now), rank=0)
         day.at(midnight + dt.timedelta(days=1) - dt.timedelta(seconds=1),
                lambda now, lo=midnight: _end_of_day(day, region.id, lo, now), rank=9)
+    if config.standing:
+        served = [phone for phone, hub_id in residents if any(h.id == hub_id and h.cutoffs for h in hubs)]
+        simulate_standing.schedule(day.at, lambda phone, body, now: _text(day, phone, body, now), db,
+                                   served[:config.standing], dt.datetime.combine(first, dt.time(), tz),
+                                   config.days, sms.send_due)
     _run(day)
     end = dt.datetime.combine(first + dt.timedelta(days=config.days), dt.time(), tz)
     sms.send_due(end)
     midnight = dt.datetime.combine(first, dt.time(), tz)
     summary = _summary(day, region.id, (midnight, end), started)
+    if config.standing:
+        summary["standing"] = simulate_standing.account(db, region.id, first, config.days, DELIVERED_KINDS)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

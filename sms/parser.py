@@ -12,6 +12,8 @@ and English alike (English keywords in any case):
 ``停止`` / ``STOP`` …          :class:`Stop` (also ``配信停止``, ``STOPALL``, ``UNSUBSCRIBE``, …)
 ``開始`` / ``START`` …         :class:`Start` (also ``再開``, ``UNSTOP``)
 ``代理 R12 …`` / ``FOR R12 …`` :class:`Proxy` wrapping the command for resident ``R12``
+``定期 …`` / ``REGULAR …``     a standing order: :class:`Standing`, :class:`StandingChange`,
+                             :class:`StandingStatus` (see "standing orders" below)
 anything else                :class:`Unparseable` with a reason for the operator queue
 ===========================  ==================================================================
 
@@ -141,7 +143,30 @@ class Unparseable:
         return self.reason.split(":", 1)[0]
 
 
-Command = Order | Status | Cancel | Help | Stop | Start | Proxy | Unparseable
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Set a standing order: ``items`` every ``every_weeks`` weeks on ``weekday`` (0 = Monday)."""
+
+    items: tuple[Item, ...]
+    weekday: int
+    every_weeks: int = 1
+    part: str = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class StandingChange:
+    """Pause (``paused``), resume (``active``) or stop (``stopped``) the sender's standing orders."""
+
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class StandingStatus:
+    """What standing orders do I have?"""
+
+
+Command = (Order | Status | Cancel | Help | Stop | Start | Proxy | Standing | StandingChange
+           | StandingStatus | Unparseable)
 
 
 class _Refused(Exception):
@@ -426,6 +451,7 @@ def _items(body: str) -> tuple[list[tuple[Item, bool]], TimeWish | None]:
 #: keywords may be glued to what follows (``注文米2``); English ones need a word boundary.
 _KEYWORDS: Final = (
     ("proxy", "代理|だいり", "FOR|PROXY"),
+    ("standing", "定期(?:便|注文)?|ていき", "REGULAR|WEEKLY"),
     ("status", "(?:注文の?)?(?:状況|状態|じょうきょう|確認)", r"(?:ORDER\s+)?STATUS"),
     ("cancel", "(?:注文の?)?(?:取り?消し?|とりけし|キャンセル)(?:して|します|する|て|を)?", "CANCEL"),
     ("order", "ご?注文|ちゅうもん", "ORDER"),
@@ -507,6 +533,93 @@ def _proxy(rest: str) -> Command:
     return Proxy(m[1], command)
 
 
+# --------------------------------------------------------------------------- standing orders
+# The words after 定期 / REGULAR / WEEKLY (corpus: tests/sms/standing_messages.py):
+# ===========================================  ===================================================
+# ``定期 米2 毎週火曜`` / ``REGULAR rice 2 tue``   :class:`Standing`: rice ×2 every Tuesday
+# ``定期 米2 隔週金曜 午前``                       every other Friday, in the morning
+# ``定期 薬1 3週ごと 月曜`` / ``every 3 weeks``     every 3 weeks (1 to 4)
+# ``定期 休み`` / ``REGULAR PAUSE``                :class:`StandingChange` to ``paused``
+# ``定期 再開`` / ``REGULAR RESUME``               :class:`StandingChange` to ``active``
+# ``定期 終了`` / ``定期 停止`` / ``REGULAR STOP``  :class:`StandingChange` to ``stopped``
+# ``定期`` / ``定期 確認`` / ``REGULAR STATUS``     :class:`StandingStatus`
+# ===========================================  ===================================================
+#
+# Decisions: a standing order names exactly one weekday (``standing_without_weekday``,
+# ``standing_two_weekdays`` otherwise: the resident sets one per day); Japanese weekdays need 曜
+# (``火曜``, ``火曜日``) so that an item such as ``水`` is never read as Wednesday; a day word
+# (``明日``) has no meaning for a weekly order and is refused (``standing_day_word``) rather than
+# dropped; items are read as after ``注文``.
+
+_JA_DAYS: Final = "月火水木金土日"
+_EN_DAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# 毎週火曜 / 隔週の金曜日 / 2週ごとの月曜 / 火曜日に / every tuesday / every 2 weeks on tue / tuesdays
+_WEEKDAY = re.compile(
+    rf"(?i)(?:(?P<every_ja>毎週|隔週|(?P<n_ja>[1-4])週(?:間)?(?:ごと|おき|毎)(?:の|に)?)\s*(?:の\s*)?)?"
+    rf"(?P<ja>[{_JA_DAYS}])曜(?:日)?(?:ごと|毎)?(?:の|に|で)?"
+    rf"|{_EDGE_L}(?:(?P<every_en>every\s+(?:other\s+|(?P<n_en>[1-4])\s*(?:nd|rd|th)?\s+weeks?\s+on\s+)?)|on\s+)?"
+    rf"(?P<en>{'|'.join(d[:3] + '(?:' + d[3:] + ')?' for d in _EN_DAYS)})s?{_EDGE_R}"
+)
+_EVERY = re.compile(
+    r"(?i)(?:(?P<ja>[1-4])週(?:間)?(?:ごと|おき|毎)|every\s+(?P<en>[1-4])\s+weeks?|隔週|every\s+other\s+week)"
+)
+_PART = re.compile(
+    rf"(?i){_EDGE_L}(?:in\s+the\s+)?(?P<part>午前中?|午後|夕方|morning|afternoon|evening)(?:に|で|の|配達|希望)*{_EDGE_R}"
+)
+_PARTS: Final = {"午前": "morning", "午前中": "morning", "午後": "afternoon", "夕方": "evening"}
+_CHANGES: Final = (
+    ("paused", re.compile(r"(?i)^(?:休み|休止|一時停止|お休み|pause|hold)$")),
+    ("active", re.compile(r"(?i)^(?:再開|resume|restart)$")),
+    ("stopped", re.compile(r"(?i)^(?:終了|停止|解約|やめる|やめます|stop|end|cancel)$")),
+)
+_STATUS = re.compile(r"(?i)^(?:確認|状況|status|\?)?$")
+_DAY_WORD = re.compile(rf"(?i){_EDGE_L}(?:{'|'.join(sorted(_DAY_WORDS, key=len, reverse=True))}){_EDGE_R}")
+
+
+def _every(m: re.Match[str], text: str) -> int:
+    if m["n_ja"]:
+        return int(m["n_ja"])
+    if m["n_en"]:
+        return int(m["n_en"])
+    found = m.group(0).lower()
+    if "隔週" in found or "other" in found:
+        return 2
+    loose = _EVERY.search(text)  # "every 2 weeks" written apart from the weekday
+    if loose is None:
+        return 1
+    return int(loose["ja"] or loose["en"] or 2)
+
+
+def _standing(rest: str) -> Command:
+    """Read what follows the keyword; raises :class:`sms.parser._Refused` when unreadable."""
+    words = _strip_fillers(rest.replace(_S, " ")).strip(" 。.!")
+    if _STATUS.match(words):
+        return StandingStatus()
+    for state, pattern in _CHANGES:
+        if pattern.match(words):
+            return StandingChange(state)
+    days = list(_WEEKDAY.finditer(rest))
+    if not days:
+        raise _Refused("standing_without_weekday")
+    if len({m["ja"] or m["en"][:3].lower() for m in days}) > 1:
+        raise _Refused("standing_two_weekdays")
+    m = days[0]
+    weekday = _JA_DAYS.index(m["ja"]) if m["ja"] else [d[:3] for d in _EN_DAYS].index(m["en"][:3].lower())
+    every = _every(m, rest)
+    body = _EVERY.sub(_S, _WEEKDAY.sub(_S, rest))
+    part = "any"
+    found = _PART.search(body)
+    if found is not None:
+        part = _PARTS.get(found["part"], found["part"].lower())
+        body = _PART.sub(_S, body)
+    if _DAY_WORD.search(body):
+        raise _Refused("standing_day_word", _DAY_WORD.search(body)[0])  # type: ignore[index]
+    items, _wish = _items(re.sub(r"(?i)(?<![^\s])(?:every|on)(?![^\s])", " ", body))
+    if not items:
+        raise _Refused("no_items")
+    return Standing(tuple(item for item, _ in items), weekday, every, part)
+
+
 def _command(text: str, *, allow_proxy: bool = True) -> Command:
     """Parse normalised, non-empty text; raises :class:`_Refused` for unreadable messages."""
     text = _GREETING.sub("", text).lstrip(f" {_S}")
@@ -529,6 +642,8 @@ def _command(text: str, *, allow_proxy: bool = True) -> Command:
             return _cancel(rest)
         if kind == "order":
             return _order(rest, keyword=True)
+        if kind == "standing":
+            return _standing(rest)
         return {"status": Status, "help": Help, "stop": Stop, "start": Start}[kind]()
     if _COURTESY.match(_strip_fillers(text.replace(_S, " ")) or "ok"):
         raise _Refused("courtesy")

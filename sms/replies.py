@@ -338,6 +338,10 @@ TEMPLATES: Final[Mapping[str, Template]] = {
         "定期便の登録はありません。例: 定期 米2 毎週火曜",
         "You have no regular order. Example: REGULAR rice 2 every Tuesday",
     ),
+    "standing_help": Template(
+        "定期便の例: 定期 米2 毎週火曜 / 定期 休み / 定期 再開 / 定期 終了 と送ってください。",
+        "Regular orders: REGULAR rice 2 every Tuesday / REGULAR PAUSE / RESUME / STOP",
+    ),
     "standing_status": Template(
         "定期便: {every}{weekday} {items}。次回は{date}です。",
         "Regular order: {items}, {every} on {weekday}, next {date}.",

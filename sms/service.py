@@ -14,8 +14,10 @@ from dispatch.db import Database
 from dispatch.requests import (
     AnswerCallOut,
     AskHelp,
+    AskStanding,
     AskStatus,
     CancelOrder,
+    ChangeStanding,
     DeclareAvailability,
     ItemRequest,
     NotUnderstood,
@@ -24,6 +26,7 @@ from dispatch.requests import (
     OptOut,
     PlaceOrder,
     Request,
+    SetStanding,
     TimeWish,
     VolunteerNotUnderstood,
     VolunteerRequest,
@@ -52,6 +55,13 @@ def to_request(command: parser.Command) -> Request:
             return OptIn()
         case parser.Proxy(resident_code=code, command=inner):
             return OnBehalf(code, to_request(inner))
+        case parser.Standing(items=items, weekday=weekday, every_weeks=every, part=part):
+            return SetStanding(tuple(ItemRequest(i.name, i.quantity, i.unit) for i in items),
+                               weekday, every, part)
+        case parser.StandingChange(state=state):
+            return ChangeStanding(state)
+        case parser.StandingStatus():
+            return AskStanding()
         case parser.Unparseable(reason=reason, language_hint=hint):
             return NotUnderstood(reason, hint)
     raise TypeError(f"unknown command {command!r}")

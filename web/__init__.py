@@ -19,6 +19,7 @@ from web import (
     api,
     auth,
     board,
+    closures,
     console,
     courier,
     drones,
@@ -32,6 +33,7 @@ from web import (
     phrases,
     planner,
     plans,
+    regular,
     resident,
     security,
     sheets,
@@ -86,6 +88,8 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(console.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(closures.bp)
+    app.register_blueprint(regular.bp)
     app.register_blueprint(resident.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(board.bp)

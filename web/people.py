@@ -92,6 +92,9 @@ class ProxyForm(FlaskForm):
 
 
 class StandingForm(FlaskForm):
+    """A standing order's terms; ``resident`` is used on the residents' page (a proxy's choice)."""
+
+    resident = SelectField(validators=[Optional()], validate_choice=False, choices=[])
     weekday = SelectField(validators=[DataRequired()])
     every_weeks = IntegerField(default=1, validators=[DataRequired(), NumberRange(1, MAX_EVERY_WEEKS)])
     part = SelectField(default="any")
@@ -99,10 +102,24 @@ class StandingForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.weekday.label.text, self.every_weeks.label.text = _("Weekday"), _("Every N weeks")
-        self.part.label.text = _("When")
+        self.part.label.text, self.resident.label.text = _("When"), _("Order for")
         self.weekday.choices, self.part.choices = choices(weekday_choices()), choices(part_choices())
         for i in range(STANDING_ROWS):
             self[f"item{i}"].label.text, self[f"qty{i}"].label.text = _("Item"), _("Quantity")
+
+    def terms(self) -> dict[str, Any]:
+        """The standing order as :func:`dispatch.services.standing.create` takes it."""
+        items = [
+            ItemRequest(str(self[f"item{i}"].data).strip(), self[f"qty{i}"].data or 1)
+            for i in range(STANDING_ROWS)
+            if (self[f"item{i}"].data or "").strip()
+        ]
+        return {
+            "items": items,
+            "weekday": int(self.weekday.data or 0),
+            "every_weeks": self.every_weeks.data or 1,
+            "part": self.part.data or "any",
+        }
 
 
 for _i in range(STANDING_ROWS):
@@ -244,19 +261,11 @@ def set_standing(resident_id: str) -> Any:
     form = StandingForm()
     if not form.validate_on_submit():
         return _page(resident_id, standing_form=form)
-    items = [
-        ItemRequest(str(form[f"item{i}"].data).strip(), form[f"qty{i}"].data or 1)
-        for i in range(STANDING_ROWS)
-        if (form[f"item{i}"].data or "").strip()
-    ]
     try:
         standing.create(
             db(),
             resident_id,
-            items,
-            weekday=int(form.weekday.data or 0),
-            every_weeks=form.every_weeks.data or 1,
-            part=form.part.data or "any",
+            **form.terms(),
             channel="phone",
             now=now(),
             user_id=current_user.user_id,

@@ -151,7 +151,8 @@ def enter_code() -> Any:
     return render_template("resident/code.html", form=form)
 
 
-def _principals() -> list[signin.Principal]:
+def principals() -> list[signin.Principal]:
+    """Whom the signed-in phone may order for: the resident, or the residents of its proxies."""
     with db().read() as s:
         return signin.principals_for_phone(s, session["resident_phone"])
 
@@ -159,7 +160,7 @@ def _principals() -> list[signin.Principal]:
 @bp.route("/", methods=["GET", "POST"])
 @access("resident")
 def home() -> Any:
-    people = _principals()
+    people = principals()
     if not people:
         session.clear()
         return redirect(url_for("resident.sign_in"))
@@ -206,7 +207,7 @@ def cancel(order_id: str) -> Any:
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
-    people = _principals()
+    people = principals()
     for person in people:
         try:
             done = ordering.cancel_order(db(), order_id, "cancelled on the web", settings(),

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.localtime import timezone_of
-from dispatch.models import Order, Proxy, Resident, StandingOrder, User
+from dispatch.localtime import timezone_of, timezone_of_hubs
+from dispatch.models import Hub, HubClosure, Order, Proxy, Resident, StandingOrder, User
+from dispatch.read import HubScope, scoped
 from dispatch.services.standing import next_occurrence
 
 
@@ -171,3 +172,39 @@ def people_page(session: Session, resident_id: str, now: dt.datetime) -> PeopleP
         ordered_by(session, resident_id),
         standing_of(session, resident_id, today),
     )
+
+
+@dataclass(frozen=True)
+class ClosureRow:
+    id: str
+    hub_id: str
+    hub_name: str
+    day: dt.date
+    reason: str
+
+
+def closures(
+    session: Session, hub_ids: HubScope, now: dt.datetime
+) -> tuple[list[tuple[str, str]], list[ClosureRow]]:
+    """The hubs in scope (id, name) and their closures from today (local) on, soonest first."""
+    today = now.astimezone(timezone_of_hubs(session, hub_ids)).date()
+    query = scoped(select(Hub.id, Hub.name).where(Hub.kind == "hub").order_by(Hub.code), Hub.id, hub_ids)
+    hubs = [(hub_id, name) for hub_id, name in session.execute(query)]
+    rows = session.execute(
+        scoped(
+            select(HubClosure, Hub.name)
+            .join(Hub, Hub.id == HubClosure.hub_id)
+            .where(HubClosure.day >= today)
+            .order_by(HubClosure.day, Hub.code),
+            HubClosure.hub_id,
+            hub_ids,
+        )
+    ).all()
+    return hubs, [ClosureRow(c.id, c.hub_id, name, c.day, c.reason) for c, name in rows]
+
+
+def standing_for(session: Session, resident_id: str, now: dt.datetime) -> list[StandingRow]:
+    """The resident's standing orders that are not stopped (the residents' page)."""
+    resident = session.get(Resident, resident_id)
+    today = now.astimezone(timezone_of(session, resident)).date() if resident else now.date()
+    return standing_of(session, resident_id, today)

@@ -25,18 +25,21 @@ from dispatch.phrases import Phrase
 from dispatch.requests import (
     AnswerCallOut,
     AskHelp,
+    AskStanding,
     AskStatus,
     CancelOrder,
+    ChangeStanding,
     DeclareAvailability,
     NotUnderstood,
     OnBehalf,
     OptIn,
     PlaceOrder,
     Request,
+    SetStanding,
     VolunteerRequest,
 )
 from dispatch.requests import OptOut as OptOutRequest
-from dispatch.services import callouts, notify, ordering, outbox, proxies, volunteering
+from dispatch.services import callouts, notify, ordering, outbox, proxies, standing, volunteering
 
 
 @dataclass(frozen=True)
@@ -275,13 +278,17 @@ def _as_resident(session: Session, message: Message, resident: Resident, request
         if not ordering.cancel(session, order, "cancelled by SMS", now, settings):
             return "cancel_not_possible", {"number": order.number}, order.id
         return "cancelled", {"number": order.number}, order.id
+    if isinstance(request, SetStanding | ChangeStanding | AskStanding):
+        return (*standing.by_sms(session, resident, request, now, proxy_id=proxy.id if proxy else None),
+                None)
     if isinstance(request, NotUnderstood):
         why, _sep, detail = request.reason.partition(": ")
         if detail:
             _review(message, "not understood: %(why)s (%(detail)s)", why=why, detail=detail)
         else:
             _review(message, "not understood: %(why)s", why=why)
-        return "unparseable", {"reason": request.reason}, None
+        template = "standing_help" if why.startswith("standing_") else "unparseable"
+        return template, {"reason": request.reason}, None
     if isinstance(request, AskHelp):
         return "help", {}, None
     if isinstance(request, OptOutRequest):

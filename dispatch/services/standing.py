@@ -26,18 +26,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db import Database
-from dispatch.errors import DomainError
+from dispatch.errors import DomainError, NotFound
 from dispatch.localtime import timezone_of
-from dispatch.models import HubClosure, Region, Resident, StandingOccurrence, StandingOrder
+from dispatch.models import HubClosure, Resident, StandingOccurrence, StandingOrder
 from dispatch.models.standing import STANDING_STATES
-from dispatch.requests import ItemRequest, TimeWish
+from dispatch.requests import AskStanding, ChangeStanding, ItemRequest, SetStanding, TimeWish
 from dispatch.services import notify, ordering, outbox
+from dispatch.services.free_text import checked_text
 from dispatch.services.proxies import resident_in_scope
 
 #: Local time from which the day before's reminder is sent and the occurrence's order placed.
@@ -143,7 +145,47 @@ def change_state(
     return changed
 
 
-def standing_params(standing: StandingOrder) -> dict[str, object]:
+def by_sms(
+    session: Session,
+    resident: Resident,
+    request: SetStanding | ChangeStanding | AskStanding,
+    now: dt.datetime,
+    *,
+    proxy_id: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """A resident's (or, with ``proxy_id``, their proxy's) ``定期 …`` text, inside the inbound
+    message's transaction; returns the reply (template, parameters)."""
+    if isinstance(request, SetStanding):
+        standing = set_standing(
+            session,
+            resident,
+            request.items,
+            weekday=request.weekday,
+            every_weeks=request.every_weeks,
+            part=request.part,
+            channel="proxy" if proxy_id else "sms",
+            now=now,
+            proxy_id=proxy_id,
+        )
+        return "standing_set", {**standing_params(standing), "date": standing.first_day.isoformat()}
+    if isinstance(request, ChangeStanding):
+        changed = change_state(session, resident.id, request.state, now)
+        return (f"standing_{request.state}", {"count": len(changed)}) if changed else ("standing_none", {})
+    current = session.scalars(
+        select(StandingOrder)
+        .where(StandingOrder.resident_id == resident.id, StandingOrder.state != "stopped")
+        .order_by(StandingOrder.created_at.desc())
+    ).first()
+    if current is None:
+        return "standing_none", {}
+    if current.state == "paused":
+        return "standing_status_paused", standing_params(current)
+    today = now.astimezone(timezone_of(session, resident)).date()
+    day = next_occurrence(current, today + dt.timedelta(days=1))
+    return "standing_status", {**standing_params(current), "date": day.isoformat()}
+
+
+def standing_params(standing: StandingOrder) -> dict[str, Any]:
     """Template parameters for texts about ``standing`` (items, weekday, interval)."""
     return {"items": standing.items, "weekday": standing.weekday, "every": standing.every_weeks}
 
@@ -327,8 +369,32 @@ def update_state(
         return bool(changed)
 
 
-def region_today(session: Session, region_id: str, now: dt.datetime) -> dt.date:
-    """The local date at ``now`` in the region."""
-    region = session.get(Region, region_id)
-    assert region is not None
-    return now.astimezone(timezone_of(session, region)).date()
+def close_hub_day(
+    db: Database, hub_ids: Sequence[str], day: dt.date, reason: str, *, user_id: str | None, now: dt.datetime
+) -> int:
+    """Record that ``hub_ids`` deliver nothing on ``day`` (a holiday: every hub of the region);
+    returns how many closures are new. Standing orders due that day are skipped, with notice."""
+    reason = checked_text(reason, "reason", 200)
+    added = 0
+    with db.write() as session:
+        for hub_id in hub_ids:
+            if (
+                session.scalar(
+                    select(HubClosure.id).where(HubClosure.hub_id == hub_id, HubClosure.day == day)
+                )
+                is None
+            ):
+                session.add(
+                    HubClosure(hub_id=hub_id, day=day, reason=reason, created_by=user_id, created_at=now)
+                )
+                added += 1
+    return added
+
+
+def reopen_hub_day(db: Database, closure_id: str, *, hub_ids: set[str] | None = None) -> None:
+    """Remove a closure (a day entered by mistake); occurrences already skipped stay skipped."""
+    with db.write() as session:
+        closure = session.get(HubClosure, closure_id)
+        if closure is None or (hub_ids is not None and closure.hub_id not in hub_ids):
+            raise NotFound(f"closure {closure_id} not found")
+        session.delete(closure)

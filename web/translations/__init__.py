@@ -71,6 +71,7 @@ DYNAMIC_TERMS = (
     N_("proxy_nested"), N_("proxy_without_code"), N_("proxy_without_command"),
     N_("quantity_out_of_range"), N_("quantity_without_item"), N_("too_many_items"),
     N_("not every item has a quantity"),
+    N_("standing_without_weekday"), N_("standing_two_weekdays"), N_("standing_day_word"),
     # zone types (dispatch.region.reader.ZONE_TYPES) and a zone's validity without time windows
     N_("PROHIBITED"), N_("REQ_AUTHORIZATION"), N_("CONDITIONAL"), N_("NO_RESTRICTION"), N_("permanent"),
     N_("USPACE"), N_("daily"), N_("mon"), N_("tue"), N_("wed"), N_("thu"), N_("fri"), N_("sat"), N_("sun"),
