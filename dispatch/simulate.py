@@ -181,7 +181,7 @@ def simulate(db: Database, config: SimConfig, sms: SmsEdge, settings: Settings,
         day.at(midnight + dt.timedelta(days=1) - dt.timedelta(seconds=1),
                lambda now, lo=midnight: _end_of_day(day, region.id, lo, now), rank=9)
     if config.standing:
-        served = [phone for phone, hub_id in residents if any(h.id == hub_id and h.cutoffs for h in hubs)]
+        served = [r.phone for r in residents if any(h.id == r.hub_id and h.cutoffs for h in hubs)]
         simulate_standing.schedule(day.at, lambda phone, body, now: _text(day, phone, body, now), db,
                                    served[:config.standing], dt.datetime.combine(first, dt.time(), tz),
                                    config.days, sms.send_due)
