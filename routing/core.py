@@ -607,15 +607,16 @@ def loaded_at_start(instance: CoreInstance) -> dict[int, tuple[int, int, int]]:
 
 def _on_the_way(instance: CoreInstance, start_loads: dict[int, tuple[int, int, int]]
                 ) -> list[tuple[int, int]] | None:
-    """The pairs not loaded at the start, or None when the own search cannot model one: it
-    needs a free start load (deliveries from the hub beside the pairs), a pickup that only adds
-    and a delivery that only removes load."""
+    """The pairs not loaded at the start, or None when the own search cannot model one: a
+    pickup that only adds and a delivery that only removes load, beside deliveries from the hub
+    (a free start load), or, on vehicles that start empty, pickups only, and pairs whose
+    delivery removes what the pickup added."""
     pairs = [(p, d) for p, d in instance.pairs if d not in start_loads]
-    if pairs and not instance.initial_load_free:
-        return None
     demands = np.asarray(instance.demands)
     for p, d in pairs:
         if (demands[p] < 0).any() or (demands[d] > 0).any() or (demands[p] + demands[d] > 0).any():
+            return None
+        if not instance.initial_load_free and (demands[p] + demands[d] != 0).any():
             return None
     return pairs
 
@@ -656,7 +657,9 @@ class _Sisr:
     with their own shift (:func:`sequence_slots`).
     """
 
-    def __init__(self, instance: CoreInstance, seed: int) -> None:
+    def __init__(self, instance: CoreInstance, seed: int, reload: bool = False) -> None:
+        """``reload``: every pair picked up on the way, even where vehicles start (a route may
+        come back to the depot for the next trip's goods: multi-trip)."""
         self.seed = seed
         n = instance.num_nodes
         vehicles = instance.vehicles
@@ -666,7 +669,7 @@ class _Sisr:
         profiles = range(len(instance.distance))
         terminals = _terminal_nodes(instance)
         slots = sequence_slots(instance)
-        self.start_loads = loaded_at_start(instance)
+        self.start_loads = {} if reload else loaded_at_start(instance)
         on_the_way = _on_the_way(instance, self.start_loads)
         assert on_the_way is not None, "sisr_applies() first"
         pickups = {p for p, *_ in self.start_loads.values()}
@@ -700,6 +703,8 @@ class _Sisr:
         demands = np.asarray(instance.demands, dtype=np.int64)
         at_start, change = np.abs(demands), -np.abs(demands)
         mate = np.full(n, -1, dtype=np.int64)
+        if not instance.initial_load_free:  # vehicles start empty: what is not paired is collected
+            at_start[:], change[:] = 0, np.abs(demands)
         for pickup, delivery in on_the_way:
             mate[pickup], mate[delivery] = delivery, pickup
             at_start[pickup], change[pickup] = 0, demands[pickup]
@@ -800,6 +805,10 @@ def _run_worker(
     if own and sisr_applies(instance):
         search = _Sisr(instance, seed + worker)
         found = search.search(deadline - 0.05, iterations)
+        if found is None and search.start_loads and _on_the_way(instance, {}) is not None:
+            # No room with one trip per vehicle: let routes come back to the depot to reload.
+            search = _Sisr(instance, seed + worker, reload=True)
+            found = search.search(deadline - 0.05, iterations)
         if found is not None:
             routes, cost = found
             return (cost, search.result(routes, "SISR", started))

@@ -120,7 +120,9 @@ def test_bench_vrplib_plans_prize_collecting_and_multi_trip_files() -> None:
     assert prizes["name"] == "C1_10_1" and prizes["strategy"] == "SISR" and prizes["feasible"]
     assert prizes["gap_pct"] >= 0 and prizes["vehicles"] <= 100
     assert trips["name"] == "C201R0.5" and trips["best_known"] == pytest.approx(1500.6)
-    assert trips["cost"] > 0 and trips["vehicles"] <= 8
+    # One trip per vehicle cannot carry the day: the own search plans reloads at the depot.
+    assert trips["strategy"] == "SISR" and trips["feasible"]
+    assert trips["gap_pct"] >= 0 and trips["vehicles"] <= 8
 
 
 def test_bench_vrplib_names_an_unreadable_file(tmp_path: Path) -> None:

@@ -705,14 +705,16 @@ def with_supply_pickups(inst: CoreInstance, seed: int) -> CoreInstance:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), n=st.integers(3, 30), n_vehicles=st.integers(1, 6),
-       supply=st.booleans())
+       supply=st.booleans(), reload=st.booleans())
 def test_ruin_and_recreate_plans_releases_hub_pickups_ranges_and_chains(
-        seed: int, n: int, n_vehicles: int, supply: bool) -> None:
+        seed: int, n: int, n_vehicles: int, supply: bool, reload: bool) -> None:
+    """``reload``: the hub's pickups anywhere on the route (a courier back at the hub for the
+    shuttle's parcels), not only at its head."""
     inst = product_like_instance(seed, n, n_vehicles)
     if supply:
         inst = with_supply_pickups(inst, seed)
     assert sisr_applies(inst)
-    search = _Sisr(inst, seed=seed)
+    search = _Sisr(inst, seed=seed, reload=reload)
     found = search.search(time.time() + 0.05)
     assert found is not None
     result = search.result(*found[:1], "SISR", time.perf_counter())
