@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from dispatch import api_cli, audit_cli, backup_cli, scheduler_cli, sorties_cli
+from dispatch import api_cli, audit_cli, backup_cli, scheduler_cli, sorties_cli, weather_cli
 from dispatch import cli as dispatch_cli
 from routing import bench
 from routing import cli as routing_cli
@@ -37,7 +37,8 @@ def main() -> None:
 for command in [*dispatch_cli.commands, *audit_cli.commands, *backup_cli.commands, *api_cli.commands,
                 *scheduler_cli.commands,
                 *bench.commands, *routing_cli.commands, *studies_cli.commands,
-                *simulate_cli.commands, *sms_cli.commands, *sorties_cli.commands]:
+                *simulate_cli.commands, *sms_cli.commands, *sorties_cli.commands,
+                *weather_cli.commands]:
     main.add_command(command)
 for command in studies_cli.export_commands:
     dispatch_cli.export_group.add_command(command)

@@ -9,20 +9,25 @@ Operators act only on their own hubs (anything else answers 404).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms import FloatField, HiddenField, TimeField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from dispatch.db import Database
 from dispatch.errors import DomainError
+from dispatch.localtime import console_timezone
 from dispatch.read.operations import SwitchTarget, hub_operations, switch_target
 from dispatch.services import disruptions
 from dispatch.services.rehearsal import rehearse
+from dispatch.weather import readings
+from dispatch.weather.limits import Weather
+from dispatch.weather.readings import FIELDS
 from web.auth import require_any_hub
 from web.confirm_step import confirmation_page
 from web.context import db, now, read, settings
@@ -37,6 +42,20 @@ class SwitchForm(FlaskForm):
 
     target = HiddenField(validators=[DataRequired(), Length(max=64)])
     value = HiddenField(validators=[AnyOf(["on", "off", "schedule", "grounded", "maintenance", "available"])])
+
+
+class WeatherForm(FlaskForm):
+    """A manual weather entry for a hub, today from ``starts`` to ``ends`` (local time); an empty
+    value is unknown. Applied to the next cutoff's plans and to every take-off checklist."""
+
+    target = HiddenField(validators=[DataRequired(), Length(max=64)])
+    starts = TimeField(validators=[InputRequired()])
+    ends = TimeField(validators=[InputRequired()])
+    wind_ms = FloatField(validators=[Optional(), NumberRange(min=0, max=100)])
+    gust_ms = FloatField(validators=[Optional(), NumberRange(min=0, max=150)])
+    precip_mmh = FloatField(validators=[Optional(), NumberRange(min=0, max=500)])
+    temp_c = FloatField(validators=[Optional(), NumberRange(min=-60, max=60)])
+    visibility_m = FloatField(validators=[Optional(), NumberRange(min=0, max=100_000)])
 
 
 def _target(kind: str, object_id: str) -> SwitchTarget:
@@ -183,6 +202,29 @@ def weather() -> Any:
     return _run(lambda: _weather(db(), hub, form.value.data or ""),
         _("Weather hold on at %(hub)s: drones grounded.", hub=hub.label) if on
         else _("Weather hold lifted at %(hub)s.", hub=hub.label))
+
+
+@bp.route("/weather/reading", methods=["POST"])
+@access("operator", "admin")
+def weather_reading() -> Any:
+    """Record the weather an operator observes or expects (the ``manual`` provider)."""
+    form = WeatherForm()
+    hub = _target("hub", form.target.data or "")
+    if not form.validate_on_submit():
+        flash(_("Please fill in the form: %(fields)s", fields=", ".join(form.errors)), "error")
+        return redirect(url_for("operations.index"))
+    tz = console_timezone(db(), current_user.hub_scope)
+    today = now().astimezone(tz).date()
+    start = dt.datetime.combine(today, form.starts.data, tz)
+    end = dt.datetime.combine(today, form.ends.data, tz)
+    if end <= start:
+        flash(_("The end of the period must be after its start."), "error")
+        return redirect(url_for("operations.index"))
+    values = Weather(**{f: getattr(form, f).data for f in FIELDS})
+    readings.record(db(), hub.id, [readings.Reading(start, end, values)], "manual",
+                    f"user:{current_user.user_id}", now=now())
+    flash(_("Weather recorded for %(hub)s: the next plans and every take-off check it.", hub=hub.label), "ok")
+    return redirect(url_for("operations.index"))
 
 
 @bp.route("/drone", methods=["POST"])

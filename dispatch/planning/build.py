@@ -35,6 +35,7 @@ from dispatch.lifecycle import OrderState
 from dispatch.models import Batch, Drone, Hub, Order, Region, Resident, Road, Volunteer, Zone
 from dispatch.permits import flight_notes, routing_permits, zone_category
 from dispatch.phrases import Phrase
+from dispatch.weather.readings import local_hhmm, no_go
 from dispatch.zones import zone_active_during
 
 #: Zone types treated as no-fly while planning (see the module docstring).
@@ -70,6 +71,7 @@ class Built:
     excluded: list[dict[str, str]] = field(default_factory=list)
     order_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # stored phrases about flying (permits, weather)
+    weather: set[str] = field(default_factory=set)  # orders kept off the drones by the weather
 
 
 def horizon_of(batch: Batch, hub: Hub, region: Region) -> Horizon:
@@ -115,7 +117,8 @@ def build_problem(session: Session, batch: Batch, orders: list[Order] | None = N
             origin = session.get(Hub, order.origin_hub_id)
             assert origin is not None
             supply[origin.id] = routing.Place(origin.id, origin.lon, origin.lat)
-    drones = _drones(session, hub, hz, len(routing_orders))
+    drones, weather_notes = _drones(session, hub, hz, len(routing_orders))
+    routing_orders, grounded = _weather_ground(routing_orders, drones, orders, hz)
     parts: dict[str, Any] = {
         "crs": region.crs, "timezone": region.timezone, "t0": hz.t0,
         "hub": routing.Place(hub.id, hub.lon, hub.lat),
@@ -131,6 +134,8 @@ def build_problem(session: Session, batch: Batch, orders: list[Order] | None = N
         zone_rows = [session.get_one(Zone, z.id) for z in built.problem.zones]
         drone_rows = [session.get_one(Drone, d.id) for d in built.problem.drones]
         built.notes = flight_notes(session, hub, zone_rows, drone_rows, hz.start, hz.end, hz.tz)
+    built.notes += [*weather_notes, *grounded.values()]
+    built.weather = set(grounded)
     return built
 
 
@@ -243,21 +248,56 @@ def _with_called_out(out: list[routing.Vehicle], session: Session, batch: Batch,
     return out
 
 
-def _drones(session: Session, hub: Hub, hz: Horizon, n_orders: int) -> list[routing.Drone]:
-    """The hub's available drones, none when the hub has no port or is on weather hold."""
+def _drones(session: Session, hub: Hub, hz: Horizon, n_orders: int) -> tuple[list[routing.Drone], list[str]]:
+    """The hub's available drones (none when the hub has no port or is on weather hold), each
+    available in the first stretch of the horizon that the weather allows it
+    (:func:`dispatch.weather.readings.no_go`), and a note per period it stays on the ground."""
     if not hub.drone_port or hub.weather_hold or hz.end <= hz.start or n_orders == 0:
-        return []
+        return [], []
     rows = session.scalars(select(Drone).where(Drone.hub_id == hub.id, Drone.status == "available")
                            .order_by(Drone.code))
-    return [
-        routing.Drone(
+    out, notes = [], []
+    for d in rows:
+        begin, finish = hz.start, hz.end
+        for period in no_go(session, d, hz.start, hz.end):
+            notes.append(Phrase(
+                "drone %(drone)s stays on the ground %(start)s–%(end)s: %(what)s %(value)s beyond its limit "
+                "%(limit)s", {"drone": d.code, "start": local_hhmm(period.start, hz.tz),
+                              "end": local_hhmm(period.end, hz.tz), "what": period.quantity,
+                              "value": f"{period.value:g}", "limit": f"{period.limit:g}"}).stored())
+            if period.start <= begin:
+                begin = max(begin, period.end)
+            elif period.start < finish:
+                finish = period.start
+        if finish <= begin:
+            continue
+        out.append(routing.Drone(
             id=d.id, base=hub.id, payload_kg=d.payload_kg, range_m=d.range_km * 1000,
             cruise_mps=d.cruise_kmh / 3.6, turnaround_s=round(d.turnaround_min * 60),
-            max_sorties=min(MAX_SORTIES, n_orders), available_from=hz.seconds(hz.start),
-            available_until=hz.seconds(hz.end),
-        )
-        for d in rows
-    ]
+            max_sorties=min(MAX_SORTIES, n_orders), available_from=hz.seconds(begin),
+            available_until=hz.seconds(finish),
+        ))
+    return out, notes
+
+
+def _weather_ground(routing_orders: list[routing.Order], drones: list[routing.Drone], rows: list[Order],
+                    hz: Horizon) -> tuple[list[routing.Order], dict[str, str]]:
+    """Orders a drone could carry whose window lies wholly where no drone may fly for the weather
+    go by road: (the orders, {order id: the plan's note})."""
+    if not drones or not any(d.available_from > hz.seconds(hz.start) or
+                             (d.available_until or 0) < hz.seconds(hz.end) for d in drones):
+        return routing_orders, {}
+    numbers = {o.id: o.number for o in rows}
+    out, grounded = [], {}
+    for o in routing_orders:
+        flyable = routing.DRONE in o.modes and o.drop is not None
+        if flyable and not any(o.window[0] < (d.available_until or 0) and d.available_from < o.window[1]
+                               for d in drones):
+            o = replace(o, modes=frozenset(routing.GROUND_MODES))
+            grounded[o.id] = Phrase("order #%(number)s goes by road: the weather keeps the drones down "
+                                    "in its window", {"number": numbers.get(o.id)}).stored()
+        out.append(o)
+    return out, grounded
 
 
 def _zones(session: Session, region_id: str, hz: Horizon) -> list[routing.Zone]:

@@ -57,7 +57,8 @@ def plan_batch(db: Database, batch_id: str, *, time_limit_s: float,
         # A re-plan requested by a person or a disruption says why (Batch.replan_reason).
         note = batch.replan_reason if batch.replan_reason is not None else "solver"
         plan = save_version(session, batch, built.problem, solution, built.excluded,
-                            note=note, user_id=user_id, flight_notes=built.notes)
+                            note=note, user_id=user_id, flight_notes=built.notes,
+                            weather=built.weather)
         if bus_legs:
             save_bus_legs(session, plan, built.problem.t0, bus_legs)
         log.info("batch %s planned: %s", batch_id, plan_summary(plan))

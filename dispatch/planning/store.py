@@ -34,12 +34,14 @@ def unserved_entries(solution: routing.Solution, excluded: list[dict[str, str]])
 
 def save_version(session: Session, batch: Batch, problem: routing.Problem, solution: routing.Solution,
                  excluded: list[dict[str, str]], *, note: str, user_id: str | None = None,
-                 flight_notes: list[str] | None = None) -> Plan:
+                 flight_notes: list[str] | None = None,
+                 weather: set[str] | frozenset[str] = frozenset()) -> Plan:
     """Validate ``solution``, store it as the batch's next proposed version and move order states.
 
     Served orders become ``planned``; unserved and excluded ones go back to ``confirmed`` so the
-    next batch of the hub takes them. ``flight_notes`` (None: those of the previous version, for
-    an edit or a revision) say what the plan relies on to fly.
+    next batch of the hub takes them; an unserved order in ``weather`` (kept off the drones by the
+    weather) is unserved for reason ``weather``. ``flight_notes`` (None: those of the previous
+    version, for an edit or a revision) say what the plan relies on to fly.
     """
     if flight_notes is None:
         flight_notes = session.scalars(select(Plan.flight_notes).where(Plan.batch_id == batch.id)
@@ -47,7 +49,8 @@ def save_version(session: Session, batch: Batch, problem: routing.Problem, solut
     report = routing.validate(problem, solution)
     session.execute(update(Plan).where(Plan.batch_id == batch.id, Plan.state == PlanState.PROPOSED)
                     .values(state=PlanState.SUPERSEDED))
-    unserved = unserved_entries(solution, excluded)
+    unserved = [{**u, "reason": "weather"} if u["order_id"] in weather else u
+                for u in unserved_entries(solution, excluded)]
     plan = Plan(
         batch_id=batch.id, version=next_version(session, batch.id), state=PlanState.PROPOSED,
         problem=routing.problem_to_json(problem), solution=routing.solution_to_json(solution, problem),

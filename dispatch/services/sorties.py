@@ -64,6 +64,7 @@ from dispatch.services.delivery import holder
 from dispatch.services.free_text import checked_text
 from dispatch.services.handoffs import append_event
 from dispatch.services.pins import MAX_ATTEMPTS, PinResult, PinStatus, normalise_pin, pin_matches
+from dispatch.weather.readings import no_go
 from dispatch.zones import zone_active_at
 
 #: Longest free text (abort reason, permit reference) staff may record.
@@ -190,6 +191,10 @@ def _check_preflight(session: Session, route: Route, drone: Drone, checklist: Pr
         raise DomainError("weather hold at %(name)s: drones stay on the ground", name=hub.name)
     if drone.status != "available":
         raise DomainError("drone %(code)s is %(status)s", code=drone.code, status=drone.status)
+    for period in no_go(session, drone, now, now + dt.timedelta(seconds=1)):
+        raise DomainError("the weather is beyond drone %(code)s's limits now: %(what)s %(value)s, limit "
+                          "%(limit)s", code=drone.code, what=period.quantity, value=f"{period.value:g}",
+                          limit=f"{period.limit:g}")
     if not checklist.battery_checked:
         raise DomainError("check the battery before take-off")
     if not checklist.weather_checked:

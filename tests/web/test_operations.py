@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -121,3 +122,28 @@ def test_a_switch_without_csrf_token_is_refused(client: FlaskClient, make_user, 
     with db.read() as s:
         assert s.get(Hub, hub_id).weather_hold is False  # type: ignore[union-attr]
     assert re.search(r"[Cc]SRF", response.get_data(as_text=True))
+
+
+def test_an_operator_records_the_weather_and_the_next_plans_and_take_offs_check_it(
+        client: FlaskClient, make_user, db: Database, tiny_region: str) -> None:
+    from dispatch.models import WeatherReading
+
+    with db.read() as s:
+        hub = s.scalars(select(Hub).where(Hub.code == "H1")).one()
+    login(client, make_user("operator", hubs=("H1",)))
+    token = csrf_token(client, "/operations")
+    page = client.post("/operations/weather/reading", data={
+        "csrf_token": token, "target": hub.id, "starts": "13:00", "ends": "18:00", "wind_ms": "14",
+        "gust_ms": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "Weather recorded for" in page
+    with db.read() as s:
+        (row,) = s.scalars(select(WeatherReading)).all()
+        assert (row.source, row.wind_ms, row.gust_ms) == ("manual", 14.0, None)
+        assert row.recorded_by.startswith("user:") and row.ends_at - row.starts_at == dt.timedelta(hours=5)
+    refused = client.post("/operations/weather/reading", data={
+        "csrf_token": token, "target": hub.id, "starts": "18:00", "ends": "13:00", "wind_ms": "3"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "must be after its start" in refused
+    no_token = client.post("/operations/weather/reading", data={"target": hub.id, "starts": "09:00",
+                                                                "ends": "10:00"})
+    assert no_token.status_code == 400

@@ -88,6 +88,8 @@ DYNAMIC_TERMS = (
     # the 特定飛行 categories a permit covers (routing.CATEGORIES)
     N_("did"), N_("airport"), N_("high_altitude"), N_("bvlos"), N_("night"), N_("under_30m"), N_("event"),
     N_("dangerous_goods"), N_("drop"),
+    # weather quantities beyond a drone's limits (dispatch.weather.limits), the unserved reason
+    N_("wind_ms"), N_("gust_ms"), N_("precip_mmh"), N_("temp_c"), N_("visibility_m"), N_("weather"),
 )
 
 
