@@ -17,7 +17,7 @@ wall time × cores (from /proc), and the load average, since the machine is shar
 
 Run: ``python benchmarks/prefecture_day.py [--hubs 50] [--orders 200] [--workers 1,2,4]
 [--solve-seconds 10] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]`` (a schema of its
-own, ``hakobu_bench_prefecture``, dropped and made afresh).
+own, ``hakobu_bench_prefecture_<pid>``, made afresh and dropped at the end).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from dispatch.tasks.engine import ProcrastinateQueue  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "prefecture_day.md"
 TAJIMA = REPO / "sample_regions" / "tajima"
-SCHEMA = "hakobu_bench_prefecture"
+SCHEMA = f"hakobu_bench_prefecture_{os.getpid()}"
 TOKYO = ZoneInfo("Asia/Tokyo")
 CUTOFF = dt.datetime(2026, 12, 1, 10, 0, tzinfo=TOKYO)  # a Tuesday: every Tajima hub has couriers
 ITEMS = ([ItemRequest("米", 1)], [ItemRequest("パン", 2)], [ItemRequest("米", 1), ItemRequest("パン", 1)])
@@ -68,6 +68,13 @@ def fresh_database(pg: str) -> Database:
     return db
 
 
+def drop_schema(pg: str) -> None:
+    admin = Database(pg)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+    admin.dispose()
+
+
 def generate(db: Database, hubs: int, orders: int) -> list[str]:
     """The prefecture's regions, its orders, and its batches closed at the cutoff; the batch ids."""
     data = read_region(TAJIMA)
@@ -83,7 +90,8 @@ def generate(db: Database, hubs: int, orders: int) -> list[str]:
             residents = list(s.scalars(select(Resident).where(Resident.hub_id == hub_id)
                                        .order_by(Resident.code)))
             for i in range(orders):
-                create_order(s, residents[i % len(residents)], ITEMS[i % len(ITEMS)], channel="web", now=placed)
+                create_order(s, residents[i % len(residents)], ITEMS[i % len(ITEMS)], channel="web",
+                             now=placed)
     return [close_batch(db, hub_id, CUTOFF, now=CUTOFF).batch_id for hub_id in hub_ids]
 
 
@@ -180,6 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         print(result, flush=True)
         rounds.append(result)
     db.dispose()
+    drop_schema(args.pg)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
     base = rounds[0]["wall"]

@@ -86,8 +86,10 @@ def region_check(path: Path) -> None:
 
 @region_group.command("load")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option("--code", default=None,
+              help="The region's code (default: the folder's name); several regions share a deployment.")
 @database_option
-def region_load(path: Path, database_url: str | None) -> None:
+def region_load(path: Path, code: str | None, database_url: str | None) -> None:
     """Import (or update) a region in one transaction; nothing is written if any check fails."""
     from dispatch.region.importer import load_region
     from dispatch.schema import upgrade
@@ -95,7 +97,7 @@ def region_load(path: Path, database_url: str | None) -> None:
     data = _read(path)
     db = open_db(database_url)
     upgrade(db)
-    report = load_region(db, data)
+    report = load_region(db, data, code)
     click.echo(f"region {report.region_code} loaded")
     for line in report.lines():
         click.echo(f"  {line}")
@@ -211,7 +213,9 @@ def user_group() -> None:
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["operator", "planner", "admin"]), required=True)
-@click.option("--hub", "hubs", multiple=True, help="Hub code the account may run (repeatable).")
+@click.option("--hub", "hubs", multiple=True,
+              help="Hub the account may run, as region/HUB (or HUB when no other region has that code; "
+                   "repeatable).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @database_option
 def user_add(email: str, name: str, role: str, hubs: tuple[str, ...], password: str,

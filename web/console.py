@@ -18,7 +18,7 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from dispatch.read.dashboard import OrderRow
+from dispatch.read.dashboard import OrderRow, regions_in_scope
 from dispatch.read.dashboard import dashboard as read_dashboard
 from dispatch.read.live_map import live_map
 from dispatch.read.region import RegionOverview, ResidentPoint
@@ -98,7 +98,8 @@ def region_map_data(overview: RegionOverview, residents: Iterable[ResidentPoint]
 @access("operator", "planner", "admin")
 def dashboard() -> Any:
     loaded_at = now()
-    view = read(read_dashboard, current_user.hub_scope, loaded_at)
+    regions = read(regions_in_scope, current_user.hub_scope)
+    view = read(read_dashboard, current_user.hub_scope, loaded_at, request.args.get("region"))
     if view is None:
         return render_template("console/empty.html")
     couriers = tuple(PointFeature(c.lon, c.lat, c.code, "in_transit") for c in view.couriers)
@@ -115,7 +116,7 @@ def dashboard() -> Any:
                            order_states=[(s, _(s)) for s in QUEUE_STATES],
                            hub_names={h.id: h.name for h in view.overview.hubs},
                            map=render_parts(folium_map), waiting=view.waiting, timeline=view.timeline,
-                           solve_queue=view.solve_queue,
+                           solve_queue=view.solve_queue, regions=regions,
                            loaded_at=loaded_at.isoformat(), poll_seconds=POLL_SECONDS)
 
 

@@ -171,11 +171,25 @@ class Dashboard:
     solve_queue: SolveQueue  # the batches of the hubs in scope waiting, solving, failed
 
 
-def dashboard(session: Session, hub_ids: HubScope, now: dt.datetime) -> Dashboard | None:
-    """The dashboard at ``now``; None when no region is loaded yet."""
-    overview = region_overview(session, now)
+def regions_in_scope(session: Session, hub_ids: HubScope) -> list[tuple[str, str]]:
+    """(code, name) of the regions with a hub in scope, by code: the municipalities a user may
+    switch between when several share the deployment."""
+    stmt = scoped(select(Region.code, Region.name).join(Hub, Hub.region_id == Region.id), Hub.id, hub_ids)
+    return [(code, name) for code, name in session.execute(stmt.distinct().order_by(Region.code))]
+
+
+def dashboard(session: Session, hub_ids: HubScope, now: dt.datetime,
+              region_code: str | None = None) -> Dashboard | None:
+    """The dashboard of one region at ``now`` (``region_code``, else the first region in scope),
+    limited to that region's hubs; None when no region is loaded yet (or none is in scope)."""
+    codes = [code for code, _name in regions_in_scope(session, hub_ids)]
+    if not codes:
+        return None
+    overview = region_overview(session, now, region_code if region_code in codes else codes[0])
     if overview is None:
         return None
+    in_region = {h.id for h in overview.hubs}
+    hub_ids = in_region if hub_ids is None else set(hub_ids) & in_region
     lines = tuple(line for plan_id in current_plan_ids(session, hub_ids, now - PLANS_SINCE)
                   for line in plan_lines(session, plan_id))
     return Dashboard(

@@ -6,11 +6,12 @@ import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.db import Database
 from dispatch.errors import DomainError
-from dispatch.models import ROLES, Hub, User
+from dispatch.models import ROLES, Hub, Region, User
 
 # A hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
@@ -42,10 +43,28 @@ def upsert_user(
         user.language = language
         user.password_hash = hash_password(password)
         user.active = True
-        codes = list(hub_codes)
-        user.hubs = list(s.scalars(select(Hub).where(Hub.code.in_(codes)))) if codes else []
+        user.hubs = [resolve_hub(s, code) for code in hub_codes]
         s.flush()
         return user.id
+
+
+def resolve_hub(session: Session, code: str) -> Hub:
+    """The hub named ``region/HUB`` (or just ``HUB`` when one region alone has that code).
+
+    Several municipalities share one deployment and hub codes are unique only inside a region, so
+    a bare code that two regions use is refused rather than giving the account both hubs."""
+    region_code, _sep, hub_code = code.strip().rpartition("/")
+    query = select(Hub, Region.code).join(Region, Region.id == Hub.region_id).where(Hub.code == hub_code)
+    if region_code:
+        query = query.where(Region.code == region_code)
+    found = session.execute(query.order_by(Region.code)).all()
+    if not found:
+        raise DomainError("no hub %(code)s", code=code)
+    if len(found) > 1:
+        raise DomainError("hub %(code)s is in several regions (%(regions)s): "
+                          "write region/hub, e.g. %(example)s", code=code,
+                          regions=", ".join(r for _h, r in found), example=f"{found[0][1]}/{hub_code}")
+    return found[0][0]
 
 
 def authenticate(db: Database, email: str, password: str) -> User | None:
