@@ -39,6 +39,7 @@ from web.maps import (
     render_parts,
     route_lines,
 )
+from web.phrases import zone_name
 from web.security import access
 
 bp = Blueprint("console", __name__)
@@ -86,7 +87,7 @@ def region_map_data(overview: RegionOverview, residents: Iterable[ResidentPoint]
         points=points,
         points_layer_name=_("Orders") if orders else _("Residents"),
         roads=overview.roads,
-        zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
+        zones=[ZoneShape(z.identifier, zone_name(z.name, z.names), z.type, z.geometry, z.validity, z.active)
                for z in overview.zones],
         routes=routes,
         couriers=couriers,

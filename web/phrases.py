@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_datetime, gettext
+from flask_babel import format_datetime, get_locale, gettext
 
 from dispatch.errors import DomainError
 from dispatch.phrases import TERMS, Phrase, is_stored, parse
@@ -56,6 +56,17 @@ def validity(text: str) -> str:
     return re.sub(r"[A-Za-z]+", lambda m: gettext(m[0]) if m[0] in VALIDITY_WORDS else m[0], text)
 
 
+def zone_name(name: str, names: tuple[tuple[str, str], ...]) -> str:
+    """A zone's name in the viewer's language when its ED-318 file gives one (``en`` matches
+    ``en-GB``), else ``name`` (the one in the region's language)."""
+    language = str(get_locale() or "").split("_")[0].lower()
+    for lang, text in names:
+        if lang.lower().split("-")[0] == language:
+            return text
+    return name
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["say"] = say
     app.jinja_env.filters["validity"] = validity
+    app.jinja_env.globals["zone_name"] = zone_name

@@ -40,6 +40,7 @@ from web.context import db, read, settings
 from web.forms import choices
 from web.inputs import parse_day
 from web.maps import HubPoint, MapAssets, MapData, RouteLine, ZoneShape, build_map, render_parts
+from web.phrases import zone_name
 from web.security import access
 from web.studies.charts import bar_chart
 from web.studies.reports import kpi_charts, scope_label
@@ -180,7 +181,7 @@ def _map_data(plan_features: list[dict[str, Any]]) -> MapData:
         center=overview.center,
         hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat) for h in overview.hubs],
         roads=overview.roads,
-        zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
+        zones=[ZoneShape(z.identifier, zone_name(z.name, z.names), z.type, z.geometry, z.validity, z.active)
                for z in overview.zones],
         routes=routes, zoom=11,
     )

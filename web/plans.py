@@ -54,7 +54,7 @@ from web.maps import (
     render_parts,
     route_lines,
 )
-from web.phrases import say
+from web.phrases import say, zone_name
 from web.security import access
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -176,7 +176,7 @@ def plan_map(page: PlanPage) -> Any:
         hubs=[HubPoint(h.code, h.name, h.kind, h.drone_port, h.lon, h.lat, own=h.id == view.hub_id)
               for h in (frame.hubs if frame else ()) if h.id == view.hub_id or h.kind == "supply"],
         points=points, points_layer_name=_("Stops"),
-        zones=[ZoneShape(z.identifier, z.name, z.type, z.geometry, z.validity, z.active)
+        zones=[ZoneShape(z.identifier, zone_name(z.name, z.names), z.type, z.geometry, z.validity, z.active)
                for z in (frame.zones if frame else ())],
         routes=lines, zoom=12,
         frame=[(view.hub_lat, view.hub_lon), *((p.lat, p.lon) for p in points)],

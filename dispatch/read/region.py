@@ -48,6 +48,9 @@ class ZoneSummary:
     geometry: dict[str, Any]
     validity: str
     active: bool
+    #: ED-318's localised names as published ((lang, text), e.g. ("en-GB", "Yamazato school")):
+    #: the web shows the one in the viewer's language, ``name`` (the region's language) otherwise
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,19 @@ def _zones(session: Session, region: Region, now: dt.datetime) -> tuple[ZoneSumm
         ZoneSummary(
             identifier=z.identifier, name=z.name, type=z.type, category=z.category,
             geometry=z.geometry, validity=zone_validity_text(z.applicability, tz),
-            active=zone_active_at(z.applicability, z.active_override, now),
+            active=zone_active_at(z.applicability, z.active_override, now), names=_names(z.feature),
         )
         for z in session.scalars(select(Zone).where(Zone.region_id == region.id).order_by(Zone.identifier))
     )
+
+
+def _names(feature: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The localised names of a stored ED-318 feature (a plain string name gives none)."""
+    raw = (feature.get("properties") or {}).get("name")
+    if not isinstance(raw, list):
+        return ()
+    return tuple((str(n.get("lang", "")), str(n["text"]))
+                 for n in raw if isinstance(n, dict) and n.get("text"))
 
 
 def region_overview(session: Session, now: dt.datetime,
