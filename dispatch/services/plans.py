@@ -441,10 +441,11 @@ def drone_sorties(db: Database, plan_id: str) -> list[SortieLog]:
     """The drone sorties of a plan in take-off order, with the flight path (WGS84 lon/lat:
     base, detour waypoints, drop points, back to base)."""
     with db.read() as session:
-        plan = session.get(Plan, plan_id)
-        if plan is None:
+        # The solution only: the problem (roads and all) is most of a plan row to decode.
+        solution = session.scalar(select(Plan.solution).where(Plan.id == plan_id))
+        if solution is None:
             raise NotFound(f"plan {plan_id!r} does not exist")
-        paths = {(r["vehicle_id"], r["sortie"]): r for r in plan.solution.get("routes", [])
+        paths = {(r["vehicle_id"], r["sortie"]): r for r in solution.get("routes", [])
                  if r["mode"] == routing.DRONE}
         out = []
         rows = session.scalars(select(Route).where(Route.plan_id == plan_id, Route.drone_id.is_not(None))

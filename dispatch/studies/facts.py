@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from dispatch.db import Database
 from dispatch.errors import NotFound
@@ -215,7 +215,9 @@ def _counted_plans(s: Session, hub_ids: set[str], lo: dt.datetime, hi: dt.dateti
                                                  Batch.cutoff_at < hi).order_by(Batch.cutoff_at)))
     out = []
     for batch in batches:
-        query = select(Plan).where(Plan.batch_id == batch.id)
+        # Not the problem and solution: the facts need neither, and they are most of a row to decode.
+        query = (select(Plan).options(defer(Plan.problem), defer(Plan.solution))
+                 .where(Plan.batch_id == batch.id))
         if plans == "confirmed":
             query = query.where(Plan.state == PlanState.CONFIRMED)
         else:

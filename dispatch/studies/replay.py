@@ -9,11 +9,13 @@ hub of their ``hub:<id>`` party, or not drawn but kept in the parcel's timeline.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import routing
 from dispatch.db import Database
@@ -78,8 +80,8 @@ def load_replay(db: Database, start: dt.date, end: dt.date, hub_codes: list[str]
             select(CourierPosition).where(
                 CourierPosition.route_id.in_(chunk), CourierPosition.recorded_at >= lo,
                 CourierPosition.recorded_at < hi).order_by(CourierPosition.recorded_at))]
-        plans = list(s.scalars(select(Plan).where(Plan.id.in_(facts.plan_ids))))
-        docs = [(p.batch_id, p.problem, p.solution) for p in plans]
+        plans = list(s.execute(select(Plan.id, Plan.batch_id).where(Plan.id.in_(facts.plan_ids))))
+        planned = _planned_features(s, [(p.id, p.batch_id) for p in plans])
         batch_ids = [p.batch_id for p in plans]
         batches = {b.id: b for b in s.scalars(select(Batch).where(Batch.id.in_(batch_ids)))}
         flown = {(st.order_id, r.drone_id): r.id for r in s.scalars(
@@ -88,11 +90,6 @@ def load_replay(db: Database, start: dt.date, end: dt.date, hub_codes: list[str]
         order_rows = {o.id: o for chunk in _chunks(order_ids)
                       for o in s.scalars(select(Order).where(Order.id.in_(chunk)))}
     happened = [*_event_features(facts, events, numbers), *_position_features(positions)]
-    planned: list[dict[str, Any]] = []
-    for batch_id, problem, solution in docs:
-        problem_ = routing.problem_from_json(problem, check_schema=False)  # stored by us: no schema check
-        solution_ = routing.solution_from_json(solution, check_schema=False)
-        planned += routing.plan_geojson(problem_, solution_, batch_id)["features"]
     timelines = _timelines(facts, events, order_rows, batches)
     sorties = [log for plan in plans for log in drone_sorties(db, plan.id)]
     sortie_events: dict[str, list[Step]] = defaultdict(list)
@@ -106,6 +103,39 @@ def load_replay(db: Database, start: dt.date, end: dt.date, hub_codes: list[str]
                                                     (number, e.kind)))
     return Replay(facts, happened, {"type": "FeatureCollection", "features": planned}, timelines, sorties,
                   dict(sortie_events))
+
+
+#: The plan GeoJSON features of each plan version (immutable once stored), computed once per
+#: process: reading a version's problem back and drawing it along the roads was most of a replay
+#: (issue 16, item 8). Readers never change the features.
+_PLANNED: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+_PLANNED_LOCK = threading.Lock()
+PLANNED_CACHE_SIZE = 64
+
+
+def _planned_features(s: Session, plans: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """routing's plan GeoJSON features of ``plans`` ((plan id, batch id), in order)."""
+    with _PLANNED_LOCK:
+        missing = [(pid, bid) for pid, bid in plans if pid not in _PLANNED]
+    if missing:
+        rows = s.execute(select(Plan.id, Plan.batch_id, Plan.problem, Plan.solution)
+                         .where(Plan.id.in_([pid for pid, _ in missing])))
+        for row in rows:
+            problem = routing.problem_from_json(row.problem, check_schema=False)  # stored by us
+            solution = routing.solution_from_json(row.solution, check_schema=False)
+            features = routing.plan_geojson(problem, solution, row.batch_id)["features"]
+            with _PLANNED_LOCK:
+                _PLANNED[row.id] = features
+                while len(_PLANNED) > PLANNED_CACHE_SIZE:
+                    _PLANNED.popitem(last=False)
+    out: list[dict[str, Any]] = []
+    with _PLANNED_LOCK:
+        for pid, _bid in plans:
+            features = _PLANNED.get(pid)
+            if features is not None:
+                _PLANNED.move_to_end(pid)
+                out += features
+    return out
 
 
 def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
