@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.geo import to_metric
-from routing.problem import DRONE, Problem
+from routing.problem import DRONE, Order, Problem
 from routing.travel import UNREACHABLE
 from routing.travel.matrices import Travel, place_index
 
@@ -108,8 +108,8 @@ def plan_bus_legs(
     return legs
 
 
-def _drone_may(problem: Problem, order: object) -> bool:
-    return bool(problem.drones) and DRONE in order.modes and order.drop is not None  # type: ignore[attr-defined]
+def _drone_may(problem: Problem, order: Order) -> bool:
+    return bool(problem.drones) and DRONE in order.modes and order.drop is not None
 
 
 def _leg(

@@ -228,8 +228,10 @@ def applicability(bad: Bad, raw: Any) -> tuple[ZoneWindow, ...]:
         start = _aware(bad, period.get("startDateTime"))
         end = _aware(bad, period.get("endDateTime"))
         schedule = _schedule(bad, period.get("schedule"))
-        if period.get("startDateTime") is None and period.get("endDateTime") is None and not period.get(
-            "schedule"
+        if (
+            period.get("startDateTime") is None
+            and period.get("endDateTime") is None
+            and not period.get("schedule")
         ):
             bad("limitedApplicability", "a time period needs startDateTime, endDateTime or a schedule")
         elif start and end and end <= start:
