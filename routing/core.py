@@ -35,15 +35,18 @@ How the search runs (see ``benchmarks/README.md`` for the measurements behind th
   until the deadline; workers run in separate processes (starts are dealt round-robin) and the
   best objective wins, ties going to the earlier start (so a run with ``solution_limit`` is
   deterministic).
-- On every instance without pickup-and-delivery pairs, sortie chains or range limits
-  (:func:`sisr_applies`: the VRPLIB benchmarks and drone-less batches whose parcels wait at the
-  hub) our own ruin-and-recreate search (:class:`_Sisr`, string removals and greedy insertion with
-  blinks under simulated annealing, compiled with numba in :mod:`routing.sisr`) has the whole
-  budget, from nothing: measured, it ends closer to best-known alone than after an OR-Tools phase,
-  whose routes it cannot leave on some instances (Solomon C204: a fourth route), and it beats
-  OR-Tools on the Tajima ground-only batches (benchmarks/README.md). Its stopping rule is the
-  clock, or with ``iterations`` a fixed number of iterations (a deterministic run); with only a
-  ``solution_limit`` (and no ``iterations``) OR-Tools plans, stopping after that many solutions.
+- On every instance :func:`sisr_applies` accepts (the VRPLIB benchmarks, and the product's
+  batches: drone sorties with their range, chained sorties as time slots, releases, pairs picked
+  up at the hub or on the way at a supply point, multi-trip reloads at the depot) our own
+  ruin-and-recreate search (:class:`_Sisr`, string removals and greedy insertion with blinks
+  under simulated annealing, compiled with numba in :mod:`routing.sisr`) has the whole budget,
+  from nothing: measured, it ends closer to best-known alone than after an OR-Tools phase, whose
+  routes it cannot leave on some instances (Solomon C204: a fourth route), and on the Tajima
+  batches it costs about half of OR-Tools' plan at 300 orders (benchmarks/README.md). Its
+  stopping rule is the clock, or with ``iterations`` a fixed number of iterations (a
+  deterministic run); with only a ``solution_limit`` (and no ``iterations``) or
+  ``engine="ortools"`` OR-Tools plans, and it is the fallback when greedy insertion cannot fit a
+  mandatory visit.
 - ``sequence`` chains (a drone's sorties) are enforced by disjoint time slots per chained vehicle
   (:func:`sequence_slots`), cumul bounds that OR-Tools' heuristics and filters see; a constraint
   between two vehicles' cumuls made every first solution fail on batches of 150+ orders.
