@@ -212,20 +212,38 @@ def _due_days(now_local: dt.datetime) -> list[tuple[dt.date, int]]:
 
 
 def run_due(db: Database, *, now: dt.datetime) -> RunResult:
-    """Place every standing order's occurrence whose reminder is due (see the module's doc)."""
+    """Place every standing order's occurrence whose reminder is due (see the module's doc).
+
+    The sweep calls this every tick: the due ones are found in one read, and only those get a
+    write transaction (each its own, so one resident's problem does not hold back the others).
+    """
     result = RunResult()
     with db.read() as session:
-        ids = list(
-            session.scalars(
-                select(StandingOrder.id)
+        due = [
+            so.id
+            for so in session.scalars(
+                select(StandingOrder)
                 .where(StandingOrder.state == "active")
                 .order_by(StandingOrder.created_at)
             )
-        )
-    for standing_id in ids:
+            if _due_day(session, so, now) is not None
+        ]
+    for standing_id in due:
         with db.write() as session:
             _run_one(session, standing_id, now, result)
     return result
+
+
+def _due_day(session: Session, standing: StandingOrder, now: dt.datetime) -> tuple[dt.date, int] | None:
+    """The (day, days from today) of ``standing``'s occurrence due at ``now`` and not yet recorded."""
+    resident = session.get(Resident, standing.resident_id)
+    if resident is None or not resident.active:
+        return None
+    local = now.astimezone(timezone_of(session, resident))
+    for day, offset in _due_days(local):
+        if next_occurrence(standing, day) == day and not _recorded(session, standing.id, day):
+            return day, offset
+    return None
 
 
 def _run_one(session: Session, standing_id: str, now: dt.datetime, result: RunResult) -> None:
@@ -234,12 +252,8 @@ def _run_one(session: Session, standing_id: str, now: dt.datetime, result: RunRe
         return
     resident = session.get(Resident, standing.resident_id)
     assert resident is not None
-    if not resident.active:
-        return
-    local = now.astimezone(timezone_of(session, resident))
-    for day, offset in _due_days(local):
-        if next_occurrence(standing, day) != day or _recorded(session, standing.id, day):
-            continue
+    while (found := _due_day(session, standing, now)) is not None:
+        day, offset = found
         closure = session.scalars(
             select(HubClosure).where(HubClosure.hub_id == resident.hub_id, HubClosure.day == day)
         ).first()
@@ -250,7 +264,7 @@ def _run_one(session: Session, standing_id: str, now: dt.datetime, result: RunRe
             with session.begin_nested():
                 session.add(occurrence)
         except IntegrityError:
-            continue  # another sweep recorded this day first
+            return  # another sweep recorded this day first (its next run sees the rest)
         if closure is not None:
             outbox.queue(
                 session,

@@ -16,6 +16,8 @@ from dispatch.region.importer import load_region
 from dispatch.region.reader import RegionError, read_region
 from tests.conftest import TINY
 
+pytestmark = pytest.mark.db
+
 HEADER = "resident_id,name,phone,relation,consented_by,consent_method,consented_on,covers,note,active\n"
 GOOD = "R1,田中 次郎,+819011112222,family,田中 花子,paper,2026-11-30,ordering receiving,同意書 No.3,true\n"
 
