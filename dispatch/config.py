@@ -48,6 +48,9 @@ class Settings:
     pin_max_attempts: int = 5
     sortie_late_after_min: int = 15  # the board flags a sortie not taken off this long after its start
     session_cookie_secure: bool = False
+    ratelimit_storage_uri: str = ""  # "": the database; or Flask-Limiter's redis://host:6379
+    login_lockout_after: int = 10  # wrong passwords in a row that lock a console account …
+    login_lockout_min: int = 15  # … for this long (the account's hubs are alerted)
     task_engine: str = "local"  # local (in-process executor, no broker) | procrastinate (PostgreSQL)
     task_stalled_after_s: float = 120.0  # a procrastinate worker silent this long is dead: its job is retried
     metrics_token: str = ""  # bearer token for /metrics (Prometheus); without it only admins see it

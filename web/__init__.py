@@ -67,13 +67,14 @@ def create_app(config: Mapping[str, Any] | None = None, *,
         SESSION_COOKIE_SECURE=settings.cookies_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.cookies_secure,
-        RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE="ja",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(flask_overrides)
-    app.extensions["hakobu"] = Hakobu(settings=settings, db=Database(settings.database_url), clock=clock)
+    database = Database(settings.database_url)
+    app.extensions["hakobu"] = Hakobu(settings=settings, db=database, clock=clock)
+    _init_rate_limit_storage(app, settings, database)
 
     if settings.trust_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -129,6 +130,17 @@ def _init_sms(app: Flask, settings: Settings) -> None:
         state.db.after_commit(WEBHOOKS_TOPIC, worker.wake)
         worker.start()
         app.extensions["hakobu_outbox"] = worker
+
+
+def _init_rate_limit_storage(app: Flask, settings: Settings, database: Database) -> None:
+    """Rate limits count in storage every web process shares: the database (``hakobu-db://``,
+    :mod:`dispatch.ratelimits`) unless ``HAKOBU_RATELIMIT_STORAGE_URI`` names another (``redis://…``)."""
+    from dispatch import ratelimits
+
+    uri = settings.ratelimit_storage_uri or f"{ratelimits.SCHEME}://"
+    app.config["RATELIMIT_STORAGE_URI"] = uri
+    if uri.startswith(f"{ratelimits.SCHEME}://"):
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"engine": database.engine}
 
 
 def _init_extensions(app: Flask) -> None:

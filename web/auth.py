@@ -4,6 +4,7 @@ signed-in user's hub scope: the one rule of which hubs a console user may see.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Collection
 from typing import Any
@@ -18,7 +19,7 @@ from wtforms.validators import DataRequired, Length
 
 from dispatch.models import User
 from dispatch.services import users
-from web.context import db
+from web.context import db, settings
 from web.extensions import limiter, login_manager
 from web.security import access
 
@@ -110,7 +111,10 @@ def _safe_next(target: str | None) -> str:
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(db(), form.email.data or "", form.password.data or "")
+        config = settings()
+        user = users.authenticate(db(), form.email.data or "", form.password.data or "",
+                                  lock_after=config.login_lockout_after,
+                                  lock_for=dt.timedelta(minutes=config.login_lockout_min))
         if user is not None:
             session.clear()  # a fresh session at login (no fixation)
             login_user(SessionUser(user))

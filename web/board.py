@@ -89,7 +89,8 @@ def exception_label(code: str) -> str:
     return {"welfare": _("welfare note"), "pin_locked": _("PIN locked"), "failed": _("delivery failed"),
             "sortie_late": _("drone sortie not taken off"), "overdue": _("overdue"),
             "returned": _("returned"), "order_parked": _("parked for a call"),
-            "delivery_failed": _("delivery failed")}.get(code, code)
+            "delivery_failed": _("delivery failed"),
+            "account_locked": _("console account locked")}.get(code, code)
 
 
 class AcknowledgeForm(FlaskForm):

@@ -30,7 +30,7 @@ from dispatch.models.region import (
 from dispatch.models.sorties import SortieLog
 from dispatch.models.standing import HubClosure, StandingOccurrence, StandingOrder
 from dispatch.models.studies import RUN_STATES, ScenarioRun
-from dispatch.models.users import ROLES, AccessToken, User, user_hub
+from dispatch.models.users import ROLES, AccessToken, RateLimitCounter, User, user_hub
 from dispatch.models.volunteers import CALLOUT_STATES, Availability, CallOut
 from dispatch.models.weather import WeatherReading
 
@@ -62,6 +62,7 @@ __all__ = [
     "Permit",
     "Plan",
     "Proxy",
+    "RateLimitCounter",
     "Region",
     "Resident",
     "Road",

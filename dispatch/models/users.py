@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, IdMixin, utcnow
@@ -30,9 +30,23 @@ class User(IdMixin, Base):
     language: Mapped[str] = mapped_column(String(8), default="ja")
     active: Mapped[bool] = mapped_column(default=True)
     session_nonce: Mapped[str] = mapped_column(String(32), default="")  # rotated at login/logout
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # wrong passwords in a row
+    locked_until: Mapped[dt.datetime | None] = mapped_column()  # per-account lockout (issue 17)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     hubs: Mapped[list[Hub]] = relationship(secondary=user_hub)
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the request rate limits (Flask-Limiter through
+    :mod:`dispatch.ratelimits`): in the database, so every web process counts together and a
+    restart resets nothing."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds
 
 
 class AccessToken(IdMixin, Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import secrets
 from collections.abc import Iterable
 
@@ -11,7 +13,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.db import Database
 from dispatch.errors import DomainError
-from dispatch.models import ROLES, Hub, Region, User
+from dispatch.models import ROLES, Hub, OperatorAlert, Region, User
+from dispatch.phrases import Phrase
+
+log = logging.getLogger(__name__)
 
 # A hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
@@ -67,19 +72,47 @@ def resolve_hub(session: Session, code: str) -> Hub:
     return found[0][0]
 
 
-def authenticate(db: Database, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, with a fresh session nonce; else None."""
+def authenticate(db: Database, email: str, password: str, *, now: dt.datetime | None = None,
+                 lock_after: int = 10, lock_for: dt.timedelta = dt.timedelta(minutes=15)) -> User | None:
+    """The active user with this e-mail and password, with a fresh session nonce; else None.
+
+    Per-account lockout: ``lock_after`` wrong passwords in a row lock the account for ``lock_for``
+    (even the right password is refused meanwhile), and each of the account's hubs gets an alert on
+    its handoff board, so an operator learns that someone is guessing. The request rate limits
+    count per client address; this counts per account, whichever addresses the guesses come from.
+    """
+    now = now or dt.datetime.now(dt.UTC)
     with db.write() as s:
         user = s.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
         if user is None or not user.active:
             check_password_hash(_DUMMY_HASH, password)
             return None
-        if not check_password_hash(user.password_hash, password):
+        if user.locked_until is not None and user.locked_until > now:
+            check_password_hash(_DUMMY_HASH, password)  # the same time as any other refusal
             return None
+        if not check_password_hash(user.password_hash, password):
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= lock_after:
+                _lock(s, user, now, lock_for)
+            return None
+        user.failed_logins, user.locked_until = 0, None
         user.session_nonce = secrets.token_hex(16)  # rotating it ends every older session
         s.flush()
         _ = user.hubs  # load before the session closes
         return user
+
+
+def _lock(s: Session, user: User, now: dt.datetime, lock_for: dt.timedelta) -> None:
+    """Lock the account, end its sessions, and alert each of its hubs (ids and counts only)."""
+    user.locked_until = now + lock_for
+    user.session_nonce = secrets.token_hex(16)
+    text = Phrase("console account %(email)s locked for %(minutes)s minutes after %(count)s wrong passwords",
+                  {"email": user.email, "minutes": int(lock_for.total_seconds() // 60),
+                   "count": user.failed_logins}).stored()
+    for hub in user.hubs:
+        s.add(OperatorAlert(hub_id=hub.id, kind="account_locked", text=text, created_at=now))
+    user.failed_logins = 0
+    log.warning("console account %s locked after too many wrong passwords", user.id)
 
 
 def end_sessions(db: Database, user_id: str) -> None:
