@@ -357,7 +357,10 @@ def volunteers(rng: random.Random) -> list[list[str]]:
         name = f"{rng.choice(FAMILY)} {rng.choice(YOUNGER + GIVEN)}"
         rows.append([f"V{number:02d}", name, f"+81700000{9000 + number}", "IZUSHI", mode, *capacity[mode],
                      "13:00", "17:00", days])
-    return rows
+    # Completed training (issue 15, item 4), by number so that no draw above changes: most know the
+    # PIN handover, some are trained for medicine or welfare visits.
+    training = ("pin welfare", "pin medicine", "pin", "")
+    return [[*row, training[int(row[0][1:]) % len(training)]] for row in rows]
 
 
 def drones() -> list[list[str]]:
@@ -427,7 +430,7 @@ def generate(out: Path) -> None:
         "roads.geojson": feature_collection(roads),
         "zones.geojson": feature_collection(zone_features),
         "volunteers.csv": csv_text(("id", "name", "phone", "hub_id", "mode", "capacity_kg", "max_parcels",
-                                    "shift_start", "shift_end", "days"), volunteers(rng)),
+                                    "shift_start", "shift_end", "days", "training"), volunteers(rng)),
         "drones.csv": csv_text(("id", "hub_id", "model", "payload_kg", "range_km", "cruise_kmh",
                                 "turnaround_min", "registration"), drones()),
         "permits.csv": csv_text(("number", "hub_id", "holder", "valid_from", "valid_until", "categories",
