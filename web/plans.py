@@ -133,7 +133,7 @@ def show(plan_id: str) -> Any:
     sorties = plan_service.drone_sorties(db(), plan_id)
     return render_template(
         "plans/plan.html", plan=view, map=render_parts(plan_map(page)), sorties=sorties,
-        may_edit=may_edit, move=MoveForm(), confirm=ConfirmForm(), route_colour=route_colour,
+        may_edit=may_edit, confirm=ConfirmForm(), route_colour=route_colour,
         stop_slot=stop_slot, idle_couriers=idle_couriers(view), previous=page.previous,
         may_hand_over=current_user.role in ("operator", "admin") and view.state == PlanState.CONFIRMED,
         confirm_refusal=_confirm_refusal(view), past_eta=_past_eta(plan_id),
