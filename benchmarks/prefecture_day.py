@@ -171,12 +171,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--solve-seconds", type=float, default=10.0)
+    parser.add_argument("--schema", default=None,
+                        help="Reuse this schema's generated prefecture (migrated to the newest revision, "
+                             "its batches put back to closed) instead of generating one.")
     parser.add_argument("--pg", default=os.environ.get("HAKOBU_TEST_DATABASE_URL",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    db = fresh_database(args.pg)
-    batch_ids = generate(db, args.hubs, args.orders)
+    if args.schema:
+        global SCHEMA
+        SCHEMA = args.schema
+        db = Database(f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3D{SCHEMA}")
+        upgrade(db)
+        with db.read() as s:
+            batch_ids = list(s.scalars(select(Batch.id).where(Batch.cutoff_at == CUTOFF)))
+        reset(db, batch_ids)
+    else:
+        db = fresh_database(args.pg)
+        batch_ids = generate(db, args.hubs, args.orders)
     generated_s = time.perf_counter() - started
     print(f"prefecture generated: {len(batch_ids)} hubs × {args.orders} orders in {generated_s:.0f} s",
           flush=True)

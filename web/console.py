@@ -18,7 +18,7 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from dispatch.read.dashboard import OrderRow, regions_in_scope
+from dispatch.read.dashboard import OrderRow, region_hub_scope, regions_in_scope
 from dispatch.read.dashboard import dashboard as read_dashboard
 from dispatch.read.live_map import live_map
 from dispatch.read.region import RegionOverview, ResidentPoint
@@ -130,7 +130,8 @@ def _since() -> dt.datetime | None:
 @access("operator", "planner", "admin")
 def live_data() -> Any:
     """The dashboard's live layers as JSON for the page's poller: labels translated, times local."""
-    view = read(live_map, current_user.hub_scope, now(), _since())
+    scope = read(region_hub_scope, current_user.hub_scope, request.args.get("region"))
+    view = read(live_map, scope, now(), _since())
     orders = found_orders(view.orders, search_from_request())
 
     def when(value: dt.datetime | None) -> str:

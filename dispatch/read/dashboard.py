@@ -178,6 +178,16 @@ def regions_in_scope(session: Session, hub_ids: HubScope) -> list[tuple[str, str
     return [(code, name) for code, name in session.execute(stmt.distinct().order_by(Region.code))]
 
 
+def region_hub_scope(session: Session, hub_ids: HubScope, region_code: str | None) -> HubScope:
+    """``hub_ids`` limited to the hubs of region ``region_code`` (unchanged when none is named):
+    a page showing one municipality polls for that one only."""
+    if not region_code:
+        return hub_ids
+    in_region = set(session.scalars(select(Hub.id).join(Region, Region.id == Hub.region_id)
+                                    .where(Region.code == region_code)))
+    return in_region if hub_ids is None else set(hub_ids) & in_region
+
+
 def dashboard(session: Session, hub_ids: HubScope, now: dt.datetime,
               region_code: str | None = None) -> Dashboard | None:
     """The dashboard of one region at ``now`` (``region_code``, else the first region in scope),

@@ -89,3 +89,6 @@ def test_a_planner_switches_between_the_municipalities_on_the_map_page(
     other = client.get("/?region=tiny-b").get_data(as_text=True)
     assert 'data-region="tiny-b" aria-current="page"' in other
     assert f'data-timeline="{second_region}"' in other and f'data-timeline="{day["hub"]}"' not in other
+    assert "/live?" in other and "region=tiny-b" in other  # the page polls for its own region
+    live = {region: client.get(f"/live?region={region}").get_json() for region in ("tiny", "tiny-b")}
+    assert live["tiny"]["orders"] and live["tiny-b"]["orders"] == [], "the live layers of one region only"
