@@ -8,17 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
 from dispatch.db import Database
 from dispatch.lifecycle import BatchState
 from dispatch.models import Batch, Hub
-from dispatch.region.importer import load_region
-from dispatch.region.reader import read_region
-from dispatch.schema import alembic_config, current_revision, upgrade
-from tests.conftest import TINY
+from dispatch.schema import current_revision, migrate, upgrade
 
 pytestmark = pytest.mark.db
 
@@ -49,22 +45,20 @@ def test_a_state_its_enum_does_not_know_is_refused(db: Database, tiny_region: st
         assert s.scalars(select(Batch)).all() == []
 
 
-def _migrate(database: Database, revision: str, *, down: bool = False) -> None:
-    with database.engine.begin() as connection:
-        cfg = alembic_config(database)
-        cfg.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(cfg, revision)
-
-
 def test_migration_0003_moves_re_plan_requests_to_their_own_column_and_back(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     database = Database(f"sqlite:///{path}")
     try:
         upgrade(database, "0002")
-        load_region(database, read_region(TINY))  # hubs for the batches (region tables: as in 0002)
-        hubs = _hub_ids(database)
-        with sqlite3.connect(path) as raw:
+        with sqlite3.connect(path) as raw:  # rows as they were at 0002 (today's models have more columns)
             raw.execute("PRAGMA foreign_keys = ON")
+            raw.execute("INSERT INTO region (id, code, name, crs, timezone, locale, loaded_at, order_seq) "
+                        "VALUES ('r1', 'tiny', 'Tiny', 'EPSG:6673', 'Asia/Tokyo', 'ja', "
+                        "'2026-12-01 00:00:00', 0)")
+            raw.execute("INSERT INTO hub (id, region_id, code, name, kind, drone_port, opens, closes, "
+                        "cutoffs, lon, lat, weather_hold) VALUES ('h1', 'r1', 'H1', 'Hub', 'hub', 1, "
+                        "'08:00:00', '18:00:00', '[]', 134.8, 35.5, 0)")
+            hubs = ["h1"]
             raw.executemany(
                 "INSERT INTO batch (id, hub_id, cutoff_at, state, reason, closed_at, attempts) "
                 "VALUES (?, ?, ?, ?, ?, '2026-12-01 01:00:00', 1)",
@@ -77,11 +71,13 @@ def test_migration_0003_moves_re_plan_requests_to_their_own_column_and_back(tmp_
                         "'{}', '[]', 'solver', '2026-12-01 01:01:00')")
         upgrade(database, "0003")
         assert current_revision(database) == "0003"
-        rows = {r.id: (r.state, r.reason, r.replan_reason) for r in _batches(database)}
+        with sqlite3.connect(path) as raw:
+            batches = raw.execute("SELECT id, state, reason, replan_reason FROM batch")
+            rows = {r[0]: tuple(r[1:]) for r in batches}
         assert rows == {"asked": ("closed", "", "force ground order #4"),
                         "failed": ("failed", "planner raised ValueError: no volunteer on shift", None),
                         "solved": ("solved", "", None)}
-        _migrate(database, "0002", down=True)
+        migrate(database, "0002", down=True)
         with sqlite3.connect(path) as raw:
             assert dict(raw.execute("SELECT id, reason FROM batch")) == {
                 "asked": "re-plan: force ground order #4",
@@ -91,11 +87,3 @@ def test_migration_0003_moves_re_plan_requests_to_their_own_column_and_back(tmp_
         database.dispose()
 
 
-def _hub_ids(database: Database) -> list[str]:
-    with database.read() as s:
-        return list(s.scalars(select(Hub.id).order_by(Hub.code)))
-
-
-def _batches(database: Database) -> list[Batch]:
-    with database.read() as s:
-        return list(s.scalars(select(Batch)))
