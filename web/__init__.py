@@ -30,6 +30,7 @@ from web import (
     operations,
     parked,
     people,
+    permits,
     phrases,
     planner,
     plans,
@@ -99,6 +100,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(operations.bp)
     app.register_blueprint(drones.bp)
     app.register_blueprint(flight_log.bp)
+    app.register_blueprint(permits.bp)
     app.register_blueprint(parked.bp)
     app.register_blueprint(volunteers.bp)
     app.register_blueprint(integrations.bp)

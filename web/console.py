@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import format_datetime, ngettext
@@ -21,6 +22,7 @@ from flask_login import current_user
 from dispatch.read.dashboard import OrderRow, region_hub_scope, regions_in_scope
 from dispatch.read.dashboard import dashboard as read_dashboard
 from dispatch.read.live_map import live_map
+from dispatch.read.permits import expiring_rows
 from dispatch.read.region import RegionOverview, ResidentPoint
 from dispatch.read.search import Search, filter_options, matches
 from web.board import call_title
@@ -118,6 +120,8 @@ def dashboard() -> Any:
                            hub_names={h.id: h.name for h in view.overview.hubs},
                            map=render_parts(folium_map), waiting=view.waiting, timeline=view.timeline,
                            solve_queue=view.solve_queue, regions=regions,
+                           expiring_permits=read(expiring_rows, current_user.hub_scope,
+                                                 loaded_at.astimezone(ZoneInfo(view.overview.timezone)).date()),
                            loaded_at=loaded_at.isoformat(), poll_seconds=POLL_SECONDS)
 
 
