@@ -14,6 +14,17 @@ from dispatch.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+#: Tables in the application database that are not ours to migrate: APScheduler's job store
+#: creates its own, and procrastinate's schema (migration 0013) is the task engine's.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+FOREIGN_PREFIXES = ("procrastinate_",)
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's filter: compare and autogenerate only Hakobu's own tables (and their indexes)."""
+    table = getattr(getattr(obj, "table", None), "name", None) if type_ != "table" else name
+    return not (table and (table in FOREIGN_TABLES or table.startswith(FOREIGN_PREFIXES)))
+
 
 def alembic_config(database: Database) -> Config:
     """An Alembic config pointing at our migrations and ``database`` (no alembic.ini needed)."""

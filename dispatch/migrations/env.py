@@ -7,17 +7,10 @@ from sqlalchemy import Connection
 
 from dispatch.db import make_engine
 from dispatch.models import Base
+from dispatch.schema import include_object
 
 config = context.config
 target_metadata = Base.metadata
-
-
-#: Tables in the application database that are not ours to migrate.
-FOREIGN_TABLES = frozenset({"apscheduler_jobs"})  # APScheduler's SQLAlchemyJobStore creates it
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def _run(connection: Connection) -> None:

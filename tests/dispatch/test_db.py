@@ -13,17 +13,14 @@ from sqlalchemy import select
 
 from dispatch.db import Database
 from dispatch.models import Base, Region
+from dispatch.schema import include_object
 
 pytestmark = pytest.mark.db
 
 
-def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    return not (type_ == "table" and name == "apscheduler_jobs")
-
-
 def test_migrations_produce_exactly_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": _ours})
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
