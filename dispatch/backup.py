@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,7 @@ def backup(db: Database, out: Path) -> BackupReport:
     try:
         source = _sqlite_path(db.url)
         if source is not None:
-            with sqlite3.connect(source) as src, sqlite3.connect(tmp) as dst:
-                src.backup(dst)
-            dst.close()
+            _sqlite_copy(source, tmp)
         else:
             subprocess.run(
                 [
@@ -131,9 +130,7 @@ def restore(source: Path, db: Database, *, replace: bool = False) -> VerifyResul
     db.dispose()
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-            src.backup(dst)
-        dst.close()
+        _sqlite_copy(source, target)
     else:
         command = [_pg_tool("pg_restore"), "--no-owner", "--exit-on-error", "--dbname", _libpq(db.url)]
         if replace:
@@ -144,6 +141,12 @@ def restore(source: Path, db: Database, *, replace: bool = False) -> VerifyResul
                 "pg_restore failed: %(reason)s", reason=done.stderr.decode(errors="replace").strip()
             )
     return verify_custody(db)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup of ``source`` into ``target``; both connections closed after."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 def _has_tables(db: Database) -> bool:

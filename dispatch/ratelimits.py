@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from limits.storage import Storage
-from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy import Engine, case, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from dispatch.models import RateLimitCounter
@@ -97,6 +97,4 @@ class DatabaseStorage(Storage):
 
 
 def _case(condition: Any, then: Any, otherwise: Any) -> Any:
-    from sqlalchemy import case
-
     return case((condition, then), else_=otherwise)
