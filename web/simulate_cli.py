@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -64,6 +65,10 @@ def simulate_command(region: Path, orders: int, days: int, seed: int, out: Path,
     """Run whole delivery days; exit 1 if an order is unaccounted for or stranded, a plan is
     invalid or the custody chain does not verify."""
     settings = settings_from_env()
+    if not settings.secret_key and not database_url:
+        # A day in a temporary database that is removed afterwards: its links and codes need a
+        # key only for the run (a kept database, --database-url, must bring the deployment's key).
+        settings = settings.with_overrides({"secret_key": secrets.token_hex(32)})
     config = SimConfig(region=region, orders=orders, seed=seed, day=day.date() if day else None, days=days,
                        standing=standing,
                        time_limit_s=time_limit if time_limit is not None else settings.solve_time_limit_s)
