@@ -21,9 +21,12 @@ delivery pairs are not modelled here, except those loaded at the start (see :cla
 
 State of a solution: ``seq[r, :rlen[r]]`` the visits of slot ``r``; along its path (start,
 visits..., end) ``est``/``lst`` the earliest and latest feasible service start, ``cumt`` the travel
-time from the start and ``pmin`` the running minimum of ``late - cumt``. With these, inserting a
-visit anywhere is checked exactly in O(1): capacity, time windows (waiting allowed) and the
-shortest possible route duration, ``max(end - latest departure, travel time)``.
+time from the start and ``pmin`` the running minimum of ``late - cumt``; the load on leaving each
+position and its running maxima from both ends. With these, inserting a visit anywhere is checked
+exactly in O(1): capacity, time windows (waiting allowed), a later departure (a release), the range
+and the shortest possible route duration, ``max(end - latest departure, travel time)``; a pair in
+O(n^2) per route. (The per-slot total load ``rload`` is kept only for the state's layout: since the
+load profile, capacities are checked along the route.)
 """
 
 from __future__ import annotations
