@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from routing import sisr
 from routing.core import (
     UNREACHABLE,
     CoreInstance,
@@ -595,6 +596,7 @@ def test_a_timed_solve_of_a_rich_batch_runs_ruin_and_recreate_and_checks_out() -
 def test_an_iteration_limit_makes_ruin_and_recreate_repeatable() -> None:
     """The deterministic mode of the own search: the same seed and iterations, the same plan,
     whatever the clock says; another seed explores differently but checks out as well."""
+    sisr.warm_up()  # compiled once per process (``make`` does it): not part of the runtime below
     inst = rich_instance(5, 40, 5)
     params = CoreParams(time_limit_s=30, seed=4, iterations=3000, solution_limit=10)
     first, second = solve_core(inst, params), solve_core(inst, params)
