@@ -90,7 +90,7 @@ def exception_label(code: str) -> str:
             "sortie_late": _("drone sortie not taken off"), "overdue": _("overdue"),
             "returned": _("returned"), "order_parked": _("parked for a call"),
             "delivery_failed": _("delivery failed"),
-            "account_locked": _("console account locked")}.get(code, code)
+            "account_locked": _("console account locked"), "drone_defect": _("drone defect")}.get(code, code)
 
 
 class AcknowledgeForm(FlaskForm):

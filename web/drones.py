@@ -18,7 +18,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, StringField
+from wtforms import BooleanField, FloatField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from dispatch.errors import DomainError, NotFound
@@ -50,7 +50,11 @@ class DropForm(FlaskForm):
 
 
 class LandForm(FlaskForm):
-    """The landing button: CSRF only."""
+    """The landing, with the flight log's entries (both optional): events affecting safety, and a
+    defect with what was done about it (which alerts the hub's board)."""
+
+    safety_notes = TextAreaField(validators=[Optional(), Length(max=sorties.MAX_LOG_TEXT)])
+    defects = TextAreaField(validators=[Optional(), Length(max=sorties.MAX_LOG_TEXT)])
 
 
 class AbortForm(FlaskForm):
@@ -167,10 +171,13 @@ def land(route_id: str) -> Any:
     form = LandForm()
 
     def run() -> str:
-        record = sorties.land(db(), route_id, _actor(), utcnow(), hub_ids=current_user.hub_scope)
-        if record.moved:
-            return _("Landed; handed to the hub for the couriers: %(orders)s.", orders=_moved(record))
-        return _("Landed.")
+        record = sorties.land(db(), route_id, _actor(), utcnow(), hub_ids=current_user.hub_scope,
+                              safety_notes=form.safety_notes.data or "", defects=form.defects.data or "")
+        said = (_("Landed; handed to the hub for the couriers: %(orders)s.", orders=_moved(record))
+                if record.moved else _("Landed."))
+        if (form.defects.data or "").strip():
+            said += " " + _("The defect is on the hub's board.")
+        return said
 
     return _act(route_id, form, run)
 

@@ -65,6 +65,8 @@ class SortieRow:
     abort_reason: str
     planned_permits: tuple[str, ...] = ()  # the permit numbers the plan relies on
     pilot: str = ""  # who flew it (recorded at take-off)
+    safety_notes: str = ""  # flight-log entries recorded at the landing
+    defects: str = ""
 
     @property
     def over_limit(self) -> bool:
@@ -134,7 +136,8 @@ def _row(session: Session, route: Route, now: dt.datetime, late_after: dt.timede
         weather_hold=hub.weather_hold, taken_off_at=log.taken_off_at if log else None,
         landed_at=log.landed_at if log else None, permit_ref=log.permit_ref if log else "",
         abort_reason=log.abort_reason if log else "", planned_permits=tuple(route.permits or ()),
-        pilot=log.pilot if log else "")
+        pilot=log.pilot if log else "", safety_notes=log.safety_notes if log else "",
+        defects=log.defects if log else "")
 
 
 def todays_sorties(session: Session, hub_ids: Iterable[str] | None, now: dt.datetime,

@@ -69,6 +69,8 @@ from dispatch.zones import zone_active_at
 
 #: Longest free text (abort reason, permit reference) staff may record.
 MAX_TEXT = 200
+#: Longest flight-log entry (safety events, a defect and its handling) recorded at the landing.
+MAX_LOG_TEXT = 1000
 
 
 @dataclass(frozen=True)
@@ -373,11 +375,17 @@ def _log(session: Session, route: Route, actor: str) -> SortieLog:
 
 
 def land(db: Database, route_id: str, actor: str, now: dt.datetime, *,
-         hub_ids: Iterable[str] | None = None) -> SortieRecord:
+         hub_ids: Iterable[str] | None = None, safety_notes: str = "", defects: str = "") -> SortieRecord:
     """Record the landing at the hub: a shuttle's parcels are handed to the hub (``drone_to_hub``)
     and so released to their couriers. A direct sortie must have dropped every parcel first
-    (:func:`drop`), or be aborted (:func:`abort`), else :class:`DomainError`."""
+    (:func:`drop`), or be aborted (:func:`abort`), else :class:`DomainError`.
+
+    ``safety_notes`` (飛行の安全に影響のあった事項) and ``defects`` (不具合及びその対応) go to the
+    flight log; a defect also alerts the hub's operators on the board, since the drone may need
+    grounding before its next sortie."""
     _aware(now)
+    safety = checked_text(safety_notes, "events affecting safety", MAX_LOG_TEXT)
+    defect = checked_text(defects, "defect and its handling", MAX_LOG_TEXT)
     with db.write() as session:
         route = sortie_in(session, route_id, hub_ids)
         if route.state != RouteState.ACTIVE:
@@ -402,6 +410,13 @@ def land(db: Database, route_id: str, actor: str, now: dt.datetime, *,
             record.moved.append(order.number)
         log = _log(session, route, actor)
         log.landed_at, log.outcome = now, "landed"
+        log.safety_notes, log.defects = safety, defect
+        if defect:
+            drone = session.get_one(Drone, route.drone_id)
+            session.add(OperatorAlert(
+                hub_id=drone.hub_id, kind="drone_defect", created_at=now,
+                text=Phrase("drone %(code)s landed with a defect: %(defect)s (ground it if it must not fly)",
+                            {"code": drone.code, "defect": defect}).stored()))
         transition(route, RouteState.DONE)
         return record
 

@@ -14,11 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dispatch.db import Database
-from dispatch.models import HandoffEvent, Order, Route, SortieLog, utcnow
+from dispatch.models import HandoffEvent, OperatorAlert, Order, Route, SortieLog, utcnow
 from dispatch.read.board import board as read_board
 from tests.dispatch.factories import SETTINGS, pin_of
 from tests.dispatch.test_sorties import DroneDay, drone_day
 from tests.web.conftest import csrf_token, login
+from tests.web.test_japanese_pages import raw_codes
 from web import create_app
 
 pytestmark = pytest.mark.db
@@ -159,3 +160,55 @@ def test_the_board_flags_a_sortie_not_taken_off_in_time(db: Database, today: Dro
     row = next(p for p in late.parcels if p.order_id == r4)
     assert "sortie_late" in row.exceptions
     assert late.parcels[0].exceptions  # exceptions sort on top
+
+
+def _fly_and_drop_all(client: FlaskClient, db: Database, today: DroneDay) -> str:
+    """Take off and drop every parcel of the direct sortie; returns its page."""
+    page = f"/drones/{today.sortie}"
+    post(client, f"{page}/take-off", page, payload_kg="0.4", battery_checked="y", weather_checked="y")
+    with db.read() as s:
+        on_board = [st.order_id for st in s.get_one(Route, today.sortie).stops if st.kind == "delivery"]
+    for parcel in on_board:
+        post(client, f"{page}/drop/{parcel}", page, pin=pin_of(db, parcel))
+    return page
+
+
+def test_the_landing_records_safety_events_and_a_defect_in_the_flight_log_and_alerts_the_board(
+        operator: FlaskClient, db: Database, today: DroneDay) -> None:
+    page = _fly_and_drop_all(operator, db, today)
+    assert 'name="safety_notes"' in operator.get(page).get_data(as_text=True)
+    status, body = post(operator, f"{page}/land", page, safety_notes="鳥が接近、回避して継続",
+                        defects="プロペラ1枚に欠け: 交換済み")
+    assert status == 200 and "Landed." in body and "The defect is on the hub" in body
+    assert 'data-role="defects"' in body and "プロペラ1枚に欠け" in body
+    with db.read() as s:
+        log = s.scalars(select(SortieLog)).one()
+        assert (log.safety_notes, log.defects) == ("鳥が接近、回避して継続", "プロペラ1枚に欠け: 交換済み")
+        day = log.taken_off_at.astimezone(TOKYO).date().isoformat()
+
+    csv_text = operator.get(f"/flight-log/flights.csv?date={day}").get_data(as_text=True)
+    header, row = csv_text.lstrip("\ufeff").splitlines()[:2]
+    fields = dict(zip(header.split(","), row.split(","), strict=True))
+    assert fields["safety_events"] == "鳥が接近、回避して継続"
+    assert fields["defects"] == "プロペラ1枚に欠け: 交換済み"
+    printable = operator.get(f"/flight-log?date={day}").get_data(as_text=True)
+    assert "鳥が接近、回避して継続" in printable and "プロペラ1枚に欠け: 交換済み" in printable
+
+    board = operator.get("/board?lang=ja").get_data(as_text=True)
+    assert 'data-alert="drone_defect"' in board and "機体の不具合" in board
+    assert "機体 D1 が不具合ありで着陸しました: プロペラ1枚に欠け: 交換済み" in board
+    assert not raw_codes(board)
+
+
+def test_a_landing_without_entries_raises_no_alert_and_too_long_an_entry_is_refused(
+        operator: FlaskClient, db: Database, today: DroneDay) -> None:
+    page = _fly_and_drop_all(operator, db, today)
+    status, body = post(operator, f"{page}/land", page, defects="x" * 1001)
+    assert status == 200 and "Please fill in the form: defects" in body
+    with db.read() as s:
+        assert s.get_one(Route, today.sortie).state == "active"
+    status, body = post(operator, f"{page}/land", page)
+    assert "Landed." in body and "The defect is on the hub" not in body
+    with db.read() as s:
+        assert not s.scalars(select(OperatorAlert)).all()
+        assert s.scalars(select(SortieLog.defects)).one() == ""

@@ -81,10 +81,10 @@ DYNAMIC_TERMS = (
     N_("morning"), N_("afternoon"), N_("any"),
     # the free-text fields a refusal names (dispatch.services.free_text.checked_text)
     N_("note"), N_("reason"), N_("permit reference"), N_("welfare note"), N_("name"), N_("consent note"),
-    N_("name of who consented"), N_("pilot"),
+    N_("name of who consented"), N_("pilot"), N_("events affecting safety"), N_("defect and its handling"),
     # a plan version's note when the solver made it; alert kinds (dispatch.models.OperatorAlert)
     N_("solver"), N_("weather hold"), N_("welfare"), N_("pin_locked"), N_("delivery_failed"),
-    N_("order_parked"), N_("sortie_late"), N_("overdue"),
+    N_("order_parked"), N_("sortie_late"), N_("overdue"), N_("drone_defect"),
     # the 特定飛行 categories a permit covers (routing.CATEGORIES)
     N_("did"), N_("airport"), N_("high_altitude"), N_("bvlos"), N_("night"), N_("under_30m"), N_("event"),
     N_("dangerous_goods"), N_("drop"),
