@@ -124,12 +124,16 @@ def sortie_in(session: Session, route_id: str, hub_ids: Iterable[str] | None = N
 
 def sortie_orders(session: Session, route: Route) -> list[tuple[Order, str]]:
     """(order, role) of every parcel of the sortie, once each, in stop order; role is
-    ``delivery`` (direct: dropped at the drop point) or ``shuttle`` (flown to the hub)."""
+    ``delivery`` (dropped at the drop point) or ``shuttle`` (flown to the hub).
+
+    A parcel can have several stops on one sortie (loaded at the hub after its shuttle landed,
+    then dropped): any delivery stop makes it a delivery, whatever stop comes first."""
     seen: dict[str, tuple[Order, str]] = {}
     for stop in sorted(route.stops, key=lambda s: s.seq):
         if stop.order_id not in seen:
-            order = session.get_one(Order, stop.order_id)
-            seen[stop.order_id] = (order, "delivery" if stop.kind == "delivery" else "shuttle")
+            seen[stop.order_id] = (session.get_one(Order, stop.order_id), "shuttle")
+        if stop.kind == "delivery":
+            seen[stop.order_id] = (seen[stop.order_id][0], "delivery")
     return list(seen.values())
 
 

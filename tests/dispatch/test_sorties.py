@@ -12,6 +12,7 @@ from sqlalchemy import select
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
+from dispatch.imports import import_orders
 from dispatch.models import (
     Batch,
     Drone,
@@ -23,6 +24,7 @@ from dispatch.models import (
     Permit,
     Plan,
     Region,
+    Resident,
     Route,
     SortieLog,
     Volunteer,
@@ -30,11 +32,15 @@ from dispatch.models import (
 )
 from dispatch.planning import plan_batch
 from dispatch.read.drones import SortieRow, late_sortie_orders, todays_sorties
+from dispatch.region.importer import load_region
+from dispatch.region.reader import read_region
 from dispatch.requests import ItemRequest
 from dispatch.services import delivery, sorties
+from dispatch.services.batching import close_batch
 from dispatch.services.handoffs import verify_custody
 from dispatch.services.pins import PinStatus
 from dispatch.services.plans import confirm_plan
+from tests.conftest import TAJIMA
 from tests.dispatch.factories import CONFIRMED_AT, SETTINGS, pin_of
 from tests.dispatch.test_delivery import aid, shuttle_day
 from tests.dispatch.test_planning import CUTOFF, FAST, TOKYO, latest_plan, order_batch
@@ -44,6 +50,8 @@ pytestmark = pytest.mark.db
 STAFF = "user:staff1"
 OK = sorties.PreFlight(battery_checked=True, weather_checked=True)
 LATE = dt.timedelta(minutes=15)
+#: Izushi's 10:00 cutoff on Monday 7 December 2026, inside the sample permit's validity.
+PO_CUTOFF = dt.datetime(2026, 12, 7, 10, tzinfo=TOKYO)
 
 
 @dataclass(frozen=True)
@@ -453,3 +461,45 @@ def test_a_sortie_in_the_air_finishes_and_its_pilot_is_told_to_land(db: Database
         [row] = [r for r in todays_sorties(s, None, day.depart_at + dt.timedelta(minutes=4), LATE)
                  if r.route_id == day.sortie]
     assert row.status == "in_air" and row.weather_hold  # the page tells the pilot to land now
+
+
+# --- a parcel shuttled in, then flown out on the same drone's next sortie -------------------------
+
+
+def test_a_shuttled_parcel_flown_on_by_the_next_sortie_is_dropped_there(db: Database, tmp_path: Path) -> None:
+    """Izushi's couriers are off: the post office's parcel for a resident with a drop point is
+    shuttled to the hub, then loaded on the drone's next sortie (a ``pickup`` stop at the hub
+    before its ``delivery``). Staff take off with it and drop it: the drop finds the parcel."""
+    load_region(db, read_region(TAJIMA))
+    with db.write() as s:
+        hub = s.scalars(select(Hub).where(Hub.code == "IZUSHI")).one()
+        for volunteer in s.scalars(select(Volunteer).where(Volunteer.hub_id == hub.id)):
+            volunteer.active = False
+        near = (Resident.drop_lon - hub.lon) * (Resident.drop_lon - hub.lon) + (
+            Resident.drop_lat - hub.lat) * (Resident.drop_lat - hub.lat)  # well inside the range
+        code = s.scalars(select(Resident.code).order_by(near).where(
+            Resident.hub_id == hub.id, Resident.drop_lon.is_not(None))).first()
+        hub_id = hub.id
+    manifest = tmp_path / "po.csv"
+    manifest.write_text(f"resident,items,origin\n{code},小包:1,TOYOOKA-PO\n", encoding="utf-8")
+    import_orders(db, manifest, now=PO_CUTOFF - dt.timedelta(hours=2))
+    batch_id = close_batch(db, hub_id, PO_CUTOFF, now=PO_CUTOFF).batch_id
+    confirm_plan(db, plan_batch(db, batch_id, **FAST), None, PO_CUTOFF, SETTINGS, as_planned=True)
+    plan = latest_plan(db, batch_id)
+    flights = sorted((r for r in plan.routes if r.drone_id is not None), key=lambda r: r.depart_at)
+    kinds = [[st.kind for st in sorted(r.stops, key=lambda st: st.seq)] for r in flights]
+    assert len(flights) == 2 and "transfer" in kinds[0], (kinds, plan.unserved)
+    assert kinds[1] == ["pickup", "delivery"], kinds
+    order_id = next(st.order_id for st in flights[1].stops)
+    shuttle, onward = flights
+    pilot = sorties.pilots_for(db, shuttle.id)
+    sorties.take_off(db, shuttle.id, STAFF, shuttle.depart_at, OK if not pilot else
+                     sorties.PreFlight(battery_checked=True, weather_checked=True, pilot=pilot[0]))
+    sorties.land(db, shuttle.id, STAFF, shuttle.return_at)
+    sorties.take_off(db, onward.id, STAFF, onward.depart_at, OK)
+    assert order(db, order_id).state == "in_transit"
+    sorties.drop(db, onward.id, order_id, STAFF, onward.depart_at + dt.timedelta(minutes=5))
+    assert order(db, order_id).state == "delivered"
+    assert [k for k, _ in chain(db, order_id)] == [
+        "supply_to_drone", "drone_to_hub", "hub_to_drone", "drone_to_resident"]
+    assert verify_custody(db).ok
