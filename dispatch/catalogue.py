@@ -3,6 +3,9 @@
 Free-text items ("米5kg", "milk") get a weight per unit: an explicit weight in the name wins
 ("米5kg" = 5 kg), then a small table of everyday goods, then a cautious default. Operators can
 correct a weight in the console; the estimate only has to be safe for planning.
+
+Some goods also need a trained courier (:func:`training_needed`): medicine is handed over in
+person by a volunteer trained for it, whether the order came by SMS, the web or the phone.
 """
 
 from __future__ import annotations
@@ -42,6 +45,18 @@ def unit_weight_kg(name: str) -> float:
         if key in text:
             return _TABLE[key]
     return DEFAULT_UNIT_KG
+
+
+#: Goods only a courier with the training may hand over (``TRAINING``), whichever channel ordered
+#: them: medicine must reach the resident in person, with the dose explained.
+_NEEDS_TRAINING: dict[str, str] = {"薬": "medicine", "medicine": "medicine", "処方": "medicine",
+                                   "湿布": "medicine", "目薬": "medicine"}
+
+
+def training_needed(name: str) -> str:
+    """The training a courier needs to deliver ``name`` ("medicine"), or "" for any courier."""
+    text = unicodedata.normalize("NFKC", name).strip().lower()
+    return next((course for key, course in _NEEDS_TRAINING.items() if key in text), "")
 
 
 def parcels_for(weight_kg: float) -> int:

@@ -1,5 +1,6 @@
 """Volunteers (issue 15, items 3 and 4): the console's week calendar per hub and the month's hours
-with their CSV, and the public page of a call-out's one-tap link.
+with their CSV, an operator's record of a volunteer's completed training, and the public page of a
+call-out's one-tap link.
 
 The call-out link carries its own signature (:func:`dispatch.services.callouts.callout_token`), so
 the volunteer answers without signing in; the page only shows the first name and the shift, and
@@ -13,16 +14,20 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import DateField, HiddenField, SelectField
+from wtforms.validators import DataRequired
 
+from dispatch.errors import DomainError, NotFound
+from dispatch.models import TRAINING
 from dispatch.read.volunteers import volunteer_week
-from dispatch.services import callouts, volunteering
+from dispatch.services import callouts, training, volunteering
 from web.context import db, now, read, settings
+from web.phrases import say
 from web.security import access
 
 bp = Blueprint("volunteers", __name__)
@@ -50,8 +55,44 @@ def calendar() -> Any:
     if hub_id is not None and page.hub_id is None:
         abort(404)  # another hub's volunteers: as if it did not exist
     step = dt.timedelta(days=7)
+    records = read(training.records_of, [v.id for v, _cells in page.rows])
     return render_template("volunteers/calendar.html", page=page, previous=page.days[0] - step,
-                           next=page.days[0] + step)
+                           next=page.days[0] + step, form=TrainingForm(), records=records)
+
+
+class TrainingForm(FlaskForm):
+    """A completed course and its day (labels translated per request, as in ``PhoneOrderForm``)."""
+
+    course = SelectField("Training", validators=[DataRequired()])
+    completed_on = DateField("Completed on", validators=[DataRequired()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.course.label.text, self.completed_on.label.text = _("Training"), _("Completed on")
+        self.course.choices = [(c, _(c)) for c in TRAINING]
+        if self.completed_on.data is None and not self.is_submitted():
+            self.completed_on.data = now().date()
+
+
+@bp.route("/volunteers/<volunteer_id>/training", methods=["POST"])
+@access("operator", "admin")
+def record_training(volunteer_id: str) -> Any:
+    """Record a volunteer's completed training; another hub's volunteer is 404."""
+    form = TrainingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        record = training.record_training(db(), current_user.hub_scope, volunteer_id, form.course.data,
+                                          form.completed_on.data, user_id=current_user.user_id, now=now())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(say(error), "error")
+    else:
+        flash(_("Training recorded: %(course)s, completed %(day)s.", course=_(record.course),
+                day=format_date(record.completed_on)), "ok")
+    return redirect(url_for("volunteers.calendar", hub=request.args.get("hub") or None,
+                            week=request.args.get("week") or None))
 
 
 def _month(text: str | None) -> dt.date:

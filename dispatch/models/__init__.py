@@ -24,6 +24,7 @@ from dispatch.models.region import (
     Region,
     Resident,
     Road,
+    TrainingRecord,
     Volunteer,
     Zone,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "StandingOccurrence",
     "StandingOrder",
     "Stop",
+    "TrainingRecord",
     "User",
     "Volunteer",
     "WeatherReading",

@@ -137,6 +137,22 @@ class Volunteer(IdMixin, Base):
     hub: Mapped[Hub] = relationship()
 
 
+class TrainingRecord(IdMixin, Base):
+    """A volunteer's completed training as an operator recorded it in the console (issue 15, item 4).
+
+    Kept apart from ``Volunteer.training`` (which also holds what ``volunteers.csv`` says) so that a
+    region reload can tell the two apart: training recorded here survives a reload whose file
+    does not list it (``docs/volunteers.md``)."""
+
+    __tablename__ = "training_record"
+
+    volunteer_id: Mapped[str] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    course: Mapped[str] = mapped_column(String(16))  # one of TRAINING
+    completed_on: Mapped[dt.date] = mapped_column()
+    recorded_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Drone(IdMixin, Base):
     __tablename__ = "drone"
     __table_args__ = (UniqueConstraint("region_id", "code"),)

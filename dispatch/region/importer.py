@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db import Database
 from dispatch.models import (
+    TRAINING,
     BusTrip,
     Drone,
     Hub,
@@ -34,6 +35,7 @@ from dispatch.models import (
 )
 from dispatch.region.reader import RegionData
 from dispatch.services import proxies
+from dispatch.services.training import records_of
 from dispatch.zones import stored_applicability
 
 
@@ -144,15 +146,18 @@ def _load_volunteers(
     session: Session, region: Region, data: RegionData, hubs: dict[str, Hub], report: LoadReport
 ) -> None:
     existing = _existing(session, Volunteer, region)
+    # Training recorded in the console is kept when the file does not list it (docs/volunteers.md).
+    recorded = records_of(session, [row.id for row in existing.values()])
     seen = set()
     for v in data.volunteers:
         seen.add(v.code)
+        kept = {r.course for r in recorded.get(existing[v.code].id, [])} if v.code in existing else set()
         values = {
             "region_id": region.id, "hub_id": hubs[v.hub_code].id, "name": v.name,
             "phone": v.phone, "mode": v.mode, "capacity_kg": v.capacity_kg,
             "max_parcels": v.max_parcels, "shift_start": v.shift_start, "shift_end": v.shift_end,
             "days": list(v.days), "active": True, "language": v.language,
-            "training": list(v.training),
+            "training": [*v.training, *(c for c in TRAINING if c in kept and c not in v.training)],
         }
         _upsert(session, existing, Volunteer, v.code, values, report, "volunteers")
     _deactivate(existing, seen, report, "volunteers")

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dispatch.catalogue import parcels_for, unit_weight_kg
+from dispatch.catalogue import parcels_for, training_needed, unit_weight_kg
 from dispatch.config import Settings
 from dispatch.db import Database
 from dispatch.errors import DomainError, NotFound
@@ -115,7 +115,8 @@ def create_order(
     """Create a confirmed order for ``resident`` inside ``session``'s transaction.
 
     ``needs_training``: the training its courier must have (``TRAINING``: medicine, a welfare
-    visit), enforced when planning; "" for any courier.
+    visit), enforced when planning; "" for any courier unless an item needs one
+    (:func:`~dispatch.catalogue.training_needed`: medicine).
 
     ``integration_id`` and ``external_ref``: the system that placed it through the API, and its
     own reference for it (unique per integration)."""
@@ -140,6 +141,9 @@ def create_order(
         raise DomainError("priority must be 1, 2 or 3, got %(priority)s", priority=priority)
     if needs_training and needs_training not in TRAINING:
         raise DomainError("unknown training '%(training)s'", training=needs_training)
+    # Medicine needs a trained courier on every channel, not only when the phone operator says so.
+    needs_training = needs_training or next(
+        (course for item in items if (course := training_needed(item.name))), "")
     hub = session.get(Hub, resident.hub_id)
     region = session.get(Region, resident.region_id)
     assert hub is not None and region is not None

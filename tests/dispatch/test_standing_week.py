@@ -32,7 +32,8 @@ THURSDAY = MONDAY + dt.timedelta(days=3)
 
 
 def twenty_residents(tmp_path: Path) -> Path:
-    """Tiny, with 20 residents (four at each of its five homes) and a car courier every day."""
+    """Tiny, with 20 residents (four at each of its five homes) and a car courier every day, trained
+    for medicine (standing 薬 orders need one)."""
     folder = tmp_path / "tiny20"
     shutil.copytree(TINY, folder)
     data = json.loads((folder / "residents.geojson").read_text(encoding="utf-8"))
@@ -45,8 +46,8 @@ def twenty_residents(tmp_path: Path) -> Path:
         data["features"].append(feature)
     (folder / "residents.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (folder / "volunteers.csv").write_text(
-        "id,name,phone,hub_id,mode,capacity_kg,max_parcels,shift_start,shift_end,days\n"
-        "V1,森 健太,+817000000101,H1,car,200,40,08:00,18:00,mon tue wed thu fri sat sun\n",
+        "id,name,phone,hub_id,mode,capacity_kg,max_parcels,shift_start,shift_end,days,training\n"
+        "V1,森 健太,+817000000101,H1,car,200,40,08:00,18:00,mon tue wed thu fri sat sun,medicine\n",
         encoding="utf-8",
     )
     return folder
