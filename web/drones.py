@@ -41,6 +41,7 @@ class TakeOffForm(FlaskForm):
     weather_checked = BooleanField()
     permit_ref = StringField(validators=[Optional(), Length(max=sorties.MAX_TEXT)])
     pilot = StringField(validators=[Optional(), Length(max=sorties.MAX_TEXT)])  # default: the user
+    pilot_licence = StringField(validators=[Optional(), Length(max=sorties.MAX_LICENCE)])
 
 
 class DropForm(FlaskForm):
@@ -105,7 +106,8 @@ def index() -> Any:
 @access("operator", "admin")
 def show(route_id: str) -> Any:
     row = _visible(route_id)
-    takeoff = TakeOffForm(payload_kg=row.payload_kg)
+    licence = sorties.last_licence(db(), current_user.name)
+    takeoff = TakeOffForm(payload_kg=row.payload_kg, pilot_licence=licence)
     return render_template("drones/sortie.html", s=row, takeoff=takeoff, drop_form=DropForm(),
                            land_form=LandForm(), abort_form=AbortForm(), status_label=status_label,
                            kind_label=kind_label, drone_status_label=drone_status_label)
@@ -137,7 +139,8 @@ def take_off(route_id: str) -> Any:
         checklist = sorties.PreFlight(battery_checked=bool(form.battery_checked.data),
                                       weather_checked=bool(form.weather_checked.data),
                                       payload_kg=form.payload_kg.data, permit_ref=form.permit_ref.data or "",
-                                      pilot=form.pilot.data or current_user.name)
+                                      pilot=form.pilot.data or current_user.name,
+                                      pilot_licence=form.pilot_licence.data or "")
         record = sorties.take_off(db(), route_id, _actor(), utcnow(), checklist,
                                   hub_ids=current_user.hub_scope)
         return _("Take-off recorded; on board: %(orders)s.", orders=_moved(record))

@@ -30,6 +30,8 @@ class SortieLog(IdMixin, Base):
     weather_checked: Mapped[bool] = mapped_column(Boolean, default=False)
     permit_ref: Mapped[str] = mapped_column(String(200), default="")  # the permit number(s) relied on
     pilot: Mapped[str] = mapped_column(String(200), default="")  # 飛行させた者 (as on the permit)
+    #: The pilot's skill certificate number (技能証明書番号), as typed at take-off ("": none given).
+    pilot_licence: Mapped[str] = mapped_column(String(40), default="")
     #: Identifiers of the zones on the path that needed a permit at take-off.
     permit_zones: Mapped[list[Any]] = mapped_column(JSONText, default=list)
     checked_by: Mapped[str] = mapped_column(String(80))  # "user:<id>" or "system:<name>"

@@ -65,6 +65,7 @@ class SortieRow:
     abort_reason: str
     planned_permits: tuple[str, ...] = ()  # the permit numbers the plan relies on
     pilot: str = ""  # who flew it (recorded at take-off)
+    pilot_licence: str = ""  # 技能証明書番号 typed at take-off
     safety_notes: str = ""  # flight-log entries recorded at the landing
     defects: str = ""
 
@@ -136,7 +137,8 @@ def _row(session: Session, route: Route, now: dt.datetime, late_after: dt.timede
         weather_hold=hub.weather_hold, taken_off_at=log.taken_off_at if log else None,
         landed_at=log.landed_at if log else None, permit_ref=log.permit_ref if log else "",
         abort_reason=log.abort_reason if log else "", planned_permits=tuple(route.permits or ()),
-        pilot=log.pilot if log else "", safety_notes=log.safety_notes if log else "",
+        pilot=log.pilot if log else "", pilot_licence=log.pilot_licence if log else "",
+        safety_notes=log.safety_notes if log else "",
         defects=log.defects if log else "")
 
 

@@ -39,6 +39,7 @@ class FlightRecord:
 
     date: str  # 飛行年月日 (local)
     pilot: str  # 飛行させた者の氏名
+    pilot_licence: str  # 技能証明書番号 (as typed at take-off; "" when none was given)
     registration: str  # 登録記号
     aircraft: str  # drone code and model (種類・型式)
     purpose: str  # 飛行目的
@@ -170,6 +171,7 @@ def flight_records(
             FlightRecord(
                 date=log.taken_off_at.astimezone(tz).date().isoformat(),
                 pilot=log.pilot,
+                pilot_licence=log.pilot_licence,
                 registration=drone.registration,
                 aircraft=f"{drone.code} {drone.model}",
                 purpose=PURPOSE[kind],

@@ -69,6 +69,8 @@ from dispatch.zones import zone_active_at
 
 #: Longest free text (abort reason, permit reference) staff may record.
 MAX_TEXT = 200
+#: Longest skill certificate number (技能証明書番号) staff may type.
+MAX_LICENCE = 40
 #: Longest flight-log entry (safety events, a defect and its handling) recorded at the landing.
 MAX_LOG_TEXT = 1000
 
@@ -78,7 +80,8 @@ class PreFlight:
     """The pilot's checklist before take-off, recorded with it.
 
     ``payload_kg`` is the weight on the scale (None: the planned weight of the parcels);
-    ``pilot`` who flies it (飛行させた者, as named on the permit); ``permit_ref`` the number of the
+    ``pilot`` who flies it (飛行させた者, as named on the permit) and ``pilot_licence`` their skill
+    certificate number (技能証明書番号, for the flight log; optional); ``permit_ref`` the number of the
     permit to fly under when a zone on the path needs one ("": the one the plan relies on, or any
     recorded permit of the hub that covers the flight).
     """
@@ -88,6 +91,7 @@ class PreFlight:
     payload_kg: float | None = None
     permit_ref: str = ""
     pilot: str = ""
+    pilot_licence: str = ""
 
 
 @dataclass
@@ -265,6 +269,7 @@ def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklis
                               id=route.id, state=route.state)
         drone = session.get_one(Drone, route.drone_id)
         payload, zones, permit = _check_preflight(session, route, drone, checklist, now)
+        licence = checked_text(checklist.pilot_licence, "skill certificate number", MAX_LICENCE)
         record = SortieRecord(route.id)
         party = f"drone:{drone.id}"
         for order, role in sortie_orders(session, route):
@@ -283,7 +288,8 @@ def take_off(db: Database, route_id: str, actor: str, now: dt.datetime, checklis
         session.add(SortieLog(
             route_id=route.id, drone_id=drone.id, payload_kg=payload, payload_limit_kg=drone.payload_kg,
             battery_checked=True, weather_checked=True, permit_ref=permit, pilot=checklist.pilot.strip(),
-            permit_zones=[z.identifier for z in zones], checked_by=actor, taken_off_at=now, outcome="flying"))
+            pilot_licence=licence, permit_zones=[z.identifier for z in zones], checked_by=actor,
+            taken_off_at=now, outcome="flying"))
         transition(route, RouteState.ACTIVE)
         return record
 
@@ -478,6 +484,17 @@ def pilots_for(db: Database, route_id: str) -> list[str]:
         hub_id = session.get_one(Drone, route.drone_id).hub_id
         permits = [p for p in hub_permits(session, hub_id) if p.number in route.permits]
         return [pilot for p in permits for pilot in p.pilots]
+
+
+def last_licence(db: Database, pilot: str) -> str:
+    """The skill certificate number last recorded for ``pilot`` ("": none), to prefill the
+    checklist: a pilot's number does not change from one sortie to the next."""
+    with db.read() as session:
+        found = session.scalars(
+            select(SortieLog.pilot_licence)
+            .where(SortieLog.pilot == pilot.strip(), SortieLog.pilot_licence != "")
+            .order_by(SortieLog.taken_off_at.desc())).first()
+        return found or ""
 
 
 def pending_sorties(db: Database, hub_id: str) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from dispatch.db import Database
 from dispatch.models import HandoffEvent, OperatorAlert, Order, Route, SortieLog, utcnow
 from dispatch.read.board import board as read_board
+from dispatch.services import sorties
 from tests.dispatch.factories import SETTINGS, pin_of
 from tests.dispatch.test_sorties import DroneDay, drone_day
 from tests.web.conftest import csrf_token, login
@@ -162,10 +163,11 @@ def test_the_board_flags_a_sortie_not_taken_off_in_time(db: Database, today: Dro
     assert late.parcels[0].exceptions  # exceptions sort on top
 
 
-def _fly_and_drop_all(client: FlaskClient, db: Database, today: DroneDay) -> str:
+def _fly_and_drop_all(client: FlaskClient, db: Database, today: DroneDay, **checklist: str) -> str:
     """Take off and drop every parcel of the direct sortie; returns its page."""
     page = f"/drones/{today.sortie}"
-    post(client, f"{page}/take-off", page, payload_kg="0.4", battery_checked="y", weather_checked="y")
+    post(client, f"{page}/take-off", page, payload_kg="0.4", battery_checked="y", weather_checked="y",
+         **checklist)
     with db.read() as s:
         on_board = [st.order_id for st in s.get_one(Route, today.sortie).stops if st.kind == "delivery"]
     for parcel in on_board:
@@ -175,7 +177,7 @@ def _fly_and_drop_all(client: FlaskClient, db: Database, today: DroneDay) -> str
 
 def test_the_landing_records_safety_events_and_a_defect_in_the_flight_log_and_alerts_the_board(
         operator: FlaskClient, db: Database, today: DroneDay) -> None:
-    page = _fly_and_drop_all(operator, db, today)
+    page = _fly_and_drop_all(operator, db, today, pilot_licence="一等-0123456789")
     assert 'name="safety_notes"' in operator.get(page).get_data(as_text=True)
     status, body = post(operator, f"{page}/land", page, safety_notes="鳥が接近、回避して継続",
                         defects="プロペラ1枚に欠け: 交換済み")
@@ -185,14 +187,17 @@ def test_the_landing_records_safety_events_and_a_defect_in_the_flight_log_and_al
         log = s.scalars(select(SortieLog)).one()
         assert (log.safety_notes, log.defects) == ("鳥が接近、回避して継続", "プロペラ1枚に欠け: 交換済み")
         day = log.taken_off_at.astimezone(TOKYO).date().isoformat()
+    assert sorties.last_licence(db, log.pilot) == "一等-0123456789"  # prefills the next checklist
 
     csv_text = operator.get(f"/flight-log/flights.csv?date={day}").get_data(as_text=True)
     header, row = csv_text.lstrip("\ufeff").splitlines()[:2]
     fields = dict(zip(header.split(","), row.split(","), strict=True))
     assert fields["safety_events"] == "鳥が接近、回避して継続"
     assert fields["defects"] == "プロペラ1枚に欠け: 交換済み"
+    assert fields["pilot_licence"] == "一等-0123456789"
     printable = operator.get(f"/flight-log?date={day}").get_data(as_text=True)
     assert "鳥が接近、回避して継続" in printable and "プロペラ1枚に欠け: 交換済み" in printable
+    assert "一等-0123456789" in printable
 
     board = operator.get("/board?lang=ja").get_data(as_text=True)
     assert 'data-alert="drone_defect"' in board and "機体の不具合" in board

@@ -30,6 +30,7 @@ MONDAY = dt.date(2026, 12, 7)  # inside the sample permit's validity
 FIELDS = [
     "date",
     "pilot",
+    "pilot_licence",
     "registration",
     "aircraft",
     "purpose",

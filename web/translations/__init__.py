@@ -82,6 +82,7 @@ DYNAMIC_TERMS = (
     # the free-text fields a refusal names (dispatch.services.free_text.checked_text)
     N_("note"), N_("reason"), N_("permit reference"), N_("welfare note"), N_("name"), N_("consent note"),
     N_("name of who consented"), N_("pilot"), N_("events affecting safety"), N_("defect and its handling"),
+    N_("skill certificate number"),
     # a plan version's note when the solver made it; alert kinds (dispatch.models.OperatorAlert)
     N_("solver"), N_("weather hold"), N_("welfare"), N_("pin_locked"), N_("delivery_failed"),
     N_("order_parked"), N_("sortie_late"), N_("overdue"), N_("drone_defect"),
