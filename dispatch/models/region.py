@@ -152,6 +152,10 @@ class TrainingRecord(IdMixin, Base):
     recorded_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    #: The operator (a ``User``, named by string: ``users`` imports this module), loaded with the
+    #: record so the week page can name them after its session closed.
+    recorded_by: Mapped[Any] = relationship("User", lazy="joined")
+
 
 class Drone(IdMixin, Base):
     __tablename__ = "drone"

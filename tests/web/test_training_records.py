@@ -5,6 +5,7 @@ it, and medicine needs a trained courier whichever channel ordered it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,7 @@ def test_an_operator_records_a_volunteers_training_on_the_week_page(
     page = client.get("/volunteers").get_data(as_text=True)
     row = page.split('data-volunteer="V3"')[1].split("</tr>")[0]
     assert 'data-training-record="medicine"' in row and "Training recorded: medicine" in page
+    assert re.search(r'data-training-record="medicine" title="Recorded by Operator, \S', row)
     with db.read() as s:
         record = s.scalars(select(TrainingRecord)).one()
         user_id = s.scalars(select(User.id).where(User.email == email)).one()
