@@ -106,7 +106,7 @@ def index() -> Any:
 @access("operator", "admin")
 def show(route_id: str) -> Any:
     row = _visible(route_id)
-    licence = sorties.last_licence(db(), current_user.name)
+    licence = sorties.last_licence(db(), current_user.name, row.hub_id)
     takeoff = TakeOffForm(payload_kg=row.payload_kg, pilot_licence=licence)
     return render_template("drones/sortie.html", s=row, takeoff=takeoff, drop_form=DropForm(),
                            land_form=LandForm(), abort_form=AbortForm(), status_label=status_label,

@@ -486,13 +486,13 @@ def pilots_for(db: Database, route_id: str) -> list[str]:
         return [pilot for p in permits for pilot in p.pilots]
 
 
-def last_licence(db: Database, pilot: str) -> str:
-    """The skill certificate number last recorded for ``pilot`` ("": none), to prefill the
-    checklist: a pilot's number does not change from one sortie to the next."""
+def last_licence(db: Database, pilot: str, hub_id: str) -> str:
+    """The skill certificate number last recorded for ``pilot`` on the hub's drones ("": none), to
+    prefill the checklist: a pilot's number does not change from one sortie to the next."""
     with db.read() as session:
         found = session.scalars(
-            select(SortieLog.pilot_licence)
-            .where(SortieLog.pilot == pilot.strip(), SortieLog.pilot_licence != "")
+            select(SortieLog.pilot_licence).join(Drone, Drone.id == SortieLog.drone_id)
+            .where(SortieLog.pilot == pilot.strip(), SortieLog.pilot_licence != "", Drone.hub_id == hub_id)
             .order_by(SortieLog.taken_off_at.desc())).first()
         return found or ""
 

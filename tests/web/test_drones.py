@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dispatch.db import Database
-from dispatch.models import HandoffEvent, OperatorAlert, Order, Route, SortieLog, utcnow
+from dispatch.models import Drone, HandoffEvent, OperatorAlert, Order, Route, SortieLog, utcnow
 from dispatch.read.board import board as read_board
 from dispatch.services import sorties
 from tests.dispatch.factories import SETTINGS, pin_of
@@ -163,6 +163,12 @@ def test_the_board_flags_a_sortie_not_taken_off_in_time(db: Database, today: Dro
     assert late.parcels[0].exceptions  # exceptions sort on top
 
 
+def hub_of(db: Database, drone_id: str) -> str:
+    """The hub a drone belongs to."""
+    with db.read() as s:
+        return s.get_one(Drone, drone_id).hub_id
+
+
 def _fly_and_drop_all(client: FlaskClient, db: Database, today: DroneDay, **checklist: str) -> str:
     """Take off and drop every parcel of the direct sortie; returns its page."""
     page = f"/drones/{today.sortie}"
@@ -187,7 +193,9 @@ def test_the_landing_records_safety_events_and_a_defect_in_the_flight_log_and_al
         log = s.scalars(select(SortieLog)).one()
         assert (log.safety_notes, log.defects) == ("鳥が接近、回避して継続", "プロペラ1枚に欠け: 交換済み")
         day = log.taken_off_at.astimezone(TOKYO).date().isoformat()
-    assert sorties.last_licence(db, log.pilot) == "一等-0123456789"  # prefills the next checklist
+    drone_hub = hub_of(db, today.drone)
+    assert sorties.last_licence(db, log.pilot, drone_hub) == "一等-0123456789"  # the next checklist's
+    assert sorties.last_licence(db, log.pilot, "another-hub") == ""  # never another hub's pilots
 
     csv_text = operator.get(f"/flight-log/flights.csv?date={day}").get_data(as_text=True)
     header, row = csv_text.lstrip("\ufeff").splitlines()[:2]
