@@ -42,7 +42,7 @@ from web import (
 )
 from web.context import Hakobu
 from web.extensions import babel, csrf, limiter, login_manager
-from web.inputs import GuardedJSONProvider, refuse_unexpected_json
+from web.inputs import GuardedJSONProvider, refuse_nul, refuse_unexpected_json
 from web.translations import compile_catalogues
 
 #: Flask keys a caller (tests, deployments) may set besides Hakobu's own settings.
@@ -85,6 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None, *,
     _init_extensions(app)
     security.init_app(app)
     app.before_request(refuse_unexpected_json)  # after the access check: strangers learn nothing
+    app.before_request(refuse_nul)
     phrases.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
