@@ -97,14 +97,11 @@ def refuse_unexpected_json() -> None:
     body into form data (``"x"``, ``1e400`` or nested objects as field values: a 500, issue 17)."""
     from flask import abort, current_app, request
 
-    from web.security import declared_access
 
     if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)
-    reads_json = getattr(view, "hakobu_json_body", False) or bool(
-        (declared_access(current_app, request.endpoint) or set()) & {"integration", "webhook"}
-    )
+    reads_json = getattr(view, "hakobu_json_body", False) or _machine_facing(request.endpoint)
     if not reads_json:
         abort(415)
 
@@ -114,14 +111,21 @@ def refuse_nul() -> None:
 
     No person types one, SQLite stores it but PostgreSQL refuses it in any text value (a
     ``DataError`` deep in a query: a 500 on PostgreSQL only, found by the route fuzzer)."""
-    from flask import abort, current_app, request
-
-    from web.security import declared_access
+    from flask import abort, request
 
     if any("\x00" in value for value in (request.view_args or {}).values() if isinstance(value, str)):
         abort(404)
-    if (declared_access(current_app, request.endpoint or "") or set()) & {"webhook", "integration"}:
+    if _machine_facing(request.endpoint or ""):
         return  # a gateway's text is kept as sent (NUL stripped); the API validates its own query
     for values in (request.args, request.form if request.method not in ("GET", "HEAD") else None):
         if values and any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
             abort(400)
+
+
+def _machine_facing(endpoint: str) -> bool:
+    """The API and the gateways' webhooks: they read and validate their own bodies."""
+    from flask import current_app
+
+    from web.security import declared_access
+
+    return bool((declared_access(current_app, endpoint) or set()) & {"integration", "webhook"})
